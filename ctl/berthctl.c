@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "berth-config.h"
+#include <getopt.h>
+
+#include "berthctl.h"
+
+static const Verb verbs[] = {
+        { "version", NULL, verb_version, "", "Show the client's and the server's version." },
+        { "info", NULL, verb_info, "", "Show how berthd and this host are set up." },
+};
+
+static void help(void) {
+        printf("Usage: berthctl [OPTIONS] COMMAND [ARG...]\n\n"
+               "Manage containers and images through berthd (org.berth.Berth1).\n\n"
+               "Options:\n"
+               "  -h --help        Show this help\n"
+               "     --version     Show the client version\n"
+               "     --json        Print machine-readable JSON\n"
+               "  -H --host=ADDR   D-Bus address of the bus berthd is on (or $BERTH_HOST)\n\n"
+               "Commands:\n");
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+                printf("  %-14s %s\n", verbs[i].name, verbs[i].summary);
+        printf("\nRun 'berthctl COMMAND --help' for more about a command.\n");
+}
+
+static const Verb *find_verb(const char *name) {
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+                if (streq(verbs[i].name, name) || streq_ptr(verbs[i].alias, name))
+                        return &verbs[i];
+        return NULL;
+}
+
+/* Global options come before the verb, as with docker. Returns the verb's index. */
+static int parse_global_options(int argc, char *argv[]) {
+        int i;
+
+        for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+                const char *a = argv[i], *v;
+
+                if (streq(a, "-h") || streq(a, "--help")) {
+                        help();
+                        return 0;
+                } else if (streq(a, "--version")) {
+                        printf("berthctl %s\n", BERTH_VERSION);
+                        return 0;
+                } else if (streq(a, "--json"))
+                        arg_json = true;
+                else if ((v = startswith(a, "--host=")))
+                        arg_host = v;
+                else if ((streq(a, "-H") || streq(a, "--host")) && i + 1 < argc)
+                        arg_host = argv[++i];
+                else {
+                        fprintf(stderr, "Unknown option '%s'. See 'berthctl --help'.\n", a);
+                        return -EXIT_ENGINE;
+                }
+        }
+        if (i >= argc) {
+                help();
+                return -EXIT_ENGINE;
+        }
+        return i;
+}
+
+int main(int argc, char *argv[]) {
+        const Verb *v;
+        int i;
+
+        if (!arg_host)
+                arg_host = getenv("BERTH_HOST");
+        i = parse_global_options(argc, argv);
+        if (i <= 0)
+                return -i;
+        v = find_verb(argv[i]);
+        if (!v) {
+                fprintf(stderr, "Unknown command '%s'. See 'berthctl --help'.\n", argv[i]);
+                return EXIT_ENGINE;
+        }
+        if (ctl_want_help(argc - i, argv + i, v))
+                return 0;
+        optind = 0;
+        return v->run(argc - i, argv + i);
+}

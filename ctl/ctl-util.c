@@ -1,0 +1,206 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <stdarg.h>
+
+#include "berthctl.h"
+#include "bus-util.h"
+
+bool arg_json = false;
+const char *arg_host = NULL;
+
+/* The errors that mean "berthd is not there" or "you may not talk to it". */
+static bool error_is_unreachable(const sd_bus_error *error, int r) {
+        if (error && sd_bus_error_is_set(error))
+                return sd_bus_error_has_names(error,
+                                              SD_BUS_ERROR_SERVICE_UNKNOWN,
+                                              SD_BUS_ERROR_NAME_HAS_NO_OWNER,
+                                              SD_BUS_ERROR_ACCESS_DENIED,
+                                              SD_BUS_ERROR_AUTH_FAILED,
+                                              SD_BUS_ERROR_NO_REPLY,
+                                              "org.freedesktop.DBus.Error.Spawn.ChildExited",
+                                              "org.freedesktop.DBus.Error.Spawn.Failed",
+                                              SD_BUS_ERROR_DISCONNECTED,
+                                              SD_BUS_ERROR_TIMEOUT);
+        return IN_SET(r, -ECONNREFUSED, -ENOENT, -EACCES, -EPERM, -ENOTCONN, -ECONNRESET, -ETIMEDOUT);
+}
+
+int ctl_connect(sd_bus **ret) {
+        int r = bus_open_berth(arg_host, ret);
+
+        if (r < 0) {
+                fprintf(stderr, "Cannot connect to the bus%s%s: %s. Is D-Bus running?\n",
+                        arg_host ? " at " : "", strempty(arg_host), strerror(-r));
+                return -EXIT_ENGINE;
+        }
+        return 0;
+}
+
+int ctl_call_failed(const char *what, const sd_bus_error *error, int r) {
+        if (error_is_unreachable(error, r)) {
+                if (sd_bus_error_has_names(error, SD_BUS_ERROR_ACCESS_DENIED) || r == -EACCES || r == -EPERM)
+                        fprintf(stderr, "Permission denied talking to berthd: %s\n",
+                                error && error->message ? error->message : strerror(-r));
+                else
+                        fprintf(stderr, "Cannot reach berthd (org.berth.Berth1): %s. Is the service installed and running?\n",
+                                error && error->message ? error->message : strerror(-r));
+                return EXIT_ENGINE;
+        }
+        fprintf(stderr, "Error: %s: %s\n", what,
+                error && error->message ? error->message : strerror(-r));
+        return EXIT_ENGINE;
+}
+
+int ctl_call(sd_bus *bus, const char *member, sd_bus_message **reply, const char *types, ...) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        va_list ap;
+        int r;
+
+        r = sd_bus_message_new_method_call(bus, &m, BERTH_BUS_NAME, BERTH_MANAGER_PATH,
+                                           BERTH_MANAGER_IFACE, member);
+        if (r < 0)
+                return -ctl_call_failed(member, NULL, r);
+        if (!isempty(types)) {
+                va_start(ap, types);
+                r = sd_bus_message_appendv(m, types, ap);
+                va_end(ap);
+                if (r < 0)
+                        return -ctl_call_failed(member, NULL, r);
+        }
+        r = sd_bus_call(bus, m, UINT64_MAX, &error, reply);
+        if (r < 0)
+                return -ctl_call_failed(member, &error, r);
+        return 0;
+}
+
+void ctl_print_verb_help(const Verb *v) {
+        printf("Usage: berthctl %s %s\n\n%s\n", v->name, strempty(v->usage), v->summary);
+}
+
+bool ctl_want_help(int argc, char *argv[], const Verb *v) {
+        for (int i = 1; i < argc; i++) {
+                if (streq(argv[i], "--"))
+                        break;
+                if (streq(argv[i], "--help") || streq(argv[i], "-h")) {
+                        ctl_print_verb_help(v);
+                        return true;
+                }
+        }
+        return false;
+}
+
+void ctl_print_json(json_t *j) {
+        json_dumpf(j, stdout, JSON_INDENT(2) | JSON_ENCODE_ANY);
+        putchar('\n');
+}
+
+static int bus_variant_to_json(sd_bus_message *m, json_t **ret);
+
+static int bus_array_to_json(sd_bus_message *m, const char *contents, json_t **ret) {
+        json_t *a = json_array();
+        int r;
+
+        if (!a)
+                return -ENOMEM;
+        r = sd_bus_message_enter_container(m, 'a', contents);
+        while (r >= 0) {
+                json_t *item = NULL;
+                r = sd_bus_message_at_end(m, false);
+                if (r != 0)
+                        break;
+                r = bus_variant_to_json(m, &item);
+                if (r >= 0)
+                        json_array_append_new(a, item);
+        }
+        if (r >= 0)
+                r = sd_bus_message_exit_container(m);
+        if (r < 0) {
+                json_decref(a);
+                return r;
+        }
+        *ret = a;
+        return 0;
+}
+
+/* Converts the next value of m (basic types, variants, arrays) into JSON. */
+static int bus_variant_to_json(sd_bus_message *m, json_t **ret) {
+        const char *contents;
+        char type;
+        int r;
+
+        r = sd_bus_message_peek_type(m, &type, &contents);
+        if (r <= 0)
+                return r < 0 ? r : -EBADMSG;
+        switch (type) {
+        case 's': case 'o': case 'g': {
+                const char *s;
+                r = sd_bus_message_read_basic(m, type, &s);
+                *ret = json_string(s);
+                return r;
+        }
+        case 'b': {
+                int b;
+                r = sd_bus_message_read_basic(m, type, &b);
+                *ret = json_boolean(b);
+                return r;
+        }
+        case 'y': case 'n': case 'q': case 'i': case 'u': case 'x': case 't': {
+                union { uint8_t y; int16_t n; uint16_t q; int32_t i; uint32_t u; int64_t x; uint64_t t; } v;
+                r = sd_bus_message_read_basic(m, type, &v);
+                *ret = json_integer(type == 'y' ? v.y : type == 'n' ? v.n : type == 'q' ? v.q :
+                                    type == 'i' ? v.i : type == 'u' ? v.u : type == 'x' ? v.x :
+                                    (json_int_t) v.t);
+                return r;
+        }
+        case 'd': {
+                double d;
+                r = sd_bus_message_read_basic(m, type, &d);
+                *ret = json_real(d);
+                return r;
+        }
+        case 'v':
+                r = sd_bus_message_enter_container(m, 'v', contents);
+                if (r < 0)
+                        return r;
+                r = bus_variant_to_json(m, ret);
+                if (r < 0)
+                        return r;
+                return sd_bus_message_exit_container(m);
+        case 'a':
+                if (contents[0] == '{')
+                        return bus_message_read_dict_json(m, ret);
+                return bus_array_to_json(m, contents, ret);
+        default:
+                return sd_bus_message_skip(m, NULL);
+        }
+}
+
+int bus_message_read_dict_json(sd_bus_message *m, json_t **ret) {
+        const char *contents;
+        json_t *o = json_object();
+        int r;
+
+        if (!o)
+                return -ENOMEM;
+        r = sd_bus_message_peek_type(m, NULL, &contents);
+        if (r >= 0)
+                r = sd_bus_message_enter_container(m, 'a', contents);
+        while (r >= 0 && (r = sd_bus_message_enter_container(m, 'e', contents + 1)) > 0) {
+                const char *key;
+                json_t *v = NULL;
+                r = sd_bus_message_read(m, "s", &key);
+                if (r >= 0)
+                        r = bus_variant_to_json(m, &v);
+                if (r >= 0)
+                        json_object_set_new(o, key, v ?: json_null());
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(m);
+        }
+        if (r >= 0)
+                r = sd_bus_message_exit_container(m);
+        if (r < 0) {
+                json_decref(o);
+                return r;
+        }
+        *ret = o;
+        return 0;
+}

@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+typedef enum CgroupVersion {
+        CGROUP_VERSION_LEGACY,   /* v1 controllers only */
+        CGROUP_VERSION_HYBRID,   /* v1 controllers, systemd's tree on cgroup2 */
+        CGROUP_VERSION_UNIFIED,  /* pure cgroup2 */
+        _CGROUP_VERSION_MAX,
+        _CGROUP_VERSION_INVALID = -22,
+} CgroupVersion;
+
+const char *cgroup_version_to_string(CgroupVersion v);
+CgroupVersion cgroup_version_from_string(const char *s);
+
+/* What the host mounts at /sys/fs/cgroup (or below root, for tests). */
+CgroupVersion cgroup_detect_version(const char *root);

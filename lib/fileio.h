@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <sys/types.h>
+
+#include "util.h"
+
+/* Crash-safe writes: write a temporary file next to the target, fsync it,
+ * rename it over the target, fsync the directory. A reader sees the old
+ * content or the new one, never a mix. */
+int write_file_atomic_at(int dirfd, const char *path, const void *data, size_t size, mode_t mode);
+int write_string_file_atomic_at(int dirfd, const char *path, const char *s);
+
+int read_full_file_at(int dirfd, const char *path, size_t max_size, char **ret, size_t *ret_size);
+int read_full_fd(int fd, size_t max_size, char **ret, size_t *ret_size);
+
+int fsync_directory_of_at(int dirfd, const char *path);
+int mkdir_p(const char *path, mode_t mode);
+int mkdir_p_at(int dirfd, const char *path, mode_t mode);
+int rm_rf_at(int dirfd, const char *path);
+int tempname_at(const char *path, char **ret);

@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <sys/utsname.h>
+
+#include "berth-config.h"
+#include "bus-util.h"
+#include "fileio.h"
+#include "manager-dbus.h"
+#include "manager.h"
+#include "sysinfo.h"
+
+static int property_get_version(sd_bus *bus, const char *path, const char *interface,
+                                const char *property, sd_bus_message *reply,
+                                void *userdata, sd_bus_error *error) {
+        return sd_bus_message_append(reply, "s", BERTH_VERSION);
+}
+
+static int property_get_cgroup_version(sd_bus *bus, const char *path, const char *interface,
+                                       const char *property, sd_bus_message *reply,
+                                       void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+
+        return sd_bus_message_append(reply, "s", cgroup_version_to_string(m->cgroup_version));
+}
+
+static int property_get_features(sd_bus *bus, const char *path, const char *interface,
+                                 const char *property, sd_bus_message *reply,
+                                 void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+
+        return sd_bus_message_append_strv(reply, m->features);
+}
+
+static int append_info_entry(sd_bus_message *reply, const char *key, const char *type, ...) {
+        va_list ap;
+        int r;
+
+        r = sd_bus_message_open_container(reply, 'e', "sv");
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append(reply, "s", key);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_open_container(reply, 'v', type);
+        if (r < 0)
+                return r;
+        va_start(ap, type);
+        r = sd_bus_message_appendv(reply, type, ap);
+        va_end(ap);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_message_close_container(reply);
+}
+
+static int append_features_entry(sd_bus_message *reply, char **features) {
+        int r;
+
+        r = sd_bus_message_open_container(reply, 'e', "sv");
+        if (r >= 0)
+                r = sd_bus_message_append(reply, "s", "Features");
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'v', "as");
+        if (r >= 0)
+                r = sd_bus_message_append_strv(reply, features);
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        return r;
+}
+
+static int method_get_info(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(sysinfo_done) SysInfo si = {};
+        Manager *m = userdata;
+        int r;
+
+        r = sysinfo_read(&si);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_new_method_return(message, &reply);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_open_container(reply, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        if ((r = append_info_entry(reply, "Version", "s", BERTH_VERSION)) < 0 ||
+            (r = append_info_entry(reply, "StorageRoot", "s", m->config.root)) < 0 ||
+            (r = append_info_entry(reply, "StorageDriver", "s", "overlay")) < 0 ||
+            (r = append_info_entry(reply, "CgroupVersion", "s",
+                                   cgroup_version_to_string(m->cgroup_version))) < 0 ||
+            (r = append_info_entry(reply, "CgroupManager", "s", "systemd")) < 0 ||
+            (r = append_info_entry(reply, "KernelVersion", "s", si.kernel)) < 0 ||
+            (r = append_info_entry(reply, "OperatingSystem", "s", si.os)) < 0 ||
+            (r = append_info_entry(reply, "Architecture", "s", si.arch)) < 0 ||
+            (r = append_info_entry(reply, "Hostname", "s", si.hostname)) < 0 ||
+            (r = append_info_entry(reply, "NCPU", "u", si.ncpu)) < 0 ||
+            (r = append_info_entry(reply, "MemTotal", "t", si.mem_total)) < 0 ||
+            (r = append_features_entry(reply, m->features)) < 0)
+                return r;
+        r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+static const sd_bus_vtable manager_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_PROPERTY("Version", "s", property_get_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("StorageRoot", "s", NULL, offsetof(Manager, config.root),
+                        SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("CgroupVersion", "s", property_get_cgroup_version, 0,
+                        SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Features", "as", property_get_features, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_METHOD_WITH_ARGS("GetInfo", SD_BUS_NO_ARGS, SD_BUS_RESULT("a{sv}", info),
+                                method_get_info, 0),
+        SD_BUS_VTABLE_END
+};
+
+int manager_dbus_register(Manager *m) {
+        int r;
+
+        r = sd_bus_add_object_vtable(m->bus, NULL, BERTH_MANAGER_PATH, BERTH_MANAGER_IFACE,
+                                     manager_vtable, m);
+        if (r < 0)
+                return r;
+        return sd_bus_add_object_manager(m->bus, NULL, BERTH_MANAGER_PATH);
+}

@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <seccomp.h>
+#include <systemd/sd-daemon.h>
+
+#include "berth-config.h"
+#include "bus-util.h"
+#include "config.h"
+#include "fileio.h"
+#include "log.h"
+#include "manager-dbus.h"
+#include "manager.h"
+
+static const ConfigItem manager_config_items[] = {
+        { "Daemon", "Root", config_parse_string, offsetof(ManagerConfig, root) },
+        { "Daemon", "LogLevel", config_parse_log_level, offsetof(ManagerConfig, log_level) },
+        { "Daemon", "MaxOperations", config_parse_unsigned, offsetof(ManagerConfig, max_operations) },
+};
+
+int manager_config_load(ManagerConfig *c, const char *path) {
+        unsigned line = 0;
+        int r;
+
+        r = config_parse_file(path, manager_config_items, ELEMENTSOF(manager_config_items), c, &line);
+        if (r < 0 && line > 0)
+                return log_error_errno(r, "%s:%u: invalid setting.", path, line);
+        if (r < 0)
+                return log_error_errno(r, "Failed to read %s: %m", path);
+        return 0;
+}
+
+void manager_config_done(ManagerConfig *c) {
+        c->root = mfree(c->root);
+}
+
+static int detect_features(char ***ret) {
+        _cleanup_strv_free_ char **l = NULL;
+        _cleanup_free_ char *fs = NULL;
+        int r;
+
+        if (read_full_file_at(AT_FDCWD, "/proc/filesystems", 1 << 20, &fs, NULL) >= 0 &&
+            strstr(fs, "\toverlay\n")) {
+                r = strv_extend(&l, "overlayfs");
+                if (r < 0)
+                        return r;
+        }
+        if (seccomp_api_get() >= 1) {
+                r = strv_extend(&l, "seccomp");
+                if (r < 0)
+                        return r;
+        }
+        _cleanup_close_ int pidfd = (int) syscall(SYS_pidfd_open, getpid(), 0);
+        if (pidfd >= 0) {
+                r = strv_extend(&l, "pidfd");
+                if (r < 0)
+                        return r;
+        }
+        r = strv_extend(&l, "journal-logs");
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
+int manager_new(ManagerConfig *config, Manager **ret) {
+        _cleanup_(manager_freep) Manager *m = NULL;
+        int r;
+
+        m = calloc(1, sizeof *m);
+        if (!m)
+                return -ENOMEM;
+        m->root_fd = -EBADF;
+        m->config = *config;
+        *config = (ManagerConfig) {};
+
+        r = sd_event_default(&m->event);
+        if (r < 0)
+                return r;
+        r = detect_features(&m->features);
+        if (r < 0)
+                return r;
+        m->cgroup_version = cgroup_detect_version(NULL);
+        *ret = TAKE_PTR(m);
+        return 0;
+}
+
+Manager *manager_free(Manager *m) {
+        if (!m)
+                return NULL;
+        sd_bus_flush_close_unref(m->bus);
+        sd_event_unref(m->event);
+        safe_close(m->root_fd);
+        strv_free(m->features);
+        manager_config_done(&m->config);
+        free(m);
+        return NULL;
+}
+
+static int manager_open_root(Manager *m) {
+        int r;
+
+        r = mkdir_p(m->config.root, 0711);
+        if (r < 0)
+                return log_error_errno(r, "Failed to create storage root %s: %m", m->config.root);
+        m->root_fd = open(m->config.root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (m->root_fd < 0)
+                return log_error_errno(errno, "Failed to open storage root %s: %m", m->config.root);
+        return 0;
+}
+
+static int manager_connect_bus(Manager *m) {
+        int r;
+
+        (void) sd_bus_error_add_map(berth_error_map);
+        r = sd_bus_default_system(&m->bus);
+        if (r < 0)
+                return log_error_errno(r, "Failed to connect to the system bus: %m");
+        r = manager_dbus_register(m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to register D-Bus objects: %m");
+        r = sd_bus_request_name(m->bus, BERTH_BUS_NAME, 0);
+        if (r < 0)
+                return log_error_errno(r, "Failed to acquire the name %s: %m", BERTH_BUS_NAME);
+        r = sd_bus_attach_event(m->bus, m->event, SD_EVENT_PRIORITY_NORMAL);
+        if (r < 0)
+                return log_error_errno(r, "Failed to attach the bus to the event loop: %m");
+        return 0;
+}
+
+static int manager_setup_signals(Manager *m) {
+        sigset_t ss;
+        int r;
+
+        sigemptyset(&ss);
+        sigaddset(&ss, SIGTERM);
+        sigaddset(&ss, SIGINT);
+        if (sigprocmask(SIG_BLOCK, &ss, NULL) < 0)
+                return log_error_errno(errno, "Failed to block signals: %m");
+        /* A NULL handler makes sd-event leave the loop on the signal. */
+        r = sd_event_add_signal(m->event, NULL, SIGTERM, NULL, NULL);
+        if (r >= 0)
+                r = sd_event_add_signal(m->event, NULL, SIGINT, NULL, NULL);
+        if (r < 0)
+                return log_error_errno(r, "Failed to watch SIGTERM and SIGINT: %m");
+        return 0;
+}
+
+int manager_startup(Manager *m) {
+        int r;
+
+        r = manager_setup_signals(m);
+        if (r < 0)
+                return r;
+        r = manager_open_root(m);
+        if (r < 0)
+                return r;
+        return manager_connect_bus(m);
+}
+
+int manager_run(Manager *m) {
+        int r;
+
+        (void) sd_notifyf(false, "READY=1\nSTATUS=Serving %s, storage at %s.",
+                          BERTH_BUS_NAME, m->config.root);
+        log_info("berthd " BERTH_VERSION " ready, storage root %s, cgroup %s.",
+                 m->config.root, cgroup_version_to_string(m->cgroup_version));
+        r = sd_event_loop(m->event);
+        (void) sd_notify(false, "STOPPING=1");
+        if (r < 0)
+                return log_error_errno(r, "Event loop failed: %m");
+        log_info("berthd stopping.");
+        return 0;
+}

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+
+#include "cgroup-util.h"
+#include "util.h"
+
+typedef struct ManagerConfig {
+        char *root;
+        int log_level;
+        unsigned max_operations;
+} ManagerConfig;
+
+typedef struct Manager {
+        sd_event *event;
+        sd_bus *bus;
+        ManagerConfig config;
+        int root_fd;
+        CgroupVersion cgroup_version;
+        char **features;
+} Manager;
+
+int manager_config_load(ManagerConfig *c, const char *path);
+void manager_config_done(ManagerConfig *c);
+
+int manager_new(ManagerConfig *config, Manager **ret);
+Manager *manager_free(Manager *m);
+DEFINE_TRIVIAL_CLEANUP_FUNC(Manager *, manager_free);
+
+int manager_startup(Manager *m);
+int manager_run(Manager *m);

@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <check.h>
+
+#include "util.h"
+
+START_TEST(test_strv) {
+        _cleanup_strv_free_ char **l = NULL;
+        _cleanup_free_ char *j = NULL;
+
+        ck_assert_int_eq(strv_extend(&l, "a"), 0);
+        ck_assert_int_eq(strv_extend(&l, "bc"), 0);
+        ck_assert_uint_eq(strv_length(l), 2);
+        ck_assert(strv_contains(l, "bc"));
+        ck_assert(!strv_contains(l, "b"));
+        j = strv_join(l, ",");
+        ck_assert_str_eq(j, "a,bc");
+}
+END_TEST
+
+START_TEST(test_parse_size) {
+        uint64_t v;
+
+        ck_assert_int_eq(parse_size("512", 1024, &v), 0);
+        ck_assert_uint_eq(v, 512);
+        ck_assert_int_eq(parse_size("64k", 1024, &v), 0);
+        ck_assert_uint_eq(v, 65536);
+        ck_assert_int_eq(parse_size("1.5g", 1024, &v), 0);
+        ck_assert_uint_eq(v, 1610612736ULL);
+        ck_assert_int_eq(parse_size("2MB", 1000, &v), 0);
+        ck_assert_uint_eq(v, 2000000);
+        ck_assert_int_eq(parse_size("-1", 1024, &v), -EINVAL);
+        ck_assert_int_eq(parse_size("12q", 1024, &v), -EINVAL);
+        ck_assert_int_eq(parse_size("", 1024, &v), -EINVAL);
+}
+END_TEST
+
+START_TEST(test_timestamps) {
+        uint64_t u;
+        char buf[64];
+
+        ck_assert_int_eq(parse_timestamp_rfc3339("2024-01-02T03:04:05Z", &u), 0);
+        ck_assert_uint_eq(u, 1704164645ULL * 1000000ULL);
+        ck_assert_int_eq(parse_timestamp_rfc3339("2024-01-02T03:04:05.5+01:00", &u), 0);
+        ck_assert_uint_eq(u, (1704164645ULL - 3600) * 1000000ULL + 500000);
+        ck_assert_int_eq(parse_timestamp_rfc3339("yesterday", &u), -EINVAL);
+        ck_assert_int_eq(format_timestamp_rfc3339(1704164645ULL * 1000000ULL + 7, buf, sizeof buf), 0);
+        ck_assert_str_eq(buf, "2024-01-02T03:04:05.000007Z");
+}
+END_TEST
+
+START_TEST(test_hex_and_strings) {
+        _cleanup_free_ char *h = hexlify("\x01\xab", 2);
+
+        ck_assert_str_eq(h, "01ab");
+        ck_assert(string_is_hex("01ab", 4));
+        ck_assert(!string_is_hex("01aB", 4));
+        ck_assert(!string_is_hex("01a", 4));
+        ck_assert_str_eq(startswith("foobar", "foo"), "bar");
+        ck_assert_ptr_null(startswith("foobar", "bar"));
+        ck_assert_str_eq(endswith("foobar", "bar"), "bar");
+        ck_assert(IN_SET(3, 1, 2, 3));
+        ck_assert(!IN_SET(4, 1, 2, 3));
+        ck_assert_int_eq(parse_boolean("yes"), 1);
+        ck_assert_int_eq(parse_boolean("off"), 0);
+        ck_assert_int_eq(parse_boolean("maybe"), -EINVAL);
+}
+END_TEST
+
+START_TEST(test_take) {
+        char *p = strdup("x");
+        char *q = TAKE_PTR(p);
+        int fd = 5, g = TAKE_FD(fd);
+
+        ck_assert_ptr_null(p);
+        ck_assert_str_eq(q, "x");
+        ck_assert_int_eq(fd, -EBADF);
+        ck_assert_int_eq(g, 5);
+        free(q);
+}
+END_TEST
+
+int main(void) {
+        Suite *s = suite_create("util");
+        TCase *tc = tcase_create("core");
+        SRunner *sr;
+        int failed;
+
+        tcase_add_test(tc, test_strv);
+        tcase_add_test(tc, test_parse_size);
+        tcase_add_test(tc, test_timestamps);
+        tcase_add_test(tc, test_hex_and_strings);
+        tcase_add_test(tc, test_take);
+        suite_add_tcase(s, tc);
+        sr = srunner_create(s);
+        srunner_run_all(sr, CK_NORMAL);
+        failed = srunner_ntests_failed(sr);
+        srunner_free(sr);
+        return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -2,6 +2,7 @@
 #include <ctype.h>
 #include <stdarg.h>
 #include <strings.h>
+#include <threads.h>
 #include <time.h>
 
 #include "util.h"
@@ -288,4 +289,23 @@ int parse_timestamp_rfc3339(const char *s, uint64_t *ret_usec) {
                 return -ERANGE;
         *ret_usec = (uint64_t) (t - offset) * 1000000ULL + frac;
         return 0;
+}
+
+static thread_local char errmsg_buf[512];
+
+int errmsg_set(int error, const char *format, ...) {
+        va_list ap;
+
+        va_start(ap, format);
+        (void) vsnprintf(errmsg_buf, sizeof errmsg_buf, format, ap);
+        va_end(ap);
+        return error;
+}
+
+const char *errmsg_last(void) {
+        return errmsg_buf[0] ? errmsg_buf : NULL;
+}
+
+void errmsg_clear(void) {
+        errmsg_buf[0] = 0;
 }

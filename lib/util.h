@@ -156,3 +156,9 @@ int parse_timestamp_rfc3339(const char *s, uint64_t *ret_usec);
                                 return (type) i;                                 \
                 return (type) -EINVAL;                                           \
         }
+
+/* A per-thread sentence describing the last failure, for library code that
+ * must not log: errmsg_set() stores it and returns error (negative errno). */
+int errmsg_set(int error, const char *format, ...) _printf_(2, 3);
+const char *errmsg_last(void);
+void errmsg_clear(void);

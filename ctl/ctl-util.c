@@ -165,6 +165,24 @@ static int bus_variant_to_json(sd_bus_message *m, json_t **ret) {
                 if (r < 0)
                         return r;
                 return sd_bus_message_exit_container(m);
+        case 'r': {
+                json_t *a = json_array();
+                r = sd_bus_message_enter_container(m, 'r', contents);
+                while (r >= 0 && (r = sd_bus_message_at_end(m, false)) == 0) {
+                        json_t *item = NULL;
+                        r = bus_variant_to_json(m, &item);
+                        if (r >= 0)
+                                json_array_append_new(a, item);
+                }
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(m);
+                if (r < 0) {
+                        json_decref(a);
+                        return r;
+                }
+                *ret = a;
+                return 0;
+        }
         case 'a':
                 if (contents[0] == '{')
                         return bus_message_read_dict_json(m, ret);

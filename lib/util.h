@@ -138,6 +138,10 @@ char *hexlify(const void *p, size_t n);
 bool string_is_hex(const char *s, size_t n) _pure_;
 bool string_has_cc(const char *s) _pure_;
 uint64_t now_usec(clockid_t clock);
+/* "4.26MB", as docker prints sizes (powers of 1000). */
+char *format_size_si(uint64_t bytes, char *buf, size_t n);
+/* "3 weeks ago", relative to now (both in usec since the epoch). */
+char *format_time_ago(uint64_t usec, uint64_t now, char *buf, size_t n);
 int format_timestamp_rfc3339(uint64_t usec, char *buf, size_t n);
 int parse_timestamp_rfc3339(const char *s, uint64_t *ret_usec);
 

@@ -62,7 +62,11 @@ static int parse_argv(int argc, char *argv[]) {
 static int load_config(ManagerConfig *c) {
         int r;
 
-        *c = (ManagerConfig) { .log_level = LOG_INFO, .max_operations = 4 };
+        *c = (ManagerConfig) {
+                .log_level = LOG_INFO,
+                .max_operations = 4,
+                .store_limits = store_limits_default,
+        };
         r = manager_config_load(c, arg_config);
         if (r < 0)
                 return r;

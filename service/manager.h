@@ -7,11 +7,18 @@
 #include "cgroup-util.h"
 #include "util.h"
 
+#include "store.h"
+
 typedef struct ManagerConfig {
         char *root;
         int log_level;
         unsigned max_operations;
+        StoreLimits store_limits;
 } ManagerConfig;
+
+typedef struct Operation Operation;
+typedef struct Store Store;
+typedef struct Image Image;
 
 typedef struct Manager {
         sd_event *event;
@@ -20,6 +27,16 @@ typedef struct Manager {
         int root_fd;
         CgroupVersion cgroup_version;
         char **features;
+
+        Store *store;
+        /* Snapshot of the store's images behind the Image objects, sorted by
+         * id; refreshed after every change. */
+        Image **images;
+        size_t n_images;
+
+        Operation *operations;
+        unsigned n_operations;
+        uint32_t last_operation_id;
 } Manager;
 
 int manager_config_load(ManagerConfig *c, const char *path);

@@ -230,3 +230,32 @@ summary() {
         printf '1..%d\n' $((SBX_PASSED + SBX_FAILED))
         printf '# %s: %d passed, %d failed\n' "$SBX_TEST_NAME" "$SBX_PASSED" "$SBX_FAILED"
 }
+
+# make_rootfs DIR: a tiny root file system with a static busybox.
+make_rootfs() {
+        local d=$1 a
+        mkdir -p "$d"/{bin,etc,tmp,root,home/user,proc,sys,dev,var/empty}
+        cp /bin/busybox "$d/bin/busybox"
+        for a in sh ls cat echo id true false sleep env pwd hostname mount umount ps grep \
+                 wc head tail stat touch mkdir rm kill test printf unshare readlink sed; do
+                ln -sf busybox "$d/bin/$a"
+        done
+        printf 'root:x:0:0:root:/root:/bin/sh\nuser:x:1000:1000:user:/home/user:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' >"$d/etc/passwd"
+        printf 'root:x:0:\nuser:x:1000:\nstaff:x:50:user\nnogroup:x:65534:\n' >"$d/etc/group"
+        echo "berth test image" >"$d/etc/motd"
+        chmod 1777 "$d/tmp"
+        chown 1000:1000 "$d/home/user"
+}
+
+# make_rootfs_tar OUT [gzip|zstd]: the rootfs above as a tarball.
+make_rootfs_tar() {
+        local out=$1 comp=${2:-} d
+        d=$(mktemp -d "$SBX_TMP/rootfs.XXXXXX")
+        make_rootfs "$d"
+        case "$comp" in
+        gzip) tar -C "$d" --numeric-owner -czf "$out" . ;;
+        zstd) tar -C "$d" --numeric-owner --zstd -cf "$out" . ;;
+        *) tar -C "$d" --numeric-owner -cf "$out" . ;;
+        esac
+        rm -rf "$d"
+}

@@ -1,0 +1,278 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# shellcheck shell=bash source-path=SCRIPTDIR
+# shellcheck disable=SC2034 # variables are for the scripts that source this
+# Shared helpers of the benchmarks: a cached Debian bookworm minbase image as
+# a docker-archive, a throw-away systemd sandbox with this build installed
+# (tests/integration/lib.sh), timing and the result table.
+#
+# Host-side effects: the cache /var/tmp/berth-bench-cache (kept between runs,
+# delete it at will) and one temporary folder /var/tmp/berth-bench.XXXXXX plus
+# the sandbox's cgroups, all removed on exit, whether the run failed or not.
+
+set -u
+
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+SOURCE_DIR=${SOURCE_DIR:-$(cd "$BENCH_DIR/.." && pwd)}
+BUILD_DIR=${BUILD_DIR:-$SOURCE_DIR/build}
+BENCH_CACHE=${BENCH_CACHE:-/var/tmp/berth-bench-cache}
+BENCH_RUNS=${BENCH_RUNS:-5}
+BENCH_IMAGE=bench/minbase:latest
+BENCH_TMP=
+BENCH_CLEANUPS=()
+BENCH_RESULTS=
+BERTH_BUILT=0
+BERTH_BUILD_ERROR=
+SBX_PID=
+SBX_TMP=
+SBX_CGROUPS=()
+
+# The harness provides the sandbox pieces (sandbox_launch, sbx, ...).
+# shellcheck source=../tests/integration/lib.sh
+. "$SOURCE_DIR/tests/integration/lib.sh"
+
+note() { printf '# %s\n' "$*" >&2; }
+die() { note "$*"; exit 1; }
+
+# bench_on_exit CMD: run CMD (a string for eval) on exit, last registered first.
+bench_on_exit() { BENCH_CLEANUPS+=("$1"); }
+
+bench_cleanup() {
+        local rc=$? i m
+        trap - EXIT INT TERM
+        for ((i = ${#BENCH_CLEANUPS[@]} - 1; i >= 0; i--)); do
+                eval "${BENCH_CLEANUPS[$i]}" >/dev/null 2>&1 || true
+        done
+        bench_sandbox_stop
+        if [ -n "$BENCH_TMP" ] && [ -d "$BENCH_TMP" ]; then
+                # Whatever a peer left mounted below our folder in the host's namespace.
+                while read -r m; do
+                        umount -l "$m" 2>/dev/null
+                done < <(findmnt -rn -o TARGET | grep -F "$BENCH_TMP/" | sort -r)
+                rm -rf --one-file-system "$BENCH_TMP"
+        fi
+        exit "$rc"
+}
+
+bench_setup() {
+        [ "$(id -u)" = 0 ] || { note "benchmarks need root"; exit 77; }
+        mkdir -p "$BENCH_CACHE"
+        BENCH_TMP=$(mktemp -d /var/tmp/berth-bench.XXXXXX)
+        BENCH_RESULTS=$BENCH_TMP/results
+        : >"$BENCH_RESULTS"
+        trap bench_cleanup EXIT
+        trap 'exit 130' INT TERM
+}
+
+# ---------------------------------------------------------------------------
+# The image: Debian bookworm minbase in four layers, as a docker-archive.
+
+# Prints the cached root file system, building it with debootstrap first.
+bench_rootfs() {
+        local dir=$BENCH_CACHE/rootfs tmp
+        if [ ! -e "$dir/.complete" ]; then
+                note "building the bookworm minbase root file system (debootstrap, once)"
+                tmp=$BENCH_CACHE/rootfs.tmp
+                rm -rf --one-file-system "$tmp" "$dir"
+                debootstrap --variant=minbase bookworm "$tmp" http://deb.debian.org/debian \
+                        >"$BENCH_CACHE/debootstrap.log" 2>&1 ||
+                        { tail -5 "$BENCH_CACHE/debootstrap.log" >&2; die "debootstrap failed"; }
+                # As the official images do: no package caches, no device nodes.
+                rm -rf "${tmp:?}"/var/cache/apt/archives/*.deb "${tmp:?}"/var/lib/apt/lists/* "${tmp:?}"/dev/*
+                touch "$tmp/.complete"
+                mv "$tmp" "$dir"
+        fi
+        echo "$dir"
+}
+
+# Prints the four cached layer tarballs, base first: everything else, /usr/lib,
+# /usr/share, then the executables (/usr/bin, /usr/sbin).
+bench_layers() {
+        local root d=$BENCH_CACHE/layers
+        root=$(bench_rootfs) || return 1
+        if [ ! -e "$d/.complete" ]; then
+                rm -rf "$d" "$d.tmp"; mkdir -p "$d.tmp"
+                (
+                        cd "$root" || exit 1
+                        tar_layer() { tar -C "$root" --numeric-owner --sort=name --anchored "$@"; }
+                        top=()
+                        for f in * .[!.]*; do
+                                [ -e "$f" ] || [ -L "$f" ] || continue
+                                [ "$f" = .complete ] || top+=("$f")
+                        done
+                        tar_layer --exclude=usr/lib --exclude=usr/share --exclude=usr/bin --exclude=usr/sbin \
+                                -cf "$d.tmp/1-base.tar" "${top[@]}" &&
+                        tar_layer -cf "$d.tmp/2-usr-lib.tar" usr/lib &&
+                        tar_layer -cf "$d.tmp/3-usr-share.tar" usr/share &&
+                        tar_layer -cf "$d.tmp/4-usr-bin.tar" usr/bin usr/sbin
+                ) || die "could not write the layers"
+                touch "$d.tmp/.complete"
+                mv "$d.tmp" "$d"
+        fi
+        printf '%s\n' "$d"/[1-4]-*.tar
+}
+
+# bench_archive [gzip]: prints the cached docker-archive of bench/minbase:latest.
+bench_archive() {
+        local comp=${1:-} out layers
+        out=$BENCH_CACHE/minbase${comp:+-$comp}.docker-archive.tar
+        if [ ! -e "$out" ]; then
+                mapfile -t layers < <(bench_layers) || return 1
+                [ "${#layers[@]}" = 4 ] || die "expected 4 layers"
+                python3 "$BENCH_DIR/mkarchive.py" "$out" "$BENCH_IMAGE" ${comp:+--gzip} "${layers[@]}" \
+                        >"$out.id" || die "could not write the docker-archive"
+        fi
+        echo "$out"
+}
+
+# ---------------------------------------------------------------------------
+# The build and the sandbox.
+
+# Builds Berth in BUILD_DIR; on failure BERTH_BUILD_ERROR says why.
+bench_build() {
+        local log=$BENCH_TMP/build.log
+        if [ ! -f "$BUILD_DIR/build.ninja" ] && ! meson setup "$BUILD_DIR" "$SOURCE_DIR" >"$log" 2>&1; then
+                BERTH_BUILD_ERROR="meson setup failed"; return 1
+        fi
+        if ! ninja -C "$BUILD_DIR" >"$log" 2>&1; then
+                if grep -q 'undefined reference' "$log"; then
+                        BERTH_BUILD_ERROR="build does not link yet: $(grep -o "undefined reference to \`[a-z_]*'" "$log" | head -1)"
+                else
+                        BERTH_BUILD_ERROR="build failed"
+                fi
+                return 1
+        fi
+        BERTH_BUILT=1
+}
+
+# The sandbox gets a folder on the host's disk, $BENCH_TMP/disk, at
+# /run/bench-disk, and /var/lib/berth from it: the stores of every engine then
+# live on the same file system as the floor's (not on tmpfs, nor on overlayfs).
+bench_patch_init() {
+        python3 - "$SBX_TMP/init.sh" <<'EOF'
+import sys
+p = sys.argv[1]
+s = open(p).read()
+s = s.replace('mount -t tmpfs -o mode=755 tmpfs /run\n',
+              'mount -t tmpfs -o mode=755 tmpfs /run\n'
+              'mkdir -p /run/bench-disk\nmount --bind "$T/../disk" /run/bench-disk\n', 1)
+s = s.replace('mount -t tmpfs -o mode=711 tmpfs /var/lib/berth\n',
+              'mount --bind /run/bench-disk/berth /var/lib/berth\n', 1)
+assert s.count('bench-disk') == 3, "the harness's init.sh changed"
+open(p, 'w').write(s)
+EOF
+}
+
+bench_sandbox_start() {
+        SBX_ID="$$-$RANDOM"
+        SBX_TMP=$BENCH_TMP/sbx
+        mkdir -p "$SBX_TMP" "$BENCH_TMP/disk/berth"
+        chmod 711 "$BENCH_TMP/disk/berth"
+        if [ "$BERTH_BUILT" = 1 ]; then
+                sandbox_install_build || return 1
+        else
+                mkdir -p "$SBX_TMP"/{dest/usr,dest/etc,etc-extra,etc-up,etc-work,var-up,var-work}
+        fi
+        if declare -F sandbox_configure >/dev/null; then sandbox_configure "$SBX_TMP/etc-extra"; fi
+        sandbox_write_init
+        bench_patch_init || return 1
+        sandbox_launch
+        sandbox_find_pid1 || return 1
+        sandbox_wait_running
+}
+
+bench_sandbox_stop() {
+        local i
+        if [ -n "$SBX_PID" ] && kill -0 "$SBX_PID" 2>/dev/null; then
+                kill -s SIGRTMIN+4 "$SBX_PID" 2>/dev/null
+                for i in $(seq 200); do kill -0 "$SBX_PID" 2>/dev/null || break; sleep 0.05; done
+                kill -9 "$SBX_PID" 2>/dev/null
+        fi
+        SBX_PID=
+        wait 2>/dev/null
+        [ "${#SBX_CGROUPS[@]}" -gt 0 ] && sandbox_remove_cgroups
+        SBX_CGROUPS=()
+}
+
+# bench_podman NAME ARGS...: podman inside the sandbox (so that nothing it
+# writes to /var/lib/containers or /run reaches the host), with its storage in
+# $BENCH_TMP/disk/NAME.
+bench_podman() {
+        local d=/run/bench-disk/$1; shift
+        mkdir -p "$BENCH_TMP/disk/${d##*/}"
+        sbx podman --root "$d/root" --runroot "$d/run" --tmpdir "$d/tmp" \
+                --network-config-dir "$d/net" --storage-driver overlay \
+                --events-backend none "$@"
+}
+
+# ---------------------------------------------------------------------------
+# Timing and the table.
+
+now_ns() { local t=${EPOCHREALTIME/./}; echo "$t"000; }
+
+# bench_measure NAME SETUP CMD...: runs SETUP (a string for eval, untimed),
+# then CMD, BENCH_RUNS times after one warm-up; records the times. A failing
+# run makes the row "failed" with the command's last line of output.
+bench_measure() {
+        local name=$1 setup=$2 i t0 t1 times="" out; shift 2
+        for ((i = 0; i <= BENCH_RUNS; i++)); do
+                eval "$setup" >/dev/null 2>&1
+                sync
+                t0=$(now_ns)
+                if ! out=$("$@" 2>&1 >/dev/null); then
+                        bench_na "$name" "failed: $(tail -1 <<<"$out" | cut -c1-80)"
+                        return 1
+                fi
+                t1=$(now_ns)
+                [ "$i" -gt 0 ] && times+=" $(((t1 - t0) / 1000))"
+        done
+        printf '%s\tok\t%s\n' "$name" "${times# }" >>"$BENCH_RESULTS"
+}
+
+# bench_record NAME MICROSECONDS...: records times measured elsewhere.
+bench_record() {
+        local name=$1; shift
+        printf '%s\tok\t%s\n' "$name" "$*" >>"$BENCH_RESULTS"
+}
+
+# bench_na NAME REASON: a row without figures.
+bench_na() { printf '%s\tn/a\t%s\n' "$1" "$2" >>"$BENCH_RESULTS"; }
+
+# bench_median NAME: prints the row's median in microseconds (empty if n/a).
+bench_median() {
+        awk -F'\t' -v n="$1" '$1 == n && $2 == "ok" {
+                c = split($3, t, " "); asort(t)
+                print (c % 2) ? t[(c + 1) / 2] : int((t[c / 2] + t[c / 2 + 1]) / 2) }' "$BENCH_RESULTS"
+}
+
+# bench_table FLOOR_NAME: name | median | min | max | ratio to floor.
+bench_table() {
+        awk -F'\t' -v floor="$(bench_median "$1")" '
+        function fmt(us) { return us >= 1000000 ? sprintf("%.3f s", us / 1e6) : sprintf("%.1f ms", us / 1e3) }
+        { if (length($1) > w) w = length($1); row[NR] = $0 }
+        END {
+                if (w < 4) w = 4
+                printf "%-" w "s | %10s | %10s | %10s | %s\n", "name", "median", "min", "max", "ratio to floor"
+                line = ""; for (i = 0; i < w; i++) line = line "-"
+                printf "%s-|-%10s-|-%10s-|-%10s-|-%s\n", line, "----------", "----------", "----------", "--------------"
+                for (r = 1; r <= NR; r++) {
+                        split(row[r], f, "\t")
+                        if (f[2] != "ok") { printf "%-" w "s | %s\n", f[1], f[3]; continue }
+                        c = split(f[3], t, " "); asort(t)
+                        med = (c % 2) ? t[(c + 1) / 2] : (t[c / 2] + t[c / 2 + 1]) / 2
+                        ratio = floor > 0 ? sprintf("%.2fx", med / floor) : "-"
+                        printf "%-" w "s | %10s | %10s | %10s | %s\n", f[1], fmt(med), fmt(t[1]), fmt(t[c]), ratio
+                }
+        }' "$BENCH_RESULTS"
+}
+
+# bench_target DESCRIPTION NUMERATOR_ROW DENOMINATOR_ROW MAX_RATIO: prints
+# whether median(NUM)/median(DEN) <= MAX_RATIO.
+bench_target() {
+        local desc=$1 a b
+        a=$(bench_median "$2"); b=$(bench_median "$3")
+        if [ -z "$a" ] || [ -z "$b" ]; then
+                printf 'target: %-50s n/a (no figures)\n' "$desc"; return
+        fi
+        awk -v a="$a" -v b="$b" -v m="$4" -v d="$desc" 'BEGIN {
+                printf "target: %-50s %s (%.2fx, limit %.2fx)\n", d, (a / b <= m) ? "MET" : "NOT MET", a / b, m }'
+}

@@ -162,6 +162,20 @@ open(p, 'w').write(s)
 EOF
 }
 
+# The sandbox boots whatever the host enables; services and timers that would
+# only add noise to the figures are masked there.
+bench_quiet_units() {
+        local u d=$1/systemd/system
+        mkdir -p "$d"
+        for u in postgresql.service postgresql@.service podman.service podman.socket \
+                 podman-restart.service podman-auto-update.service podman-auto-update.timer \
+                 apt-daily.timer apt-daily-upgrade.timer dpkg-db-backup.timer e2scrub_all.timer \
+                 e2scrub_reap.service fstrim.timer man-db.timer systemd-timesyncd.service \
+                 getty@tty1.service; do
+                ln -sf /dev/null "$d/$u"
+        done
+}
+
 bench_sandbox_start() {
         SBX_ID="$$-$RANDOM"
         SBX_TMP=$BENCH_TMP/sbx
@@ -172,6 +186,7 @@ bench_sandbox_start() {
         else
                 mkdir -p "$SBX_TMP"/{dest/usr,dest/etc,etc-extra,etc-up,etc-work,var-up,var-work}
         fi
+        bench_quiet_units "$SBX_TMP/etc-extra"
         if declare -F sandbox_configure >/dev/null; then sandbox_configure "$SBX_TMP/etc-extra"; fi
         sandbox_write_init
         bench_patch_init || return 1
@@ -225,13 +240,14 @@ bench_measure() {
                 t1=$(now_ns)
                 [ "$i" -gt 0 ] && times+=" $(((t1 - t0) / 1000))"
         done
-        printf '%s\tok\t%s\n' "$name" "${times# }" >>"$BENCH_RESULTS"
+        # shellcheck disable=SC2086 # one argument per time
+        bench_record "$name" $times
 }
 
-# bench_record NAME MICROSECONDS...: records times measured elsewhere.
+# bench_record NAME MICROSECONDS...: records times (kept sorted).
 bench_record() {
         local name=$1; shift
-        printf '%s\tok\t%s\n' "$name" "$*" >>"$BENCH_RESULTS"
+        printf '%s\tok\t%s\n' "$name" "$(printf '%s\n' "$@" | sort -n | paste -sd ' ')" >>"$BENCH_RESULTS"
 }
 
 # bench_na NAME REASON: a row without figures.
@@ -240,7 +256,7 @@ bench_na() { printf '%s\tn/a\t%s\n' "$1" "$2" >>"$BENCH_RESULTS"; }
 # bench_median NAME: prints the row's median in microseconds (empty if n/a).
 bench_median() {
         awk -F'\t' -v n="$1" '$1 == n && $2 == "ok" {
-                c = split($3, t, " "); asort(t)
+                c = split($3, t, " ")
                 print (c % 2) ? t[(c + 1) / 2] : int((t[c / 2] + t[c / 2 + 1]) / 2) }' "$BENCH_RESULTS"
 }
 
@@ -257,7 +273,7 @@ bench_table() {
                 for (r = 1; r <= NR; r++) {
                         split(row[r], f, "\t")
                         if (f[2] != "ok") { printf "%-" w "s | %s\n", f[1], f[3]; continue }
-                        c = split(f[3], t, " "); asort(t)
+                        c = split(f[3], t, " ")
                         med = (c % 2) ? t[(c + 1) / 2] : (t[c / 2] + t[c / 2 + 1]) / 2
                         ratio = floor > 0 ? sprintf("%.2fx", med / floor) : "-"
                         printf "%-" w "s | %10s | %10s | %10s | %s\n", f[1], fmt(med), fmt(t[1]), fmt(t[c]), ratio

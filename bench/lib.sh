@@ -244,6 +244,27 @@ bench_measure() {
         bench_record "$name" $times
 }
 
+# bench_hyperfine NAME COMMAND: times COMMAND inside the sandbox with
+# hyperfine (no shell, one warm-up run, BENCH_RUNS runs). One run beforehand
+# gives the reason if it fails.
+bench_hyperfine() {
+        local name=$1 cmd=$2 out times
+        if ! out=$(sbx bash -c "$cmd" 2>&1 >/dev/null); then
+                bench_na "$name" "failed: $(tail -1 <<<"$out" | cut -c1-100)"
+                return 1
+        fi
+        if ! out=$(sbx hyperfine -N --style none --warmup 1 --runs "$BENCH_RUNS" \
+                        --export-json /run/bench-disk/hyperfine.json "$cmd" 2>&1); then
+                bench_na "$name" "failed: $(tail -1 <<<"$out" | cut -c1-100)"
+                return 1
+        fi
+        times=$(python3 -c 'import json, sys
+print(" ".join(str(int(t * 1e6)) for t in json.load(open(sys.argv[1]))["results"][0]["times"]))' \
+                "$BENCH_TMP/disk/hyperfine.json") || return 1
+        # shellcheck disable=SC2086 # one argument per time
+        bench_record "$name" $times
+}
+
 # bench_record NAME MICROSECONDS...: records times (kept sorted).
 bench_record() {
         local name=$1; shift

@@ -1,0 +1,137 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Latency of running /bin/true in a fresh container, every command run inside
+# the systemd sandbox by hyperfine (no shell, one warm-up, BENCH_RUNS runs):
+#   berthctl run --rm IMAGE /bin/true                 (n/a until `berthctl run` exists)
+#   podman run --rm --network none --runtime runc IMAGE /bin/true
+#   docker run --rm --network none IMAGE /bin/true     (Debian's docker.io, its dockerd
+#                                                       started with systemctl in the sandbox)
+#   runc run                                           (a busybox bundle from `runc spec`)
+#   systemd-run --scope /bin/true                      (what a scope costs)
+#   unshare -fpmuin true                               (the floor: fresh namespaces, no image)
+# IMAGE is bench/minbase:latest (bookworm minbase), loaded untimed beforehand.
+#
+# Usage: sudo bench/run-latency.sh
+# Environment: BENCH_RUNS (default 20), BUILD_DIR (default ./build).
+BENCH_RUNS=${BENCH_RUNS:-20}
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "$0")/lib.sh"
+
+DOCKER_ROOT=$BENCH_CACHE/docker-root
+DOCKER=("$DOCKER_ROOT/usr/bin/docker" -H unix:///run/bench-docker.sock)
+FLOOR="unshare -fpmuin true"
+
+# Debian's docker.io and containerd, unpacked into the cache (never installed
+# on the host: their scripts would start dockerd there).
+docker_fetch() {
+        local d
+        [ -x "$DOCKER_ROOT/usr/sbin/dockerd" ] && return 0
+        d=$(mktemp -d "$BENCH_TMP/debs.XXXXXX")
+        (cd "$d" && apt-get download docker.io containerd >/dev/null 2>&1) || return 1
+        mkdir -p "$DOCKER_ROOT.tmp"
+        for f in "$d"/*.deb; do dpkg-deb -x "$f" "$DOCKER_ROOT.tmp" || return 1; done
+        mv "$DOCKER_ROOT.tmp" "$DOCKER_ROOT"
+}
+
+# The sandbox's dockerd, with its state on the bench disk and no networking
+# set-up (no bridge, no iptables): containers run with --network none.
+sandbox_configure() {
+        cat >"$1/systemd/system/bench-dockerd.service" <<EOF
+[Unit]
+Description=dockerd for the Berth benchmarks
+[Service]
+Environment=PATH=$DOCKER_ROOT/usr/bin:$DOCKER_ROOT/usr/sbin:/usr/sbin:/usr/bin:/sbin:/bin
+ExecStart=$DOCKER_ROOT/usr/sbin/dockerd -H unix:///run/bench-docker.sock \\
+        --data-root /run/bench-disk/docker --exec-root /run/bench-docker \\
+        --pidfile /run/bench-docker.pid --bridge none --iptables=false --ip6tables=false \\
+        --storage-driver overlay2
+Type=notify
+TimeoutStartSec=60
+EOF
+}
+
+docker_start() {
+        local i
+        docker_fetch || { echo "n/a (could not fetch Debian's docker.io)"; return 1; }
+        if ! sbx systemctl start bench-dockerd.service >/dev/null 2>&1; then
+                echo "n/a (dockerd did not start: $(sbx journalctl -u bench-dockerd -n 1 -o cat --no-pager | cut -c1-80))"
+                return 1
+        fi
+        for i in $(seq 100); do sbx "${DOCKER[@]}" version >/dev/null 2>&1 && break; sleep 0.1; done
+        if ! sbx "${DOCKER[@]}" load -i /run/bench-disk/archive.tar >/dev/null 2>&1; then
+                echo "n/a (docker load failed)"; return 1
+        fi
+}
+
+# A busybox bundle for runc, config from `runc spec`, not a terminal.
+runc_bundle() {
+        local b=$BENCH_TMP/disk/runc-bundle
+        make_rootfs "$b/rootfs" && (cd "$b" && runc spec) || return 1
+        python3 - "$b/config.json" <<'EOF'
+import json, sys
+p = sys.argv[1]
+c = json.load(open(p))
+c["process"]["terminal"] = False
+c["process"]["args"] = ["/bin/true"]
+json.dump(c, open(p, "w"), indent=1)
+EOF
+}
+
+berth_run_available() {
+        if [ "$BERTH_BUILT" != 1 ]; then
+                echo "n/a ($BERTH_BUILD_ERROR)"; return 1
+        fi
+        if ! sbx_ctl run --help >/dev/null 2>&1; then
+                echo "n/a (berthctl run not implemented yet)"; return 1
+        fi
+        if ! sbx_ctl load -i /run/bench-disk/archive.tar >/dev/null 2>&1; then
+                echo "n/a (berthctl load failed)"; return 1
+        fi
+}
+
+bench_setup
+bench_build || note "Berth: $BERTH_BUILD_ERROR"
+bench_sandbox_start || die "the sandbox did not start"
+archive=$(bench_archive "")
+ln "$archive" "$BENCH_TMP/disk/archive.tar" 2>/dev/null || cp "$archive" "$BENCH_TMP/disk/archive.tar"
+
+printf 'run-latency: /bin/true in a fresh container, %s runs each after one warm-up, %s\n' \
+        "$BENCH_RUNS" "$(date -u +%FT%TZ)"
+printf 'host: %s, %s CPUs, kernel %s; image %s\n\n' "$(. /etc/os-release && echo "$PRETTY_NAME")" \
+        "$(nproc)" "$(uname -r)" "$BENCH_IMAGE"
+
+bench_hyperfine "unshare -fpmuin true (floor)" "$FLOOR"
+
+if why=$(berth_run_available); then
+        bench_hyperfine "berthctl run --rm" "berthctl run --rm $BENCH_IMAGE /bin/true"
+else
+        bench_na "berthctl run --rm" "$why"
+fi
+
+P="podman --root /run/bench-disk/podman/root --runroot /run/bench-disk/podman/run"
+P+=" --tmpdir /run/bench-disk/podman/tmp --network-config-dir /run/bench-disk/podman/net"
+P+=" --storage-driver overlay --events-backend none"
+if bench_podman podman load -q -i /run/bench-disk/archive.tar >/dev/null 2>&1; then
+        bench_hyperfine "podman run --rm (runc)" "$P run --rm --network none --runtime runc $BENCH_IMAGE /bin/true"
+else
+        bench_na "podman run --rm (runc)" "n/a (podman load failed)"
+fi
+
+if why=$(docker_start); then
+        bench_hyperfine "docker run --rm ($(sbx "${DOCKER[@]}" version -f '{{.Server.Version}}' 2>/dev/null))" \
+                "${DOCKER[*]} run --rm --network none $BENCH_IMAGE /bin/true"
+        sbx systemctl stop bench-dockerd.service
+else
+        bench_na "docker run --rm" "$why"
+fi
+
+if runc_bundle >/dev/null 2>&1; then
+        bench_hyperfine "runc run (busybox bundle)" \
+                "runc --root /run/bench-runc run --bundle /run/bench-disk/runc-bundle bench"
+else
+        bench_na "runc run (busybox bundle)" "n/a (could not write the bundle)"
+fi
+
+bench_hyperfine "systemd-run --scope /bin/true" "systemd-run --quiet --scope /bin/true"
+
+bench_table "unshare -fpmuin true (floor)"

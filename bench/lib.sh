@@ -124,6 +124,15 @@ bench_archive() {
         echo "$out"
 }
 
+# bench_stage_archive [gzip]: puts the archive at /run/bench-disk/archive.tar
+# in the sandbox (a hard link: same disk).
+bench_stage_archive() {
+        local a
+        a=$(bench_archive "${1:-}") || return 1
+        rm -f "$BENCH_TMP/disk/archive.tar"
+        ln "$a" "$BENCH_TMP/disk/archive.tar" 2>/dev/null || cp "$a" "$BENCH_TMP/disk/archive.tar"
+}
+
 # ---------------------------------------------------------------------------
 # The build and the sandbox.
 
@@ -187,6 +196,7 @@ bench_sandbox_start() {
                 mkdir -p "$SBX_TMP"/{dest/usr,dest/etc,etc-extra,etc-up,etc-work,var-up,var-work}
         fi
         bench_quiet_units "$SBX_TMP/etc-extra"
+        bench_docker_unit "$SBX_TMP/etc-extra"
         if declare -F sandbox_configure >/dev/null; then sandbox_configure "$SBX_TMP/etc-extra"; fi
         sandbox_write_init
         bench_patch_init || return 1
@@ -206,6 +216,52 @@ bench_sandbox_stop() {
         wait 2>/dev/null
         [ "${#SBX_CGROUPS[@]}" -gt 0 ] && sandbox_remove_cgroups
         SBX_CGROUPS=()
+}
+
+BENCH_DOCKER_ROOT=$BENCH_CACHE/docker-root
+BENCH_DOCKER=("$BENCH_DOCKER_ROOT/usr/bin/docker" -H unix:///run/bench-docker.sock)
+# Debian's docker.io and containerd, unpacked into the cache (never installed
+# on the host: their scripts would start dockerd there).
+bench_docker_fetch() {
+        local d
+        [ -x "$BENCH_DOCKER_ROOT/usr/sbin/dockerd" ] && return 0
+        d=$(mktemp -d "$BENCH_TMP/debs.XXXXXX")
+        (cd "$d" && apt-get download docker.io containerd >/dev/null 2>&1) || return 1
+        mkdir -p "$BENCH_DOCKER_ROOT.tmp"
+        for f in "$d"/*.deb; do dpkg-deb -x "$f" "$BENCH_DOCKER_ROOT.tmp" || return 1; done
+        mv "$BENCH_DOCKER_ROOT.tmp" "$BENCH_DOCKER_ROOT"
+}
+
+# The sandbox's dockerd, with its state on the bench disk and no networking
+# set-up (no bridge, no iptables): containers run with --network none.
+bench_docker_unit() {
+        cat >"$1/systemd/system/bench-dockerd.service" <<EOF
+[Unit]
+Description=dockerd for the Berth benchmarks
+[Service]
+Environment=PATH=$BENCH_DOCKER_ROOT/usr/bin:$BENCH_DOCKER_ROOT/usr/sbin:/usr/sbin:/usr/bin:/sbin:/bin
+ExecStart=$BENCH_DOCKER_ROOT/usr/sbin/dockerd -H unix:///run/bench-docker.sock \\
+        --data-root /run/bench-disk/docker --exec-root /run/bench-docker \\
+        --pidfile /run/bench-docker.pid --bridge none --iptables=false --ip6tables=false \\
+        --storage-driver overlay2
+Type=notify
+TimeoutStartSec=60
+EOF
+}
+
+# bench_docker_start: starts the sandbox's dockerd and loads the archive into
+# it; prints why not otherwise.
+bench_docker_start() {
+        local i
+        bench_docker_fetch || { echo "n/a (could not fetch Debian's docker.io)"; return 1; }
+        if ! sbx systemctl start bench-dockerd.service >/dev/null 2>&1; then
+                echo "n/a (dockerd did not start: $(sbx journalctl -u bench-dockerd -n 1 -o cat --no-pager | cut -c1-80))"
+                return 1
+        fi
+        for i in $(seq 100); do sbx "${BENCH_DOCKER[@]}" version >/dev/null 2>&1 && break; sleep 0.1; done
+        if ! sbx "${BENCH_DOCKER[@]}" load -i /run/bench-disk/archive.tar >/dev/null 2>&1; then
+                echo "n/a (docker load failed)"; return 1
+        fi
 }
 
 # bench_podman NAME ARGS...: podman inside the sandbox (so that nothing it

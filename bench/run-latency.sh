@@ -17,51 +17,7 @@ BENCH_RUNS=${BENCH_RUNS:-20}
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
-DOCKER_ROOT=$BENCH_CACHE/docker-root
-DOCKER=("$DOCKER_ROOT/usr/bin/docker" -H unix:///run/bench-docker.sock)
 FLOOR="unshare -fpmuin true"
-
-# Debian's docker.io and containerd, unpacked into the cache (never installed
-# on the host: their scripts would start dockerd there).
-docker_fetch() {
-        local d
-        [ -x "$DOCKER_ROOT/usr/sbin/dockerd" ] && return 0
-        d=$(mktemp -d "$BENCH_TMP/debs.XXXXXX")
-        (cd "$d" && apt-get download docker.io containerd >/dev/null 2>&1) || return 1
-        mkdir -p "$DOCKER_ROOT.tmp"
-        for f in "$d"/*.deb; do dpkg-deb -x "$f" "$DOCKER_ROOT.tmp" || return 1; done
-        mv "$DOCKER_ROOT.tmp" "$DOCKER_ROOT"
-}
-
-# The sandbox's dockerd, with its state on the bench disk and no networking
-# set-up (no bridge, no iptables): containers run with --network none.
-sandbox_configure() {
-        cat >"$1/systemd/system/bench-dockerd.service" <<EOF
-[Unit]
-Description=dockerd for the Berth benchmarks
-[Service]
-Environment=PATH=$DOCKER_ROOT/usr/bin:$DOCKER_ROOT/usr/sbin:/usr/sbin:/usr/bin:/sbin:/bin
-ExecStart=$DOCKER_ROOT/usr/sbin/dockerd -H unix:///run/bench-docker.sock \\
-        --data-root /run/bench-disk/docker --exec-root /run/bench-docker \\
-        --pidfile /run/bench-docker.pid --bridge none --iptables=false --ip6tables=false \\
-        --storage-driver overlay2
-Type=notify
-TimeoutStartSec=60
-EOF
-}
-
-docker_start() {
-        local i
-        docker_fetch || { echo "n/a (could not fetch Debian's docker.io)"; return 1; }
-        if ! sbx systemctl start bench-dockerd.service >/dev/null 2>&1; then
-                echo "n/a (dockerd did not start: $(sbx journalctl -u bench-dockerd -n 1 -o cat --no-pager | cut -c1-80))"
-                return 1
-        fi
-        for i in $(seq 100); do sbx "${DOCKER[@]}" version >/dev/null 2>&1 && break; sleep 0.1; done
-        if ! sbx "${DOCKER[@]}" load -i /run/bench-disk/archive.tar >/dev/null 2>&1; then
-                echo "n/a (docker load failed)"; return 1
-        fi
-}
 
 # A busybox bundle for runc, config from `runc spec`, not a terminal.
 runc_bundle() {
@@ -92,8 +48,7 @@ berth_run_available() {
 bench_setup
 bench_build || note "Berth: $BERTH_BUILD_ERROR"
 bench_sandbox_start || die "the sandbox did not start"
-archive=$(bench_archive "")
-ln "$archive" "$BENCH_TMP/disk/archive.tar" 2>/dev/null || cp "$archive" "$BENCH_TMP/disk/archive.tar"
+bench_stage_archive || die "no archive"
 
 printf 'run-latency: /bin/true in a fresh container, %s runs each after one warm-up, %s\n' \
         "$BENCH_RUNS" "$(date -u +%FT%TZ)"
@@ -117,9 +72,9 @@ else
         bench_na "podman run --rm (runc)" "n/a (podman load failed)"
 fi
 
-if why=$(docker_start); then
-        bench_hyperfine "docker run --rm ($(sbx "${DOCKER[@]}" version -f '{{.Server.Version}}' 2>/dev/null))" \
-                "${DOCKER[*]} run --rm --network none $BENCH_IMAGE /bin/true"
+if why=$(bench_docker_start); then
+        bench_hyperfine "docker run --rm ($(sbx "${BENCH_DOCKER[@]}" version -f '{{.Server.Version}}' 2>/dev/null))" \
+                "${BENCH_DOCKER[*]} run --rm --network none $BENCH_IMAGE /bin/true"
         sbx systemctl stop bench-dockerd.service
 else
         bench_na "docker run --rm" "$why"

@@ -48,7 +48,7 @@ berth_run_available() {
 bench_setup
 bench_build || note "Berth: $BERTH_BUILD_ERROR"
 bench_sandbox_start || die "the sandbox did not start"
-bench_stage_archive || die "no archive"
+bench_stage_archive "" || die "no archive"
 
 printf 'run-latency: /bin/true in a fresh container, %s runs each after one warm-up, %s\n' \
         "$BENCH_RUNS" "$(date -u +%FT%TZ)"

@@ -214,6 +214,13 @@ bench_sandbox_stop() {
         fi
         SBX_PID=
         wait 2>/dev/null
+        # Killed processes leave their cgroups a moment later: a few tries.
+        for i in 1 2 3 4 5; do
+                [ "${#SBX_CGROUPS[@]}" -gt 0 ] || break
+                [ -d "${SBX_CGROUPS[0]}" ] || break
+                find "${SBX_CGROUPS[@]}" -depth -type d -exec rmdir {} + 2>/dev/null
+                sleep 0.2
+        done
         [ "${#SBX_CGROUPS[@]}" -gt 0 ] && sandbox_remove_cgroups
         SBX_CGROUPS=()
 }
@@ -337,14 +344,14 @@ bench_median() {
                 print (c % 2) ? t[(c + 1) / 2] : int((t[c / 2] + t[c / 2 + 1]) / 2) }' "$BENCH_RESULTS"
 }
 
-# bench_table FLOOR_NAME: name | median | min | max | ratio to floor.
+# bench_table FLOOR_NAME [LABEL]: name | median | min | max | ratio to floor.
 bench_table() {
-        awk -F'\t' -v floor="$(bench_median "$1")" '
+        awk -F'\t' -v floor="$(bench_median "$1")" -v label="${2:-ratio to floor}" '
         function fmt(us) { return us >= 1000000 ? sprintf("%.3f s", us / 1e6) : sprintf("%.1f ms", us / 1e3) }
         { if (length($1) > w) w = length($1); row[NR] = $0 }
         END {
                 if (w < 4) w = 4
-                printf "%-" w "s | %10s | %10s | %10s | %s\n", "name", "median", "min", "max", "ratio to floor"
+                printf "%-" w "s | %10s | %10s | %10s | %s\n", "name", "median", "min", "max", label
                 line = ""; for (i = 0; i < w; i++) line = line "-"
                 printf "%s-|-%10s-|-%10s-|-%10s-|-%s\n", line, "----------", "----------", "----------", "--------------"
                 for (r = 1; r <= NR; r++) {

@@ -156,3 +156,6 @@ int parse_timestamp_rfc3339(const char *s, uint64_t *ret_usec);
                                 return (type) i;                                 \
                 return (type) -EINVAL;                                           \
         }
+
+/* "SIGTERM", "TERM" or "15" -> 15; -EINVAL otherwise. */
+int signal_from_string(const char *s);

@@ -135,10 +135,13 @@ static int scope_job_submit(ScopeJob *j, sd_bus_message *m, bool wait_job_remove
         int r;
 
         /* The match goes out before the call, so the bus installs it before
-         * systemd can possibly emit the job's JobRemoved. */
+         * systemd can possibly emit the job's JobRemoved. No arg2= filter:
+         * sd-bus matches argN locally only while all earlier arguments are
+         * strings, and JobRemoved starts with a "u"; match_job_removed()
+         * compares the unit itself. */
         if (wait_job_removed) {
-                rule = strjoin("type='signal',sender='" SD_DEST "',path='" SD_PATH "',"
-                               "interface='" SD_MANAGER "',member='JobRemoved',arg2='", j->unit, "'");
+                rule = strdup("type='signal',sender='" SD_DEST "',path='" SD_PATH "',"
+                              "interface='" SD_MANAGER "',member='JobRemoved'");
                 if (!rule)
                         return -ENOMEM;
                 r = sd_bus_add_match_async(j->bus, &j->match_slot, rule, match_job_removed, NULL, j);

@@ -187,3 +187,14 @@ int rm_rf_at(int dirfd, const char *path) {
                 return r < 0 ? r : -errno;
         return r;
 }
+
+/* For kernel interface files (cgroup, proc): one write() of the whole string,
+ * no creation, no temporary file. */
+int write_string_file_at(int dirfd, const char *path, const char *s) {
+        _cleanup_close_ int fd = -EBADF;
+
+        fd = openat(dirfd, path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+        return write_all(fd, s, strlen(s));
+}

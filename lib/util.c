@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <ctype.h>
 #include <stdarg.h>
+#include <signal.h>
 #include <strings.h>
 #include <threads.h>
 #include <time.h>
@@ -354,4 +355,20 @@ const char *errmsg_last(void) {
 
 void errmsg_clear(void) {
         errmsg_buf[0] = 0;
+
+int signal_from_string(const char *s) {
+        const char *p;
+        int n;
+
+        if (isempty(s))
+                return -EINVAL;
+        if (safe_atoi(s, &n) >= 0)
+                return n > 0 && n < NSIG ? n : -EINVAL;
+        p = startswith(s, "SIG") ?: s;
+        for (int i = 1; i < SIGRTMIN; i++) {
+                const char *a = sigabbrev_np(i);
+                if (a && streq(a, p))
+                        return i;
+        }
+        return -EINVAL;
 }

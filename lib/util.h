@@ -166,3 +166,6 @@ int parse_timestamp_rfc3339(const char *s, uint64_t *ret_usec);
 int errmsg_set(int error, const char *format, ...) _printf_(2, 3);
 const char *errmsg_last(void);
 void errmsg_clear(void);
+
+/* "SIGTERM", "TERM" or "15" -> 15; -EINVAL otherwise. */
+int signal_from_string(const char *s);

@@ -355,6 +355,7 @@ const char *errmsg_last(void) {
 
 void errmsg_clear(void) {
         errmsg_buf[0] = 0;
+}
 
 int signal_from_string(const char *s) {
         const char *p;

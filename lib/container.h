@@ -19,6 +19,8 @@
 #define CONTAINER_DIR "containers"
 /* Docker's answer for an exit status nobody could observe. */
 #define CONTAINER_EXIT_CODE_UNKNOWN 255
+/* ... and for failures of the engine before the command ran. */
+#define CONTAINER_EXIT_CODE_ENGINE 125
 
 typedef enum ContainerState {
         CONTAINER_CREATED,
@@ -101,6 +103,7 @@ typedef struct Container {
         uint64_t started_usec;
         uint64_t finished_usec;
         char *unit;
+        void *live;               /* the engine's running state, not persisted */
 } Container;
 
 const char *container_state_to_string(ContainerState s);

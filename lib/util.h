@@ -127,6 +127,7 @@ int strv_extend(char ***l, const char *s);
 int strv_consume(char ***l, char *s);
 char **strv_copy(char * const *l);
 char *strv_join(char * const *l, const char *sep);
+#define IN_SET_STR(x, ...) strv_contains((char **) (const char *[]) { __VA_ARGS__, NULL }, (x))
 #define FOREACH_STRING(x, ...) \
         for (const char *const *_l_ = (const char *const[]) { __VA_ARGS__, NULL }, *x = *_l_; x; x = *++_l_)
 #define STRV_FOREACH(s, l) for (char * const *s = (l); s && *s; s++)

@@ -195,8 +195,7 @@ static int path_clean(const char *name, char **buf, size_t *alloc) {
         const char *p = name;
         int r;
 
-        /* One spare byte for path_split() of a name without a slash. */
-        r = grow((void **) buf, alloc, len + 2, 1);
+        r = grow((void **) buf, alloc, len + 1, 1);
         if (r < 0)
                 return r;
         while (*p) {
@@ -226,29 +225,36 @@ static int path_clean(const char *name, char **buf, size_t *alloc) {
         return 0;
 }
 
-/* Splits path at its last slash, in place: returns the base name and leaves
- * the directory in path ("" for the root). */
-static char *path_split(char *path) {
+/* Splits path at its last slash, in place: returns the base name and the
+ * directory ("" for the root) in *ret_dir, until path_unsplit(). */
+static char *path_split(char *path, const char **ret_dir) {
         char *slash = strrchr(path, '/');
 
         if (!slash) {
-                memmove(path + 1, path, strlen(path) + 1);
-                path[0] = 0;
-                return path + 1;
+                *ret_dir = "";
+                return path;
         }
         *slash = 0;
+        *ret_dir = path;
         return slash + 1;
 }
 
 static void path_unsplit(char *path, char *base) {
-        if (base == path + 1 && path[0] == 0)
-                memmove(path, path + 1, strlen(path + 1) + 1);
-        else
+        if (base != path)
                 base[-1] = '/';
 }
 
 static bool is_whiteout(const struct stat *st) {
         return S_ISCHR(st->st_mode) && st->st_rdev == makedev(0, 0);
+}
+
+/* O_DIRECTORY|O_NOFOLLOW fails with ENOTDIR on a symlink as on a file;
+ * only the former is an attempt to leave. */
+static bool is_symlink(int dirfd, const char *path) {
+        _cleanup_close_ int fd = openat_in_root(dirfd, path, O_PATH | O_NOFOLLOW, 0, false);
+        struct stat st;
+
+        return fd >= 0 && fstat(fd, &st) == 0 && S_ISLNK(st.st_mode);
 }
 
 /* Finds path in the lower layers, topmost first; a whiteout hides it.
@@ -359,6 +365,8 @@ static int mkdir_parents(Unpacker *u, const char *dir, int *ret_fd) {
                                 return r;
                         fd = openat(cur, p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                 }
+                if (fd < 0 && errno == ENOTDIR && is_symlink(cur, p))
+                        return -EXDEV;
                 if (fd < 0)
                         return errno == ELOOP ? -EXDEV : -errno;
                 if (slash)
@@ -378,6 +386,8 @@ static int open_dir(Unpacker *u, const char *dir, int *ret_fd) {
         fd = openat_in_root(u->target, *dir ? dir : ".", O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0, false);
         if (fd == -ENOENT)
                 return mkdir_parents(u, dir, ret_fd);
+        if (fd == -ENOTDIR && is_symlink(u->target, dir))
+                return -EXDEV;
         if (fd == -ELOOP)
                 return -EXDEV;
         if (fd < 0)
@@ -500,10 +510,11 @@ static int path_error(Unpacker *u, int r, const char *what) {
 /* Opens the parent directory of u->path; *ret_name points into u->path,
  * which stays split until path_unsplit(). */
 static int open_parent(Unpacker *u, int *ret_fd, char **ret_name) {
-        char *name = path_split(u->path);
+        const char *dir;
+        char *name = path_split(u->path, &dir);
         int r;
 
-        r = open_dir(u, u->path, ret_fd);
+        r = open_dir(u, dir, ret_fd);
         if (r < 0) {
                 path_unsplit(u->path, name);
                 return path_error(u, r, "parent directory");
@@ -666,6 +677,9 @@ static int unpack_whiteout(Unpacker *u, const char *base) {
         char *name;
         int r;
 
+        /* base and target point into u->path, which open_parent() splits
+         * in place before the slash: they stay valid. */
+
         if (streq(base, WHITEOUT_OPAQUE)) {
                 /* Opens the directory itself: ".wh..wh..opq" is its last component. */
                 r = open_parent(u, &dfd, &name);
@@ -817,10 +831,11 @@ static int copy_up(Unpacker *u, const char *path, int dfd, const char *name) {
  * from a lower layer if this layer does not have it. */
 static int open_link_source(Unpacker *u, int *ret_fd, char **ret_name) {
         _cleanup_close_ int dfd = -EBADF;
-        char *name = path_split(u->link);
+        const char *dir;
+        char *name = path_split(u->link, &dir);
         int r;
 
-        r = open_dir(u, u->link, &dfd);
+        r = open_dir(u, dir, &dfd);
         if (r < 0) {
                 path_unsplit(u->link, name);
                 return path_error(u, r, "hardlink target");
@@ -835,7 +850,7 @@ static int open_link_source(Unpacker *u, int *ret_fd, char **ret_name) {
                 if (r < 0)
                         return fail(r, "entry '%s': cannot copy up hardlink target '%s': %s",
                                     u->path, u->link, strerror(-r));
-                name = path_split(u->link);
+                name = path_split(u->link, &dir);
         }
         *ret_fd = TAKE_FD(dfd);
         *ret_name = name;

@@ -789,6 +789,43 @@ START_TEST(test_limits) {
 }
 END_TEST
 
+START_TEST(test_sparse) {
+        _cleanup_free_ char *data = calloc(1, 20 << 20);
+        _cleanup_close_ int fd = memfd_new();
+        LayerUnpackResult res;
+        struct archive_entry *e;
+        struct archive *a;
+        struct stat st;
+        char buf[8];
+        Dirs d;
+
+        dirs_make(&d);
+        a = writer_new(fd, "gzip");
+        e = entry_new("sparse", AE_IFREG | 0644);
+        archive_entry_set_size(e, 20 << 20);
+        archive_entry_sparse_add_entry(e, 4 << 20, 6);
+        ck_assert_int_eq(archive_write_header(a, e), ARCHIVE_OK);
+        /* The writer takes the whole file and leaves out the holes. */
+        memcpy(data + (4 << 20), "hello\n", 6);
+        ck_assert_int_eq(archive_write_data(a, data, 20 << 20), 20 << 20);
+        archive_entry_free(e);
+        writer_finish(a, fd);
+        ck_assert_int_eq(unpack(&d, fd, NULL, &res), 0);
+
+        ck_assert_uint_lt(res.uncompressed_size, 1 << 20);
+        stat_at(&d, "sparse", &st);
+        ck_assert_int_eq(st.st_size, 20 << 20);
+        ck_assert_int_lt(st.st_blocks, 1024);
+        {
+                _cleanup_close_ int f = openat(d.target_fd, "sparse", O_RDONLY | O_CLOEXEC);
+                ck_assert_int_eq(pread(f, buf, 6, 4 << 20), 6);
+                ck_assert(memcmp(buf, "hello\n", 6) == 0);
+                ck_assert_int_eq(pread(f, buf, 6, 0), 6);
+                ck_assert(memcmp(buf, "\0\0\0\0\0\0", 6) == 0);
+        }
+}
+END_TEST
+
 static int build_two_files(const char *filter) {
         int fd = memfd_new();
         struct archive *a = writer_new(fd, filter);
@@ -947,6 +984,7 @@ int main(void) {
         tcase_add_test(tc, test_mtimes);
         tcase_add_test(tc, test_xattrs);
         tcase_add_test(tc, test_replace_and_repeat);
+        tcase_add_test(tc, test_sparse);
         tcase_add_test(tc, test_limits);
         tcase_add_test(tc, test_truncated_and_garbage);
         tcase_add_test(tc, test_cancel);

@@ -16,6 +16,12 @@ static void history_free(OciHistory *h, size_t n) {
 OciImageConfig *oci_image_config_free(OciImageConfig *c) {
         if (!c)
                 return NULL;
+        oci_image_config_done(c);
+        free(c);
+        return NULL;
+}
+
+void oci_image_config_done(OciImageConfig *c) {
         free(c->architecture);
         free(c->os);
         free(c->variant);
@@ -31,8 +37,7 @@ OciImageConfig *oci_image_config_free(OciImageConfig *c) {
         strv_free(c->labels);
         strv_free(c->diff_ids);
         history_free(c->history, c->n_history);
-        free(c);
-        return NULL;
+        *c = (OciImageConfig) {};
 }
 
 static int parse_created(const char *what, json_t *o, uint64_t *ret) {

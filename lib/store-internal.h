@@ -70,8 +70,9 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(StoreStaging *, store_staging_free);
 int store_staging_name(StoreStaging *st, const char *prefix, char **ret);
 
 /* Whether layers/<chain hex> is there; ret_blob_digest: what it was
- * unpacked from. */
-int store_layer_lookup(Store *s, const char *chain_id, char ret_blob_digest[static DIGEST_STRING_MAX]);
+ * unpacked from, ret_size: its unpacked size (may be NULL). */
+int store_layer_lookup(Store *s, const char *chain_id, char ret_blob_digest[static DIGEST_STRING_MAX],
+                       uint64_t *ret_size);
 bool store_blob_exists(Store *s, const char *digest);
 int store_blob_open(Store *s, const char *digest);
 
@@ -100,4 +101,6 @@ int store_commit_image(Store *s, StoreStaging *st, const StagedImage *img);
 
 /* Under the lock: removes layers and blobs no record references. */
 int store_gc_unreferenced(Store *s, uint64_t *ret_reclaimed);
+/* Bytes in regular files below path (not following symlinks). */
+uint64_t store_tree_size_at(int dirfd, const char *path);
 int store_image_from_record(Store *s, const StoreRecord *rec, json_t *tags, Image **ret);

@@ -420,7 +420,8 @@ static int layer_dir(const char *chain_id, const char *sub, char **ret) {
         return *ret ? 0 : -ENOMEM;
 }
 
-int store_layer_lookup(Store *s, const char *chain_id, char ret_blob_digest[static DIGEST_STRING_MAX]) {
+int store_layer_lookup(Store *s, const char *chain_id, char ret_blob_digest[static DIGEST_STRING_MAX],
+                       uint64_t *ret_size) {
         _cleanup_free_ char *p = NULL, *data = NULL;
         json_auto_t *j = NULL;
         size_t size;
@@ -434,6 +435,8 @@ int store_layer_lookup(Store *s, const char *chain_id, char ret_blob_digest[stat
                 return r;
         r = json_parse_object("layer record", data, size, &j);
         if (r < 0)
+                return r;
+        if (ret_size && (r = json_get_uint64("layer record", j, "size", false, ret_size)) < 0)
                 return r;
         return copy_digest("layer record", j, "digest", true, ret_blob_digest);
 }
@@ -458,7 +461,7 @@ static int move_layer(Store *s, StoreStaging *st, const StagedLayer *sl, const c
         json_auto_t *j = NULL;
         int r;
 
-        if (!sl->dir_path || store_layer_lookup(s, sl->layer.chain_id, existing) >= 0)
+        if (!sl->dir_path || store_layer_lookup(s, sl->layer.chain_id, existing, NULL) >= 0)
                 return 0;
         j = json_pack("{ss,ss,ss,sI}", "diffId", sl->layer.diff_id, "chainId", sl->layer.chain_id,
                       "digest", sl->layer.digest, "size", (json_int_t) sl->layer.size);
@@ -601,7 +604,7 @@ static int referenced_sets(Store *s, char ***ret_chains, char ***ret_blobs) {
         return 0;
 }
 
-static uint64_t tree_size_at(int parent_fd, const char *path) {
+uint64_t store_tree_size_at(int parent_fd, const char *path) {
         struct stat st;
         uint64_t total = 0;
         int fd;
@@ -620,7 +623,7 @@ static uint64_t tree_size_at(int parent_fd, const char *path) {
         }
         for (struct dirent *de; (de = readdir(d));)
                 if (!streq(de->d_name, ".") && !streq(de->d_name, ".."))
-                        total += tree_size_at(dirfd(d), de->d_name);
+                        total += store_tree_size_at(dirfd(d), de->d_name);
         return total;
 }
 
@@ -644,7 +647,7 @@ static int sweep_dir(Store *s, const char *dir, char * const *keep, bool via_tmp
 
                 if (streq(de->d_name, ".") || streq(de->d_name, "..") || strv_contains(keep, de->d_name))
                         continue;
-                *reclaimed += tree_size_at(dirfd(d), de->d_name);
+                *reclaimed += store_tree_size_at(dirfd(d), de->d_name);
                 if (via_tmp) {
                         r = tempname_at("tmp/gc", &victim);
                         if (r < 0)

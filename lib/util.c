@@ -3,7 +3,6 @@
 #include <stdarg.h>
 #include <signal.h>
 #include <strings.h>
-#include <threads.h>
 #include <time.h>
 
 #include "util.h"
@@ -338,14 +337,17 @@ int parse_timestamp_rfc3339(const char *s, uint64_t *ret_usec) {
         return 0;
 }
 
-static thread_local char errmsg_buf[512];
+static _Thread_local char errmsg_buf[512];
 
 int errmsg_set(int error, const char *format, ...) {
+        char buf[sizeof errmsg_buf];
         va_list ap;
 
+        /* Format first: the arguments may point into errmsg_buf itself. */
         va_start(ap, format);
-        (void) vsnprintf(errmsg_buf, sizeof errmsg_buf, format, ap);
+        (void) vsnprintf(buf, sizeof buf, format, ap);
         va_end(ap);
+        memcpy(errmsg_buf, buf, sizeof buf);
         return error;
 }
 

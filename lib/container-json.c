@@ -32,7 +32,7 @@ static json_t *labels_to_json(char * const *l) {
 }
 
 static json_t *mount_to_json(const MountSpec *m) {
-        return json_pack("{s:s, s:s?, s:s, s:b, s:I, s:I, s:s?}",
+        return json_pack("{s:s, s:s*, s:s, s:b, s:I, s:I, s:s*}",
                          "type", mount_type_to_string(m->type),
                          "source", m->source,
                          "target", m->target,
@@ -48,7 +48,7 @@ static json_t *limits_to_json(const ScopeLimits *l) {
 
         if (l->allowed_cpus && !cpuset)
                 return NULL;
-        return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s?}",
+        return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s*}",
                          "memory_max", (json_int_t) l->memory_max,
                          "memory_low", (json_int_t) l->memory_low,
                          "memory_swap", (json_int_t) l->memory_swap,
@@ -69,8 +69,8 @@ static json_t *config_to_json(const ContainerConfig *c) {
         if (!mounts)
                 return NULL;
         /* "o" steals the reference; json_pack frees all of them on failure. */
-        return json_pack("{s:o, s:o, s:o, s:s?, s:s?, s:s?, s:o, s:o, s:s, "
-                         "s:{s:o, s:o, s:b, s:b, s:b, s:s?}, s:o, s:i, s:I, s:b, s:b, s:b}",
+        return json_pack("{s:o, s:o, s:o, s:s*, s:s*, s:s*, s:o, s:o, s:s, "
+                         "s:{s:o, s:o, s:b, s:b, s:b, s:s*}, s:o, s:i, s:I, s:b, s:b, s:b}",
                          "argv", strv_to_json(c->argv),
                          "entrypoint", strv_to_json(c->entrypoint),
                          "env", strv_to_json(c->env),
@@ -96,8 +96,8 @@ static json_t *config_to_json(const ContainerConfig *c) {
 int container_to_json(const Container *c, json_t **ret) {
         json_t *j;
 
-        j = json_pack("{s:s, s:s, s:{s:s?, s:s?}, s:s, s:i, s:I, s:i, s:i, s:b, s:b, "
-                      "s:I, s:I, s:I, s:s?, s:o}",
+        j = json_pack("{s:s, s:s, s:{s:s*, s:s*}, s:s, s:i, s:I, s:i, s:i, s:b, s:b, "
+                      "s:I, s:I, s:I, s:s*, s:o}",
                       "id", c->id, "name", c->name,
                       "image", "reference", c->image_ref, "id", c->image_id,
                       "state", container_state_to_string(c->state),

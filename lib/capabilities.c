@@ -156,8 +156,9 @@ int capability_prepare(uint64_t set, uint64_t extra_effective, cap_t *ret) {
         r = cap_set_mask(caps, CAP_EFFECTIVE, set | extra_effective);
         if (r >= 0)
                 r = cap_set_mask(caps, CAP_PERMITTED, set | extra_effective);
-        if (r >= 0)
-                r = cap_set_mask(caps, CAP_INHERITABLE, set);
+        /* The inheritable set stays empty, as in Docker since CVE-2022-24769:
+         * with it, executing a file that has inheritable file capabilities
+         * would hand them to a non-root user. */
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(caps);
@@ -167,5 +168,23 @@ int capability_prepare(uint64_t set, uint64_t extra_effective, cap_t *ret) {
 int capability_apply(cap_t prepared) {
         if (cap_set_proc(prepared) < 0)
                 return negative_errno();
+        return 0;
+}
+
+int capability_get_permitted(uint64_t *ret) {
+        _cleanup_(cap_freep) cap_t caps = cap_get_proc();
+        uint64_t m = 0;
+
+        if (!caps)
+                return negative_errno();
+        for (int c = 0; c <= capability_last(); c++) {
+                cap_flag_value_t v;
+
+                if (cap_get_flag(caps, c, CAP_PERMITTED, &v) < 0)
+                        return negative_errno();
+                if (v == CAP_SET)
+                        m |= CAP_BIT(c);
+        }
+        *ret = m;
         return 0;
 }

@@ -24,9 +24,10 @@ int capability_compute(char * const *add, char * const *drop, bool privileged, u
 /* Drops every capability outside set from the bounding set and clears the
  * ambient set. Needs CAP_SETPCAP. */
 int capability_apply_bounding(uint64_t set);
-/* Builds the state "effective, permitted and inheritable are set, plus
+/* Builds the state "effective and permitted are set (inheritable empty), plus
  * extra_effective in effective and permitted" (used to keep CAP_SYS_ADMIN
  * until seccomp is loaded). Prepared before fork so that the child applies
  * it without allocating. */
 int capability_prepare(uint64_t set, uint64_t extra_effective, cap_t *ret);
 int capability_apply(cap_t prepared);
+int capability_get_permitted(uint64_t *ret);

@@ -269,46 +269,111 @@ static int openat_in_root(int rootfd, const char *path, int flags) {
         return fd < 0 ? negative_errno() : fd;
 }
 
-/* Creates each missing component with mkdirat() in its parent, which was
- * itself opened with RESOLVE_IN_ROOT: a symlink planted in the image can
- * redirect us only to somewhere else inside the root, never out of it. */
-int mount_open_target(int rootfd, const char *path, bool dir, int *ret_fd, SetupFailure *f) {
-        _cleanup_close_ int parent = -EBADF;
-        char buf[PATH_MAX];
-        size_t n = strlen(path);
-        int fd;
+/* Appends one component to (or, for "..", removes the last one from) the
+ * canonical path cur, never going above "/". */
+static int path_push(char *cur, const char *name, size_t len) {
+        size_t n = strlen(cur);
 
-        if (n >= sizeof buf || path[0] != '/')
-                return setup_fail(f, SETUP_STAGE_CREATE, path, -EINVAL);
-        for (size_t i = 1; i <= n; i++) {
-                bool last;
-                char *name;
+        if (len == 2 && strneq(name, "..", 2)) {
+                char *slash = strrchr(cur, '/');
+
+                slash[slash == cur] = 0;
+                return 0;
+        }
+        if (n + 1 + len >= PATH_MAX)
+                return -ENAMETOOLONG;
+        if (n > 1)
+                cur[n++] = '/';
+        memcpy(cur + n, name, len);
+        cur[n + len] = 0;
+        return 0;
+}
+
+/* One step of the walk: creates name below cur if missing, or, if it is a
+ * symlink, splices its target into rest. Returns 1 when rest changed. */
+static int walk_step(int rootfd, char *cur, char *rest, const char *name, const char *tail,
+                     bool create_file) {
+        _cleanup_close_ int parent = openat_in_root(rootfd, cur, O_PATH | O_DIRECTORY);
+        char target[PATH_MAX], next[PATH_MAX];
+        struct stat st;
+        ssize_t n;
+
+        if (parent < 0)
+                return parent;
+        if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+                if (errno != ENOENT)
+                        return negative_errno();
+                if ((create_file ? mknodat(parent, name, S_IFREG | 0644, 0) : mkdirat(parent, name, 0755)) < 0 &&
+                    errno != EEXIST)
+                        return negative_errno();
+                return path_push(cur, name, strlen(name));
+        }
+        if (!S_ISLNK(st.st_mode))
+                return path_push(cur, name, strlen(name));
+        n = readlinkat(parent, name, target, sizeof target - 1);
+        if (n < 0)
+                return negative_errno();
+        target[n] = 0;
+        if ((size_t) snprintf(next, sizeof next, "%s/%s", target, tail) >= sizeof next)
+                return -ENAMETOOLONG;
+        if (target[0] == '/')
+                strcpy(cur, "/");
+        strcpy(rest, next);
+        return 1;
+}
+
+/* Resolves path as if rootfd were "/", creating what is missing on the way,
+ * including the targets of dangling symlinks (as runc does): each symlink is
+ * read and spliced in by hand, so the walk never leaves the root, whatever
+ * the image planted. The canonical result is left in cur. */
+static int walk_create(int rootfd, const char *path, bool dir, char *cur) {
+        char rest[PATH_MAX], name[NAME_MAX + 1];
+        unsigned hops = 0;
+        const char *p;
+
+        if (strlen(path) >= sizeof rest || path[0] != '/')
+                return -EINVAL;
+        strcpy(rest, path);
+        strcpy(cur, "/");
+        for (p = rest; *(p += strspn(p, "/"));) {
+                size_t len = strcspn(p, "/");
+                bool last = p[len + strspn(p + len, "/")] == 0;
                 int r;
 
-                if (path[i] != '/' && path[i] != 0)
+                if (len > NAME_MAX)
+                        return -ENAMETOOLONG;
+                if (len == 1 && p[0] == '.') {
+                        p += len;
                         continue;
-                last = path[i] == 0 || path[i + strspn(path + i, "/")] == 0;
-                memcpy(buf, path, i);
-                buf[i] = 0;
-                name = strrchr(buf, '/') + 1;
-                if (isempty(name) || streq(name, ".") || streq(name, ".."))
+                }
+                if (len == 2 && strneq(p, "..", 2)) {
+                        (void) path_push(cur, p, len);
+                        p += len;
                         continue;
-                safe_close(parent);
-                *name = 0;
-                parent = openat_in_root(rootfd, buf[0] ? buf : "/", O_PATH | O_DIRECTORY);
-                *name = path[name - buf];
-                if (parent < 0)
-                        return setup_fail(f, SETUP_STAGE_CREATE, buf, parent);
-                if (last && !dir)
-                        r = mknodat(parent, name, S_IFREG | 0644, 0);
+                }
+                memcpy(name, p, len);
+                name[len] = 0;
+                r = walk_step(rootfd, cur, rest, name, p + len, last && !dir);
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        p += len;
+                else if (++hops > 40)
+                        return -ELOOP;
                 else
-                        r = mkdirat(parent, name, 0755);
-                if (r < 0 && errno != EEXIST)
-                        return fail_errno(f, SETUP_STAGE_CREATE, buf);
-                if (last)
-                        break;
+                        p = rest;
         }
-        fd = openat_in_root(rootfd, path, O_PATH);
+        return 0;
+}
+
+int mount_open_target(int rootfd, const char *path, bool dir, int *ret_fd, SetupFailure *f) {
+        char cur[PATH_MAX];
+        int fd, r;
+
+        r = walk_create(rootfd, path, dir, cur);
+        if (r < 0)
+                return setup_fail(f, SETUP_STAGE_CREATE, path, r);
+        fd = openat_in_root(rootfd, cur, O_PATH);
         if (fd < 0)
                 return setup_fail(f, SETUP_STAGE_CREATE, path, fd);
         *ret_fd = fd;
@@ -407,7 +472,7 @@ static int bind_tree(int srcdir, const char *src, int targetfd, bool readonly) {
         return move_mount_to(tree, targetfd);
 }
 
-int mount_setup_sys(int rootfd, bool own_netns, SetupFailure *f) {
+int mount_setup_sys(int rootfd, bool own_netns, bool readonly, SetupFailure *f) {
         _cleanup_close_ int tfd = -EBADF;
         int r;
 
@@ -415,11 +480,11 @@ int mount_setup_sys(int rootfd, bool own_netns, SetupFailure *f) {
          * namespace; with the host's network, Docker binds the host's /sys. */
         if (own_netns)
                 return mount_fresh(rootfd, "/sys", "sysfs", NULL,
-                                   ATTR_NOSUID_NODEV_NOEXEC | MOUNT_ATTR_RDONLY, f);
+                                   ATTR_NOSUID_NODEV_NOEXEC | (readonly ? MOUNT_ATTR_RDONLY : 0), f);
         r = mount_open_target(rootfd, "/sys", true, &tfd, f);
         if (r < 0)
                 return r;
-        r = bind_tree(AT_FDCWD, "/sys", tfd, true);
+        r = bind_tree(AT_FDCWD, "/sys", tfd, readonly);
         return r < 0 ? setup_fail(f, SETUP_STAGE_MOUNT, "/sys", r) : 0;
 }
 
@@ -431,7 +496,7 @@ static bool is_fs(const char *path, long magic) {
 
 /* One v1 hierarchy, as named in /proc/self/cgroup ("cpu,cpuacct" or
  * "name=systemd"); the cgroup namespace roots it at the container's cgroup. */
-static int cgroup1_mount(int rootfd, const char *controllers, SetupFailure *f) {
+static int cgroup1_mount(int rootfd, const char *controllers, unsigned ro, SetupFailure *f) {
         char path[PATH_MAX], options[256], link[PATH_MAX];
         const char *name = startswith(controllers, "name=");
         _cleanup_close_ int dirfd = -EBADF;
@@ -439,7 +504,7 @@ static int cgroup1_mount(int rootfd, const char *controllers, SetupFailure *f) {
 
         snprintf(path, sizeof path, "/sys/fs/cgroup/%s", name ?: controllers);
         snprintf(options, sizeof options, "%s%s", name ? "none," : "", controllers);
-        r = mount_fresh(rootfd, path, "cgroup", options, ATTR_NOSUID_NODEV_NOEXEC | MOUNT_ATTR_RDONLY, f);
+        r = mount_fresh(rootfd, path, "cgroup", options, ATTR_NOSUID_NODEV_NOEXEC | ro, f);
         if (r < 0 || name || !strchr(controllers, ','))
                 return r;
         dirfd = openat_in_root(rootfd, "/sys/fs/cgroup", O_PATH | O_DIRECTORY);
@@ -453,7 +518,7 @@ static int cgroup1_mount(int rootfd, const char *controllers, SetupFailure *f) {
         return 0;
 }
 
-static int cgroup1_setup(int rootfd, bool hybrid, SetupFailure *f) {
+static int cgroup1_setup(int rootfd, bool hybrid, unsigned ro, SetupFailure *f) {
         _cleanup_close_ int fd = open("/proc/self/cgroup", O_RDONLY | O_CLOEXEC), cgfd = -EBADF;
         struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
         char buf[4096], *state = NULL;
@@ -476,11 +541,11 @@ static int cgroup1_setup(int rootfd, bool hybrid, SetupFailure *f) {
                 if (isempty(controllers)) {
                         if (hybrid)
                                 r = mount_fresh(rootfd, "/sys/fs/cgroup/unified", "cgroup2", NULL,
-                                                ATTR_NOSUID_NODEV_NOEXEC | MOUNT_ATTR_RDONLY, f);
+                                                ATTR_NOSUID_NODEV_NOEXEC | ro, f);
                 } else
-                        r = cgroup1_mount(rootfd, controllers, f);
+                        r = cgroup1_mount(rootfd, controllers, ro, f);
         }
-        if (r < 0)
+        if (r < 0 || !ro)
                 return r;
         cgfd = openat_in_root(rootfd, "/sys/fs/cgroup", O_PATH | O_DIRECTORY);
         if (cgfd < 0 || mount_setattr(cgfd, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0)
@@ -488,11 +553,14 @@ static int cgroup1_setup(int rootfd, bool hybrid, SetupFailure *f) {
         return 0;
 }
 
-int mount_setup_cgroup(int rootfd, SetupFailure *f) {
+int mount_setup_cgroup(int rootfd, bool readonly, SetupFailure *f) {
+        unsigned ro = readonly ? MOUNT_ATTR_RDONLY : 0;
+
+        /* With the cgroup namespace, a new cgroup2 (or v1 hierarchy) mount is
+         * rooted at the container's own cgroup: no binds of host paths needed. */
         if (is_fs("/sys/fs/cgroup", CGROUP2_SUPER_MAGIC))
-                return mount_fresh(rootfd, "/sys/fs/cgroup", "cgroup2", NULL,
-                                   ATTR_NOSUID_NODEV_NOEXEC | MOUNT_ATTR_RDONLY, f);
-        return cgroup1_setup(rootfd, is_fs("/sys/fs/cgroup/unified", CGROUP2_SUPER_MAGIC), f);
+                return mount_fresh(rootfd, "/sys/fs/cgroup", "cgroup2", NULL, ATTR_NOSUID_NODEV_NOEXEC | ro, f);
+        return cgroup1_setup(rootfd, is_fs("/sys/fs/cgroup/unified", CGROUP2_SUPER_MAGIC), ro, f);
 }
 
 int mount_apply(int rootfd, const MountSpec *m, SetupFailure *f) {

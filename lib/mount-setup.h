@@ -88,8 +88,9 @@ int mount_open_target(int rootfd, const char *path, bool dir, int *ret_fd, Setup
 
 int mount_setup_proc(int rootfd, SetupFailure *f);
 int mount_setup_dev(int rootfd, SetupFailure *f);
-int mount_setup_sys(int rootfd, bool own_netns, SetupFailure *f);
-int mount_setup_cgroup(int rootfd, SetupFailure *f);
+/* Read-only unless the container is privileged, as in Docker. */
+int mount_setup_sys(int rootfd, bool own_netns, bool readonly, SetupFailure *f);
+int mount_setup_cgroup(int rootfd, bool readonly, SetupFailure *f);
 int mount_apply(int rootfd, const MountSpec *m, SetupFailure *f);
 int mount_bind_console(int rootfd, int pts_number, SetupFailure *f);
 

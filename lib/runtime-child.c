@@ -64,29 +64,36 @@ static int child_begin(ChildPlan *plan, SetupFailure *f) {
         return 0;
 }
 
-static int open_null(void) {
-        int fd = open("/dev/null", O_RDWR | O_CLOEXEC | O_NOCTTY);
-        return fd < 0 ? negative_errno() : fd;
+static int dup_high(int fd) {
+        int r = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        return r < 0 ? negative_errno() : r;
 }
 
+/* Returns a new fd (>= 3, CLOEXEC) for stdio slot i, or a negative errno. */
 static int stdio_source(ChildPlan *plan, int i, int tty_slave) {
         const RuntimeProcessSpec *p = plan->process;
-        int fd = i == 0 ? p->stdin_fd : i == 1 ? p->stdout_fd : p->stderr_fd;
+        int fd = i == 0 ? p->stdin_fd : i == 1 ? p->stdout_fd : p->stderr_fd, r;
 
         if (tty_slave >= 0)
-                return fcntl(tty_slave, F_DUPFD_CLOEXEC, 3);
+                return dup_high(tty_slave);
         if (i > 0 && p->journal && plan->spec) {
                 /* Connected from inside the scope, so that journald attributes
                  * the stream to the container's unit. */
-                int r = sd_journal_stream_fd(plan->spec->name, i == 1 ? LOG_INFO : LOG_ERR, false);
+                r = sd_journal_stream_fd(plan->spec->name, i == 1 ? LOG_INFO : LOG_ERR, false);
                 if (r < 0)
                         return r;
-                (void) fcntl(r, F_SETFD, FD_CLOEXEC);
-                return r;
+                fd = dup_high(r);
+                safe_close(r);
+                return fd;
         }
-        if (fd < 0)
-                return open_null();
-        return fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        if (fd >= 0)
+                return dup_high(fd);
+        r = open("/dev/null", O_RDWR | O_CLOEXEC | O_NOCTTY);
+        if (r < 0)
+                return negative_errno();
+        fd = dup_high(r);
+        safe_close(r);
+        return fd;
 }
 
 static int child_setup_stdio(ChildPlan *plan, int tty_slave, SetupFailure *f) {
@@ -97,7 +104,7 @@ static int child_setup_stdio(ChildPlan *plan, int tty_slave, SetupFailure *f) {
         for (int i = 0; i < 3 && r >= 0; i++) {
                 fds[i] = stdio_source(plan, i, tty_slave);
                 if (fds[i] < 0)
-                        r = fds[i] == -1 ? negative_errno() : fds[i];
+                        r = fds[i];
         }
         for (int i = 0; i < 3 && r >= 0; i++)
                 if (dup2(fds[i], i) < 0)
@@ -214,9 +221,9 @@ static int child_mount_root(ChildPlan *plan, int *ret_rootfd, SetupFailure *f) {
         if (r >= 0)
                 r = mount_setup_dev(rootfd, f);
         if (r >= 0)
-                r = mount_setup_sys(rootfd, s->network != RUNTIME_NETWORK_HOST, f);
+                r = mount_setup_sys(rootfd, s->network != RUNTIME_NETWORK_HOST, !plan->process->privileged, f);
         if (r >= 0)
-                r = mount_setup_cgroup(rootfd, f);
+                r = mount_setup_cgroup(rootfd, !plan->process->privileged, f);
         if (r >= 0)
                 r = child_etc_files(s, rootfd, f);
         if (r < 0)

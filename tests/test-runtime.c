@@ -439,6 +439,66 @@ START_TEST(test_many_layers) {
 }
 END_TEST
 
+START_TEST(test_network_none) {
+        ck_assert_str_eq(run_simple("ls /sys/class/net; cat /sys/class/net/lo/flags"), "lo\n0x9\n");
+}
+END_TEST
+
+START_TEST(test_network_host) {
+        _cleanup_closedir_ DIR *d = opendir("/sys/class/net");
+        char expected[4096] = "";
+        struct dirent *de;
+        Run r;
+
+        /* The host's interfaces, through a read-only bind of the host's /sys. */
+        ck_assert_ptr_nonnull(d);
+        while ((de = readdir(d)))
+                if (de->d_name[0] != '.') {
+                        strcat(expected, de->d_name);
+                        strcat(expected, " ");
+                }
+        run_init(&r, "for i in /sys/class/net/*; do echo -n \"${i##*/} \"; done; echo; "
+                     "grep -c ' /sys ro,' /proc/self/mountinfo; hostname");
+        r.spec.network = RUNTIME_NETWORK_HOST;
+        run_script(&r, NULL);
+        ck_assert_msg(strstr(r.output, "\n1\nberth-test\n"), "%s", r.output);
+        /* readdir order is not sorted; compare as sets by length and members. */
+        ck_assert_uint_eq(strcspn(r.output, "\n"), strlen(expected));
+        for (char *w = strtok(expected, " "); w; w = strtok(NULL, " "))
+                ck_assert_msg(strstr(r.output, w), "%s missing in %s", w, r.output);
+}
+END_TEST
+
+START_TEST(test_privileged_sys_writable) {
+        Run r;
+
+        run_init(&r, "grep -c ' /sys rw,' /proc/self/mountinfo");
+        r.spec.process.privileged = true;
+        ck_assert_str_eq(run_script(&r, NULL), "1\n");
+}
+END_TEST
+
+START_TEST(test_mount_target_symlink_stays_inside) {
+        _cleanup_free_ char *outside = strjoin(base, "/outside-target"), *link = NULL, *src = NULL;
+        MountSpec m = { .type = MOUNT_TYPE_BIND, .target = (char *) "/escape/sub" };
+        Run r;
+
+        /* An image may carry a symlink to any host path; following it while
+         * creating the mount point must stay inside the container's root. */
+        link = strjoin(lower2, "/escape");
+        ck_assert_int_eq(symlink(outside, link), 0);
+        src = strjoin(base, "/bind-src");
+        ck_assert_int_eq(mkdir_p(src, 0755), 0);
+        m.source = src;
+        run_init(&r, "test -d /escape/sub && echo inside");
+        r.spec.mounts = &m;
+        r.spec.n_mounts = 1;
+        ck_assert_str_eq(run_script(&r, NULL), "inside\n");
+        ck_assert_int_eq(access(outside, F_OK), -1);
+        ck_assert_int_eq(unlink(link), 0);
+}
+END_TEST
+
 START_TEST(test_exec) {
         RuntimeProcess leader = RUNTIME_PROCESS_NULL, p = RUNTIME_PROCESS_NULL;
         RuntimeProcessSpec ps;
@@ -539,6 +599,10 @@ static Suite *runtime_suite(void) {
         tcase_add_test(tc, test_setup_error_is_typed);
         tcase_add_test(tc, test_no_mounts_left_and_upper);
         tcase_add_test(tc, test_many_layers);
+        tcase_add_test(tc, test_network_none);
+        tcase_add_test(tc, test_network_host);
+        tcase_add_test(tc, test_privileged_sys_writable);
+        tcase_add_test(tc, test_mount_target_symlink_stays_inside);
         tcase_add_test(tc, test_exec);
         tcase_add_test(tc, test_tty);
         tcase_add_test(tc, test_never_released);

@@ -10,6 +10,7 @@
 #include <systemd/sd-event.h>
 
 #include "hashmap.h"
+#include "mount-spec.h"
 #include "scope.h"
 #include "util.h"
 
@@ -32,29 +33,12 @@ typedef enum ContainerState {
         _CONTAINER_STATE_INVALID = -EINVAL,
 } ContainerState;
 
-typedef enum MountType {
-        MOUNT_TYPE_BIND,
-        MOUNT_TYPE_TMPFS,
-        _MOUNT_TYPE_MAX,
-        _MOUNT_TYPE_INVALID = -EINVAL,
-} MountType;
-
 typedef enum NetworkMode {
         NETWORK_MODE_NONE,
         NETWORK_MODE_HOST,
         _NETWORK_MODE_MAX,
         _NETWORK_MODE_INVALID = -EINVAL,
 } NetworkMode;
-
-typedef struct MountSpec {
-        MountType type;
-        char *source;          /* bind only: an absolute host path */
-        char *target;          /* absolute path in the container */
-        bool read_only;
-        uint64_t tmpfs_size;   /* tmpfs only, bytes, 0 = kernel default */
-        uint32_t tmpfs_mode;   /* tmpfs only, 0 = default (01777) */
-        char *options;         /* tmpfs only: other options, passed to mount(2) as is */
-} MountSpec;
 
 typedef struct SecurityOptions {
         char **cap_add;
@@ -108,8 +92,6 @@ typedef struct Container {
 
 const char *container_state_to_string(ContainerState s);
 ContainerState container_state_from_string(const char *s);
-const char *mount_type_to_string(MountType t);
-MountType mount_type_from_string(const char *s);
 const char *network_mode_to_string(NetworkMode m);
 NetworkMode network_mode_from_string(const char *s);
 
@@ -123,13 +105,8 @@ int container_new(Container **ret);
 Container *container_free(Container *c);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Container *, container_free);
 void container_config_done(ContainerConfig *c);
-void mount_spec_done(MountSpec *m);
 int container_add_mount(Container *c, MountSpec *m);  /* takes the contents of *m */
 
-/* Mount specs as the CLI writes them; -EINVAL for malformed ones. */
-int mount_spec_parse_volume(const char *s, MountSpec *ret);   /* -v SRC:DST[:ro|rw] */
-int mount_spec_parse_tmpfs(const char *s, MountSpec *ret);    /* --tmpfs PATH[:opts] */
-int mount_spec_parse_mount(const char *s, MountSpec *ret);    /* --mount type=...,... */
 
 int container_to_json(const Container *c, json_t **ret);
 int container_from_json(json_t *j, Container **ret);

@@ -64,82 +64,6 @@ static int fail_errno(SetupFailure *f, SetupStage stage, const char *path) {
         return setup_fail(f, stage, path, negative_errno());
 }
 
-void mount_spec_done(MountSpec *m) {
-        m->source = mfree(m->source);
-        m->target = mfree(m->target);
-        m->options = mfree(m->options);
-}
-
-int mount_spec_parse_bind(const char *s, MountSpec *ret) {
-        _cleanup_free_ char *copy = strdup(s);
-        char *target, *mode;
-        MountSpec m = { .type = MOUNT_TYPE_BIND };
-
-        if (!copy)
-                return -ENOMEM;
-        target = strchr(copy, ':');
-        if (!target)
-                return -EINVAL;
-        *target++ = 0;
-        mode = strchr(target, ':');
-        if (mode) {
-                *mode++ = 0;
-                if (!IN_SET(0, strcmp(mode, "ro"), strcmp(mode, "rw")))
-                        return -EINVAL;
-                m.readonly = streq(mode, "ro");
-        }
-        if (copy[0] != '/' || target[0] != '/')
-                return -EINVAL;
-        m.source = strdup(copy);
-        m.target = strdup(target);
-        if (!m.source || !m.target) {
-                mount_spec_done(&m);
-                return -ENOMEM;
-        }
-        *ret = m;
-        return 0;
-}
-
-static bool tmpfs_options_valid(const char *o) {
-        _cleanup_free_ char *copy = strdup(o);
-        char *state = NULL;
-        uint64_t v;
-
-        if (!copy)
-                return false;
-        for (char *w = strtok_r(copy, ",", &state); w; w = strtok_r(NULL, ",", &state)) {
-                const char *val;
-
-                if ((val = startswith(w, "size="))) {
-                        if (parse_size(val, 1024, &v) < 0)
-                                return false;
-                } else if ((val = startswith(w, "mode="))) {
-                        if (strlen(val) == 0 || strlen(val) > 4 || strspn(val, "01234567") != strlen(val))
-                                return false;
-                } else
-                        return false;
-        }
-        return true;
-}
-
-int mount_spec_parse_tmpfs(const char *s, MountSpec *ret) {
-        const char *colon = strchr(s, ':');
-        MountSpec m = { .type = MOUNT_TYPE_TMPFS };
-
-        if (s[0] != '/')
-                return -EINVAL;
-        if (colon && !tmpfs_options_valid(colon + 1))
-                return -EINVAL;
-        m.target = colon ? strndup(s, colon - s) : strdup(s);
-        m.options = strdup(colon ? colon + 1 : "");
-        if (!m.target || !m.options) {
-                mount_spec_done(&m);
-                return -ENOMEM;
-        }
-        *ret = m;
-        return 0;
-}
-
 static bool overlay_path_ok(const char *p) {
         /* ',' separates mount options and ':' layers; our store never makes such
          * paths, so refuse them rather than escape them. */
@@ -563,21 +487,44 @@ int mount_setup_cgroup(int rootfd, bool readonly, SetupFailure *f) {
         return cgroup1_setup(rootfd, is_fs("/sys/fs/cgroup/unified", CGROUP2_SUPER_MAGIC), ro, f);
 }
 
+/* Docker's tmpfs defaults are noexec,nosuid,nodev; "exec", "suid" and "dev"
+ * among the options lift them. Runs in the child: no allocation. */
+static int mount_tmpfs(int rootfd, const MountSpec *m, SetupFailure *f) {
+        unsigned attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
+        char data[96] = "";
+        int n = 0;
+
+        for (const char *o = m->options; o && *o; o += strcspn(o, ","), o += *o == ',') {
+                size_t len = strcspn(o, ",");
+                if (len == 4 && strneq(o, "exec", 4))
+                        attrs &= ~MOUNT_ATTR_NOEXEC;
+                else if (len == 4 && strneq(o, "suid", 4))
+                        attrs &= ~MOUNT_ATTR_NOSUID;
+                else if (len == 3 && strneq(o, "dev", 3))
+                        attrs &= ~MOUNT_ATTR_NODEV;
+        }
+        if (m->tmpfs_size > 0)
+                n = snprintf(data, sizeof data, "size=%llu", (unsigned long long) m->tmpfs_size);
+        if (m->tmpfs_mode > 0)
+                (void) snprintf(data + n, sizeof data - (size_t) n, "%smode=%o", n > 0 ? "," : "",
+                                (unsigned) m->tmpfs_mode);
+        return mount_fresh(rootfd, m->target, "tmpfs", data[0] ? data : NULL,
+                           attrs | (m->read_only ? MOUNT_ATTR_RDONLY : 0), f);
+}
+
 int mount_apply(int rootfd, const MountSpec *m, SetupFailure *f) {
         _cleanup_close_ int tfd = -EBADF;
         struct stat st;
         int r;
 
         if (m->type == MOUNT_TYPE_TMPFS)
-                return mount_fresh(rootfd, m->target, "tmpfs", m->options,
-                                   MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
-                                   (m->readonly ? MOUNT_ATTR_RDONLY : 0), f);
+                return mount_tmpfs(rootfd, m, f);
         if (stat(m->source, &st) < 0)
                 return fail_errno(f, SETUP_STAGE_MOUNT, m->source);
         r = mount_open_target(rootfd, m->target, S_ISDIR(st.st_mode), &tfd, f);
         if (r < 0)
                 return r;
-        r = bind_tree(AT_FDCWD, m->source, tfd, m->readonly);
+        r = bind_tree(AT_FDCWD, m->source, tfd, m->read_only);
         return r < 0 ? setup_fail(f, SETUP_STAGE_MOUNT, m->target, r) : 0;
 }
 

@@ -4,6 +4,7 @@
 #include <limits.h>
 #include <stdbool.h>
 
+#include "mount-spec.h"
 #include "util.h"
 
 /* Assembly of a container's root inside the container's own mount namespace.
@@ -50,26 +51,6 @@ typedef struct SetupFailure {
 /* Records stage and path in f (if not NULL) and returns error (negative). */
 int setup_fail(SetupFailure *f, SetupStage stage, const char *path, int error);
 
-typedef enum MountType {
-        MOUNT_TYPE_BIND,
-        MOUNT_TYPE_TMPFS,
-        _MOUNT_TYPE_MAX,
-        _MOUNT_TYPE_INVALID = -EINVAL,
-} MountType;
-
-typedef struct MountSpec {
-        MountType type;
-        char *source;       /* host path, for binds */
-        char *target;       /* path in the container */
-        char *options;      /* tmpfs: "size=...,mode=..." */
-        bool readonly;
-} MountSpec;
-
-/* "host:ctr[:ro|:rw]" */
-int mount_spec_parse_bind(const char *s, MountSpec *ret);
-/* "ctr[:size=..,mode=..]" */
-int mount_spec_parse_tmpfs(const char *s, MountSpec *ret);
-void mount_spec_done(MountSpec *m);
 
 /* Docker's lists, NULL-terminated. */
 extern char * const mount_default_masked_paths[];

@@ -186,7 +186,7 @@ static int child_etc_files(const RuntimeSpec *s, int rootfd, SetupFailure *f) {
                         .type = MOUNT_TYPE_BIND,
                         .source = (char *) files[i].source,
                         .target = (char *) files[i].target,
-                        .readonly = s->etc_files_readonly,
+                        .read_only = s->etc_files_readonly,
                 };
                 int r;
 

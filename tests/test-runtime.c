@@ -343,7 +343,7 @@ START_TEST(test_mounts) {
         ck_assert_int_eq(mkdir_p(rw, 0755), 0);
         write_file(ro, "f", "from-host\n", 0644);
         write_file(base, "hosts", "127.0.0.1 localhost berth-test\n", 0644);
-        m[0] = (MountSpec) { .type = MOUNT_TYPE_BIND, .source = ro, .target = (char *) "/data", .readonly = true };
+        m[0] = (MountSpec) { .type = MOUNT_TYPE_BIND, .source = ro, .target = (char *) "/data", .read_only = true };
         m[1] = (MountSpec) { .type = MOUNT_TYPE_BIND, .source = rw, .target = (char *) "/deep/rw" };
         ck_assert_int_eq(mount_spec_parse_tmpfs("/scratch:size=1m,mode=0700", &m[2]), 0);
         run_init(&r, "cat /data/f; touch /data/g 2>/dev/null || echo data-ro; touch /deep/rw/new; "

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <sys/random.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 
 #include "fileio.h"
@@ -186,4 +188,37 @@ int rm_rf_at(int dirfd, const char *path) {
         if (unlinkat(dirfd, path, AT_REMOVEDIR) < 0 && errno != ENOENT)
                 return r < 0 ? r : -errno;
         return r;
+}
+
+/* For kernel interface files (cgroup, proc): one write() of the whole string,
+ * no creation, no temporary file. */
+int write_string_file_at(int dirfd, const char *path, const char *s) {
+        _cleanup_close_ int fd = -EBADF;
+
+        fd = openat(dirfd, path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+        return write_all(fd, s, strlen(s));
+}
+
+/* openat2() confined to dirfd as if it were "/": absolute symlinks and ".."
+ * cannot leave it. Without follow_symlinks, any symlink on the way fails
+ * with ELOOP (the final component is still subject to O_NOFOLLOW/O_EXCL
+ * as usual). Returns an fd or -errno. */
+int openat_in_root(int dirfd, const char *path, int flags, mode_t mode, bool follow_symlinks) {
+        struct open_how how = {
+                .flags = (uint64_t) flags | O_CLOEXEC,
+                .mode = (flags & (O_CREAT | O_TMPFILE)) ? mode : 0,
+                .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS |
+                           (follow_symlinks ? 0 : RESOLVE_NO_SYMLINKS),
+        };
+
+        for (unsigned attempt = 0;; attempt++) {
+                long fd = syscall(SYS_openat2, dirfd, path, &how, sizeof how);
+                if (fd >= 0)
+                        return (int) fd;
+                /* EAGAIN: a concurrent rename raced with the lookup; retry a few times. */
+                if (errno != EAGAIN || attempt >= 16)
+                        return -errno;
+        }
 }

@@ -103,6 +103,7 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(OciIndex *, oci_index_free);
 OciManifest *oci_manifest_free(OciManifest *m);
 DEFINE_TRIVIAL_CLEANUP_FUNC(OciManifest *, oci_manifest_free);
 OciImageConfig *oci_image_config_free(OciImageConfig *c);
+void oci_image_config_done(OciImageConfig *c);
 DEFINE_TRIVIAL_CLEANUP_FUNC(OciImageConfig *, oci_image_config_free);
 int oci_image_config_copy(const OciImageConfig *c, OciImageConfig **ret);
 

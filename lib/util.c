@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <ctype.h>
 #include <stdarg.h>
+#include <signal.h>
 #include <strings.h>
-#include <threads.h>
 #include <time.h>
 
 #include "util.h"
@@ -337,14 +337,17 @@ int parse_timestamp_rfc3339(const char *s, uint64_t *ret_usec) {
         return 0;
 }
 
-static thread_local char errmsg_buf[512];
+static _Thread_local char errmsg_buf[512];
 
 int errmsg_set(int error, const char *format, ...) {
+        char buf[sizeof errmsg_buf];
         va_list ap;
 
+        /* Format first: the arguments may point into errmsg_buf itself. */
         va_start(ap, format);
-        (void) vsnprintf(errmsg_buf, sizeof errmsg_buf, format, ap);
+        (void) vsnprintf(buf, sizeof buf, format, ap);
         va_end(ap);
+        memcpy(errmsg_buf, buf, sizeof buf);
         return error;
 }
 
@@ -354,4 +357,21 @@ const char *errmsg_last(void) {
 
 void errmsg_clear(void) {
         errmsg_buf[0] = 0;
+}
+
+int signal_from_string(const char *s) {
+        const char *p;
+        int n;
+
+        if (isempty(s))
+                return -EINVAL;
+        if (safe_atoi(s, &n) >= 0)
+                return n > 0 && n < NSIG ? n : -EINVAL;
+        p = startswith(s, "SIG") ?: s;
+        for (int i = 1; i < SIGRTMIN; i++) {
+                const char *a = sigabbrev_np(i);
+                if (a && streq(a, p))
+                        return i;
+        }
+        return -EINVAL;
 }

@@ -127,6 +127,9 @@ int strv_extend(char ***l, const char *s);
 int strv_consume(char ***l, char *s);
 char **strv_copy(char * const *l);
 char *strv_join(char * const *l, const char *sep);
+#define IN_SET_STR(x, ...) strv_contains((char **) (const char *[]) { __VA_ARGS__, NULL }, (x))
+#define FOREACH_STRING(x, ...) \
+        for (const char *const *_l_ = (const char *const[]) { __VA_ARGS__, NULL }, *x = *_l_; x; x = *++_l_)
 #define STRV_FOREACH(s, l) for (char * const *s = (l); s && *s; s++)
 
 /* Parsing and formatting. */
@@ -166,3 +169,6 @@ int parse_timestamp_rfc3339(const char *s, uint64_t *ret_usec);
 int errmsg_set(int error, const char *format, ...) _printf_(2, 3);
 const char *errmsg_last(void);
 void errmsg_clear(void);
+
+/* "SIGTERM", "TERM" or "15" -> 15; -EINVAL otherwise. */
+int signal_from_string(const char *s);

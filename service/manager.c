@@ -11,6 +11,8 @@
 #include "config.h"
 #include "fileio.h"
 #include "log.h"
+#include "container-dbus.h"
+#include "engine.h"
 #include "image-dbus.h"
 #include "manager-dbus.h"
 #include "manager.h"
@@ -106,6 +108,7 @@ Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
         operation_cancel_all(m);
+        engine_free(m->engine);
         manager_free_images(m);
         store_free(m->store);
         sd_bus_flush_close_unref(m->bus);
@@ -133,6 +136,22 @@ static int manager_open_root(Manager *m) {
         return manager_refresh_images(m);
 }
 
+static int manager_load_containers(Manager *m) {
+        int r;
+
+        r = engine_new(m->event, m->bus, m->store, m->root_fd, m->config.root,
+                       &container_dbus_callbacks, m, &m->engine);
+        if (r < 0)
+                return log_error_errno(r, "Failed to set up the container engine: %m");
+        r = scope_subscribe(m->bus);
+        if (r < 0)
+                return log_error_errno(r, "Failed to subscribe to systemd's signals: %m");
+        r = engine_load(m->engine);
+        if (r < 0)
+                return log_error_errno(r, "Failed to load the containers' state: %m");
+        return 0;
+}
+
 static int manager_connect_bus(Manager *m) {
         int r;
 
@@ -143,12 +162,16 @@ static int manager_connect_bus(Manager *m) {
         r = manager_dbus_register(m);
         if (r < 0)
                 return log_error_errno(r, "Failed to register D-Bus objects: %m");
-        r = sd_bus_request_name(m->bus, BERTH_BUS_NAME, 0);
-        if (r < 0)
-                return log_error_errno(r, "Failed to acquire the name %s: %m", BERTH_BUS_NAME);
         r = sd_bus_attach_event(m->bus, m->event, SD_EVENT_PRIORITY_NORMAL);
         if (r < 0)
                 return log_error_errno(r, "Failed to attach the bus to the event loop: %m");
+        r = manager_load_containers(m);
+        if (r < 0)
+                return r;
+        /* The name last: callers find everything in place once it is ours. */
+        r = sd_bus_request_name(m->bus, BERTH_BUS_NAME, 0);
+        if (r < 0)
+                return log_error_errno(r, "Failed to acquire the name %s: %m", BERTH_BUS_NAME);
         return 0;
 }
 

@@ -19,6 +19,7 @@ typedef struct ManagerConfig {
 typedef struct Operation Operation;
 typedef struct Store Store;
 typedef struct Image Image;
+typedef struct Engine Engine;
 
 typedef struct Manager {
         sd_event *event;
@@ -37,6 +38,10 @@ typedef struct Manager {
         Operation *operations;
         unsigned n_operations;
         uint32_t last_operation_id;
+
+        Engine *engine;
+        struct ExecRecord *execs;
+        uint32_t last_exec_id;
 } Manager;
 
 int manager_config_load(ManagerConfig *c, const char *path);

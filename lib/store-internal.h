@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <jansson.h>
+#include <pthread.h>
+
+#include "store.h"
+
+/* Shared between the store modules (store.c, store-image.c, image-load.c,
+ * image-save.c); not for the service layer. */
+
+struct Store {
+        pthread_mutex_t mutex;
+        int root_fd;
+        int lock_fd;          /* <root>/lock, flock()ed while changing */
+        char *root;
+        StoreLimits limits;
+};
+
+/* The mutex and the cross-process flock, released by the cleanup. */
+typedef struct StoreLock {
+        Store *store;
+} StoreLock;
+int store_lock(Store *s, StoreLock *ret);
+void store_unlock(StoreLock *l);
+
+/* One layer as recorded in an image record. */
+typedef struct StoreLayer {
+        char digest[DIGEST_STRING_MAX];     /* the blob, as loaded (maybe compressed) */
+        char diff_id[DIGEST_STRING_MAX];
+        char chain_id[DIGEST_STRING_MAX];
+        OciMediaType media_type;
+        uint64_t blob_size;
+        uint64_t size;                      /* unpacked bytes */
+} StoreLayer;
+
+/* images/<hex>.json */
+typedef struct StoreRecord {
+        char id[DIGEST_STRING_MAX];
+        char manifest_digest[DIGEST_STRING_MAX];   /* "" if none stored */
+        bool manifest_original;                    /* from the archive, not synthesised */
+        uint64_t loaded_usec;
+        StoreLayer *layers;
+        size_t n_layers;
+} StoreRecord;
+
+StoreRecord *store_record_free(StoreRecord *r);
+DEFINE_TRIVIAL_CLEANUP_FUNC(StoreRecord *, store_record_free);
+int store_record_read(Store *s, const char *id_hex, StoreRecord **ret);
+int store_record_write(Store *s, const StoreRecord *r);
+/* All ids (hex) with a record. */
+int store_record_list(Store *s, char ***ret);
+
+/* repositories.json: full reference -> image id. */
+int store_tags_read(Store *s, json_t **ret);
+int store_tags_write(Store *s, json_t *tags);
+
+/* A directory under <root>/tmp/ for one operation, flock()ed so that GC in
+ * any process leaves it alone while it lives; removed by the cleanup. */
+typedef struct StoreStaging {
+        Store *store;
+        int dirfd;
+        char *name;           /* relative to <root>/tmp */
+        unsigned counter;
+} StoreStaging;
+int store_staging_new(Store *s, StoreStaging **ret);
+StoreStaging *store_staging_free(StoreStaging *st);
+DEFINE_TRIVIAL_CLEANUP_FUNC(StoreStaging *, store_staging_free);
+/* A fresh unique name inside the staging dir. */
+int store_staging_name(StoreStaging *st, const char *prefix, char **ret);
+
+/* Whether layers/<chain hex> is there; ret_blob_digest: what it was
+ * unpacked from, ret_size: its unpacked size (may be NULL). */
+int store_layer_lookup(Store *s, const char *chain_id, char ret_blob_digest[static DIGEST_STRING_MAX],
+                       uint64_t *ret_size);
+bool store_blob_exists(Store *s, const char *digest);
+int store_blob_open(Store *s, const char *digest);
+
+/* What a loader hands over: files in the staging dir, already verified. */
+typedef struct StagedLayer {
+        StoreLayer layer;
+        char *blob_path;      /* in staging, NULL if the store has the blob */
+        char *dir_path;       /* unpacked dir in staging, NULL if the store has the layer */
+} StagedLayer;
+
+typedef struct StagedImage {
+        char id[DIGEST_STRING_MAX];
+        char *config_path;                 /* config blob in staging, NULL if stored */
+        char manifest_digest[DIGEST_STRING_MAX];
+        char *manifest_path;               /* manifest blob in staging, NULL if stored */
+        bool manifest_original;
+        StagedLayer *layers;
+        size_t n_layers;
+        char **tags;                       /* full references */
+} StagedImage;
+
+void staged_image_done(StagedImage *i);
+/* Moves blobs and layers into place, writes the record and the tags, all
+ * under the lock, each step durable before the next. */
+int store_commit_image(Store *s, StoreStaging *st, const StagedImage *img);
+
+/* Under the lock: removes layers and blobs no record references. */
+int store_gc_unreferenced(Store *s, uint64_t *ret_reclaimed);
+/* Bytes in regular files below path (not following symlinks). */
+uint64_t store_tree_size_at(int dirfd, const char *path);
+int store_image_from_record(Store *s, const StoreRecord *rec, json_t *tags, Image **ret);

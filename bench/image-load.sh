@@ -6,7 +6,7 @@
 #   floor            sha256sum of each layer blob + tar -x of it into a fresh folder
 # with plain layers (and with gzip-compressed ones too with --gzip). Every store and
 # the floor write to the same disk (a temporary folder below /var/tmp).
-# Between runs each store is wiped (berthd: stopped, its root emptied, started
+# The rows are interleaved, one run of each per round. Between runs each store is wiped (berthd: stopped, its root emptied, started
 # again, all untimed). The page cache stays warm: the archive is read from
 # memory, as after a download.
 #
@@ -63,8 +63,9 @@ bench_sandbox_start || die "the sandbox did not start"
 
 printf 'image-load: %s, %s runs each after one warm-up, warm page cache, %s\n' \
         "$BENCH_IMAGE" "$BENCH_RUNS" "$(date -u +%FT%TZ)"
-printf 'host: %s, %s CPUs, kernel %s; podman %s\n\n' "$(. /etc/os-release && echo "$PRETTY_NAME")" \
+printf 'host: %s, %s CPUs, kernel %s; podman %s\n' "$(. /etc/os-release && echo "$PRETTY_NAME")" \
         "$(nproc)" "$(uname -r)" "$(podman --version | awk '{print $3}')"
+bench_load; echo
 
 for v in "${VARIANTS[@]}"; do
         archive=$(bench_archive "$v")
@@ -77,18 +78,17 @@ for v in "${VARIANTS[@]}"; do
         # shellcheck disable=SC2031 # set by bench_setup in this shell
         BENCH_RESULTS=$BENCH_TMP/results-${v:-plain}
         : >"$BENCH_RESULTS"
-        bench_measure "floor (sha256sum + tar -x)" floor_reset floor_load
-        if why=$(berth_available); then
-                if bench_measure "berthctl load" berth_reset berth_load; then
-                        want=$(cat "$archive.id")
-                        got=$(sbx_ctl images -q --no-trunc 2>/dev/null | head -1)
-                        [ "${got#sha256:}" = "${want#sha256:}" ] ||
-                                note "berthctl images shows '$got', expected $want"
-                fi
-        else
-                bench_na "berthctl load" "$why"
+        rows=("floor (sha256sum + tar -x):floor_reset:floor_load")
+        why=$(berth_available) && rows+=("berthctl load:berth_reset:berth_load")
+        rows+=("podman load:podman_reset:podman_load")
+        bench_rounds "${rows[@]}"
+        [ -n "$why" ] && bench_na "berthctl load" "$why"
+        if [ -z "$why" ] && [ -n "$(bench_median "berthctl load")" ]; then
+                want=$(cat "$archive.id")
+                got=$(sbx_ctl images -q --no-trunc 2>/dev/null | head -1)
+                [ "${got#sha256:}" = "${want#sha256:}" ] ||
+                        note "berthctl images shows '$got', expected $want"
         fi
-        bench_measure "podman load" podman_reset podman_load
 
         printf '%s layers (%s MB archive):\n' "${v:-uncompressed}" "$(($(stat -c %s "$archive") / 1000000))"
         bench_table "floor (sha256sum + tar -x)"
@@ -96,3 +96,4 @@ for v in "${VARIANTS[@]}"; do
         bench_target "Berth at least 1.5x faster than podman" "berthctl load" "podman load" 0.6667
         echo
 done
+bench_load

@@ -285,6 +285,9 @@ bench_podman() {
 # ---------------------------------------------------------------------------
 # Timing and the table.
 
+# The machine is shared (other sandboxes, builds): say how busy it was.
+bench_load() { printf 'load average (1, 5, 15 min): %s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"; }
+
 now_ns() { local t=${EPOCHREALTIME/./}; echo "$t"000; }
 
 # bench_measure NAME SETUP CMD...: runs SETUP (a string for eval, untimed),
@@ -305,6 +308,39 @@ bench_measure() {
         done
         # shellcheck disable=SC2086 # one argument per time
         bench_record "$name" $times
+}
+
+# bench_rounds NAME:SETUP_FN:RUN_FN...: like bench_measure for several rows,
+# but interleaved: each round runs every row once, so that whatever else the
+# machine does at a moment weighs on all rows alike. The first round is the
+# warm-up. A row that fails once is dropped, with its reason.
+bench_rounds() {
+        local -A times=() failed=()
+        local spec name setup run i t0 t1 out
+        for ((i = 0; i <= BENCH_RUNS; i++)); do
+                for spec in "$@"; do
+                        IFS=: read -r name setup run <<<"$spec"
+                        [ -n "${failed[$name]:-}" ] && continue
+                        "$setup" >/dev/null 2>&1
+                        sync
+                        t0=$(now_ns)
+                        if ! out=$("$run" 2>&1 >/dev/null); then
+                                failed[$name]="failed: $(tail -1 <<<"$out" | cut -c1-80)"
+                                continue
+                        fi
+                        t1=$(now_ns)
+                        [ "$i" -gt 0 ] && times[$name]+=" $(((t1 - t0) / 1000))"
+                done
+        done
+        for spec in "$@"; do
+                name=${spec%%:*}
+                if [ -n "${failed[$name]:-}" ]; then
+                        bench_na "$name" "${failed[$name]}"
+                else
+                        # shellcheck disable=SC2086 # one argument per time
+                        bench_record "$name" ${times[$name]}
+                fi
+        done
 }
 
 # bench_hyperfine NAME COMMAND: times COMMAND inside the sandbox with

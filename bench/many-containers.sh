@@ -85,8 +85,9 @@ bench_stage_archive "" || die "no archive"
 
 printf 'many-containers: sleep infinity in each, %s ps runs after one warm-up, %s\n' \
         "$BENCH_RUNS" "$(date -u +%FT%TZ)"
-printf 'host: %s, %s CPUs, kernel %s; image %s\n\n' "$(. /etc/os-release && echo "$PRETTY_NAME")" \
+printf 'host: %s, %s CPUs, kernel %s; image %s\n' "$(. /etc/os-release && echo "$PRETTY_NAME")" \
         "$(nproc)" "$(uname -r)" "$BENCH_IMAGE"
+bench_load; echo
 
 if [ "$BERTH_BUILT" != 1 ]; then
         why="n/a ($BERTH_BUILD_ERROR)"
@@ -142,3 +143,4 @@ if [ -n "${h:-}" ]; then
 else
         echo "targets: n/a (no Berth figures)"
 fi
+bench_load

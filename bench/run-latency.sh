@@ -52,8 +52,9 @@ bench_stage_archive "" || die "no archive"
 
 printf 'run-latency: /bin/true in a fresh container, %s runs each after one warm-up, %s\n' \
         "$BENCH_RUNS" "$(date -u +%FT%TZ)"
-printf 'host: %s, %s CPUs, kernel %s; image %s\n\n' "$(. /etc/os-release && echo "$PRETTY_NAME")" \
+printf 'host: %s, %s CPUs, kernel %s; image %s\n' "$(. /etc/os-release && echo "$PRETTY_NAME")" \
         "$(nproc)" "$(uname -r)" "$BENCH_IMAGE"
+bench_load; echo
 
 bench_hyperfine "unshare -fpmuin true (floor)" "$FLOOR"
 
@@ -90,3 +91,4 @@ fi
 bench_hyperfine "systemd-run --scope /bin/true" "systemd-run --quiet --scope /bin/true"
 
 bench_table "unshare -fpmuin true (floor)"
+bench_load

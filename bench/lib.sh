@@ -380,9 +380,15 @@ bench_median() {
                 print (c % 2) ? t[(c + 1) / 2] : int((t[c / 2] + t[c / 2 + 1]) / 2) }' "$BENCH_RESULTS"
 }
 
-# bench_table FLOOR_NAME [LABEL]: name | median | min | max | ratio to floor.
+# bench_min NAME: prints the row's minimum in microseconds (empty if n/a).
+bench_min() { awk -F'\t' -v n="$1" '$1 == n && $2 == "ok" { split($3, t, " "); print t[1] }' "$BENCH_RESULTS"; }
+
+# bench_table FLOOR_NAME [LABEL]: name | median | min | max | ratio to floor,
+# the ratio of the medians and, in brackets, of the minimums (the best
+# case, less disturbed by whatever else the machine runs).
 bench_table() {
-        awk -F'\t' -v floor="$(bench_median "$1")" -v label="${2:-ratio to floor}" '
+        awk -F'\t' -v floor="$(bench_median "$1")" -v floormin="$(bench_min "$1")" \
+                -v label="${2:-ratio to floor} (of medians; of minimums)" '
         function fmt(us) { return us >= 1000000 ? sprintf("%.3f s", us / 1e6) : sprintf("%.1f ms", us / 1e3) }
         { if (length($1) > w) w = length($1); row[NR] = $0 }
         END {
@@ -395,7 +401,7 @@ bench_table() {
                         if (f[2] != "ok") { printf "%-" w "s | %s\n", f[1], f[3]; continue }
                         c = split(f[3], t, " ")
                         med = (c % 2) ? t[(c + 1) / 2] : (t[c / 2] + t[c / 2 + 1]) / 2
-                        ratio = floor > 0 ? sprintf("%.2fx", med / floor) : "-"
+                        ratio = floor > 0 ? sprintf("%.2fx (%.2fx)", med / floor, t[1] / floormin) : "-"
                         printf "%-" w "s | %10s | %10s | %10s | %s\n", f[1], fmt(med), fmt(t[1]), fmt(t[c]), ratio
                 }
         }' "$BENCH_RESULTS"

@@ -4,6 +4,7 @@
 #   berthctl load    berthd from this build, in the systemd sandbox
 #   podman load      podman in the same sandbox, overlay driver, temporary root
 #   floor            sha256sum of each layer blob + tar -x of it into a fresh folder
+#   floor + sync -f  the same, then syncfs: what a store that is crash-safe must pay
 # with plain layers (and with gzip-compressed ones too with --gzip). Every store and
 # the floor write to the same disk (a temporary folder below /var/tmp).
 # The rows are interleaved, one run of each per round. Between runs each store is wiped (berthd: stopped, its root emptied, started
@@ -49,6 +50,9 @@ floor_load() {
         done
 }
 
+# The same made durable, as a crash-safe store must be: then syncfs.
+floor_load_sync() { floor_load && sync -f "$DISK/floor"; }
+
 berth_available() {
         if [ "$BERTH_BUILT" != 1 ]; then
                 echo "n/a ($BERTH_BUILD_ERROR)"; return 1
@@ -78,7 +82,8 @@ for v in "${VARIANTS[@]}"; do
         # shellcheck disable=SC2031 # set by bench_setup in this shell
         BENCH_RESULTS=$BENCH_TMP/results-${v:-plain}
         : >"$BENCH_RESULTS"
-        rows=("floor (sha256sum + tar -x):floor_reset:floor_load")
+        rows=("floor (sha256sum + tar -x):floor_reset:floor_load"
+              "floor + sync -f (durable):floor_reset:floor_load_sync")
         why=$(berth_available) && rows+=("berthctl load:berth_reset:berth_load")
         rows+=("podman load:podman_reset:podman_load")
         bench_rounds "${rows[@]}"

@@ -72,7 +72,7 @@ printf 'host: %s, %s CPUs, kernel %s; podman %s\n' "$(. /etc/os-release && echo 
 bench_load; echo
 
 for v in "${VARIANTS[@]}"; do
-        archive=$(bench_archive "$v")
+        archive=$(bench_archive "$v") || die "no archive"
         rm -f "$DISK/archive.tar"
         ln "$archive" "$DISK/archive.tar" 2>/dev/null || cp "$archive" "$DISK/archive.tar"
         rm -rf "$DISK/blobs"; mkdir -p "$DISK/blobs"

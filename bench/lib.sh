@@ -113,14 +113,17 @@ bench_layers() {
 
 # bench_archive [gzip]: prints the cached docker-archive of bench/minbase:latest.
 bench_archive() {
-        local comp=${1:-} out layers
+        local comp=${1:-} out layers lock
         out=$BENCH_CACHE/minbase${comp:+-$comp}.docker-archive.tar
+        # Two benchmarks started at once build the cache once.
+        exec {lock}>"$BENCH_CACHE/.lock" && flock "$lock"
         if [ ! -e "$out" ]; then
                 mapfile -t layers < <(bench_layers) || return 1
                 [ "${#layers[@]}" = 4 ] || die "expected 4 layers"
                 python3 "$BENCH_DIR/mkarchive.py" "$out" "$BENCH_IMAGE" ${comp:+--gzip} "${layers[@]}" \
                         >"$out.id" || die "could not write the docker-archive"
         fi
+        exec {lock}>&-
         echo "$out"
 }
 

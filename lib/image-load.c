@@ -124,6 +124,22 @@ static char *link_target(const char *path, const char *hardlink, const char *sym
         return normalize_member_path(j);
 }
 
+/* A path written twice is fine only with the same content (tar appends). */
+static int spool_duplicate(LoadContext *c, struct archive *a, struct archive_entry *e, const char *path) {
+        LoadMember *first = member_find(c, path), dup = {};
+        int r;
+
+        if (first->link_target || archive_entry_filetype(e) != AE_IFREG || archive_entry_hardlink(e))
+                return errmsg_set(-EBADMSG, "Malformed archive: duplicate member %s.", path);
+        r = spool_archive_entry(c, a, path, &dup);
+        if (r >= 0 && !streq(dup.digest, first->digest))
+                r = errmsg_set(-EBADMSG, "Malformed archive: member %s appears twice with different content.", path);
+        if (dup.staged)
+                (void) unlinkat(c->staging->dirfd, dup.staged, 0);
+        free(dup.staged);
+        return r;
+}
+
 static int spool_entry(LoadContext *c, struct archive *a, struct archive_entry *e) {
         _cleanup_free_ char *path = normalize_member_path(archive_entry_pathname(e) ?: "");
         mode_t type = archive_entry_filetype(e);
@@ -137,7 +153,7 @@ static int spool_entry(LoadContext *c, struct archive *a, struct archive_entry *
         if (type != AE_IFREG && type != AE_IFLNK && !archive_entry_hardlink(e))
                 return 0;
         if (member_find(c, path))
-                return errmsg_set(-EBADMSG, "Malformed archive: duplicate member %s.", path);
+                return spool_duplicate(c, a, e, path);
         m = member_add(c, path);
         if (!m)
                 return -ENOMEM;

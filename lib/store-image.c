@@ -530,7 +530,8 @@ int store_release_image(Store *s, const char *image_id, const char *holder) {
                 return r;
         if (unlinkat(s->root_fd, file, 0) < 0)
                 return errmsg_set(-errno, "Image %.12s has no hold by %s.", digest_hex(id), holder);
-        (void) unlinkat(s->root_fd, dir, AT_REMOVEDIR);
+        if (unlinkat(s->root_fd, dir, AT_REMOVEDIR) >= 0)
+                return fsync_directory_of_at(s->root_fd, dir);
         return fsync_directory_of_at(s->root_fd, file);
 }
 

@@ -386,7 +386,8 @@ static int stage_image(LoadContext *c, const ImageSource *src, StagedImage *out)
                 return errmsg_set(-E2BIG, "Image has %zu layers, more than the limit of %llu.", n_diff,
                                   (unsigned long long) store_limits(c->store)->max_layers);
         strcpy(out->id, src->config->digest);
-        if (!store_blob_exists(c->store, out->id) && !(out->config_path = strdup(src->config->staged)))
+        out->config_path = strdup(src->config->staged);
+        if (!out->config_path)
                 return -ENOMEM;
         out->layers = calloc(n_diff + 1, sizeof(StagedLayer));
         if (!out->layers)
@@ -401,8 +402,8 @@ static int stage_image(LoadContext *c, const ImageSource *src, StagedImage *out)
         else {
                 out->manifest_original = true;
                 strcpy(out->manifest_digest, src->manifest->digest);
-                if (!store_blob_exists(c->store, out->manifest_digest) &&
-                    !(out->manifest_path = strdup(src->manifest->staged)))
+                out->manifest_path = strdup(src->manifest->staged);
+                if (!out->manifest_path)
                         return -ENOMEM;
         }
         if (r < 0)

@@ -267,7 +267,9 @@ static int plan_layer(LoadContext *c, const LoadMember *blob, const char *expect
         r = oci_chain_id(parent_chain, diff_id, out->layer.chain_id);
         if (r < 0)
                 return r;
-        if (!store_blob_exists(c->store, blob->digest) && !(out->blob_path = strdup(blob->staged)))
+        /* Kept even if the store has the blob: a concurrent removal may take it before we commit. */
+        out->blob_path = strdup(blob->staged);
+        if (!out->blob_path)
                 return -ENOMEM;
         dir = unpacked_lookup(c, out->layer.chain_id);
         if (dir) {

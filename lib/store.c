@@ -461,8 +461,11 @@ static int move_layer(Store *s, StoreStaging *st, const StagedLayer *sl, const c
         json_auto_t *j = NULL;
         int r;
 
-        if (!sl->dir_path || store_layer_lookup(s, sl->layer.chain_id, existing, NULL) >= 0)
+        if (store_layer_lookup(s, sl->layer.chain_id, existing, NULL) >= 0)
                 return 0;
+        if (!sl->dir_path)
+                return errmsg_set(-ESTALE, "Layer %s was removed while the image was being loaded; load it again.",
+                                  sl->layer.chain_id);
         j = json_pack("{ss,ss,ss,sI}", "diffId", sl->layer.diff_id, "chainId", sl->layer.chain_id,
                       "digest", sl->layer.digest, "size", (json_int_t) sl->layer.size);
         if (!j || json_set_string(j, "parent", parent) < 0)

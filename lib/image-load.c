@@ -48,19 +48,23 @@ static char *normalize_member_path(const char *p) {
 
 static LoadMember *member_find(LoadContext *c, const char *path) {
         for (size_t i = 0; i < c->n_members; i++)
-                if (streq(c->members[i].path, path))
-                        return &c->members[i];
+                if (streq(c->members[i]->path, path))
+                        return c->members[i];
         return NULL;
 }
 
 static LoadMember *member_add(LoadContext *c, char *path) {
-        LoadMember *m = reallocarray(c->members, c->n_members + 1, sizeof(LoadMember));
+        LoadMember **l = reallocarray(c->members, c->n_members + 1, sizeof(LoadMember *));
+        LoadMember *m;
 
+        if (!l)
+                return NULL;
+        c->members = l;
+        m = calloc(1, sizeof(LoadMember));
         if (!m)
                 return NULL;
-        c->members = m;
-        m = &c->members[c->n_members++];
-        *m = (LoadMember) { .path = path };
+        m->path = path;
+        c->members[c->n_members++] = m;
         return m;
 }
 

@@ -11,9 +11,10 @@ static pthread_mutex_t progress_mutex = PTHREAD_MUTEX_INITIALIZER;
 
 void load_context_done(LoadContext *c) {
         for (size_t i = 0; i < c->n_members; i++) {
-                free(c->members[i].path);
-                free(c->members[i].staged);
-                free(c->members[i].link_target);
+                free(c->members[i]->path);
+                free(c->members[i]->staged);
+                free(c->members[i]->link_target);
+                free(c->members[i]);
         }
         free(c->members);
         strv_free(c->unpacked);

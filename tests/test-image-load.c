@@ -51,6 +51,17 @@ static void t_docker_archive(TBuf *out, TImage *imgs, size_t n, int style) {
                         for (size_t j = 0; j < i && style; j++)
                                 for (size_t m = 0; m < imgs[j].n; m++)
                                         dup = dup || imgs[j].layers[m] == l;
+                        if (!dup && !style) {
+                                /* podman links a layer already written to its first copy. */
+                                for (size_t j = 0; j < i && !dup; j++)
+                                        for (size_t m = 0; m < imgs[j].n && !dup; m++)
+                                                if (imgs[j].layers[m] == l) {
+                                                        char target[128];
+                                                        snprintf(target, sizeof target, "../%zu-%zu/layer.tar", j, m);
+                                                        t_add(a, 'l', lp, target, 0);
+                                                        dup = true;
+                                                }
+                        }
                         if (!dup)
                                 t_add(a, 'f', lp, l->blob.data, l->blob.size);
                         char *nl = strjoin(layers, k ? "," : "", "\"", lp, "\"");
@@ -587,6 +598,68 @@ START_TEST(test_gc_after_crash) {
 }
 END_TEST
 
+/* A hardlink to a file of a lower layer: the parallel first pass cannot
+ * resolve it, the sequential retry with the lower layers does. */
+START_TEST(test_hardlink_to_lower_layer) {
+        static const char *const l0[] = { "f:data=payload", NULL };
+        static const char *const l1[] = { "h:link=data", NULL };
+        static const char *const l2[] = { "f:x=1", NULL };
+        char *root = t_mkdtemp();
+        _cleanup_(store_freep) Store *s = t_store(root);
+        _cleanup_strv_free_ char **ids = NULL, **paths = NULL;
+        _cleanup_free_ char *config = NULL, *link = NULL, *content = NULL;
+        TLayer layers[3];
+        TImage img;
+        TBuf ar;
+
+        t_layer(&layers[0], 1, l0);
+        t_layer(&layers[1], 0, l1);
+        t_layer(&layers[2], 2, l2);
+        config = t_config(oci_host_architecture(), NULL, layers, 3);
+        img = (TImage) { .config = strdup(config), .layers = { &layers[0], &layers[1], &layers[2] }, .n = 3,
+                         .tags = "[\"hl:1\"]" };
+        t_docker_archive(&ar, &img, 1, 1);
+        load_buf_pipe(s, &ar, 0, &ids, NULL);
+        ck_assert_int_eq(store_image_layer_paths(s, ids[0], &paths), 0);
+        link = strjoin(paths[1], "/link");
+        ck_assert_int_eq(read_full_file_at(AT_FDCWD, link, 100, &content, NULL), 0);
+        ck_assert_str_eq(content, "payload");
+        tbuf_done(&ar);
+        for (size_t i = 0; i < 3; i++)
+                tbuf_done(&layers[i].blob);
+        t_image_done(&img);
+        t_rmdir(root);
+}
+END_TEST
+
+/* Limits: too many layers, JSON too large; the store stays as it was. */
+START_TEST(test_limits) {
+        char *root = t_mkdtemp();
+        StoreLimits lim = store_limits_default;
+        _cleanup_(store_freep) Store *s = NULL;
+        _cleanup_free_ char *before = NULL, *after = NULL;
+        TImage imgs[2];
+        TBuf ar;
+
+        if (_i == 0)
+                lim.max_layers = 1;
+        else
+                lim.max_json_size = 64;
+        ck_assert_int_eq(store_open(AT_FDCWD, root, &lim, &s), 0);
+        two_images(imgs);
+        t_docker_archive(&ar, imgs, 2, 0);
+        before = t_list_store(root);
+        load_buf_pipe(s, &ar, _i == 0 ? -E2BIG : -EFBIG, NULL, NULL);
+        ck_assert_ptr_nonnull(strstr(store_last_error(), _i == 0 ? "layers" : "limit"));
+        after = t_list_store(root);
+        ck_assert_str_eq(before, after);
+        tbuf_done(&ar);
+        t_image_done(&imgs[0]);
+        t_image_done(&imgs[1]);
+        t_rmdir(root);
+}
+END_TEST
+
 static void count_progress(uint64_t done, uint64_t total, const char *current, void *userdata) {
         (*(unsigned *) userdata)++;
 }
@@ -641,6 +714,8 @@ int main(void) {
         tcase_add_test(tc, test_import);
         tcase_add_test(tc, test_gc_after_crash);
         tcase_add_test(tc, test_cancel_and_progress);
+        tcase_add_test(tc, test_hardlink_to_lower_layer);
+        tcase_add_loop_test(tc, test_limits, 0, 2);
         suite_add_tcase(s, tc);
         sr = srunner_create(s);
         srunner_run_all(sr, CK_NORMAL);

@@ -7,6 +7,14 @@
 static const Verb verbs[] = {
         { "version", NULL, verb_version, "", "Show the client's and the server's version." },
         { "info", NULL, verb_info, "", "Show how berthd and this host are set up." },
+        { "image", NULL, verb_image, "COMMAND", "Manage images (ls, load, import, save, inspect, history, rm, tag, prune)." },
+        { "images", NULL, verb_image_ls, "[-a] [-q] [--no-trunc]", "List images (image ls)." },
+        { "load", NULL, verb_image_load, "[-i FILE]", "Load images from an archive (image load)." },
+        { "import", NULL, verb_image_import, "FILE|- [REPOSITORY[:TAG]] [-c INSTRUCTION]...", "Create an image from a root filesystem tarball (image import)." },
+        { "save", NULL, verb_image_save, "[-o FILE] [--format FORMAT] IMAGE...", "Write images to an archive (image save)." },
+        { "history", NULL, verb_image_history, "IMAGE", "Show the history of an image (image history)." },
+        { "rmi", NULL, verb_image_rm, "[-f] IMAGE...", "Remove images (image rm)." },
+        { "tag", NULL, verb_image_tag, "SOURCE TARGET", "Give an image another name (image tag)." },
 };
 
 static void help(void) {

@@ -38,5 +38,20 @@ void ctl_print_json(json_t *j);
 /* Reads an a{sv} reply into a JSON object, for --json and for printing. */
 int bus_message_read_dict_json(sd_bus_message *m, json_t **ret);
 
+int ctl_job_subscribe(sd_bus *bus);
+int ctl_job_wait(sd_bus *bus, const char *job_path, const char *verb, char ***ret_ids);
+
 int verb_version(int argc, char *argv[]);
 int verb_info(int argc, char *argv[]);
+
+int verb_image(int argc, char *argv[]);
+int verb_image_ls(int argc, char *argv[]);
+int verb_image_load(int argc, char *argv[]);
+int verb_image_import(int argc, char *argv[]);
+int verb_image_save(int argc, char *argv[]);
+int verb_image_inspect(int argc, char *argv[]);
+int verb_image_history(int argc, char *argv[]);
+int verb_image_rm(int argc, char *argv[]);
+int verb_image_tag(int argc, char *argv[]);
+int verb_image_untag(int argc, char *argv[]);
+int verb_image_prune(int argc, char *argv[]);

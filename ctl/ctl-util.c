@@ -165,6 +165,24 @@ static int bus_variant_to_json(sd_bus_message *m, json_t **ret) {
                 if (r < 0)
                         return r;
                 return sd_bus_message_exit_container(m);
+        case 'r': {
+                json_t *a = json_array();
+                r = sd_bus_message_enter_container(m, 'r', contents);
+                while (r >= 0 && (r = sd_bus_message_at_end(m, false)) == 0) {
+                        json_t *item = NULL;
+                        r = bus_variant_to_json(m, &item);
+                        if (r >= 0)
+                                json_array_append_new(a, item);
+                }
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(m);
+                if (r < 0) {
+                        json_decref(a);
+                        return r;
+                }
+                *ret = a;
+                return 0;
+        }
         case 'a':
                 if (contents[0] == '{')
                         return bus_message_read_dict_json(m, ret);
@@ -177,14 +195,22 @@ static int bus_variant_to_json(sd_bus_message *m, json_t **ret) {
 int bus_message_read_dict_json(sd_bus_message *m, json_t **ret) {
         const char *contents;
         json_t *o = json_object();
+        char entry[16];
         int r;
 
         if (!o)
                 return -ENOMEM;
+
         r = sd_bus_message_peek_type(m, NULL, &contents);
-        if (r >= 0)
+        if (r >= 0 && (strlen(contents) < 4 || strlen(contents) >= sizeof entry))
+                r = -EBADMSG;
+        if (r >= 0) {
+                /* "{sv}" -> "sv" */
+                memcpy(entry, contents + 1, strlen(contents) - 2);
+                entry[strlen(contents) - 2] = 0;
                 r = sd_bus_message_enter_container(m, 'a', contents);
-        while (r >= 0 && (r = sd_bus_message_enter_container(m, 'e', contents + 1)) > 0) {
+        }
+        while (r >= 0 && (r = sd_bus_message_enter_container(m, 'e', entry)) > 0) {
                 const char *key;
                 json_t *v = NULL;
                 r = sd_bus_message_read(m, "s", &key);

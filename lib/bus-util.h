@@ -28,6 +28,9 @@
 #define BERTH_ERROR_LIMIT_EXCEEDED "org.berth.Berth1.Error.LimitExceeded"
 #define BERTH_ERROR_CANCELLED "org.berth.Berth1.Error.Cancelled"
 #define BERTH_ERROR_BUSY "org.berth.Berth1.Error.Busy"
+#define BERTH_ERROR_START_FAILED "org.berth.Berth1.Error.StartFailed"
+#define BERTH_ERROR_COMMAND_NOT_FOUND "org.berth.Berth1.Error.CommandNotFound"
+#define BERTH_ERROR_COMMAND_NOT_EXECUTABLE "org.berth.Berth1.Error.CommandNotExecutable"
 
 /* Registered with sd_bus_error_add_map() by both sides, so an errno travels as
  * Berth's own error name and comes back as the same errno. */

@@ -190,6 +190,17 @@ int rm_rf_at(int dirfd, const char *path) {
         return r;
 }
 
+/* For kernel interface files (cgroup, proc): one write() of the whole string,
+ * no creation, no temporary file. */
+int write_string_file_at(int dirfd, const char *path, const char *s) {
+        _cleanup_close_ int fd = -EBADF;
+
+        fd = openat(dirfd, path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+        return write_all(fd, s, strlen(s));
+}
+
 /* openat2() confined to dirfd as if it were "/": absolute symlinks and ".."
  * cannot leave it. Without follow_symlinks, any symlink on the way fails
  * with ELOOP (the final component is still subject to O_NOFOLLOW/O_EXCL

@@ -19,6 +19,8 @@ int mkdir_p(const char *path, mode_t mode);
 int mkdir_p_at(int dirfd, const char *path, mode_t mode);
 int rm_rf_at(int dirfd, const char *path);
 int tempname_at(const char *path, char **ret);
+/* For kernel interface files (cgroup, proc): opens without O_CREAT, writes once. */
+int write_string_file_at(int dirfd, const char *path, const char *s);
 
 /* openat2(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS [| RESOLVE_NO_SYMLINKS]). */
 int openat_in_root(int dirfd, const char *path, int flags, mode_t mode, bool follow_symlinks);

@@ -248,15 +248,6 @@ static bool is_whiteout(const struct stat *st) {
         return S_ISCHR(st->st_mode) && st->st_rdev == makedev(0, 0);
 }
 
-/* O_DIRECTORY|O_NOFOLLOW fails with ENOTDIR on a symlink as on a file;
- * only the former is an attempt to leave. */
-static bool is_symlink(int dirfd, const char *path) {
-        _cleanup_close_ int fd = openat_in_root(dirfd, path, O_PATH | O_NOFOLLOW, 0, false);
-        struct stat st;
-
-        return fd >= 0 && fstat(fd, &st) == 0 && S_ISLNK(st.st_mode);
-}
-
 /* Finds path in the lower layers, topmost first; a whiteout hides it.
  * Returns an O_PATH fd or -ENOENT. */
 static int lower_open(Unpacker *u, const char *path, struct stat *ret_st) {
@@ -314,7 +305,7 @@ static int dir_times_apply(Unpacker *u) {
 /* Creates the missing directory name in dirfd. A directory the layer does not
  * list but a lower layer has keeps the lower one's owner and mode, as an
  * overlayfs copy-up would; otherwise it is root's, 0755. */
-static int mkdir_implied(Unpacker *u, int dirfd, const char *name, const char *path) {
+static int mkdir_implied(Unpacker *u, int dirfd, const char *name, const char *path, bool opaque) {
         _cleanup_close_ int lfd = -EBADF, fd = -EBADF;
         struct stat st = { .st_mode = S_IFDIR | 0755 };
         int r;
@@ -331,6 +322,8 @@ static int mkdir_implied(Unpacker *u, int dirfd, const char *name, const char *p
                 return -errno;
         if (fchown(fd, st.st_uid, st.st_gid) < 0 || fchmod(fd, st.st_mode & 07777) < 0)
                 return -errno;
+        if (opaque && fsetxattr(fd, OVERLAY_OPAQUE_XATTR, "y", 1, 0) < 0)
+                return -errno;
         if (lfd >= 0) {
                 r = dir_time_add(u, path, (struct timespec[2]) { st.st_atim, st.st_mtim });
                 if (r < 0)
@@ -339,36 +332,58 @@ static int mkdir_implied(Unpacker *u, int dirfd, const char *name, const char *p
         return 0;
 }
 
+/* Opens the directory name in dirfd (path is its path in the layer),
+ * creating it if it is missing or a whiteout. Returns an fd. */
+static int open_component(Unpacker *u, int dirfd, const char *name, const char *path) {
+        bool opaque = false;
+        struct stat st;
+        int fd, r;
+
+        fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd >= 0)
+                return fd;
+        if (IN_SET(errno, ENOTDIR, ELOOP)) {
+                if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                        return -errno;
+                if (S_ISLNK(st.st_mode))
+                        return -EXDEV;
+                if (!is_whiteout(&st))
+                        return -ENOTDIR;
+                /* Entries below a whiteout of this layer: the directory is
+                 * recreated and replaces the lower one. */
+                if (unlinkat(dirfd, name, 0) < 0)
+                        return -errno;
+                opaque = true;
+        } else if (errno != ENOENT)
+                return -errno;
+        r = mkdir_implied(u, dirfd, name, path, opaque);
+        if (r < 0)
+                return r;
+        fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        return fd < 0 ? -errno : fd;
+}
+
 /* Walks dir one component at a time from the target, creating what is
  * missing. Components are single names and never symlinks (O_NOFOLLOW). */
 static int mkdir_parents(Unpacker *u, const char *dir, int *ret_fd) {
         _cleanup_free_ char *copy = strdup(dir);
         _cleanup_close_ int cur = -EBADF;
         char *p, *slash;
-        int r;
 
         if (!copy)
                 return -ENOMEM;
-        cur = fcntl(u->target, F_DUPFD_CLOEXEC, 3);
+        cur = openat_in_root(u->target, ".", O_RDONLY | O_DIRECTORY, 0, false);
         if (cur < 0)
-                return -errno;
+                return cur;
         for (p = copy; p && *p; p = slash ? slash + 1 : NULL) {
                 int fd;
 
                 slash = strchr(p, '/');
                 if (slash)
                         *slash = 0;
-                fd = openat(cur, p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                if (fd < 0 && errno == ENOENT) {
-                        r = mkdir_implied(u, cur, p, copy);
-                        if (r < 0)
-                                return r;
-                        fd = openat(cur, p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                }
-                if (fd < 0 && errno == ENOTDIR && is_symlink(cur, p))
-                        return -EXDEV;
+                fd = open_component(u, cur, p, copy);
                 if (fd < 0)
-                        return errno == ELOOP ? -EXDEV : -errno;
+                        return fd;
                 if (slash)
                         *slash = '/';
                 safe_close(cur);
@@ -384,10 +399,8 @@ static int open_dir(Unpacker *u, const char *dir, int *ret_fd) {
         int fd;
 
         fd = openat_in_root(u->target, *dir ? dir : ".", O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0, false);
-        if (fd == -ENOENT)
+        if (IN_SET(fd, -ENOENT, -ENOTDIR))
                 return mkdir_parents(u, dir, ret_fd);
-        if (fd == -ENOTDIR && is_symlink(u->target, dir))
-                return -EXDEV;
         if (fd == -ELOOP)
                 return -EXDEV;
         if (fd < 0)
@@ -571,7 +584,7 @@ static int create_file(Unpacker *u, int *ret_fd) {
                 *ret_fd = fd;
                 return 0;
         }
-        if (!IN_SET(fd, -EEXIST, -ENOENT, -ELOOP))
+        if (!IN_SET(fd, -EEXIST, -ENOENT, -ENOTDIR, -ELOOP))
                 return fail(fd, "entry '%s': cannot create file: %s", u->path, strerror(-fd));
         r = open_parent(u, &dfd, &name);
         if (r < 0)
@@ -615,9 +628,9 @@ static int unpack_directory(Unpacker *u, struct archive_entry *e) {
         int r;
 
         if (isempty(u->path)) {
-                fd = fcntl(u->target, F_DUPFD_CLOEXEC, 3);
+                fd = openat_in_root(u->target, ".", O_RDONLY | O_DIRECTORY, 0, false);
                 if (fd < 0)
-                        return -errno;
+                        return fail(fd, "cannot open the layer root: %s", strerror(-fd));
         } else {
                 r = open_parent(u, &dfd, &name);
                 if (r < 0)
@@ -859,7 +872,7 @@ static int open_link_source(Unpacker *u, int *ret_fd, char **ret_name) {
 
 static int unpack_hardlink(Unpacker *u, const char *link) {
         _cleanup_close_ int sfd = -EBADF, dfd = -EBADF;
-        char *sname, *name;
+        char *sname = NULL, *name = NULL;
         int r;
 
         if (strlen(link) > u->limits.max_path_length && u->limits.max_path_length > 0)

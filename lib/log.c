@@ -2,6 +2,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <sys/stat.h>
+/* We pass the caller's location ourselves. */
+#define SD_JOURNAL_SUPPRESS_LOCATION 1
 #include <systemd/sd-journal.h>
 
 #include "log.h"

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <ctype.h>
 #include <stdarg.h>
+#include <signal.h>
 #include <strings.h>
 #include <time.h>
 
@@ -243,6 +244,52 @@ uint64_t now_usec(clockid_t clock) {
         return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000ULL;
 }
 
+char *format_size_si(uint64_t bytes, char *buf, size_t n) {
+        static const char *const units[] = { "B", "kB", "MB", "GB", "TB", "PB", "EB" };
+        double v = (double) bytes;
+        size_t u = 0;
+
+        while (v >= 1000 && u + 1 < ELEMENTSOF(units)) {
+                v /= 1000;
+                u++;
+        }
+        if (u == 0)
+                snprintf(buf, n, "%lluB", (unsigned long long) bytes);
+        else
+                snprintf(buf, n, "%.3g%s", v, units[u]);
+        return buf;
+}
+
+char *format_time_ago(uint64_t usec, uint64_t now, char *buf, size_t n) {
+        static const struct { uint64_t sec; const char *name; } units[] = {
+                { 365 * 86400, "year" }, { 30 * 86400, "month" }, { 7 * 86400, "week" },
+                { 86400, "day" }, { 3600, "hour" }, { 60, "minute" }, { 1, "second" },
+        };
+        uint64_t d = usec == 0 ? UINT64_MAX : now > usec ? (now - usec) / 1000000 : 0;
+
+        if (d == UINT64_MAX) {
+                snprintf(buf, n, "N/A");
+                return buf;
+        }
+        if (d < 1) {
+                snprintf(buf, n, "Less than a second ago");
+                return buf;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(units); i++)
+                if (d >= units[i].sec) {
+                        uint64_t k = d / units[i].sec;
+                        if (k == 1 && IN_SET(units[i].sec, 60u, 3600u))
+                                snprintf(buf, n, "About a%s %s ago", units[i].sec == 3600 ? "n" : "",
+                                         units[i].name);
+                        else if (k == 1)
+                                snprintf(buf, n, "1 %s ago", units[i].name);
+                        else
+                                snprintf(buf, n, "%llu %ss ago", (unsigned long long) k, units[i].name);
+                        break;
+                }
+        return buf;
+}
+
 int format_timestamp_rfc3339(uint64_t usec, char *buf, size_t n) {
         time_t sec = (time_t) (usec / 1000000ULL);
         struct tm tm;
@@ -310,4 +357,21 @@ const char *errmsg_last(void) {
 
 void errmsg_clear(void) {
         errmsg_buf[0] = 0;
+}
+
+int signal_from_string(const char *s) {
+        const char *p;
+        int n;
+
+        if (isempty(s))
+                return -EINVAL;
+        if (safe_atoi(s, &n) >= 0)
+                return n > 0 && n < NSIG ? n : -EINVAL;
+        p = startswith(s, "SIG") ?: s;
+        for (int i = 1; i < SIGRTMIN; i++) {
+                const char *a = sigabbrev_np(i);
+                if (a && streq(a, p))
+                        return i;
+        }
+        return -EINVAL;
 }

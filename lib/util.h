@@ -127,6 +127,9 @@ int strv_extend(char ***l, const char *s);
 int strv_consume(char ***l, char *s);
 char **strv_copy(char * const *l);
 char *strv_join(char * const *l, const char *sep);
+#define IN_SET_STR(x, ...) strv_contains((char **) (const char *[]) { __VA_ARGS__, NULL }, (x))
+#define FOREACH_STRING(x, ...) \
+        for (const char *const *_l_ = (const char *const[]) { __VA_ARGS__, NULL }, *x = *_l_; x; x = *++_l_)
 #define STRV_FOREACH(s, l) for (char * const *s = (l); s && *s; s++)
 
 /* Parsing and formatting. */
@@ -138,6 +141,10 @@ char *hexlify(const void *p, size_t n);
 bool string_is_hex(const char *s, size_t n) _pure_;
 bool string_has_cc(const char *s) _pure_;
 uint64_t now_usec(clockid_t clock);
+/* "4.26MB", as docker prints sizes (powers of 1000). */
+char *format_size_si(uint64_t bytes, char *buf, size_t n);
+/* "3 weeks ago", relative to now (both in usec since the epoch). */
+char *format_time_ago(uint64_t usec, uint64_t now, char *buf, size_t n);
 int format_timestamp_rfc3339(uint64_t usec, char *buf, size_t n);
 int parse_timestamp_rfc3339(const char *s, uint64_t *ret_usec);
 
@@ -162,3 +169,6 @@ int parse_timestamp_rfc3339(const char *s, uint64_t *ret_usec);
 int errmsg_set(int error, const char *format, ...) _printf_(2, 3);
 const char *errmsg_last(void);
 void errmsg_clear(void);
+
+/* "SIGTERM", "TERM" or "15" -> 15; -EINVAL otherwise. */
+int signal_from_string(const char *s);

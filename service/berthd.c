@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <getopt.h>
+#include <sys/resource.h>
 
 #include "berth-config.h"
 #include "config.h"
@@ -62,7 +63,11 @@ static int parse_argv(int argc, char *argv[]) {
 static int load_config(ManagerConfig *c) {
         int r;
 
-        *c = (ManagerConfig) { .log_level = LOG_INFO, .max_operations = 4 };
+        *c = (ManagerConfig) {
+                .log_level = LOG_INFO,
+                .max_operations = 4,
+                .store_limits = store_limits_default,
+        };
         r = manager_config_load(c, arg_config);
         if (r < 0)
                 return r;
@@ -75,6 +80,18 @@ static int load_config(ManagerConfig *c) {
         if (arg_log_level >= 0)
                 c->log_level = arg_log_level;
         return 0;
+}
+
+/* Every running container costs a pidfd; the soft limit of 1024 would cap
+ * them long before memory does. Raising it up to the hard limit needs no
+ * privilege. */
+static void raise_nofile_limit(void) {
+        struct rlimit rl;
+
+        if (getrlimit(RLIMIT_NOFILE, &rl) >= 0 && rl.rlim_cur < rl.rlim_max) {
+                rl.rlim_cur = rl.rlim_max;
+                (void) setrlimit(RLIMIT_NOFILE, &rl);
+        }
 }
 
 int main(int argc, char *argv[]) {
@@ -92,6 +109,7 @@ int main(int argc, char *argv[]) {
                 return EXIT_FAILURE;
         }
         log_set_max_level(config.log_level);
+        raise_nofile_limit();
         r = manager_new(&config, &m);
         manager_config_done(&config);
         if (r < 0)

@@ -4,7 +4,10 @@
 #include "berth-config.h"
 #include "bus-util.h"
 #include "fileio.h"
+#include "container-dbus.h"
+#include "image-dbus.h"
 #include "manager-dbus.h"
+#include "operation.h"
 #include "manager.h"
 #include "sysinfo.h"
 
@@ -115,7 +118,72 @@ static const sd_bus_vtable manager_vtable[] = {
                         SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Features", "as", property_get_features, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_METHOD_WITH_ARGS("GetInfo", SD_BUS_NO_ARGS, SD_BUS_RESULT("a{sv}", info),
-                                method_get_info, 0),
+                                method_get_info, SD_BUS_VTABLE_UNPRIVILEGED),
+
+        SD_BUS_METHOD_WITH_ARGS("ListImages", SD_BUS_NO_ARGS,
+                                SD_BUS_RESULT("a(sastto)", images),
+                                method_list_images, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetImage", SD_BUS_ARGS("s", name), SD_BUS_RESULT("o", image),
+                                method_get_image, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("LoadImage", SD_BUS_ARGS("h", archive, "a{sv}", options),
+                                SD_BUS_RESULT("o", job), method_load_image, 0),
+        SD_BUS_METHOD_WITH_ARGS("ImportImage",
+                                SD_BUS_ARGS("h", rootfs, "s", reference, "as", changes, "a{sv}", options),
+                                SD_BUS_RESULT("o", job), method_import_image, 0),
+        SD_BUS_METHOD_WITH_ARGS("SaveImage",
+                                SD_BUS_ARGS("h", output, "as", names, "s", format, "a{sv}", options),
+                                SD_BUS_RESULT("o", job), method_save_image, 0),
+        SD_BUS_METHOD_WITH_ARGS("RemoveImage", SD_BUS_ARGS("s", name, "b", force),
+                                SD_BUS_RESULT("as", untagged, "as", deleted), method_remove_image, 0),
+        SD_BUS_METHOD_WITH_ARGS("TagImage", SD_BUS_ARGS("s", name, "s", reference), SD_BUS_NO_RESULT,
+                                method_tag_image, 0),
+        SD_BUS_METHOD_WITH_ARGS("UntagImage", SD_BUS_ARGS("s", reference), SD_BUS_NO_RESULT,
+                                method_untag_image, 0),
+        SD_BUS_METHOD_WITH_ARGS("PruneImages", SD_BUS_ARGS("b", all),
+                                SD_BUS_RESULT("as", deleted, "t", reclaimed), method_prune_images, 0),
+
+        SD_BUS_METHOD_WITH_ARGS("CreateContainer", SD_BUS_ARGS("a{sv}", options),
+                                SD_BUS_RESULT("s", id, "o", container), method_create_container, 0),
+        SD_BUS_METHOD_WITH_ARGS("StartContainer", SD_BUS_ARGS("s", name, "a{sv}", options),
+                                SD_BUS_RESULT("a{sv}", result), method_start_container, 0),
+        SD_BUS_METHOD_WITH_ARGS("StopContainer", SD_BUS_ARGS("s", name, "i", timeout),
+                                SD_BUS_NO_RESULT, method_stop_container, 0),
+        SD_BUS_METHOD_WITH_ARGS("RestartContainer", SD_BUS_ARGS("s", name, "i", timeout),
+                                SD_BUS_NO_RESULT, method_restart_container, 0),
+        SD_BUS_METHOD_WITH_ARGS("KillContainer", SD_BUS_ARGS("s", name, "s", signal),
+                                SD_BUS_NO_RESULT, method_kill_container, 0),
+        SD_BUS_METHOD_WITH_ARGS("RemoveContainer", SD_BUS_ARGS("s", name, "b", force),
+                                SD_BUS_NO_RESULT, method_remove_container, 0),
+        SD_BUS_METHOD_WITH_ARGS("WaitContainer", SD_BUS_ARGS("s", name), SD_BUS_RESULT("i", exit_code),
+                                method_wait_container, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ExecContainer", SD_BUS_ARGS("s", name, "as", argv, "a{sv}", options),
+                                SD_BUS_RESULT("u", id, "a{sv}", result), method_exec_container, 0),
+        SD_BUS_METHOD_WITH_ARGS("WaitExec", SD_BUS_ARGS("u", id), SD_BUS_RESULT("i", exit_code),
+                                method_wait_exec, 0),
+        SD_BUS_METHOD_WITH_ARGS("ListContainers", SD_BUS_ARGS("b", all),
+                                SD_BUS_RESULT("a(ssssstttio)", containers), method_list_containers,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetContainer", SD_BUS_ARGS("s", name), SD_BUS_RESULT("o", container),
+                                method_get_container, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("UpdateContainer", SD_BUS_ARGS("s", name, "a{ss}", limits),
+                                SD_BUS_NO_RESULT, method_update_container, 0),
+        SD_BUS_METHOD_WITH_ARGS("PauseContainer", SD_BUS_ARGS("s", name), SD_BUS_NO_RESULT,
+                                method_pause_container, 0),
+        SD_BUS_METHOD_WITH_ARGS("UnpauseContainer", SD_BUS_ARGS("s", name), SD_BUS_NO_RESULT,
+                                method_unpause_container, 0),
+        SD_BUS_METHOD_WITH_ARGS("ContainerProcesses", SD_BUS_ARGS("s", name),
+                                SD_BUS_RESULT("a(uuus)", processes), method_container_processes,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ContainerStats", SD_BUS_ARGS("s", name), SD_BUS_RESULT("a{sv}", stats),
+                                method_container_stats, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_SIGNAL_WITH_ARGS("ContainerAdded", SD_BUS_ARGS("s", id, "o", container), 0),
+        SD_BUS_SIGNAL_WITH_ARGS("ContainerRemoved", SD_BUS_ARGS("s", id, "o", container), 0),
+
+        SD_BUS_SIGNAL_WITH_ARGS("ImageAdded", SD_BUS_ARGS("s", id, "o", image), 0),
+        SD_BUS_SIGNAL_WITH_ARGS("ImageRemoved", SD_BUS_ARGS("s", id, "o", image), 0),
+        SD_BUS_SIGNAL_WITH_ARGS("JobRemoved",
+                                SD_BUS_ARGS("u", id, "o", job, "s", result, "s", error_name,
+                                            "s", error_message, "as", ids), 0),
         SD_BUS_VTABLE_END
 };
 
@@ -124,6 +192,15 @@ int manager_dbus_register(Manager *m) {
 
         r = sd_bus_add_object_vtable(m->bus, NULL, BERTH_MANAGER_PATH, BERTH_MANAGER_IFACE,
                                      manager_vtable, m);
+        if (r < 0)
+                return r;
+        r = image_dbus_register(m);
+        if (r < 0)
+                return r;
+        r = operation_dbus_register(m);
+        if (r < 0)
+                return r;
+        r = container_dbus_register(m);
         if (r < 0)
                 return r;
         return sd_bus_add_object_manager(m->bus, NULL, BERTH_MANAGER_PATH);

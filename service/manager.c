@@ -11,13 +11,30 @@
 #include "config.h"
 #include "fileio.h"
 #include "log.h"
+#include "container-dbus.h"
+#include "engine.h"
+#include "image-dbus.h"
 #include "manager-dbus.h"
 #include "manager.h"
+#include "operation.h"
+#include "store.h"
 
 static const ConfigItem manager_config_items[] = {
         { "Daemon", "Root", config_parse_string, offsetof(ManagerConfig, root) },
         { "Daemon", "LogLevel", config_parse_log_level, offsetof(ManagerConfig, log_level) },
         { "Daemon", "MaxOperations", config_parse_unsigned, offsetof(ManagerConfig, max_operations) },
+#define LIMIT(key, parser, field) { "Images", key, parser, offsetof(ManagerConfig, store_limits.field) }
+        LIMIT("MaxLayerCompressedSize", config_parse_size, layer.max_compressed_size),
+        LIMIT("MaxLayerSize", config_parse_size, layer.max_uncompressed_size),
+        LIMIT("MaxLayerEntries", config_parse_size, layer.max_entries),
+        LIMIT("MaxPathLength", config_parse_size, layer.max_path_length),
+        LIMIT("MaxJSONSize", config_parse_size, max_json_size),
+        LIMIT("MaxArchiveEntries", config_parse_size, max_archive_entries),
+        LIMIT("MaxArchiveSize", config_parse_size, max_archive_size),
+        LIMIT("MaxImagesPerArchive", config_parse_size, max_images),
+        LIMIT("MaxLayersPerImage", config_parse_size, max_layers),
+        LIMIT("UnpackThreads", config_parse_unsigned, unpack_threads),
+#undef LIMIT
 };
 
 int manager_config_load(ManagerConfig *c, const char *path) {
@@ -90,6 +107,10 @@ int manager_new(ManagerConfig *config, Manager **ret) {
 Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
+        operation_cancel_all(m);
+        engine_free(m->engine);
+        manager_free_images(m);
+        store_free(m->store);
         sd_bus_flush_close_unref(m->bus);
         sd_event_unref(m->event);
         safe_close(m->root_fd);
@@ -108,6 +129,26 @@ static int manager_open_root(Manager *m) {
         m->root_fd = open(m->config.root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (m->root_fd < 0)
                 return log_error_errno(errno, "Failed to open storage root %s: %m", m->config.root);
+        r = store_open(m->root_fd, "images", &m->config.store_limits, &m->store);
+        if (r < 0)
+                return log_error_errno(r, "Failed to open the image store in %s/images: %s",
+                                       m->config.root, store_last_error() ?: strerror(-r));
+        return manager_refresh_images(m);
+}
+
+static int manager_load_containers(Manager *m) {
+        int r;
+
+        r = engine_new(m->event, m->bus, m->store, m->root_fd, m->config.root,
+                       &container_dbus_callbacks, m, &m->engine);
+        if (r < 0)
+                return log_error_errno(r, "Failed to set up the container engine: %m");
+        r = scope_subscribe(m->bus);
+        if (r < 0)
+                return log_error_errno(r, "Failed to subscribe to systemd's signals: %m");
+        r = engine_load(m->engine);
+        if (r < 0)
+                return log_error_errno(r, "Failed to load the containers' state: %m");
         return 0;
 }
 
@@ -121,12 +162,16 @@ static int manager_connect_bus(Manager *m) {
         r = manager_dbus_register(m);
         if (r < 0)
                 return log_error_errno(r, "Failed to register D-Bus objects: %m");
-        r = sd_bus_request_name(m->bus, BERTH_BUS_NAME, 0);
-        if (r < 0)
-                return log_error_errno(r, "Failed to acquire the name %s: %m", BERTH_BUS_NAME);
         r = sd_bus_attach_event(m->bus, m->event, SD_EVENT_PRIORITY_NORMAL);
         if (r < 0)
                 return log_error_errno(r, "Failed to attach the bus to the event loop: %m");
+        r = manager_load_containers(m);
+        if (r < 0)
+                return r;
+        /* The name last: callers find everything in place once it is ours. */
+        r = sd_bus_request_name(m->bus, BERTH_BUS_NAME, 0);
+        if (r < 0)
+                return log_error_errno(r, "Failed to acquire the name %s: %m", BERTH_BUS_NAME);
         return 0;
 }
 

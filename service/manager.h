@@ -7,11 +7,19 @@
 #include "cgroup-util.h"
 #include "util.h"
 
+#include "store.h"
+
 typedef struct ManagerConfig {
         char *root;
         int log_level;
         unsigned max_operations;
+        StoreLimits store_limits;
 } ManagerConfig;
+
+typedef struct Operation Operation;
+typedef struct Store Store;
+typedef struct Image Image;
+typedef struct Engine Engine;
 
 typedef struct Manager {
         sd_event *event;
@@ -20,6 +28,20 @@ typedef struct Manager {
         int root_fd;
         CgroupVersion cgroup_version;
         char **features;
+
+        Store *store;
+        /* Snapshot of the store's images behind the Image objects, sorted by
+         * id; refreshed after every change. */
+        Image **images;
+        size_t n_images;
+
+        Operation *operations;
+        unsigned n_operations;
+        uint32_t last_operation_id;
+
+        Engine *engine;
+        struct ExecRecord *execs;
+        uint32_t last_exec_id;
 } Manager;
 
 int manager_config_load(ManagerConfig *c, const char *path);

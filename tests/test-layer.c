@@ -57,6 +57,8 @@ static struct archive *writer_new(int fd, const char *filter) {
 
         ck_assert_ptr_nonnull(a);
         ck_assert_int_eq(archive_write_set_format_pax(a), ARCHIVE_OK);
+        /* Names are bytes, as on the filesystem, whatever the locale. */
+        ck_assert_int_eq(archive_write_set_options(a, "hdrcharset=BINARY"), ARCHIVE_OK);
         if (streq(filter, "gzip"))
                 ck_assert_int_eq(archive_write_add_filter_gzip(a), ARCHIVE_OK);
         else if (streq(filter, "zstd"))
@@ -178,6 +180,8 @@ static void check_formats(const char *filter) {
         add_file(a, "etc/hostname", "berth\n");
         add_file(a, "./empty", "");
         add_file(a, "usr/share/big", big);
+        add_file(a, "caf\xc3\xa9 \xe2\x98\x83", "utf-8");
+        add_file(a, "latin1-\xe9", "not utf-8");
         writer_finish(a, fd);
 
         ck_assert_int_eq(unpack(&d, fd, NULL, &res), 0);
@@ -185,10 +189,12 @@ static void check_formats(const char *filter) {
         assert_content(&d, "etc/hostname", "berth\n");
         assert_content(&d, "empty", "");
         assert_content(&d, "usr/share/big", big);
+        assert_content(&d, "caf\xc3\xa9 \xe2\x98\x83", "utf-8");
+        assert_content(&d, "latin1-\xe9", "not utf-8");
         stat_at(&d, "usr/share", &st);
         ck_assert(S_ISDIR(st.st_mode));
         ck_assert_int_eq(st.st_mode & 07777, 0755);
-        ck_assert_uint_eq(res.entries, 4);
+        ck_assert_uint_eq(res.entries, 6);
 
         /* Both digests against the tools. */
         snprintf(cmd, sizeof cmd, "sha256sum < /proc/%d/fd/%d", getpid(), fd);
@@ -397,6 +403,9 @@ START_TEST(test_whiteouts) {
         add_file(a, "later", "replaces the whiteout");
         add_file(a, ".wh.redir", "");
         add_dir(a, "redir", 0755);
+        add_file(a, ".wh.implied", "");
+        add_file(a, "implied/child", "below a whiteout");
+        add_file(a, "notadir", "file");
         writer_finish(a, fd);
         ck_assert_int_eq(unpack(&d, fd, NULL, &res), 0);
 
@@ -413,8 +422,20 @@ START_TEST(test_whiteouts) {
                 ck_assert_int_eq(v[0], 'y');
                 snprintf(p, sizeof p, "%s/redir", d.target);
                 ck_assert_int_eq(getxattr(p, "trusted.overlay.opaque", v, sizeof v), 1);
+                snprintf(p, sizeof p, "%s/implied", d.target);
+                ck_assert_int_eq(getxattr(p, "trusted.overlay.opaque", v, sizeof v), 1);
                 snprintf(p, sizeof p, "%s/deep", d.target);
                 ck_assert_int_eq(getxattr(p, "trusted.overlay.opaque", v, sizeof v), -1);
+        }
+        assert_content(&d, "implied/child", "below a whiteout");
+        {
+                /* Below a regular file there is nothing to create. */
+                _cleanup_close_ int fd2 = memfd_new();
+
+                a = writer_new(fd2, "none");
+                add_file(a, "notadir/child", "x");
+                writer_finish(a, fd2);
+                ck_assert_int_eq(unpack(&d, fd2, NULL, &res), -ENOTDIR);
         }
         assert_content(&d, "opaque/kept", "new");
         assert_content(&d, "mine", "same layer wins");
@@ -768,6 +789,43 @@ START_TEST(test_limits) {
 }
 END_TEST
 
+START_TEST(test_sparse) {
+        _cleanup_free_ char *data = calloc(1, 20 << 20);
+        _cleanup_close_ int fd = memfd_new();
+        LayerUnpackResult res;
+        struct archive_entry *e;
+        struct archive *a;
+        struct stat st;
+        char buf[8];
+        Dirs d;
+
+        dirs_make(&d);
+        a = writer_new(fd, "gzip");
+        e = entry_new("sparse", AE_IFREG | 0644);
+        archive_entry_set_size(e, 20 << 20);
+        archive_entry_sparse_add_entry(e, 4 << 20, 6);
+        ck_assert_int_eq(archive_write_header(a, e), ARCHIVE_OK);
+        /* The writer takes the whole file and leaves out the holes. */
+        memcpy(data + (4 << 20), "hello\n", 6);
+        ck_assert_int_eq(archive_write_data(a, data, 20 << 20), 20 << 20);
+        archive_entry_free(e);
+        writer_finish(a, fd);
+        ck_assert_int_eq(unpack(&d, fd, NULL, &res), 0);
+
+        ck_assert_uint_lt(res.uncompressed_size, 1 << 20);
+        stat_at(&d, "sparse", &st);
+        ck_assert_int_eq(st.st_size, 20 << 20);
+        ck_assert_int_lt(st.st_blocks, 1024);
+        {
+                _cleanup_close_ int f = openat(d.target_fd, "sparse", O_RDONLY | O_CLOEXEC);
+                ck_assert_int_eq(pread(f, buf, 6, 4 << 20), 6);
+                ck_assert(memcmp(buf, "hello\n", 6) == 0);
+                ck_assert_int_eq(pread(f, buf, 6, 0), 6);
+                ck_assert(memcmp(buf, "\0\0\0\0\0\0", 6) == 0);
+        }
+}
+END_TEST
+
 static int build_two_files(const char *filter) {
         int fd = memfd_new();
         struct archive *a = writer_new(fd, filter);
@@ -926,6 +984,7 @@ int main(void) {
         tcase_add_test(tc, test_mtimes);
         tcase_add_test(tc, test_xattrs);
         tcase_add_test(tc, test_replace_and_repeat);
+        tcase_add_test(tc, test_sparse);
         tcase_add_test(tc, test_limits);
         tcase_add_test(tc, test_truncated_and_garbage);
         tcase_add_test(tc, test_cancel);

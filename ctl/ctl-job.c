@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <signal.h>
+#include <systemd/sd-event.h>
+
+#include "berthctl.h"
+#include "bus-util.h"
+
+/* Waits for a job of berthd (load, import, save) to end: draws a progress
+ * bar on a terminal, forwards Ctrl-C as Job.Cancel, and returns the ids the
+ * job reported. */
+
+typedef struct JobWait {
+        sd_bus *bus;
+        sd_event *event;
+        const char *path;
+        const char *verb;
+        bool tty;
+        bool cancelled;
+        int exit_code;
+        char **ids;
+} JobWait;
+
+static void draw_progress(JobWait *w, uint64_t done, uint64_t total, const char *current) {
+        char d[32], t[32];
+        int width = 30, filled = total > 0 ? (int) (MIN(done, total) * (uint64_t) width / total) : 0;
+
+        format_size_si(done, d, sizeof d);
+        format_size_si(total, t, sizeof t);
+        fprintf(stderr, "\r%-9s [%.*s%s%*s] %8s/%-8s %.30s\033[K", w->verb, filled,
+                "==============================", filled < width ? ">" : "",
+                width - filled - (filled < width), "", d, total > 0 ? t : "?", strempty(current));
+        fflush(stderr);
+}
+
+static int on_properties_changed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        JobWait *w = userdata;
+        uint64_t done = 0, total = 0;
+        const char *current = NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+
+        if (!w->tty || !streq_ptr(sd_bus_message_get_path(m), w->path))
+                return 0;
+        if (sd_bus_call_method(w->bus, BERTH_BUS_NAME, w->path, "org.freedesktop.DBus.Properties",
+                               "GetAll", NULL, &reply, "s", "org.berth.Berth1.Job") < 0)
+                return 0;
+        json_t *j = NULL;
+        if (bus_message_read_dict_json(reply, &j) < 0)
+                return 0;
+        done = (uint64_t) json_integer_value(json_object_get(j, "Progress"));
+        total = (uint64_t) json_integer_value(json_object_get(j, "Total"));
+        current = json_string_value(json_object_get(j, "Current"));
+        draw_progress(w, done, total, current);
+        json_decref(j);
+        return 0;
+}
+
+static int on_job_removed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        JobWait *w = userdata;
+        const char *path, *result, *error_name, *error_message;
+        uint32_t id;
+        int r;
+
+        r = sd_bus_message_read(m, "uosss", &id, &path, &result, &error_name, &error_message);
+        if (r < 0 || !streq(path, w->path))
+                return 0;
+        (void) sd_bus_message_read_strv(m, &w->ids);
+        if (w->tty)
+                fputs("\r\033[K", stderr);
+        if (streq(result, "done"))
+                w->exit_code = 0;
+        else if (streq(result, "canceled")) {
+                fprintf(stderr, "Cancelled.\n");
+                w->exit_code = 130;
+        } else {
+                fprintf(stderr, "Error: %s\n", error_message);
+                w->exit_code = EXIT_ENGINE;
+        }
+        return sd_event_exit(w->event, 0);
+}
+
+static int on_interrupt(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        JobWait *w = userdata;
+
+        if (w->cancelled)   /* a second Ctrl-C: stop waiting */
+                return sd_event_exit(w->event, 0);
+        w->cancelled = true;
+        w->exit_code = 130;
+        return sd_bus_call_method_async(w->bus, NULL, BERTH_BUS_NAME, w->path, "org.berth.Berth1.Job",
+                                        "Cancel", NULL, NULL, NULL);
+}
+
+/* Subscribes before the call so no signal of the job can be missed. */
+int ctl_job_subscribe(sd_bus *bus) {
+        int r;
+
+        r = sd_bus_match_signal(bus, NULL, BERTH_BUS_NAME, BERTH_MANAGER_PATH, BERTH_MANAGER_IFACE,
+                                "JobRemoved", NULL, NULL);
+        if (r < 0)
+                return r;
+        return sd_bus_add_match(bus, NULL,
+                                "type='signal',sender='" BERTH_BUS_NAME "',"
+                                "interface='org.freedesktop.DBus.Properties',member='PropertiesChanged',"
+                                "path_namespace='/org/berth/Berth1/job'", NULL, NULL);
+}
+
+int ctl_job_wait(sd_bus *bus, const char *job_path, const char *verb, char ***ret_ids) {
+        _cleanup_(sd_event_unrefp) sd_event *event = NULL;
+        JobWait w = { .bus = bus, .path = job_path, .verb = verb, .exit_code = EXIT_ENGINE,
+                      .tty = isatty(STDERR_FILENO) };
+        sigset_t ss;
+        int r;
+
+        sigemptyset(&ss);
+        sigaddset(&ss, SIGINT);
+        sigaddset(&ss, SIGTERM);
+        sigprocmask(SIG_BLOCK, &ss, NULL);
+        r = sd_event_default(&event);
+        if (r >= 0)
+                r = sd_bus_attach_event(bus, event, 0);
+        w.event = event;
+        if (r >= 0)
+                r = sd_bus_match_signal(bus, NULL, BERTH_BUS_NAME, BERTH_MANAGER_PATH,
+                                        BERTH_MANAGER_IFACE, "JobRemoved", on_job_removed, &w);
+        if (r >= 0)
+                r = sd_bus_match_signal(bus, NULL, BERTH_BUS_NAME, job_path,
+                                        "org.freedesktop.DBus.Properties", "PropertiesChanged",
+                                        on_properties_changed, &w);
+        if (r >= 0)
+                r = sd_event_add_signal(event, NULL, SIGINT, on_interrupt, &w);
+        if (r >= 0)
+                r = sd_event_add_signal(event, NULL, SIGTERM, on_interrupt, &w);
+        if (r >= 0)
+                r = sd_event_loop(event);
+        (void) sd_bus_detach_event(bus);
+        if (r < 0) {
+                fprintf(stderr, "Error: lost track of %s: %s\n", job_path, strerror(-r));
+                return -EXIT_ENGINE;
+        }
+        if (ret_ids)
+                *ret_ids = TAKE_PTR(w.ids);
+        strv_free(w.ids);
+        return w.exit_code == 0 ? 0 : -w.exit_code;
+}

@@ -1,0 +1,334 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Container <-> JSON for state.json. Unsigned 64-bit limits are stored as
+ * JSON integers of the same bits, so "unlimited" (UINT64_MAX) reads as -1. */
+#include <signal.h>
+
+#include "container.h"
+
+static json_t *strv_to_json(char * const *l) {
+        json_t *a = json_array();
+
+        STRV_FOREACH(s, l)
+                if (!a || json_array_append_new(a, json_string(*s)) < 0) {
+                        json_decref(a);
+                        return NULL;
+                }
+        return a;
+}
+
+static json_t *labels_to_json(char * const *l) {
+        json_t *o = json_object();
+
+        STRV_FOREACH(s, l) {
+                _cleanup_free_ char *k = strndup(*s, strcspn(*s, "="));
+                const char *eq = strchr(*s, '=');
+
+                if (!o || !k || json_object_set_new(o, k, json_string(eq ? eq + 1 : "")) < 0) {
+                        json_decref(o);
+                        return NULL;
+                }
+        }
+        return o;
+}
+
+static json_t *mount_to_json(const MountSpec *m) {
+        return json_pack("{s:s, s:s*, s:s, s:b, s:I, s:I, s:s*}",
+                         "type", mount_type_to_string(m->type),
+                         "source", m->source,
+                         "target", m->target,
+                         "read_only", m->read_only,
+                         "tmpfs_size", (json_int_t) m->tmpfs_size,
+                         "tmpfs_mode", (json_int_t) m->tmpfs_mode,
+                         "options", m->options);
+}
+
+static json_t *limits_to_json(const ScopeLimits *l) {
+        _cleanup_free_ char *cpuset = l->allowed_cpus ?
+                scope_format_cpuset(l->allowed_cpus, l->allowed_cpus_size) : NULL;
+
+        if (l->allowed_cpus && !cpuset)
+                return NULL;
+        return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s*}",
+                         "memory_max", (json_int_t) l->memory_max,
+                         "memory_low", (json_int_t) l->memory_low,
+                         "memory_swap", (json_int_t) l->memory_swap,
+                         "cpu_quota_usec", (json_int_t) l->cpu_quota_usec,
+                         "cpu_weight", (json_int_t) l->cpu_weight,
+                         "tasks_max", (json_int_t) l->tasks_max,
+                         "io_weight", (json_int_t) l->io_weight,
+                         "cpuset", cpuset);
+}
+
+static json_t *config_to_json(const ContainerConfig *c) {
+        const SecurityOptions *s = &c->security;
+        json_t *mounts = json_array();
+
+        for (size_t i = 0; mounts && i < c->n_mounts; i++)
+                if (json_array_append_new(mounts, mount_to_json(&c->mounts[i])) < 0)
+                        mounts = (json_decref(mounts), NULL);
+        if (!mounts)
+                return NULL;
+        /* "o" steals the reference; json_pack frees all of them on failure. */
+        return json_pack("{s:o, s:o, s:o, s:s*, s:s*, s:s*, s:o, s:o, s:s, "
+                         "s:{s:o, s:o, s:b, s:b, s:b, s:s*}, s:o, s:i, s:I, s:b, s:b, s:b}",
+                         "argv", strv_to_json(c->argv),
+                         "entrypoint", strv_to_json(c->entrypoint),
+                         "env", strv_to_json(c->env),
+                         "cwd", c->cwd, "user", c->user, "hostname", c->hostname,
+                         "labels", labels_to_json(c->labels),
+                         "mounts", mounts,
+                         "network", network_mode_to_string(c->network),
+                         "security",
+                         "cap_add", strv_to_json(s->cap_add),
+                         "cap_drop", strv_to_json(s->cap_drop),
+                         "privileged", s->privileged,
+                         "read_only", s->read_only,
+                         "no_new_privileges", s->no_new_privileges,
+                         "seccomp_profile", s->seccomp_profile,
+                         "limits", limits_to_json(&c->limits),
+                         "stop_signal", c->stop_signal,
+                         "stop_timeout_usec", (json_int_t) c->stop_timeout_usec,
+                         "auto_remove", c->auto_remove,
+                         "tty", c->tty,
+                         "interactive", c->interactive);
+}
+
+int container_to_json(const Container *c, json_t **ret) {
+        json_t *j;
+
+        j = json_pack("{s:s, s:s, s:{s:s*, s:s*}, s:s, s:i, s:I, s:i, s:i, s:b, s:b, "
+                      "s:I, s:I, s:I, s:s*, s:o}",
+                      "id", c->id, "name", c->name,
+                      "image", "reference", c->image_ref, "id", c->image_id,
+                      "state", container_state_to_string(c->state),
+                      "pid", (int) c->pid,
+                      "pid_start_time", (json_int_t) c->pid_start_time,
+                      "exit_code", c->exit_code,
+                      "exit_signal", c->exit_signal,
+                      "exit_status_known", c->exit_status_known,
+                      "oom_killed", c->oom_killed,
+                      "created_usec", (json_int_t) c->created_usec,
+                      "started_usec", (json_int_t) c->started_usec,
+                      "finished_usec", (json_int_t) c->finished_usec,
+                      "unit", c->unit,
+                      "config", config_to_json(&c->config));
+        if (!j)
+                return -EINVAL;
+        *ret = j;
+        return 0;
+}
+
+static int json_get_strv(json_t *o, const char *key, char ***ret) {
+        json_t *a = json_object_get(o, key), *v;
+        _cleanup_strv_free_ char **l = NULL;
+        size_t i;
+
+        if (!a || json_is_null(a))
+                return 0;
+        if (!json_is_array(a))
+                return -EBADMSG;
+        json_array_foreach(a, i, v) {
+                if (!json_is_string(v))
+                        return -EBADMSG;
+                if (strv_extend(&l, json_string_value(v)) < 0)
+                        return -ENOMEM;
+        }
+        strv_free(*ret);
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
+static int json_get_labels(json_t *o, char ***ret) {
+        json_t *obj = json_object_get(o, "labels"), *v;
+        _cleanup_strv_free_ char **l = NULL;
+        const char *k;
+
+        if (!obj || json_is_null(obj))
+                return 0;
+        if (!json_is_object(obj))
+                return -EBADMSG;
+        json_object_foreach(obj, k, v) {
+                if (!json_is_string(v))
+                        return -EBADMSG;
+                if (strv_consume(&l, strjoin(k, "=", json_string_value(v))) < 0)
+                        return -ENOMEM;
+        }
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
+static int dup_opt(const char *s, char **ret) {
+        return free_and_strdup(ret, s);
+}
+
+static int mount_from_json(json_t *m, MountSpec *ret) {
+        const char *type = NULL, *source = NULL, *target = NULL, *options = NULL;
+        json_int_t size = 0, mode = 0;
+        int ro = 0;
+        MountSpec s = {};
+
+        if (json_unpack(m, "{s:s, s?s, s:s, s?b, s?I, s?I, s?s}", "type", &type, "source", &source,
+                        "target", &target, "read_only", &ro, "tmpfs_size", &size,
+                        "tmpfs_mode", &mode, "options", &options) < 0)
+                return -EBADMSG;
+        s.type = mount_type_from_string(type);
+        if (s.type < 0 || target[0] != '/')
+                return -EBADMSG;
+        s.read_only = ro;
+        s.tmpfs_size = (uint64_t) size;
+        s.tmpfs_mode = (uint32_t) mode;
+        if (dup_opt(source, &s.source) < 0 || dup_opt(target, &s.target) < 0 ||
+            dup_opt(options, &s.options) < 0) {
+                mount_spec_done(&s);
+                return -ENOMEM;
+        }
+        *ret = s;
+        return 0;
+}
+
+static int limits_from_json(json_t *o, ScopeLimits *l) {
+        json_int_t v[7] = {};
+        const char *cpuset = NULL;
+
+        if (!o)
+                return 0;
+        if (json_unpack(o, "{s?I, s?I, s?I, s?I, s?I, s?I, s?I, s?s}",
+                        "memory_max", &v[0], "memory_low", &v[1], "memory_swap", &v[2],
+                        "cpu_quota_usec", &v[3], "cpu_weight", &v[4], "tasks_max", &v[5],
+                        "io_weight", &v[6], "cpuset", &cpuset) < 0)
+                return -EBADMSG;
+        l->memory_max = (uint64_t) v[0];
+        l->memory_low = (uint64_t) v[1];
+        l->memory_swap = (uint64_t) v[2];
+        l->cpu_quota_usec = (uint64_t) v[3];
+        l->cpu_weight = (uint64_t) v[4];
+        l->tasks_max = (uint64_t) v[5];
+        l->io_weight = (uint64_t) v[6];
+        if (cpuset)
+                return scope_limits_set(l, SCOPE_LIMIT_CPUSET_CPUS, cpuset) < 0 ? -EBADMSG : 0;
+        return 0;
+}
+
+static int security_from_json(json_t *o, SecurityOptions *s) {
+        const char *seccomp = NULL;
+        int priv = 0, ro = 0, nnp = 0, r;
+
+        if (!o)
+                return 0;
+        if (json_unpack(o, "{s?b, s?b, s?b, s?s}", "privileged", &priv, "read_only", &ro,
+                        "no_new_privileges", &nnp, "seccomp_profile", &seccomp) < 0)
+                return -EBADMSG;
+        s->privileged = priv;
+        s->read_only = ro;
+        s->no_new_privileges = nnp;
+        r = json_get_strv(o, "cap_add", &s->cap_add);
+        if (r >= 0)
+                r = json_get_strv(o, "cap_drop", &s->cap_drop);
+        if (r >= 0)
+                r = dup_opt(seccomp, &s->seccomp_profile);
+        return r;
+}
+
+static int config_scalars_from_json(json_t *o, ContainerConfig *c) {
+        const char *cwd = NULL, *user = NULL, *hostname = NULL, *network = "none";
+        json_int_t timeout = (json_int_t) c->stop_timeout_usec;
+        int sig = c->stop_signal, rm = 0, tty = 0, interactive = 0;
+
+        if (json_unpack(o, "{s?s, s?s, s?s, s?s, s?i, s?I, s?b, s?b, s?b}",
+                        "cwd", &cwd, "user", &user, "hostname", &hostname, "network", &network,
+                        "stop_signal", &sig, "stop_timeout_usec", &timeout,
+                        "auto_remove", &rm, "tty", &tty, "interactive", &interactive) < 0)
+                return -EBADMSG;
+        c->network = network_mode_from_string(network);
+        if (c->network < 0 || sig <= 0 || sig >= NSIG)
+                return -EBADMSG;
+        c->stop_signal = sig;
+        c->stop_timeout_usec = (uint64_t) timeout;
+        c->auto_remove = rm;
+        c->tty = tty;
+        c->interactive = interactive;
+        if (dup_opt(cwd, &c->cwd) < 0 || dup_opt(user, &c->user) < 0 ||
+            dup_opt(hostname, &c->hostname) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+static int config_from_json(json_t *o, Container *c) {
+        ContainerConfig *cfg = &c->config;
+        json_t *mounts, *m;
+        size_t i;
+        int r;
+
+        if (!json_is_object(o))
+                return -EBADMSG;
+        r = config_scalars_from_json(o, cfg);
+        if (r >= 0)
+                r = json_get_strv(o, "argv", &cfg->argv);
+        if (r >= 0)
+                r = json_get_strv(o, "entrypoint", &cfg->entrypoint);
+        if (r >= 0)
+                r = json_get_strv(o, "env", &cfg->env);
+        if (r >= 0)
+                r = json_get_labels(o, &cfg->labels);
+        if (r >= 0)
+                r = security_from_json(json_object_get(o, "security"), &cfg->security);
+        if (r >= 0)
+                r = limits_from_json(json_object_get(o, "limits"), &cfg->limits);
+        if (r < 0)
+                return r;
+        mounts = json_object_get(o, "mounts");
+        if (mounts && !json_is_array(mounts))
+                return -EBADMSG;
+        json_array_foreach(mounts, i, m) {
+                MountSpec s;
+
+                r = mount_from_json(m, &s);
+                if (r >= 0)
+                        r = container_add_mount(c, &s);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int container_from_json(json_t *j, Container **ret) {
+        _cleanup_(container_freep) Container *c = NULL;
+        const char *id, *name, *state, *image_ref = NULL, *image_id = NULL, *unit = NULL;
+        json_int_t start = 0, created = 0, started = 0, finished = 0;
+        int pid = 0, known = 0, oom = 0, r;
+        json_t *config = NULL;
+
+        r = container_new(&c);
+        if (r < 0)
+                return r;
+        if (json_unpack(j, "{s:s, s:s, s?{s?s, s?s}, s:s, s?i, s?I, s?i, s?i, s?b, s?b, "
+                        "s?I, s?I, s?I, s?s, s?o}",
+                        "id", &id, "name", &name, "image", "reference", &image_ref, "id", &image_id,
+                        "state", &state, "pid", &pid, "pid_start_time", &start,
+                        "exit_code", &c->exit_code, "exit_signal", &c->exit_signal,
+                        "exit_status_known", &known, "oom_killed", &oom,
+                        "created_usec", &created, "started_usec", &started,
+                        "finished_usec", &finished, "unit", &unit, "config", &config) < 0)
+                return -EBADMSG;
+        c->state = container_state_from_string(state);
+        if (c->state < 0 || !container_id_is_valid(id) || !container_name_is_valid(name) || pid < 0)
+                return -EBADMSG;
+        c->pid = pid;
+        c->pid_start_time = (uint64_t) start;
+        c->exit_status_known = known;
+        c->oom_killed = oom;
+        c->created_usec = (uint64_t) created;
+        c->started_usec = (uint64_t) started;
+        c->finished_usec = (uint64_t) finished;
+        if (dup_opt(id, &c->id) < 0 || dup_opt(name, &c->name) < 0 ||
+            dup_opt(image_ref, &c->image_ref) < 0 || dup_opt(image_id, &c->image_id) < 0 ||
+            dup_opt(unit, &c->unit) < 0)
+                return -ENOMEM;
+        if (config) {
+                r = config_from_json(config, c);
+                if (r < 0)
+                        return r;
+        }
+        *ret = TAKE_PTR(c);
+        return 0;
+}

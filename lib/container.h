@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* The Container model: its configuration, its life-cycle state, the state
+ * file <root>/containers/<id>/state.json, and the registry that finds a
+ * container by id, name or id prefix. */
+
+#include <jansson.h>
+#include <sys/types.h>
+#include <systemd/sd-event.h>
+
+#include "hashmap.h"
+#include "mount-spec.h"
+#include "scope.h"
+#include "util.h"
+
+#define CONTAINER_ID_LENGTH 64
+#define CONTAINER_NAME_MAX 253
+#define CONTAINER_STATE_FILE "state.json"
+#define CONTAINER_DIR "containers"
+/* Docker's answer for an exit status nobody could observe. */
+#define CONTAINER_EXIT_CODE_UNKNOWN 255
+/* ... and for failures of the engine before the command ran. */
+#define CONTAINER_EXIT_CODE_ENGINE 125
+
+typedef enum ContainerState {
+        CONTAINER_CREATED,
+        CONTAINER_RUNNING,
+        CONTAINER_PAUSED,
+        CONTAINER_EXITED,
+        CONTAINER_REMOVING,
+        _CONTAINER_STATE_MAX,
+        _CONTAINER_STATE_INVALID = -EINVAL,
+} ContainerState;
+
+typedef enum NetworkMode {
+        NETWORK_MODE_NONE,
+        NETWORK_MODE_HOST,
+        _NETWORK_MODE_MAX,
+        _NETWORK_MODE_INVALID = -EINVAL,
+} NetworkMode;
+
+typedef struct SecurityOptions {
+        char **cap_add;
+        char **cap_drop;
+        bool privileged;
+        bool read_only;
+        bool no_new_privileges;
+        char *seccomp_profile;  /* NULL: the default profile; "unconfined"; or a path */
+} SecurityOptions;
+
+typedef struct ContainerConfig {
+        char **argv;
+        char **entrypoint;
+        char **env;             /* "KEY=value" */
+        char *cwd;
+        char *user;
+        char *hostname;
+        char **labels;          /* "key=value" */
+        MountSpec *mounts;
+        size_t n_mounts;
+        NetworkMode network;
+        SecurityOptions security;
+        ScopeLimits limits;
+        int stop_signal;
+        uint64_t stop_timeout_usec;
+        bool auto_remove;
+        bool tty;
+        bool interactive;
+} ContainerConfig;
+
+typedef struct Container {
+        char *id;
+        char *name;
+        char *image_ref;
+        char *image_id;
+        ContainerConfig config;
+        ContainerState state;
+        pid_t pid;
+        uint64_t pid_start_time;  /* /proc/PID/stat field 22, to recognise the pid after restarts */
+        int pidfd;                /* not persisted */
+        int exit_code;
+        int exit_signal;
+        bool exit_status_known;
+        bool oom_killed;
+        uint64_t created_usec;
+        uint64_t started_usec;
+        uint64_t finished_usec;
+        char *unit;
+        void *live;               /* the engine's running state, not persisted */
+} Container;
+
+const char *container_state_to_string(ContainerState s);
+ContainerState container_state_from_string(const char *s);
+const char *network_mode_to_string(NetworkMode m);
+NetworkMode network_mode_from_string(const char *s);
+
+bool container_name_is_valid(const char *name);
+bool container_id_is_valid(const char *id);
+int container_id_generate(char **ret);
+/* Docker style "adjective_surname". */
+int container_name_generate(char **ret);
+
+int container_new(Container **ret);
+Container *container_free(Container *c);
+DEFINE_TRIVIAL_CLEANUP_FUNC(Container *, container_free);
+void container_config_done(ContainerConfig *c);
+int container_add_mount(Container *c, MountSpec *m);  /* takes the contents of *m */
+
+
+int container_to_json(const Container *c, json_t **ret);
+int container_from_json(json_t *j, Container **ret);
+
+/* State files, relative to the Berth root directory fd. */
+int container_save(const Container *c, int root_fd);
+int container_load(int root_fd, const char *id, Container **ret);
+int container_remove_dir(int root_fd, const char *id);
+
+/* The start time of a process in clock ticks since boot, field 22 of /proc/PID/stat. */
+int pid_get_start_time(pid_t pid, uint64_t *ret);
+/* Records pid and start time and opens the pidfd: call right after spawning. */
+int container_attach_pid(Container *c, pid_t pid);
+/* After a berthd restart: a running or paused container whose leader is still
+ * the same process gets a new pidfd (returns 1); otherwise it is marked exited
+ * with an unknown status (returns 0). See docs/containers.md. */
+int container_readopt(Container *c);
+/* The leader exited: fill exit code/signal (exact if we are its parent, else
+ * CONTAINER_EXIT_CODE_UNKNOWN), state, finished time. */
+int container_collect_exit(Container *c);
+
+typedef void (*ContainerExitCallback)(Container *c, void *userdata);
+/* Calls cb once the pidfd turns readable and the exit has been collected. */
+int container_watch_pidfd(sd_event *e, Container *c, ContainerExitCallback cb, void *userdata,
+                          sd_event_source **ret);
+
+typedef struct ContainerRegistry {
+        Hashmap *by_id;
+        Hashmap *by_name;
+} ContainerRegistry;
+
+int container_registry_new(ContainerRegistry **ret);
+/* Frees the registry and every container in it. */
+ContainerRegistry *container_registry_free(ContainerRegistry *r);
+DEFINE_TRIVIAL_CLEANUP_FUNC(ContainerRegistry *, container_registry_free);
+/* Takes ownership on success; -EEXIST if the id or the name is taken. */
+int container_registry_add(ContainerRegistry *r, Container *c);
+/* Forgets c without freeing it. */
+void container_registry_remove(ContainerRegistry *r, Container *c);
+/* Exact id, then exact name, then unique id prefix: -ENOENT, or -ENOTUNIQ
+ * for a prefix that fits several. */
+int container_registry_find(const ContainerRegistry *r, const char *ref, Container **ret);
+size_t container_registry_size(const ContainerRegistry *r);
+/* Loads every <root>/containers/<id>/state.json; unreadable ones are skipped
+ * and their ids returned in ret_corrupt (may be NULL). Returns the count loaded. */
+int container_registry_load(ContainerRegistry *r, int root_fd, char ***ret_corrupt);

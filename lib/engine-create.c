@@ -1,0 +1,217 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+
+#include "engine-internal.h"
+#include "fileio.h"
+#include "log.h"
+
+/* "KEY=..." entries of extra replace those of base with the same key. */
+static int merge_env(char **base, char **extra, char ***ret) {
+        _cleanup_strv_free_ char **l = NULL;
+        int r;
+
+        STRV_FOREACH(b, base) {
+                size_t k = strcspn(*b, "=");
+                bool overridden = false;
+                STRV_FOREACH(x, extra)
+                        if (strncmp(*x, *b, k) == 0 && IN_SET((*x)[k], '=', '\0'))
+                                overridden = true;
+                if (!overridden && (r = strv_extend(&l, *b)) < 0)
+                        return r;
+        }
+        STRV_FOREACH(x, extra)
+                if ((r = strv_extend(&l, *x)) < 0)
+                        return r;
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
+static int replace_strv(char ***dst, char **src) {
+        char **c = strv_copy(src);
+
+        if (!c)
+                return -ENOMEM;
+        strv_free(*dst);
+        *dst = c;
+        return 0;
+}
+
+/* Docker's rules: --entrypoint replaces the image's entrypoint and drops its
+ * Cmd; arguments after the image replace its Cmd. */
+static int merge_command(ContainerConfig *cfg, const OciImageConfig *img) {
+        int r;
+
+        if (!cfg->entrypoint) {
+                r = replace_strv(&cfg->entrypoint, img->entrypoint);
+                if (r < 0)
+                        return r;
+                if (!cfg->argv && (r = replace_strv(&cfg->argv, img->cmd)) < 0)
+                        return r;
+        }
+        if (strv_length(cfg->entrypoint) + strv_length(cfg->argv) == 0)
+                return errmsg_set(-EINVAL, "No command specified: the image has neither Entrypoint nor Cmd.");
+        return 0;
+}
+
+static int merge_image_config(Container *c, const Image *i) {
+        ContainerConfig *cfg = &c->config;
+        const OciImageConfig *img = &i->config;
+        _cleanup_strv_free_ char **env = NULL;
+        int r;
+
+        r = merge_command(cfg, img);
+        if (r < 0)
+                return r;
+        r = merge_env(img->env, cfg->env, &env);
+        if (r < 0)
+                return r;
+        strv_free(cfg->env);
+        cfg->env = TAKE_PTR(env);
+        if (!cfg->cwd && (r = free_and_strdup(&cfg->cwd, img->working_dir ?: "/")) < 0)
+                return r;
+        if (!cfg->user && img->user && (r = free_and_strdup(&cfg->user, img->user)) < 0)
+                return r;
+        if (cfg->stop_signal <= 0)
+                cfg->stop_signal = img->stop_signal ? signal_from_string(img->stop_signal) : SIGTERM;
+        if (cfg->stop_signal <= 0)
+                cfg->stop_signal = SIGTERM;
+        return 0;
+}
+
+static int pick_identity(Engine *e, Container *c) {
+        Container *other;
+        int r;
+
+        r = container_id_generate(&c->id);
+        if (r < 0)
+                return r;
+        if (c->name) {
+                if (!container_name_is_valid(c->name))
+                        return errmsg_set(-EINVAL, "Invalid container name '%s': use [a-zA-Z0-9][a-zA-Z0-9_.-]*.", c->name);
+                if (container_registry_find(e->registry, c->name, &other) >= 0 && streq(other->name, c->name))
+                        return errmsg_set(-EEXIST, "The container name '%s' is already in use by container %.12s.",
+                                          c->name, other->id);
+        } else
+                for (int tries = 0; !c->name || container_registry_find(e->registry, c->name, &other) >= 0; tries++) {
+                        c->name = mfree(c->name);
+                        if (tries > 100)
+                                return -EEXIST;
+                        r = container_name_generate(&c->name);
+                        if (r < 0)
+                                return r;
+                }
+        if (!c->config.hostname && !(c->config.hostname = strndup(c->id, 12)))
+                return -ENOMEM;
+        return scope_unit_name(c->name, &c->unit);
+}
+
+static int write_hosts(int dirfd, const Container *c) {
+        _cleanup_free_ char *host = NULL, *s = NULL;
+
+        /* With the host's network, the host's view of names is the right one. */
+        if (c->config.network == NETWORK_MODE_HOST &&
+            read_full_file_at(AT_FDCWD, "/etc/hosts", 1 << 20, &host, NULL) >= 0)
+                return write_string_file_atomic_at(dirfd, "hosts", host);
+        s = strjoin("127.0.0.1\tlocalhost\n"
+                    "::1\tlocalhost ip6-localhost ip6-loopback\n"
+                    "fe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\n"
+                    "ff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n"
+                    "127.0.1.1\t", c->config.hostname, "\n");
+        if (!s)
+                return -ENOMEM;
+        return write_string_file_atomic_at(dirfd, "hosts", s);
+}
+
+/* The host's resolv.conf; loopback resolvers only make sense in the host's
+ * network namespace, so they are dropped otherwise, as Docker does. */
+static int write_resolv_conf(int dirfd, const Container *c) {
+        _cleanup_fclose_ FILE *in = fopen("/etc/resolv.conf", "re");
+        _cleanup_free_ char *line = NULL, *out = NULL;
+        size_t n = 0, size = 0;
+        FILE *o;
+
+        o = open_memstream(&out, &size);
+        if (!o)
+                return -ENOMEM;
+        while (in && getline(&line, &n, in) > 0) {
+                const char *ns = startswith(line, "nameserver");
+                if (ns && c->config.network != NETWORK_MODE_HOST &&
+                    (strstr(ns, " 127.") || strstr(ns, " ::1")))
+                        continue;
+                fputs(line, o);
+        }
+        if (fclose(o) != 0)
+                return -ENOMEM;
+        return write_string_file_atomic_at(dirfd, "resolv.conf", out ?: "");
+}
+
+/* <root>/containers/<id>/: upper and work for the overlay, rootfs where it
+ * is mounted (inside the container's namespace only), and the files bound
+ * over /etc/hostname, /etc/hosts and /etc/resolv.conf. */
+static int prepare_directory(Engine *e, Container *c) {
+        _cleanup_free_ char *dir = strjoin(CONTAINER_DIR "/", c->id);
+        _cleanup_free_ char *hostname = strjoin(c->config.hostname, "\n");
+        _cleanup_close_ int fd = -EBADF;
+        int r;
+
+        if (!dir || !hostname)
+                return -ENOMEM;
+        if (mkdirat(e->root_fd, dir, 0700) < 0)
+                return -errno;
+        fd = openat(e->root_fd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        FOREACH_STRING(sub, "upper", "work", "rootfs")
+                if (mkdirat(fd, sub, 0755) < 0)
+                        return -errno;
+        r = write_string_file_atomic_at(fd, "hostname", hostname);
+        if (r >= 0)
+                r = write_hosts(fd, c);
+        if (r >= 0)
+                r = write_resolv_conf(fd, c);
+        return r;
+}
+
+int engine_create(Engine *e, Container *c_in, const char *image, Container **ret) {
+        _cleanup_(container_freep) Container *c = c_in;
+        _cleanup_(image_freep) Image *i = NULL;
+        int r;
+
+        r = store_resolve_image(e->store, image, &i);
+        if (r == -ENOENT)
+                return errmsg_set(r, "No such image: %s", image);
+        if (r < 0)
+                return r;
+        r = merge_image_config(c, i);
+        if (r < 0)
+                return r;
+        r = pick_identity(e, c);
+        if (r < 0)
+                return r;
+        if (free_and_strdup(&c->image_ref, image) < 0 || free_and_strdup(&c->image_id, i->id) < 0)
+                return -ENOMEM;
+        r = prepare_directory(e, c);
+        if (r < 0) {
+                (void) container_remove_dir(e->root_fd, c->id);
+                return errmsg_set(r, "Cannot prepare the container's directory: %s", strerror(-r));
+        }
+        r = store_hold_image(e->store, c->image_id, c->id);
+        if (r >= 0) {
+                c->state = CONTAINER_CREATED;
+                c->created_usec = now_usec(CLOCK_REALTIME);
+                r = container_save(c, e->root_fd);
+        }
+        if (r >= 0)
+                r = container_registry_add(e->registry, c);
+        if (r < 0) {
+                (void) store_release_image(e->store, c->image_id, c->id);
+                (void) container_remove_dir(e->root_fd, c->id);
+                return r;
+        }
+        if (e->cb.added)
+                e->cb.added(c, e->userdata);
+        *ret = TAKE_PTR(c);
+        return 0;
+}

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "engine.h"
+#include "runtime.h"
+#include "scope.h"
+
+typedef struct Waiter {
+        EngineDone done;
+        void *userdata;
+        struct Waiter *next;
+} Waiter;
+
+/* What the engine keeps about a container while berthd runs. */
+typedef struct Live {
+        Engine *engine;
+        Container *container;
+        sd_event_source *exit_source;
+        sd_event_source *stop_timer;
+        ScopeJob *job;
+        RuntimeProcess process;     /* between spawn and release */
+        EngineDone start_done;
+        void *start_userdata;
+        Waiter *waiters;            /* wait, stop: run at exit */
+        Waiter *removers;           /* rm -f of a running container: run at removal */
+        bool adopted;               /* not our child: its status comes from pidfs */
+        bool remove_at_exit;
+} Live;
+
+struct Engine {
+        sd_event *event;
+        sd_bus *bus;
+        Store *store;
+        int root_fd;
+        char *root;
+        CgroupVersion cgroup_version;
+        ContainerRegistry *registry;
+        EngineCallbacks cb;
+        void *userdata;
+};
+
+Live *engine_live(Engine *e, Container *c);
+void engine_changed(Engine *e, Container *c);
+int engine_save(Engine *e, Container *c);
+int engine_add_waiter(Waiter **list, EngineDone done, void *userdata);
+void engine_run_waiters(Waiter **list, Container *c, int r, const char *message);
+/* Forgets the container: releases its image, removes its state, frees it. */
+void engine_finish_remove(Engine *e, Container *c);
+/* The leader is gone: records the status and tells everybody waiting. */
+void engine_handle_exit(Engine *e, Container *c);
+int engine_watch_exit(Engine *e, Container *c);
+
+void process_spec_from_config(RuntimeProcessSpec *p, const ContainerConfig *cfg,
+                              char **argv, const EngineStdio *stdio);
+
+/* systemd's file descriptor store keeps leaders' pidfds across restarts. */
+void engine_fdstore_put(Container *c);
+void engine_fdstore_remove(Container *c);

@@ -1,0 +1,377 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
+#include <systemd/sd-daemon.h>
+
+#include "engine-internal.h"
+#include "log.h"
+
+/* Paths below <root>/containers/<id>/ that the runtime needs. */
+typedef struct ContainerPaths {
+        char *upper, *work, *rootfs, *hostname, *hosts, *resolv;
+} ContainerPaths;
+
+static void container_paths_done(ContainerPaths *p) {
+        free(p->upper);
+        free(p->work);
+        free(p->rootfs);
+        free(p->hostname);
+        free(p->hosts);
+        free(p->resolv);
+}
+
+static int container_paths(Engine *e, Container *c, ContainerPaths *ret) {
+        _cleanup_free_ char *dir = strjoin(e->root, "/" CONTAINER_DIR "/", c->id, "/");
+
+        if (!dir)
+                return -ENOMEM;
+        *ret = (ContainerPaths) {
+                .upper = strjoin(dir, "upper"), .work = strjoin(dir, "work"),
+                .rootfs = strjoin(dir, "rootfs"), .hostname = strjoin(dir, "hostname"),
+                .hosts = strjoin(dir, "hosts"), .resolv = strjoin(dir, "resolv.conf"),
+        };
+        if (!ret->upper || !ret->work || !ret->rootfs || !ret->hostname || !ret->hosts || !ret->resolv) {
+                container_paths_done(ret);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+static int seccomp_mode_of(const SecurityOptions *s, const char **ret_profile) {
+        *ret_profile = NULL;
+        if (!s->seccomp_profile)
+                return SECCOMP_MODE_DEFAULT;
+        if (streq(s->seccomp_profile, "unconfined"))
+                return SECCOMP_MODE_UNCONFINED;
+        *ret_profile = s->seccomp_profile;
+        return SECCOMP_MODE_PROFILE;
+}
+
+void process_spec_from_config(RuntimeProcessSpec *p, const ContainerConfig *cfg,
+                                     char **argv, const EngineStdio *stdio) {
+        runtime_process_spec_init(p);
+        p->argv = argv;
+        p->env = cfg->env;
+        p->cwd = cfg->cwd;
+        p->user = cfg->user;
+        p->tty = cfg->tty;
+        p->journal = !stdio->attach;
+        p->stdin_fd = stdio->stdin_fd;
+        p->stdout_fd = stdio->stdout_fd;
+        p->stderr_fd = stdio->stderr_fd;
+        p->cap_add = cfg->security.cap_add;
+        p->cap_drop = cfg->security.cap_drop;
+        p->privileged = cfg->security.privileged;
+        p->no_new_privs = cfg->security.no_new_privileges;
+        p->seccomp = seccomp_mode_of(&cfg->security, &p->seccomp_profile);
+}
+
+static int spawn_leader(Engine *e, Container *c, const EngineStdio *stdio, Live *l) {
+        _cleanup_(container_paths_done) ContainerPaths paths = {};
+        _cleanup_strv_free_ char **lower = NULL, **argv = NULL;
+        const ContainerConfig *cfg = &c->config;
+        RuntimeSpec spec = {};
+        int r;
+
+        r = store_image_layer_paths(e->store, c->image_id, &lower);
+        if (r < 0)
+                return errmsg_set(r, "The image %s of the container is not usable: %s", c->image_ref,
+                                  store_last_error() ?: strerror(-r));
+        r = container_paths(e, c, &paths);
+        if (r < 0)
+                return r;
+        argv = strv_copy(cfg->entrypoint);
+        STRV_FOREACH(a, cfg->argv)
+                if (!argv || strv_extend(&argv, *a) < 0)
+                        return -ENOMEM;
+        spec = (RuntimeSpec) {
+                .name = c->name, .hostname = cfg->hostname, .lowerdirs = lower,
+                .upperdir = paths.upper, .workdir = paths.work, .rootfs = paths.rootfs,
+                .readonly_rootfs = cfg->security.read_only,
+                .hostname_file = paths.hostname, .hosts_file = paths.hosts,
+                .resolv_conf_file = paths.resolv,
+                .mounts = cfg->mounts, .n_mounts = cfg->n_mounts,
+                .network = cfg->network == NETWORK_MODE_HOST ? RUNTIME_NETWORK_HOST : RUNTIME_NETWORK_NONE,
+        };
+        process_spec_from_config(&spec.process, cfg, argv, stdio);
+        r = runtime_spawn(&spec, &l->process);
+        if (r < 0)
+                return errmsg_set(r, "Cannot create the container's process: %s", strerror(-r));
+        return container_attach_pid(c, l->process.pid);
+}
+
+static void start_finish(Live *l, int r, const char *message, int pty_master) {
+        EngineDone done = TAKE_PTR(l->start_done);
+
+        if (done)
+                done(l->container, r, message, pty_master, l->start_userdata);
+        else
+                safe_close(pty_master);
+}
+
+/* The process never ran the command: say why, as "docker start" does. */
+static void start_failed(Engine *e, Container *c, int r, int exit_code, const char *message) {
+        Live *l = c->live;
+
+        runtime_process_done(&l->process);
+        c->pidfd = safe_close(c->pidfd);
+        c->pid = 0;
+        c->state = CONTAINER_EXITED;
+        c->exit_code = exit_code;
+        c->exit_status_known = true;
+        c->finished_usec = now_usec(CLOCK_REALTIME);
+        (void) engine_save(e, c);
+        engine_changed(e, c);
+        start_finish(l, r, message, -EBADF);
+        engine_run_waiters(&l->waiters, c, 0, NULL);
+        if (c->config.auto_remove)
+                engine_finish_remove(e, c);
+}
+
+static void on_scope_started(const char *result, int r, const sd_bus_error *error, void *userdata) {
+        Live *l = userdata;
+        Engine *e = l->engine;
+        Container *c = l->container;
+        RuntimeError err = {};
+        char msg[512];
+
+        l->job = NULL;
+        if (r < 0 || !streq_ptr(result, "done")) {
+                snprintf(msg, sizeof msg, "Cannot start the scope %s: %s", c->unit,
+                         error && error->message ? error->message : r < 0 ? strerror(-r) : strempty(result));
+                return start_failed(e, c, r < 0 ? r : -EIO, CONTAINER_EXIT_CODE_ENGINE, msg);
+        }
+        /* The leader is in its scope: only now may it run the user's command. */
+        r = runtime_release(&l->process, &err);
+        if (r < 0)
+                return start_failed(e, c, r, err.exit_code ?: CONTAINER_EXIT_CODE_ENGINE,
+                                    err.message[0] ? err.message : strerror(-r));
+        int pty = TAKE_FD(l->process.pty_master);
+        runtime_process_done(&l->process);
+        c->state = CONTAINER_RUNNING;
+        c->started_usec = now_usec(CLOCK_REALTIME);
+        c->oom_killed = false;
+        (void) engine_save(e, c);
+        engine_fdstore_put(c);
+        r = engine_watch_exit(e, c);
+        if (r < 0)
+                log_warning_errno(r, "Cannot watch container %s for its exit: %m", c->name);
+        engine_changed(e, c);
+        start_finish(l, 0, NULL, pty);
+}
+
+int engine_start(Engine *e, Container *c, const EngineStdio *stdio, EngineDone done, void *userdata) {
+        _cleanup_strv_free_ char **props = NULL;
+        Live *l;
+        int r;
+
+        if (IN_SET(c->state, CONTAINER_RUNNING, CONTAINER_PAUSED))
+                return errmsg_set(-EBUSY, "Container %s is already running.", c->name);
+        if (c->state == CONTAINER_REMOVING)
+                return errmsg_set(-EBUSY, "Container %s is being removed.", c->name);
+        l = engine_live(e, c);
+        if (!l)
+                return -ENOMEM;
+        if (l->job || l->start_done)
+                return errmsg_set(-EBUSY, "Container %s is starting already.", c->name);
+        r = spawn_leader(e, c, stdio, l);
+        if (r < 0)
+                return r;
+        r = strv_consume(&props, strjoin("Description=Berth container ", c->name));
+        if (r < 0)
+                return r;
+        l->start_done = done;
+        l->start_userdata = userdata;
+        r = scope_start(e->bus, c->unit, l->process.pid, &c->config.limits, props,
+                        on_scope_started, l, &l->job);
+        if (r < 0) {
+                l->start_done = NULL;
+                runtime_process_done(&l->process);
+                return errmsg_set(r, "Cannot ask systemd for the scope %s: %s", c->unit, strerror(-r));
+        }
+        return 0;
+}
+
+/* Since Linux 6.15 pidfs keeps the exit status of a process for anyone who
+ * holds a pidfd to it, child or not. Older kernels answer ENOTTY/EINVAL. */
+struct berth_pidfd_info {
+        uint64_t mask;
+        uint64_t cgroupid;
+        uint32_t pid, tgid, ppid, ruid, rgid, euid, egid, suid, sgid, fsuid, fsgid;
+        int32_t exit_code;
+};
+#define BERTH_PIDFD_GET_INFO _IOWR(0xFF, 11, struct berth_pidfd_info)
+#define BERTH_PIDFD_INFO_EXIT (1ULL << 3)
+
+static int pidfd_exit_status(int pidfd, int *ret_status) {
+        struct berth_pidfd_info info = { .mask = BERTH_PIDFD_INFO_EXIT };
+
+        if (ioctl(pidfd, BERTH_PIDFD_GET_INFO, &info) < 0)
+                return -errno;
+        if (!(info.mask & BERTH_PIDFD_INFO_EXIT))
+                return -ENODATA;
+        *ret_status = info.exit_code;
+        return 0;
+}
+
+/* The exit of a process we did not spawn ourselves (re-adopted). */
+static void collect_adopted_exit(Container *c) {
+        int status;
+
+        if (c->pidfd >= 0 && pidfd_exit_status(c->pidfd, &status) >= 0) {
+                c->exit_status_known = true;
+                c->exit_signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+                c->exit_code = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
+        } else {
+                c->exit_status_known = false;
+                c->exit_code = CONTAINER_EXIT_CODE_UNKNOWN;
+                c->exit_signal = 0;
+        }
+        c->state = CONTAINER_EXITED;
+        c->finished_usec = now_usec(CLOCK_REALTIME);
+        c->pidfd = safe_close(c->pidfd);
+        c->pid = 0;
+}
+
+/* cgroup v1 and v2 both count OOM kills; read them before systemd removes
+ * the scope's cgroup. */
+static bool scope_saw_oom_kill(Engine *e, const Container *c) {
+        _cleanup_free_ char *v2 = strjoin("/sys/fs/cgroup/" SCOPE_SLICE "/", c->unit, "/memory.events");
+        _cleanup_free_ char *v1 = strjoin("/sys/fs/cgroup/memory/" SCOPE_SLICE "/", c->unit, "/memory.oom_control");
+        _cleanup_fclose_ FILE *f = NULL;
+        char key[64];
+        unsigned long long n;
+
+        if (!v1 || !v2)
+                return false;
+        f = fopen(e->cgroup_version == CGROUP_VERSION_UNIFIED ? v2 : v1, "re");
+        while (f && fscanf(f, "%63s %llu", key, &n) == 2)
+                if (streq(key, "oom_kill") && n > 0)
+                        return true;
+        return false;
+}
+
+void engine_handle_exit(Engine *e, Container *c) {
+        Live *l = c->live;
+        int r;
+
+        c->oom_killed = scope_saw_oom_kill(e, c);
+        if (l && l->adopted)
+                collect_adopted_exit(c);
+        else {
+                r = container_collect_exit(c);
+                if (r == -EAGAIN)
+                        return;   /* spurious wakeup */
+                if (r < 0)
+                        collect_adopted_exit(c);
+        }
+        engine_fdstore_remove(c);
+        if (l) {
+                l->exit_source = sd_event_source_disable_unref(l->exit_source);
+                l->stop_timer = sd_event_source_disable_unref(l->stop_timer);
+        }
+        (void) engine_save(e, c);
+        log_debug("Container %s exited with %d.", c->name, c->exit_code);
+        engine_changed(e, c);
+        if (l)
+                engine_run_waiters(&l->waiters, c, 0, NULL);
+        if (c->config.auto_remove || (l && l->remove_at_exit))
+                engine_finish_remove(e, c);
+}
+
+static int on_leader_exit(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        Live *l = userdata;
+
+        engine_handle_exit(l->engine, l->container);
+        return 0;
+}
+
+int engine_watch_exit(Engine *e, Container *c) {
+        Live *l = engine_live(e, c);
+
+        if (!l)
+                return -ENOMEM;
+        if (c->pidfd < 0)
+                return -EBADF;
+        l->exit_source = sd_event_source_disable_unref(l->exit_source);
+        return sd_event_add_io(e->event, &l->exit_source, c->pidfd, EPOLLIN, on_leader_exit, l);
+}
+
+void engine_fdstore_put(Container *c) {
+        _cleanup_free_ char *msg = strjoin("FDSTORE=1\nFDNAME=", c->id);
+
+        if (msg && c->pidfd >= 0)
+                (void) sd_pid_notify_with_fds(0, false, msg, &c->pidfd, 1);
+}
+
+void engine_fdstore_remove(Container *c) {
+        _cleanup_free_ char *msg = strjoin("FDSTOREREMOVE=1\nFDNAME=", c->id);
+
+        if (msg)
+                (void) sd_notify(false, msg);
+}
+
+/* The pidfds systemd kept for us while berthd was away, by container id. */
+static int take_stored_pidfd(char **names, int n_fds, const char *id) {
+        for (int i = 0; i < n_fds; i++)
+                if (names && names[i] && streq(names[i], id)) {
+                        free(names[i]);
+                        names[i] = NULL;
+                        return SD_LISTEN_FDS_START + i;
+                }
+        return -EBADF;
+}
+
+static void adopt(Engine *e, Container *c, int stored_pidfd) {
+        Live *l = engine_live(e, c);
+        int r;
+
+        if (!l)
+                return;
+        l->adopted = true;
+        if (stored_pidfd >= 0) {
+                /* A stored pidfd stays valid after the exit, with the status. */
+                safe_close(c->pidfd);
+                c->pidfd = stored_pidfd;
+        } else if (container_readopt(c) <= 0) {
+                log_info("Container %s ended while berthd was away; its exit status is unknown.", c->name);
+                (void) engine_save(e, c);
+                return;
+        }
+        r = engine_watch_exit(e, c);
+        if (r < 0)
+                log_warning_errno(r, "Cannot watch container %s: %m", c->name);
+        else
+                log_info("Re-adopted container %s (pid %d).", c->name, (int) c->pid);
+}
+
+int engine_load(Engine *e) {
+        _cleanup_strv_free_ char **corrupt = NULL, **names = NULL;
+        const char *key;
+        void *value;
+        size_t i = 0;
+        int n_fds, r;
+
+        r = container_registry_load(e->registry, e->root_fd, &corrupt);
+        if (r < 0)
+                return r;
+        STRV_FOREACH(id, corrupt)
+                log_warning("The state of container %s is unreadable; it is ignored.", *id);
+        n_fds = sd_listen_fds_with_names(true, &names);
+        while (hashmap_iterate(e->registry->by_id, &i, &key, &value)) {
+                Container *c = value;
+                int fd = n_fds > 0 ? take_stored_pidfd(names, n_fds, c->id) : -EBADF;
+
+                if (IN_SET(c->state, CONTAINER_RUNNING, CONTAINER_PAUSED))
+                        adopt(e, c, fd);
+                else
+                        safe_close(fd);
+        }
+        /* Pidfds of containers that no longer exist. */
+        for (int k = 0; k < n_fds; k++)
+                if (names && names[k])
+                        safe_close(SD_LISTEN_FDS_START + k);
+        return 0;
+}

@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+
+#include "engine-internal.h"
+#include "fileio.h"
+#include "log.h"
+
+int engine_new(sd_event *event, sd_bus *bus, Store *store, int root_fd, const char *root,
+               const EngineCallbacks *cb, void *userdata, Engine **ret) {
+        _cleanup_(engine_freep) Engine *e = NULL;
+        int r;
+
+        e = calloc(1, sizeof *e);
+        if (!e)
+                return -ENOMEM;
+        e->event = sd_event_ref(event);
+        e->bus = sd_bus_ref(bus);
+        e->store = store;
+        e->root_fd = root_fd;
+        e->cb = *cb;
+        e->userdata = userdata;
+        e->cgroup_version = cgroup_detect_version(NULL);
+        e->root = strdup(root);
+        if (!e->root)
+                return -ENOMEM;
+        if (mkdirat(root_fd, CONTAINER_DIR, 0700) < 0 && errno != EEXIST)
+                return -errno;
+        r = container_registry_new(&e->registry);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(e);
+        return 0;
+}
+
+static void live_free(Live *l) {
+        if (!l)
+                return;
+        engine_run_waiters(&l->waiters, l->container, -ECANCELED, "berthd is stopping");
+        engine_run_waiters(&l->removers, l->container, -ECANCELED, "berthd is stopping");
+        sd_event_source_disable_unref(l->exit_source);
+        sd_event_source_disable_unref(l->stop_timer);
+        scope_job_free(l->job);
+        runtime_process_done(&l->process);
+        l->container->live = NULL;
+        free(l);
+}
+
+void engine_cancel_all(Engine *e) {
+        const char *key;
+        void *value;
+        size_t i = 0;
+
+        while (hashmap_iterate(e->registry->by_id, &i, &key, &value))
+                live_free(((Container *) value)->live);
+}
+
+Engine *engine_free(Engine *e) {
+        if (!e)
+                return NULL;
+        if (e->registry)
+                engine_cancel_all(e);
+        container_registry_free(e->registry);
+        sd_bus_unref(e->bus);
+        sd_event_unref(e->event);
+        free(e->root);
+        free(e);
+        return NULL;
+}
+
+ContainerRegistry *engine_registry(Engine *e) {
+        return e->registry;
+}
+
+int engine_find(Engine *e, const char *name_or_id, Container **ret) {
+        return container_registry_find(e->registry, name_or_id, ret);
+}
+
+Live *engine_live(Engine *e, Container *c) {
+        Live *l = c->live;
+
+        if (l)
+                return l;
+        l = calloc(1, sizeof *l);
+        if (!l)
+                return NULL;
+        *l = (Live) { .engine = e, .container = c, .process = RUNTIME_PROCESS_NULL };
+        c->live = l;
+        return l;
+}
+
+void engine_changed(Engine *e, Container *c) {
+        if (e->cb.changed)
+                e->cb.changed(c, e->userdata);
+}
+
+int engine_save(Engine *e, Container *c) {
+        int r = container_save(c, e->root_fd);
+
+        if (r < 0)
+                log_warning_errno(r, "Failed to save the state of container %s: %m", c->name);
+        return r;
+}
+
+int engine_add_waiter(Waiter **list, EngineDone done, void *userdata) {
+        Waiter *w;
+
+        if (!done)
+                return 0;
+        w = calloc(1, sizeof *w);
+        if (!w)
+                return -ENOMEM;
+        *w = (Waiter) { .done = done, .userdata = userdata, .next = *list };
+        *list = w;
+        return 0;
+}
+
+void engine_run_waiters(Waiter **list, Container *c, int r, const char *message) {
+        while (*list) {
+                Waiter *w = *list;
+                *list = w->next;
+                w->done(c, r, message, -EBADF, w->userdata);
+                free(w);
+        }
+}
+
+void engine_finish_remove(Engine *e, Container *c) {
+        Live *l = c->live;
+        int r;
+
+        c->state = CONTAINER_REMOVING;
+        (void) engine_save(e, c);
+        engine_fdstore_remove(c);
+        r = store_release_image(e->store, c->image_id, c->id);
+        if (r < 0 && r != -ENOENT)
+                log_warning_errno(r, "Failed to release image %s for %s: %m", c->image_id, c->name);
+        r = container_remove_dir(e->root_fd, c->id);
+        if (r < 0)
+                log_warning_errno(r, "Failed to remove the state of container %s: %m", c->name);
+        if (l)
+                engine_run_waiters(&l->removers, c, 0, NULL);
+        if (e->cb.removed)
+                e->cb.removed(c, e->userdata);
+        container_registry_remove(e->registry, c);
+        live_free(c->live);
+        container_free(c);
+}

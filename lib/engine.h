@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* The container engine: makes containers from stored images, runs them in
+ * transient systemd scopes through the runtime, follows them to their exit,
+ * and re-adopts them when berthd starts again. It knows nothing of D-Bus
+ * objects: the service registers callbacks to publish what changes.
+ *
+ * Lifecycle of a start: runtime_spawn() clones the leader, which waits;
+ * StartTransientUnit puts it in berth-NAME.scope; when systemd's job is done
+ * runtime_release() lets it exec the command. The leader's pidfd is watched
+ * for the exit, and kept in systemd's file descriptor store so that a
+ * restarted berthd can still learn the real exit status (PIDFD_INFO_EXIT). */
+
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+
+#include "cgroup-util.h"
+#include "container.h"
+#include "store.h"
+
+typedef struct Engine Engine;
+
+typedef struct EngineCallbacks {
+        void (*added)(Container *c, void *userdata);
+        void (*changed)(Container *c, void *userdata);
+        /* Called before the container is freed. */
+        void (*removed)(Container *c, void *userdata);
+} EngineCallbacks;
+
+/* Where a started container's stdio goes: the journal (detached), the
+ * caller's fds (attached), or a pseudo-terminal whose master the caller gets. */
+typedef struct EngineStdio {
+        int stdin_fd, stdout_fd, stderr_fd;   /* -EBADF: none */
+        bool attach;                          /* use the fds above instead of the journal */
+} EngineStdio;
+
+#define ENGINE_STDIO_DETACHED \
+        ((EngineStdio) { .stdin_fd = -EBADF, .stdout_fd = -EBADF, .stderr_fd = -EBADF })
+
+/* Completion of an asynchronous operation: r < 0 with a message on failure. */
+typedef void (*EngineDone)(Container *c, int r, const char *message, int pty_master, void *userdata);
+
+int engine_new(sd_event *event, sd_bus *bus, Store *store, int root_fd, const char *root,
+               const EngineCallbacks *cb, void *userdata, Engine **ret);
+Engine *engine_free(Engine *e);
+DEFINE_TRIVIAL_CLEANUP_FUNC(Engine *, engine_free);
+
+/* Loads the state files, re-adopts running containers, and collects the exit
+ * status of those that ended while berthd was away. */
+int engine_load(Engine *e);
+
+ContainerRegistry *engine_registry(Engine *e);
+int engine_find(Engine *e, const char *name_or_id, Container **ret);
+
+/* c carries what the caller asked for (name, argv, env, mounts, limits...);
+ * the engine resolves image, fills in the image's config, gives it an id and
+ * a name, prepares its directories and saves it. Takes c. */
+int engine_create(Engine *e, Container *c, const char *image, Container **ret);
+
+int engine_start(Engine *e, Container *c, const EngineStdio *stdio, EngineDone done, void *userdata);
+/* Sends the stop signal, then SIGKILL to the whole scope after the timeout;
+ * done runs when the container has exited. timeout_usec UINT64_MAX: the
+ * container's own. */
+int engine_stop(Engine *e, Container *c, uint64_t timeout_usec, EngineDone done, void *userdata);
+int engine_kill(Engine *e, Container *c, int sig);
+/* Refuses a running container unless force (then it is killed first);
+ * done runs once it is gone. */
+int engine_remove(Engine *e, Container *c, bool force, EngineDone done, void *userdata);
+int engine_pause(Engine *e, Container *c, bool pause, EngineDone done, void *userdata);
+int engine_update(Engine *e, Container *c, const ScopeLimits *update, sd_bus_error *error);
+
+/* Runs another process in the container (its namespaces, scope and security
+ * settings); done runs once it has started, exited() when it exits. */
+typedef void (*EngineExecExited)(int exit_code, void *userdata);
+int engine_exec(Engine *e, Container *c, char **argv, char **env, const char *user,
+                const char *cwd, bool tty, const EngineStdio *stdio,
+                EngineDone started, EngineExecExited exited, void *userdata);
+
+/* Waiting for an exit: done runs once the container is exited (at once if it is). */
+int engine_wait(Engine *e, Container *c, EngineDone done, void *userdata);
+
+/* Frees every pending operation's callbacks (shutdown). */
+void engine_cancel_all(Engine *e);

@@ -1,0 +1,428 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The child side of the runtime: from clone to execve. Nothing here may
+ * allocate (see ChildPlan); failures go back to the parent over the channel
+ * as a stage, a path and an errno. */
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/sched.h>
+#include <net/if.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <systemd/sd-journal.h>
+#include <termios.h>
+
+#include "capabilities.h"
+#include "passwd.h"
+#include "runtime-internal.h"
+
+_noreturn_ static void child_fail(ChildPlan *plan, const SetupFailure *f, int r) {
+        ChannelMsg m = { .type = CHANNEL_MSG_ERROR, .stage = f->stage, .error = -r };
+
+        memcpy(m.path, f->path, sizeof m.path);
+        (void) channel_send(plan->channel, &m, -EBADF);
+        _exit(runtime_exit_code(f->stage, -r));
+}
+
+static void child_reset_signals(void) {
+        struct sigaction sa = { .sa_handler = SIG_DFL };
+        sigset_t none;
+
+        /* The daemon's blocked signals and handlers are no business of the
+         * container; signals glibc reserves just fail here, harmlessly. */
+        for (int s = 1; s < _NSIG; s++)
+                if (s != SIGKILL && s != SIGSTOP)
+                        (void) sigaction(s, &sa, NULL);
+        sigemptyset(&none);
+        (void) sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+/* Blocks until the parent has put us into our cgroup and says go. */
+static int child_begin(ChildPlan *plan, SetupFailure *f) {
+        ssize_t n;
+        char c;
+
+        /* Not dumpable until exec: a process of the container must not be able
+         * to open /proc/<pid>/exe of this copy of the daemon (CVE-2019-5736)
+         * nor ptrace it. execve() resets it for the user's command. */
+        if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+                return setup_fail(f, SETUP_STAGE_SYNC, NULL, negative_errno());
+        child_reset_signals();
+        /* Modes are given explicitly to every mknod and mkdir of the setup. */
+        umask(0);
+        do
+                n = read(plan->channel, &c, 1);
+        while (n < 0 && errno == EINTR);
+        if (n == 0)
+                _exit(RUNTIME_EXIT_ENGINE_ERROR); /* the caller gave up on us */
+        if (n < 0)
+                return setup_fail(f, SETUP_STAGE_SYNC, NULL, negative_errno());
+        return 0;
+}
+
+static int dup_high(int fd) {
+        int r = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        return r < 0 ? negative_errno() : r;
+}
+
+/* Returns a new fd (>= 3, CLOEXEC) for stdio slot i, or a negative errno. */
+static int stdio_source(ChildPlan *plan, int i, int tty_slave) {
+        const RuntimeProcessSpec *p = plan->process;
+        int fd = i == 0 ? p->stdin_fd : i == 1 ? p->stdout_fd : p->stderr_fd, r;
+
+        if (tty_slave >= 0)
+                return dup_high(tty_slave);
+        if (i > 0 && p->journal && plan->spec) {
+                /* Connected from inside the scope, so that journald attributes
+                 * the stream to the container's unit. */
+                r = sd_journal_stream_fd(plan->spec->name, i == 1 ? LOG_INFO : LOG_ERR, false);
+                if (r < 0)
+                        return r;
+                fd = dup_high(r);
+                safe_close(r);
+                return fd;
+        }
+        if (fd >= 0)
+                return dup_high(fd);
+        r = open("/dev/null", O_RDWR | O_CLOEXEC | O_NOCTTY);
+        if (r < 0)
+                return negative_errno();
+        fd = dup_high(r);
+        safe_close(r);
+        return fd;
+}
+
+static int child_setup_stdio(ChildPlan *plan, int tty_slave, SetupFailure *f) {
+        int fds[3] = { -EBADF, -EBADF, -EBADF }, r = 0;
+
+        /* All three are first copied above 2, so that a source that is itself
+         * 0, 1 or 2 is not overwritten before it is used. */
+        for (int i = 0; i < 3 && r >= 0; i++) {
+                fds[i] = stdio_source(plan, i, tty_slave);
+                if (fds[i] < 0)
+                        r = fds[i];
+        }
+        for (int i = 0; i < 3 && r >= 0; i++)
+                if (dup2(fds[i], i) < 0)
+                        r = negative_errno();
+        for (int i = 0; i < 3; i++)
+                safe_close(fds[i]);
+        if (r < 0)
+                return setup_fail(f, plan->process->journal ? SETUP_STAGE_JOURNAL : SETUP_STAGE_STDIO,
+                                  NULL, r);
+        return 0;
+}
+
+/* Allocates the pty in the container's own devpts instance, hands the master
+ * to the parent and makes the slave our stdio. */
+static int child_setup_tty(ChildPlan *plan, int rootfd, bool console, SetupFailure *f) {
+        _cleanup_close_ int master = -EBADF, slave = -EBADF;
+        ChannelMsg m = { .type = CHANNEL_MSG_PTY };
+        int unlock = 0, n, r;
+
+        master = openat(rootfd, "dev/pts/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+        if (master < 0)
+                return setup_fail(f, SETUP_STAGE_TTY, "/dev/pts/ptmx", negative_errno());
+        if (ioctl(master, TIOCSPTLCK, &unlock) < 0 || ioctl(master, TIOCGPTN, &n) < 0)
+                return setup_fail(f, SETUP_STAGE_TTY, "/dev/pts/ptmx", negative_errno());
+        slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+        if (slave < 0)
+                return setup_fail(f, SETUP_STAGE_TTY, "/dev/pts", negative_errno());
+        if (console) {
+                r = mount_bind_console(rootfd, n, f);
+                if (r < 0)
+                        return r;
+        }
+        r = channel_send(plan->channel, &m, master);
+        if (r < 0)
+                return setup_fail(f, SETUP_STAGE_TTY, NULL, r);
+        return child_setup_stdio(plan, slave, f);
+}
+
+static int loopback_up(void) {
+        _cleanup_close_ int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        struct ifreq ifr = { .ifr_name = "lo" };
+
+        if (fd < 0 || ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+                return negative_errno();
+        ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+        if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+                return negative_errno();
+        return 0;
+}
+
+static int child_namespaces(ChildPlan *plan, SetupFailure *f) {
+        const RuntimeSpec *s = plan->spec;
+        int r;
+
+        /* The cgroup namespace is created only now, after the caller moved us
+         * into the container's cgroup: created at clone time it would be
+         * rooted at the daemon's cgroup and show the container its siblings. */
+        if (unshare(CLONE_NEWCGROUP) < 0)
+                return setup_fail(f, SETUP_STAGE_NAMESPACE, "cgroup", negative_errno());
+        if (s->network != RUNTIME_NETWORK_HOST) {
+                r = loopback_up();
+                if (r < 0)
+                        return setup_fail(f, SETUP_STAGE_NETWORK, "lo", r);
+        }
+        if (!isempty(s->hostname) && sethostname(s->hostname, strlen(s->hostname)) < 0)
+                return setup_fail(f, SETUP_STAGE_HOSTNAME, s->hostname, negative_errno());
+        return 0;
+}
+
+static int child_etc_files(const RuntimeSpec *s, int rootfd, SetupFailure *f) {
+        const struct { const char *source, *target; } files[] = {
+                { s->hostname_file, "/etc/hostname" },
+                { s->hosts_file, "/etc/hosts" },
+                { s->resolv_conf_file, "/etc/resolv.conf" },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(files); i++) {
+                MountSpec m = {
+                        .type = MOUNT_TYPE_BIND,
+                        .source = (char *) files[i].source,
+                        .target = (char *) files[i].target,
+                        .read_only = s->etc_files_readonly,
+                };
+                int r;
+
+                if (!files[i].source)
+                        continue;
+                r = mount_apply(rootfd, &m, f);
+                if (r < 0)
+                        return r;
+        }
+        for (size_t i = 0; i < s->n_mounts; i++) {
+                int r = mount_apply(rootfd, &s->mounts[i], f);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int child_mount_root(ChildPlan *plan, int *ret_rootfd, SetupFailure *f) {
+        const RuntimeSpec *s = plan->spec;
+        _cleanup_close_ int rootfd = -EBADF;
+        int r;
+
+        r = mount_make_private(f);
+        if (r >= 0)
+                r = mount_overlay(s->lowerdirs, s->upperdir, s->workdir, plan->overlay_options, s->rootfs, f);
+        if (r < 0)
+                return r;
+        rootfd = open(s->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (rootfd < 0)
+                return setup_fail(f, SETUP_STAGE_MOUNT, s->rootfs, negative_errno());
+        r = mount_setup_proc(rootfd, f);
+        if (r >= 0)
+                r = mount_setup_dev(rootfd, f);
+        if (r >= 0)
+                r = mount_setup_sys(rootfd, s->network != RUNTIME_NETWORK_HOST, !plan->process->privileged, f);
+        if (r >= 0)
+                r = mount_setup_cgroup(rootfd, !plan->process->privileged, f);
+        if (r >= 0)
+                r = child_etc_files(s, rootfd, f);
+        if (r < 0)
+                return r;
+        *ret_rootfd = TAKE_FD(rootfd);
+        return 0;
+}
+
+static int child_setup_root(ChildPlan *plan, SetupFailure *f) {
+        const RuntimeSpec *s = plan->spec;
+        _cleanup_close_ int rootfd = -EBADF;
+        int r;
+
+        r = child_mount_root(plan, &rootfd, f);
+        if (r >= 0 && plan->process->tty)
+                r = child_setup_tty(plan, rootfd, true, f);
+        if (r >= 0)
+                r = mount_pivot_root(rootfd, f);
+        if (r < 0)
+                return r;
+        /* Docker lifts the masks for --privileged, and so do we. */
+        if (!plan->process->privileged) {
+                r = mount_mask_paths(s->masked_paths ?: mount_default_masked_paths, f);
+                if (r >= 0)
+                        r = mount_readonly_paths(s->readonly_paths ?: mount_default_readonly_paths, f);
+                if (r < 0)
+                        return r;
+        }
+        return s->readonly_rootfs ? mount_readonly_root(f) : 0;
+}
+
+static int child_switch_user(ChildPlan *plan, SetupFailure *f) {
+        const RuntimeProcessSpec *p = plan->process;
+        _cleanup_close_ int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        UserCreds c;
+        int r;
+
+        if (rootfd < 0)
+                return setup_fail(f, SETUP_STAGE_USER, "/", negative_errno());
+        /* Looked up in the container's files after pivot_root, so neither the
+         * host's NSS nor its /etc is ever consulted. */
+        r = passwd_resolve(rootfd, p->user, &c);
+        if (r < 0)
+                return setup_fail(f, SETUP_STAGE_USER, p->user ?: "root", r);
+        if (plan->need_home) {
+                snprintf(plan->home_env, sizeof plan->home_env, "HOME=%s", c.home);
+                plan->envp[plan->n_env] = plan->home_env;
+        }
+        /* Keep the permitted set across setuid: the final capability sets are
+         * applied afterwards, and a non-root user then loses them at execve
+         * (no ambient capabilities, as in Docker). */
+        if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+                return setup_fail(f, SETUP_STAGE_SETUID, NULL, negative_errno());
+        if (setgroups(c.n_groups, c.groups) < 0 || setresgid(c.gid, c.gid, c.gid) < 0 ||
+            setresuid(c.uid, c.uid, c.uid) < 0)
+                return setup_fail(f, SETUP_STAGE_SETUID, p->user ?: "root", negative_errno());
+        if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
+                return setup_fail(f, SETUP_STAGE_SETUID, NULL, negative_errno());
+        return 0;
+}
+
+static int child_security(ChildPlan *plan, SetupFailure *f) {
+        const RuntimeProcessSpec *p = plan->process;
+        int r;
+
+        r = capability_apply_bounding(plan->caps);
+        if (r < 0)
+                return setup_fail(f, SETUP_STAGE_CAPS, "bounding set", r);
+        r = child_switch_user(plan, f);
+        if (r < 0)
+                return r;
+        r = capability_apply(plan->caps_setup);
+        if (r < 0)
+                return setup_fail(f, SETUP_STAGE_CAPS, NULL, r);
+        if (p->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+                return setup_fail(f, SETUP_STAGE_NNP, NULL, negative_errno());
+        /* Installed as late as possible, so that the filter need not allow what
+         * the setup itself does. Without no_new_privs the kernel wants
+         * CAP_SYS_ADMIN for this, which caps_setup kept until now. */
+        if (plan->seccomp) {
+                r = seccomp_bpf_install(&plan->bpf);
+                if (r < 0)
+                        return setup_fail(f, SETUP_STAGE_SECCOMP, NULL, r);
+        }
+        r = capability_apply(plan->caps_final);
+        if (r < 0)
+                return setup_fail(f, SETUP_STAGE_CAPS, NULL, r);
+        return 0;
+}
+
+static int child_exec(ChildPlan *plan, SetupFailure *f) {
+        char * const *argv = plan->process->argv;
+        char buf[PATH_MAX], dirs[PATH_MAX], *state = NULL;
+        int saved = -ENOENT;
+
+        if (strchr(argv[0], '/')) {
+                execve(argv[0], argv, plan->envp);
+                return setup_fail(f, SETUP_STAGE_EXEC, argv[0], negative_errno());
+        }
+        /* Our own PATH walk: execvpe() would search the daemon's PATH, not the
+         * container's. Like execvp(), EACCES is remembered but does not stop the
+         * search, and missing directories are skipped. */
+        snprintf(dirs, sizeof dirs, "%s", plan->path);
+        for (char *d = strtok_r(dirs, ":", &state); d; d = strtok_r(NULL, ":", &state)) {
+                if ((size_t) snprintf(buf, sizeof buf, "%s/%s", d, argv[0]) >= sizeof buf)
+                        continue;
+                execve(buf, argv, plan->envp);
+                if (errno == EACCES)
+                        saved = -EACCES;
+                else if (!IN_SET(errno, ENOENT, ENOTDIR, ESTALE, ENODEV, ETIMEDOUT)) {
+                        saved = negative_errno();
+                        break;
+                }
+        }
+        return setup_fail(f, SETUP_STAGE_EXEC, argv[0], saved);
+}
+
+static int child_finalize(ChildPlan *plan, int tty_slave_set, SetupFailure *f) {
+        const char *cwd = plan->process->cwd ?: "/";
+        _cleanup_close_ int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC), cwdfd = -EBADF;
+        int r;
+
+        if (rootfd < 0)
+                return setup_fail(f, SETUP_STAGE_CWD, "/", negative_errno());
+        r = mount_open_target(rootfd, cwd, true, &cwdfd, f);
+        if (r < 0)
+                return setup_fail(f, SETUP_STAGE_CWD, cwd, r);
+        if (setsid() < 0)
+                return setup_fail(f, SETUP_STAGE_TTY, NULL, negative_errno());
+        if (tty_slave_set && ioctl(0, TIOCSCTTY, 0) < 0)
+                return setup_fail(f, SETUP_STAGE_TTY, NULL, negative_errno());
+        r = child_security(plan, f);
+        if (r < 0)
+                return r;
+        /* After the user switch, with the user's own rights. */
+        if (chdir(cwd) < 0)
+                return setup_fail(f, SETUP_STAGE_CWD, cwd, negative_errno());
+        umask(0022);
+        /* Everything but stdio and the channel closes at execve; the channel
+         * (CLOEXEC) thus tells the parent that execve succeeded. */
+        if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+                return setup_fail(f, SETUP_STAGE_EXEC, NULL, negative_errno());
+        return child_exec(plan, f);
+}
+
+void child_spawn_main(ChildPlan *plan) {
+        SetupFailure f = {};
+        int r;
+
+        r = child_begin(plan, &f);
+        if (r >= 0)
+                r = child_namespaces(plan, &f);
+        if (r >= 0 && !plan->process->tty)
+                r = child_setup_stdio(plan, -EBADF, &f);
+        if (r >= 0)
+                r = child_setup_root(plan, &f);
+        if (r >= 0)
+                r = child_finalize(plan, plan->process->tty, &f);
+        child_fail(plan, &f, r);
+}
+
+static void child_exec_process(ChildPlan *plan) {
+        SetupFailure f = {};
+        int r;
+
+        r = child_begin(plan, &f);
+        if (r >= 0 && plan->process->tty) {
+                _cleanup_close_ int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+                r = rootfd < 0 ? setup_fail(&f, SETUP_STAGE_TTY, "/", negative_errno())
+                               : child_setup_tty(plan, rootfd, false, &f);
+        } else if (r >= 0)
+                r = child_setup_stdio(plan, -EBADF, &f);
+        if (r >= 0)
+                r = child_finalize(plan, plan->process->tty, &f);
+        child_fail(plan, &f, r);
+}
+
+/* runtime_exec's helper: joins the container's namespaces (which the daemon
+ * itself must never do) and forks the process that becomes the command. With
+ * CLONE_PARENT the command is the daemon's child, so the daemon can collect
+ * its exit status; the new pid namespace applies to it since setns(). */
+void child_exec_main(ChildPlan *plan) {
+        struct clone_args a = { .flags = CLONE_PIDFD | CLONE_PARENT };
+        ChannelMsg m = { .type = CHANNEL_MSG_PID };
+        SetupFailure f = {};
+        int pidfd = -EBADF, r;
+        pid_t pid;
+
+        if (setns(plan->target_pidfd, CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET |
+                                       CLONE_NEWPID | CLONE_NEWCGROUP) < 0)
+                child_fail(plan, &f, setup_fail(&f, SETUP_STAGE_NAMESPACE, NULL, negative_errno()));
+        a.pidfd = (uint64_t) (uintptr_t) &pidfd;
+        pid = raw_clone3(&a);
+        if (pid < 0)
+                child_fail(plan, &f, setup_fail(&f, SETUP_STAGE_NAMESPACE, NULL, negative_errno()));
+        if (pid == 0)
+                child_exec_process(plan);
+        m.pid = pid;
+        r = channel_send(plan->channel, &m, pidfd);
+        _exit(r < 0 ? RUNTIME_EXIT_ENGINE_ERROR : 0);
+}

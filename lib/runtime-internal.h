@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Shared by the parent side (runtime.c) and the child side
+ * (runtime-child.c) of the runtime; not for other modules. */
+
+#include <linux/sched.h>
+#include <sys/capability.h>
+
+#include "runtime.h"
+
+typedef enum ChannelMsgType {
+        CHANNEL_MSG_ERROR,
+        CHANNEL_MSG_PTY,    /* carries the pty master */
+        CHANNEL_MSG_PID,    /* runtime_exec's helper: carries the new process's pidfd */
+} ChannelMsgType;
+
+typedef struct ChannelMsg {
+        ChannelMsgType type;
+        SetupStage stage;
+        int error;
+        pid_t pid;
+        char path[PATH_MAX];
+} ChannelMsg;
+
+/* Everything the child needs, computed before clone: after clone the child
+ * must not allocate, since another thread of the daemon may have held the
+ * allocator's lock at that moment (clone3 runs no atfork handlers). */
+typedef struct ChildPlan {
+        const RuntimeSpec *spec;             /* NULL for exec */
+        const RuntimeProcessSpec *process;
+        int channel;
+        int target_pidfd;                    /* exec: the container's leader */
+        char *overlay_options;               /* NULL: add layers one by one */
+        char **envp;                         /* one spare slot at the end for HOME */
+        size_t n_env;
+        bool need_home;
+        char home_env[PATH_MAX + 8];
+        const char *path;                    /* PATH to look the command up in */
+        uint64_t caps;
+        cap_t caps_setup, caps_final;        /* caps_setup may hold CAP_SYS_ADMIN for seccomp */
+        bool seccomp;
+        SeccompBpf bpf;
+} ChildPlan;
+
+int runtime_exit_code(SetupStage stage, int error);
+pid_t raw_clone3(struct clone_args *args);
+
+int channel_send(int fd, const ChannelMsg *m, int passfd);
+/* Returns 0 on EOF, 1 with a message (and *ret_fd if one was passed). */
+int channel_recv(int fd, ChannelMsg *m, int *ret_fd);
+
+_noreturn_ void child_spawn_main(ChildPlan *plan);
+_noreturn_ void child_exec_main(ChildPlan *plan);

@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Systemd glue: every container lives in a transient scope unit
+ * "berth-NAME.scope" in berth.slice. systemd holds the cgroup and the limits;
+ * nothing of ours runs next to the container. All calls that wait on systemd
+ * are asynchronous and report through the sd-event loop the bus is attached to. */
+
+#include <sys/types.h>
+#include <systemd/sd-bus.h>
+
+#include "util.h"
+
+#define SCOPE_SLICE "berth.slice"
+#define SCOPE_UNIT_PREFIX "berth-"
+#define SCOPE_UNIT_SUFFIX ".scope"
+
+/* In ScopeLimits, 0 means "not set" (keep systemd's default, or the current
+ * value on update) and SCOPE_LIMIT_INFINITY means "unlimited". */
+#define SCOPE_LIMIT_INFINITY UINT64_MAX
+
+typedef struct ScopeLimits {
+        uint64_t memory_max;       /* bytes: MemoryMax= */
+        uint64_t memory_low;       /* bytes: MemoryLow= (--memory-reservation) */
+        uint64_t memory_swap;      /* bytes: Docker's memory+swap total (--memory-swap) */
+        uint64_t cpu_quota_usec;   /* CPUQuotaPerSecUSec= (--cpus 1.5 -> 1500000) */
+        uint64_t cpu_weight;       /* CPUWeight= 1..10000 (from --cpu-shares) */
+        uint64_t tasks_max;        /* TasksMax= (--pids-limit) */
+        uint64_t io_weight;        /* IOWeight= 1..10000 (from --blkio-weight) */
+        uint8_t *allowed_cpus;     /* AllowedCPUs= bitmask, byte i bit j = CPU 8i+j */
+        size_t allowed_cpus_size;
+} ScopeLimits;
+
+/* The Docker flags that set limits, by their flag names. */
+typedef enum ScopeLimit {
+        SCOPE_LIMIT_MEMORY,              /* "memory": "512m" */
+        SCOPE_LIMIT_MEMORY_RESERVATION,  /* "memory-reservation" */
+        SCOPE_LIMIT_MEMORY_SWAP,         /* "memory-swap": total, "-1" unlimited */
+        SCOPE_LIMIT_CPUS,                /* "cpus": "1.5" */
+        SCOPE_LIMIT_CPU_SHARES,          /* "cpu-shares": 2..262144 */
+        SCOPE_LIMIT_CPUSET_CPUS,         /* "cpuset-cpus": "0-2,4" */
+        SCOPE_LIMIT_PIDS_LIMIT,          /* "pids-limit": N, "-1"/"0" unlimited */
+        SCOPE_LIMIT_BLKIO_WEIGHT,        /* "blkio-weight": 10..1000 */
+        _SCOPE_LIMIT_MAX,
+        _SCOPE_LIMIT_INVALID = -EINVAL,
+} ScopeLimit;
+
+const char *scope_limit_to_string(ScopeLimit l);
+ScopeLimit scope_limit_from_string(const char *s);
+/* What a value of that flag looks like, for error messages. */
+const char *scope_limit_syntax(ScopeLimit l);
+
+void scope_limits_done(ScopeLimits *l);
+int scope_limits_copy(const ScopeLimits *from, ScopeLimits *to);
+/* Parses one flag's value into l: -EINVAL if malformed, -ERANGE if out of range. */
+int scope_limits_set(ScopeLimits *l, ScopeLimit which, const char *value);
+/* Cross-field checks; on failure *ret_reason is a static sentence. */
+int scope_limits_verify(const ScopeLimits *l, const char **ret_reason);
+/* Overlays the fields set in "update" onto l (berthctl update). */
+int scope_limits_merge(ScopeLimits *l, const ScopeLimits *update);
+
+uint64_t scope_cpu_shares_to_weight(uint64_t shares);
+uint64_t scope_blkio_weight_to_io_weight(uint64_t blkio);
+int scope_parse_cpuset(const char *s, uint8_t **ret, size_t *ret_size);
+/* "0-2,4" again, for display and JSON. */
+char *scope_format_cpuset(const uint8_t *mask, size_t size);
+/* The MemorySwapMax= that Docker's memory+swap total means, or 0 if unset. */
+uint64_t scope_limits_swap_max(const ScopeLimits *l);
+
+/* "berth-NAME.scope"; -EINVAL unless NAME is a valid container name. */
+int scope_unit_name(const char *container_name, char **ret);
+bool scope_unit_name_is_valid(const char *unit);
+
+/* Appends the "(sv)" entries of the limits into an open "a(sv)". */
+int scope_append_limits(sd_bus_message *m, const ScopeLimits *l);
+/* Appends "Key=value" assignments of a small set of typed keys (KillSignal,
+ * TimeoutStopUSec, SendSIGKILL, Description, ...): -EINVAL for unknown keys. */
+int scope_append_assignments(sd_bus_message *m, char * const *assignments);
+/* The complete StartTransientUnit call, unsent. */
+int scope_new_start_message(sd_bus *bus, const char *unit, pid_t pid, const ScopeLimits *l,
+                            char * const *extra_props, sd_bus_message **ret);
+
+/* An asynchronous systemd job (start, stop, freeze): cb runs once, with r < 0
+ * (and error, if systemd sent one) when the call failed, else with the job's
+ * result ("done", "failed", "canceled", "timeout", ...). Freeing a ScopeJob
+ * cancels the callback; pass ret = NULL to let the job free itself. */
+typedef struct ScopeJob ScopeJob;
+typedef void (*ScopeCallback)(const char *result, int r, const sd_bus_error *error, void *userdata);
+ScopeJob *scope_job_free(ScopeJob *j);
+DEFINE_TRIVIAL_CLEANUP_FUNC(ScopeJob *, scope_job_free);
+
+/* Manager.Subscribe(), needed for unit PropertiesChanged; idempotent, never waits. */
+int scope_subscribe(sd_bus *bus);
+
+int scope_start(sd_bus *bus, const char *unit, pid_t pid, const ScopeLimits *l,
+                char * const *extra_props, ScopeCallback cb, void *userdata, ScopeJob **ret);
+int scope_stop(sd_bus *bus, const char *unit, ScopeCallback cb, void *userdata, ScopeJob **ret);
+/* SetUnitProperties(runtime=true): waits for systemd; CLI path or short daemon calls. */
+int scope_set_limits(sd_bus *bus, const char *unit, const ScopeLimits *l, sd_bus_error *error);
+int scope_set_limits_async(sd_bus *bus, const char *unit, const ScopeLimits *l,
+                           sd_bus_message_handler_t cb, void *userdata);
+/* KillUnit: whom is "all" (every process of the cgroup) or "main"; scopes
+ * have no main process in systemd 252, so "main" fails with ESRCH there. */
+int scope_kill(sd_bus *bus, const char *unit, const char *whom, int sig, sd_bus_error *error);
+
+typedef struct ScopeStats {
+        uint64_t memory_current;   /* UINT64_MAX when systemd does not know */
+        uint64_t cpu_usage_nsec;
+        uint64_t tasks_current;
+        uint64_t io_read_bytes;
+        uint64_t io_write_bytes;
+} ScopeStats;
+typedef void (*ScopeStatsCallback)(const ScopeStats *stats, int r, void *userdata);
+int scope_stats_from_message(sd_bus_message *m, ScopeStats *ret);
+int scope_get_stats(sd_bus *bus, const char *unit, ScopeStats *ret);
+int scope_get_stats_async(sd_bus *bus, const char *unit, ScopeStatsCallback cb, void *userdata);
+/* The cgroup's processes (GetUnitProcesses), blocking. */
+int scope_get_pids(sd_bus *bus, const char *unit, pid_t **ret, size_t *ret_n);
+int scope_get_control_group(sd_bus *bus, const char *unit, char **ret);
+
+/* State watching: cb gets ActiveState/SubState as they change, and removed =
+ * true once the unit is gone (UnitRemoved). Needs scope_subscribe(). */
+typedef struct ScopeWatch ScopeWatch;
+typedef void (*ScopeWatchCallback)(const char *unit, const char *active_state,
+                                   const char *sub_state, bool removed, void *userdata);
+int scope_watch(sd_bus *bus, const char *unit, ScopeWatchCallback cb, void *userdata, ScopeWatch **ret);
+ScopeWatch *scope_watch_free(ScopeWatch *w);
+DEFINE_TRIVIAL_CLEANUP_FUNC(ScopeWatch *, scope_watch_free);
+
+/* Pause/unpause: FreezeUnit/ThawUnit on the unified hierarchy; on hybrid and
+ * legacy hosts the v1 freezer cgroup at the scope's ControlGroup path, polled
+ * from the event loop until the kernel reports FROZEN. cb gets "done" or r < 0. */
+int scope_freeze(sd_bus *bus, const char *unit, bool freeze, ScopeCallback cb, void *userdata, ScopeJob **ret);
+/* The v1 freezer part alone; root is normally "/sys/fs/cgroup/freezer". */
+int scope_v1_freezer_join(const char *root, const char *control_group, pid_t pid);
+int scope_v1_freezer_state(const char *root, const char *control_group, char **ret);
+/* Removes the freezer cgroup systemd does not know about; call after the scope is gone. */
+int scope_v1_freezer_remove(const char *root, const char *control_group);

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <linux/filter.h>
+#include <seccomp.h>
+#include <stdint.h>
+
+#include "util.h"
+
+/* Seccomp profiles in Docker's JSON format, and Berth's built-in default
+ * (Docker's default allow-list, a little stricter: no ptrace, no io_uring,
+ * no new mount API, and no capability-gated extras). */
+
+typedef enum SeccompMode {
+        SECCOMP_MODE_DEFAULT,
+        SECCOMP_MODE_UNCONFINED,
+        SECCOMP_MODE_PROFILE,    /* a JSON file */
+        _SECCOMP_MODE_MAX,
+        _SECCOMP_MODE_INVALID = -EINVAL,
+} SeccompMode;
+
+#define SECCOMP_ARGS_MAX 6
+
+typedef struct SeccompRule {
+        char **names;
+        uint32_t action;                    /* SCMP_ACT_* */
+        size_t n_args;
+        struct scmp_arg_cmp args[SECCOMP_ARGS_MAX];
+        uint64_t caps_include, caps_exclude; /* capability masks gating the rule */
+        char **arches_include, **arches_exclude; /* Docker's names: amd64, x86, x32 */
+        unsigned min_kernel;                /* major * 1000 + minor, 0 if none */
+} SeccompRule;
+
+typedef struct SeccompProfile {
+        uint32_t default_action;
+        uint32_t *arches;                   /* SCMP_ARCH_*, besides the native one */
+        size_t n_arches;
+        SeccompRule *rules;
+        size_t n_rules;
+} SeccompProfile;
+
+/* A compiled filter, ready for seccomp(2) without any allocation. */
+typedef struct SeccompBpf {
+        struct sock_filter *filter;
+        unsigned short len;
+} SeccompBpf;
+
+SeccompProfile *seccomp_profile_free(SeccompProfile *p);
+DEFINE_TRIVIAL_CLEANUP_FUNC(SeccompProfile *, seccomp_profile_free);
+
+int seccomp_profile_default(SeccompProfile **ret);
+int seccomp_profile_parse(const char *json, SeccompProfile **ret);
+int seccomp_profile_load(const char *path, SeccompProfile **ret);
+
+/* Builds a libseccomp filter for the native architecture and the profile's
+ * others (x86 and x32 are always added on x86-64, so that a compat syscall
+ * cannot bypass the filter); caps is the capability set of the process. */
+int seccomp_profile_compile(const SeccompProfile *p, uint64_t caps, scmp_filter_ctx *ret);
+int seccomp_profile_export(const SeccompProfile *p, uint64_t caps, SeccompBpf *ret);
+void seccomp_bpf_done(SeccompBpf *b);
+/* Installs the filter in the calling thread; needs no_new_privs or CAP_SYS_ADMIN. */
+int seccomp_bpf_install(const SeccompBpf *b);
+
+const char *seccomp_mode_to_string(SeccompMode m);
+SeccompMode seccomp_mode_from_string(const char *s);

@@ -1,0 +1,11 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <systemd/sd-bus.h>
+
+#include "container.h"
+
+/* Reads CreateContainer's a{sv} into a new Container and the image name. */
+int container_options_read(sd_bus_message *m, Container **ret, char **ret_image, sd_bus_error *error);
+/* An a{ss} of docker flag names ("memory", "cpus", ...) to values. */
+int container_options_read_limits(sd_bus_message *m, ScopeLimits *limits, sd_bus_error *error);

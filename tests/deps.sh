@@ -1,0 +1,26 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Installs every build and test dependency from Debian 12's archive.
+# Idempotent and quiet: apt only runs when something is missing.
+set -eu
+
+DEPS=(
+        # build
+        meson ninja-build pkg-config gcc libc6-dev
+        libsystemd-dev libnl-3-dev libnl-route-3-dev libarchive-dev libssl-dev
+        libjansson-dev libcurl4-openssl-dev libseccomp-dev libcap-dev check libsubunit-dev
+        # run and test: the real systemd and bus inside the sandbox
+        systemd dbus polkitd util-linux iproute2 libglib2.0-bin python3
+        busybox-static zstd gzip tar
+)
+
+missing=()
+for p in "${DEPS[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} = 0 ] && exit 0
+
+echo "Installing: ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >/dev/null
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

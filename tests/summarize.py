@@ -1,0 +1,43 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Counts test cases across meson test logs: each Check test case, each TAP
+line of the integration tests. A test program that died before reporting
+counts as one failure. Prints "N passed, N failed"."""
+import json
+import re
+import sys
+
+CHECK = re.compile(r'^\d+%: Checks: (\d+), Failures: (\d+), Errors: (\d+)', re.M)
+TAP = re.compile(r'^(not ok|ok)\b', re.M)
+
+
+def count(entry):
+    out = entry.get('stdout') or ''
+    ok = entry.get('result') == 'OK'
+    m = CHECK.search(out)
+    if m:
+        total, failures, errors = map(int, m.groups())
+        bad = failures + errors
+        return total - bad, bad + (0 if ok or bad else 1)
+    taps = TAP.findall(out)
+    if taps:
+        bad = taps.count('not ok')
+        return len(taps) - bad, bad + (0 if ok or bad else 1)
+    if entry.get('result') == 'SKIP':
+        return 0, 0
+    return (1, 0) if ok else (0, 1)
+
+
+passed = failed = 0
+for path in sys.argv[1:]:
+    try:
+        with open(path) as f:
+            lines = f.readlines()
+    except OSError:
+        failed += 1
+        continue
+    for line in lines:
+        p, f_ = count(json.loads(line))
+        passed += p
+        failed += f_
+print(f'{passed} passed, {failed} failed')

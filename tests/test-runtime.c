@@ -1,0 +1,626 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Runs real containers on a busybox root (needs root and busybox-static). */
+#include <check.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "capabilities.h"
+#include "fileio.h"
+#include "runtime.h"
+
+static char base[] = "/var/tmp/berth-test-runtime.XXXXXX";
+static char lower[PATH_MAX], lower2[PATH_MAX];
+
+static const char * const applets[] = {
+        "sh", "echo", "id", "cat", "ls", "hostname", "grep", "mount", "unshare", "touch",
+        "pwd", "env", "sleep", "true", "false", "wc", "mkdir", "tty", "head", "sort", "test",
+};
+
+static void write_file(const char *dir, const char *name, const char *content, mode_t mode) {
+        _cleanup_free_ char *p = strjoin(dir, "/", name);
+        _cleanup_close_ int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+
+        ck_assert_int_ge(fd, 0);
+        ck_assert_int_eq(write(fd, content, strlen(content)), (ssize_t) strlen(content));
+}
+
+static void make_rootfs(void) {
+        _cleanup_free_ char *bin = NULL, *etc = NULL;
+        char cmd[PATH_MAX * 2];
+
+        ck_assert_ptr_nonnull(mkdtemp(base));
+        snprintf(lower, sizeof lower, "%s/lower", base);
+        snprintf(lower2, sizeof lower2, "%s/lower2", base);
+        bin = strjoin(lower, "/bin");
+        etc = strjoin(lower, "/etc");
+        ck_assert_int_eq(mkdir_p(bin, 0755), 0);
+        ck_assert_int_eq(mkdir_p(etc, 0755), 0);
+        ck_assert_int_eq(mkdir_p(lower2, 0755), 0);
+        snprintf(cmd, sizeof cmd, "cp /bin/busybox %s/busybox", bin);
+        ck_assert_int_eq(system(cmd), 0);
+        for (size_t i = 0; i < ELEMENTSOF(applets); i++) {
+                _cleanup_free_ char *l = strjoin(bin, "/", applets[i]);
+                ck_assert_int_eq(symlink("busybox", l), 0);
+        }
+        write_file(etc, "passwd",
+                   "root:x:0:0:root:/root:/bin/sh\n"
+                   "alice:x:1000:1000:Alice:/home/alice:/bin/sh\n", 0644);
+        write_file(etc, "group", "root:x:0:\nalice:x:1000:\nstaff:x:50:alice\naudio:x:29:bob,alice\n", 0644);
+        write_file(etc, "layer", "bottom\n", 0644);
+        write_file(lower, "notexec", "#!/bin/sh\necho never\n", 0644);
+        write_file(lower2, "upper-layer", "top\n", 0644);
+}
+
+static void remove_rootfs(void) {
+        char cmd[PATH_MAX];
+
+        /* Nothing may be left mounted below base; rm would fail on a busy mount. */
+        snprintf(cmd, sizeof cmd, "rm -rf --one-file-system %s", base);
+        (void) system(cmd);
+}
+
+typedef struct Run {
+        RuntimeSpec spec;
+        char *lowers[3];
+        char upper[PATH_MAX], work[PATH_MAX], rootfs[PATH_MAX];
+        char *argv[8];
+        char output[16384];
+        int status;
+        RuntimeError error;
+        int release;
+} Run;
+
+static int counter;
+
+static void run_init(Run *r, const char *script) {
+        char dir[256];
+
+        *r = (Run) {};
+        snprintf(dir, sizeof dir, "%s/c%d", base, counter++);
+        snprintf(r->upper, sizeof r->upper, "%s/upper", dir);
+        snprintf(r->work, sizeof r->work, "%s/work", dir);
+        snprintf(r->rootfs, sizeof r->rootfs, "%s/rootfs", dir);
+        ck_assert_int_eq(mkdir_p(r->upper, 0755), 0);
+        ck_assert_int_eq(mkdir_p(r->work, 0700), 0);
+        ck_assert_int_eq(mkdir_p(r->rootfs, 0755), 0);
+        r->lowers[0] = lower2;
+        r->lowers[1] = lower;
+        r->argv[0] = (char *) "sh";
+        r->argv[1] = (char *) "-c";
+        r->argv[2] = (char *) script;
+        r->spec = (RuntimeSpec) {
+                .name = "berth-test", .hostname = "berth-test",
+                .lowerdirs = r->lowers, .upperdir = r->upper, .workdir = r->work, .rootfs = r->rootfs,
+                .network = RUNTIME_NETWORK_NONE,
+        };
+        runtime_process_spec_init(&r->spec.process);
+        r->spec.process.argv = r->argv;
+}
+
+static void read_all(int fd, char *buf, size_t size) {
+        size_t n = 0;
+        ssize_t k;
+
+        while (n < size - 1 && (k = read(fd, buf + n, size - 1 - n)) > 0)
+                n += k;
+        buf[n] = 0;
+}
+
+/* Runs the container to its end; output is stdout and stderr together. */
+static int run_go(Run *r) {
+        RuntimeProcess p = RUNTIME_PROCESS_NULL;
+        _cleanup_close_ int rd = -EBADF;
+        int pipefd[2], k;
+
+        ck_assert_int_eq(pipe2(pipefd, O_CLOEXEC), 0);
+        rd = pipefd[0];
+        r->spec.process.stdout_fd = r->spec.process.stderr_fd = pipefd[1];
+        k = runtime_spawn(&r->spec, &p);
+        safe_close(pipefd[1]);
+        if (k < 0)
+                return k;
+        r->release = runtime_release(&p, &r->error);
+        read_all(rd, r->output, sizeof r->output);
+        ck_assert_int_eq(runtime_wait(&p, &r->status), 0);
+        runtime_process_done(&p);
+        return r->release;
+}
+
+/* Runs script and returns its output; the exit status must be 0. */
+static const char *run_script(Run *r, const char *script) {
+        if (script)
+                r->argv[2] = (char *) script;
+        ck_assert_int_eq(run_go(r), 0);
+        ck_assert_msg(r->status == 0, "status %d, output: %s", r->status, r->output);
+        return r->output;
+}
+
+static const char *run_simple(const char *script) {
+        static Run r;
+
+        run_init(&r, script);
+        return run_script(&r, NULL);
+}
+
+START_TEST(test_pid1_hostname_proc) {
+        ck_assert_str_eq(run_simple("echo $$; hostname; echo /proc/[0-9]*"),
+                         "1\nberth-test\n/proc/1\n");
+}
+END_TEST
+
+START_TEST(test_env_exact) {
+        Run r;
+        char *env[] = { (char *) "FOO=bar baz", NULL };
+
+        run_init(&r, NULL);
+        r.argv[0] = (char *) "env";
+        r.argv[1] = NULL;
+        r.spec.process.env = env;
+        run_script(&r, NULL);
+        ck_assert_str_eq(r.output,
+                         "FOO=bar baz\n"
+                         "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n"
+                         "HOSTNAME=berth-test\n"
+                         "HOME=/root\n");
+}
+END_TEST
+
+START_TEST(test_cwd) {
+        Run r;
+
+        run_init(&r, "pwd; test -d /work/dir && echo dir");
+        r.spec.process.cwd = "/work/dir";
+        ck_assert_str_eq(run_script(&r, NULL), "/work/dir\ndir\n");
+}
+END_TEST
+
+static void check_user(const char *user, const char *expected) {
+        Run r;
+
+        run_init(&r, "id -u; id -g; id -G; echo $HOME");
+        r.spec.process.user = user;
+        ck_assert_str_eq(run_script(&r, NULL), expected);
+}
+
+START_TEST(test_users) {
+        check_user(NULL, "0\n0\n0\n/root\n");
+        check_user("alice", "1000\n1000\n1000 29 50\n/home/alice\n");
+        check_user("1000:50", "1000\n50\n50 29\n/home/alice\n");
+        check_user("alice:audio", "1000\n29\n29 50\n/home/alice\n");
+        check_user("4242", "4242\n0\n0\n/\n");
+}
+END_TEST
+
+START_TEST(test_unknown_user) {
+        Run r;
+
+        run_init(&r, "echo never");
+        r.spec.process.user = "mallory";
+        ck_assert_int_eq(run_go(&r), -ESRCH);
+        ck_assert_int_eq(r.status, 125);
+        ck_assert_int_eq(r.error.exit_code, 125);
+        ck_assert_int_eq(r.error.stage, SETUP_STAGE_USER);
+        ck_assert_str_eq(r.error.message, "resolve user mallory: no matching entries in passwd or group file");
+        ck_assert_str_eq(r.output, "");
+}
+END_TEST
+
+static uint64_t status_mask(const char *out, const char *field) {
+        const char *p = strstr(out, field);
+
+        ck_assert_msg(p, "no %s in %s", field, out);
+        return strtoull(p + strlen(field), NULL, 16);
+}
+
+START_TEST(test_capabilities) {
+        const char *script = "grep -E '^Cap' /proc/self/status";
+        uint64_t net_admin = UINT64_C(1) << CAP_NET_ADMIN, chown_bit = UINT64_C(1) << CAP_CHOWN;
+        char *add[] = { (char *) "net_admin", NULL }, *drop[] = { (char *) "CAP_CHOWN", NULL };
+        const char *out;
+        Run r;
+
+        out = run_simple(script);
+        ck_assert_uint_eq(status_mask(out, "CapEff:"), capability_docker_default());
+        ck_assert_uint_eq(status_mask(out, "CapBnd:"), capability_docker_default());
+        ck_assert_uint_eq(status_mask(out, "CapPrm:"), capability_docker_default());
+        ck_assert_uint_eq(status_mask(out, "CapInh:"), 0);
+        ck_assert_uint_eq(status_mask(out, "CapAmb:"), 0);
+
+        run_init(&r, script);
+        r.spec.process.cap_add = add;
+        r.spec.process.cap_drop = drop;
+        out = run_script(&r, NULL);
+        ck_assert_uint_eq(status_mask(out, "CapEff:"), (capability_docker_default() | net_admin) & ~chown_bit);
+
+        /* A non-root user keeps the bounding set but no effective capability. */
+        run_init(&r, script);
+        r.spec.process.user = "alice";
+        out = run_script(&r, NULL);
+        ck_assert_uint_eq(status_mask(out, "CapEff:"), 0);
+        ck_assert_uint_eq(status_mask(out, "CapBnd:"), capability_docker_default());
+}
+END_TEST
+
+START_TEST(test_seccomp_and_nnp) {
+        const char *script = "grep -E '^(Seccomp|NoNewPrivs):' /proc/self/status; "
+                             "mkdir -p /mnt; unshare -n true && echo unshare-ok; mount -t tmpfs t /mnt && echo mount-ok; true";
+        char *add[] = { (char *) "SYS_ADMIN", NULL };
+        const char *out;
+        Run r;
+
+        /* CAP_SYS_ADMIN is given, so that only seccomp can be what refuses. */
+        run_init(&r, script);
+        r.spec.process.cap_add = add;
+        out = run_script(&r, NULL);
+        ck_assert_msg(strstr(out, "Seccomp:\t2\n"), "%s", out);
+        ck_assert_msg(strstr(out, "NoNewPrivs:\t0\n"), "%s", out);
+        ck_assert_msg(!strstr(out, "unshare-ok") && !strstr(out, "mount-ok"), "%s", out);
+        ck_assert_msg(strstr(out, "Operation not permitted"), "%s", out);
+
+        run_init(&r, script);
+        r.spec.process.cap_add = add;
+        r.spec.process.seccomp = SECCOMP_MODE_UNCONFINED;
+        r.spec.process.no_new_privs = true;
+        out = run_script(&r, NULL);
+        ck_assert_msg(strstr(out, "Seccomp:\t0\n"), "%s", out);
+        ck_assert_msg(strstr(out, "NoNewPrivs:\t1\n"), "%s", out);
+        ck_assert_msg(strstr(out, "unshare-ok") && strstr(out, "mount-ok"), "%s", out);
+}
+END_TEST
+
+START_TEST(test_seccomp_json_profile) {
+        _cleanup_free_ char *profile = strjoin(base, "/profile.json");
+        Run r;
+
+        write_file(base, "profile.json",
+                   "{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": ["
+                   "{\"names\": [\"mkdir\", \"mkdirat\"], \"action\": \"SCMP_ACT_ERRNO\", \"errnoRet\": 18}]}", 0644);
+        run_init(&r, "mkdir /newdir; grep -E '^Seccomp:' /proc/self/status");
+        r.spec.process.seccomp = SECCOMP_MODE_PROFILE;
+        r.spec.process.seccomp_profile = profile;
+        run_script(&r, NULL);
+        ck_assert_msg(strstr(r.output, "Invalid cross-device link") && strstr(r.output, "Seccomp:\t2"),
+                      "%s", r.output);
+}
+END_TEST
+
+START_TEST(test_no_stray_fds) {
+        _cleanup_close_ int stray = open("/dev/null", O_RDONLY); /* not CLOEXEC on purpose */
+        Run r;
+
+        ck_assert_int_ge(stray, 3);
+        run_init(&r, NULL);
+        r.argv[0] = (char *) "ls";
+        r.argv[1] = (char *) "/proc/self/fd";
+        r.argv[2] = NULL;
+        /* ls itself holds the directory open as 3. */
+        ck_assert_str_eq(run_script(&r, NULL), "0\n1\n2\n3\n");
+}
+END_TEST
+
+START_TEST(test_masked_and_readonly_paths) {
+        const char *out = run_simple(
+                "cat /proc/keys /proc/timer_list | wc -c; ls -A /sys/firmware | wc -l; ls -A /proc/acpi | wc -l; "
+                "grep -c ' /proc/sys ro,' /proc/self/mountinfo; grep -c ' /sys ro,' /proc/self/mountinfo; "
+                "grep -c ' /sys/fs/cgroup ro,' /proc/self/mountinfo; "
+                "touch /sys/x 2>/dev/null || echo sys-ro; (echo 1 > /proc/sys/kernel/hostname) 2>/dev/null || echo procsys-ro");
+
+        ck_assert_str_eq(out, "0\n0\n0\n1\n1\n1\nsys-ro\nprocsys-ro\n");
+}
+END_TEST
+
+START_TEST(test_privileged_unmasked) {
+        Run r;
+
+        run_init(&r, "grep -c ' /proc/sys ro,' /proc/self/mountinfo; grep -E '^(CapEff|Seccomp):' /proc/self/status");
+        r.spec.process.privileged = true;
+        run_go(&r);
+        ck_assert_msg(strstr(r.output, "0\n") == r.output, "%s", r.output);
+        ck_assert_msg(strstr(r.output, "Seccomp:\t0"), "%s", r.output);
+        ck_assert_uint_ne(status_mask(r.output, "CapEff:"), capability_docker_default());
+}
+END_TEST
+
+START_TEST(test_readonly_rootfs) {
+        Run r;
+
+        run_init(&r, "touch /x 2>/dev/null || echo root-ro; touch /dev/shm/x && echo shm-rw");
+        r.spec.readonly_rootfs = true;
+        ck_assert_str_eq(run_script(&r, NULL), "root-ro\nshm-rw\n");
+}
+END_TEST
+
+START_TEST(test_mounts) {
+        _cleanup_free_ char *ro = strjoin(base, "/ro-src"), *rw = strjoin(base, "/rw-src"), *check = NULL;
+        _cleanup_free_ char *hosts = strjoin(base, "/hosts");
+        MountSpec m[3] = {};
+        Run r;
+
+        ck_assert_int_eq(mkdir_p(ro, 0755), 0);
+        ck_assert_int_eq(mkdir_p(rw, 0755), 0);
+        write_file(ro, "f", "from-host\n", 0644);
+        write_file(base, "hosts", "127.0.0.1 localhost berth-test\n", 0644);
+        m[0] = (MountSpec) { .type = MOUNT_TYPE_BIND, .source = ro, .target = (char *) "/data", .read_only = true };
+        m[1] = (MountSpec) { .type = MOUNT_TYPE_BIND, .source = rw, .target = (char *) "/deep/rw" };
+        ck_assert_int_eq(mount_spec_parse_tmpfs("/scratch:size=1m,mode=0700", &m[2]), 0);
+        run_init(&r, "cat /data/f; touch /data/g 2>/dev/null || echo data-ro; touch /deep/rw/new; "
+                     "grep ' /scratch ' /proc/self/mountinfo | grep -o 'nosuid,nodev.*size=1024k,mode=700'; "
+                     "cat /etc/hosts; (echo x >> /etc/hosts) 2>/dev/null || echo hosts-ro");
+        r.spec.mounts = m;
+        r.spec.n_mounts = 3;
+        r.spec.hosts_file = hosts;
+        r.spec.etc_files_readonly = true;
+        ck_assert_str_eq(run_script(&r, NULL),
+                         "from-host\ndata-ro\nnosuid,nodev,relatime - tmpfs tmpfs rw,size=1024k,mode=700\n127.0.0.1 localhost berth-test\nhosts-ro\n");
+        check = strjoin(rw, "/new");
+        ck_assert_int_eq(access(check, F_OK), 0);
+        mount_spec_done(&m[2]);
+}
+END_TEST
+
+START_TEST(test_exit_codes) {
+        Run r;
+
+        run_init(&r, "exit 3");
+        ck_assert_int_eq(run_go(&r), 0);
+        ck_assert_int_eq(r.status, 3);
+
+        run_init(&r, NULL);
+        r.argv[0] = (char *) "no-such-command";
+        ck_assert_int_eq(run_go(&r), -ENOENT);
+        ck_assert_int_eq(r.status, 127);
+        ck_assert_int_eq(r.error.exit_code, 127);
+        ck_assert_str_eq(r.error.message, "exec no-such-command: No such file or directory");
+
+        run_init(&r, NULL);
+        r.argv[0] = (char *) "/notexec";
+        ck_assert_int_eq(run_go(&r), -EACCES);
+        ck_assert_int_eq(r.status, 126);
+        ck_assert_int_eq(r.error.exit_code, 126);
+}
+END_TEST
+
+START_TEST(test_setup_error_is_typed) {
+        MountSpec m = { .type = MOUNT_TYPE_BIND, .source = (char *) "/nonexistent-berth", .target = (char *) "/x" };
+        Run r;
+
+        run_init(&r, "echo never");
+        r.spec.mounts = &m;
+        r.spec.n_mounts = 1;
+        ck_assert_int_eq(run_go(&r), -ENOENT);
+        ck_assert_int_eq(r.status, 125);
+        ck_assert_str_eq(r.error.message, "mount /nonexistent-berth: No such file or directory");
+}
+END_TEST
+
+START_TEST(test_no_mounts_left_and_upper) {
+        _cleanup_free_ char *before = NULL, *after = NULL, *created = NULL, *in_lower = NULL;
+        Run r;
+
+        ck_assert_int_eq(read_full_file_at(AT_FDCWD, "/proc/self/mountinfo", 1 << 20, &before, NULL), 0);
+        run_init(&r, "cat /etc/layer /upper-layer; echo new > /created; echo changed > /etc/layer");
+        ck_assert_str_eq(run_script(&r, NULL), "bottom\ntop\n");
+        ck_assert_int_eq(read_full_file_at(AT_FDCWD, "/proc/self/mountinfo", 1 << 20, &after, NULL), 0);
+        ck_assert_str_eq(before, after);
+
+        created = strjoin(r.upper, "/created");
+        ck_assert_int_eq(access(created, F_OK), 0);
+        in_lower = strjoin(lower, "/created");
+        ck_assert_int_eq(access(in_lower, F_OK), -1);
+        {
+                _cleanup_free_ char *p = strjoin(lower, "/etc/layer"), *c = NULL;
+                ck_assert_int_eq(read_full_file_at(AT_FDCWD, p, 4096, &c, NULL), 0);
+                ck_assert_str_eq(c, "bottom\n");
+        }
+}
+END_TEST
+
+START_TEST(test_many_layers) {
+        char *layers[42] = {};
+        char name[PATH_MAX];
+        Run r;
+
+        /* Long paths, so that the option string exceeds a page. */
+        for (int i = 0; i < 40; i++) {
+                snprintf(name, sizeof name, "%s/layer-%02d-%0120d", base, i, 0);
+                ck_assert_int_eq(mkdir_p(name, 0755), 0);
+                layers[i] = strdup(name);
+        }
+        write_file(layers[7], "marker", "seven\n", 0644);
+        layers[40] = lower;
+        run_init(&r, "cat /marker; echo $$");
+        r.spec.lowerdirs = layers;
+        ck_assert_str_eq(run_script(&r, NULL), "seven\n1\n");
+        for (int i = 0; i < 40; i++)
+                free(layers[i]);
+}
+END_TEST
+
+START_TEST(test_network_none) {
+        ck_assert_str_eq(run_simple("ls /sys/class/net; cat /sys/class/net/lo/flags"), "lo\n0x9\n");
+}
+END_TEST
+
+START_TEST(test_network_host) {
+        _cleanup_closedir_ DIR *d = opendir("/sys/class/net");
+        char expected[4096] = "";
+        struct dirent *de;
+        Run r;
+
+        /* The host's interfaces, through a read-only bind of the host's /sys. */
+        ck_assert_ptr_nonnull(d);
+        while ((de = readdir(d)))
+                if (de->d_name[0] != '.') {
+                        strcat(expected, de->d_name);
+                        strcat(expected, " ");
+                }
+        run_init(&r, "for i in /sys/class/net/*; do echo -n \"${i##*/} \"; done; echo; "
+                     "grep -c ' /sys ro,' /proc/self/mountinfo; hostname");
+        r.spec.network = RUNTIME_NETWORK_HOST;
+        run_script(&r, NULL);
+        ck_assert_msg(strstr(r.output, "\n1\nberth-test\n"), "%s", r.output);
+        /* readdir order is not sorted; compare as sets by length and members. */
+        ck_assert_uint_eq(strcspn(r.output, "\n"), strlen(expected));
+        for (char *w = strtok(expected, " "); w; w = strtok(NULL, " "))
+                ck_assert_msg(strstr(r.output, w), "%s missing in %s", w, r.output);
+}
+END_TEST
+
+START_TEST(test_privileged_sys_writable) {
+        Run r;
+
+        run_init(&r, "grep -c ' /sys rw,' /proc/self/mountinfo");
+        r.spec.process.privileged = true;
+        ck_assert_str_eq(run_script(&r, NULL), "1\n");
+}
+END_TEST
+
+START_TEST(test_mount_target_symlink_stays_inside) {
+        _cleanup_free_ char *outside = strjoin(base, "/outside-target"), *link = NULL, *src = NULL;
+        MountSpec m = { .type = MOUNT_TYPE_BIND, .target = (char *) "/escape/sub" };
+        Run r;
+
+        /* An image may carry a symlink to any host path; following it while
+         * creating the mount point must stay inside the container's root. */
+        link = strjoin(lower2, "/escape");
+        ck_assert_int_eq(symlink(outside, link), 0);
+        src = strjoin(base, "/bind-src");
+        ck_assert_int_eq(mkdir_p(src, 0755), 0);
+        m.source = src;
+        run_init(&r, "test -d /escape/sub && echo inside");
+        r.spec.mounts = &m;
+        r.spec.n_mounts = 1;
+        ck_assert_str_eq(run_script(&r, NULL), "inside\n");
+        ck_assert_int_eq(access(outside, F_OK), -1);
+        ck_assert_int_eq(unlink(link), 0);
+}
+END_TEST
+
+START_TEST(test_exec) {
+        RuntimeProcess leader = RUNTIME_PROCESS_NULL, p = RUNTIME_PROCESS_NULL;
+        RuntimeProcessSpec ps;
+        char *argv[] = { (char *) "sh", (char *) "-c",
+                         (char *) "hostname; set -- /proc/[0-9]*; echo $#; id -u; pwd", NULL };
+        int in[2], out[2], status;
+        char buf[4096];
+        Run r;
+
+        /* The leader waits for a line on stdin. */
+        run_init(&r, "read line; exit 7");
+        ck_assert_int_eq(pipe2(in, O_CLOEXEC), 0);
+        r.spec.process.stdin_fd = in[0];
+        ck_assert_int_eq(runtime_spawn(&r.spec, &leader), 0);
+        safe_close(in[0]);
+        ck_assert_int_eq(runtime_release(&leader, NULL), 0);
+
+        runtime_process_spec_init(&ps);
+        ps.argv = argv;
+        ps.user = "alice";
+        ps.cwd = "/tmp";
+        ck_assert_int_eq(pipe2(out, O_CLOEXEC), 0);
+        ps.stdout_fd = ps.stderr_fd = out[1];
+        ck_assert_int_eq(runtime_exec(leader.pidfd, &ps, &p), 0);
+        safe_close(out[1]);
+        ck_assert_int_gt(p.pid, 0);
+        ck_assert_int_eq(runtime_release(&p, NULL), 0);
+        read_all(out[0], buf, sizeof buf);
+        safe_close(out[0]);
+        ck_assert_int_eq(runtime_wait(&p, &status), 0);
+        ck_assert_int_eq(status, 0);
+        /* Same UTS and pid namespace: two processes (leader and us), our user. */
+        ck_assert_str_eq(buf, "berth-test\n2\n1000\n/tmp\n");
+
+        ck_assert_int_eq(write(in[1], "go\n", 3), 3);
+        safe_close(in[1]);
+        ck_assert_int_eq(runtime_wait(&leader, &status), 0);
+        ck_assert_int_eq(status, 7);
+        runtime_process_done(&p);
+        runtime_process_done(&leader);
+}
+END_TEST
+
+START_TEST(test_tty) {
+        RuntimeProcess p = RUNTIME_PROCESS_NULL;
+        char buf[4096];
+        int status;
+        Run r;
+
+        run_init(&r, "tty; test -c /dev/console && echo console; echo $TERM");
+        r.spec.process.tty = true;
+        ck_assert_int_eq(runtime_spawn(&r.spec, &p), 0);
+        ck_assert_int_eq(runtime_release(&p, NULL), 0);
+        ck_assert_int_ge(p.pty_master, 0);
+        ck_assert_int_eq(runtime_wait(&p, &status), 0);
+        ck_assert_int_eq(status, 0);
+        read_all(p.pty_master, buf, sizeof buf);
+        ck_assert_msg(strstr(buf, "/dev/pts/0\r\nconsole\r\nxterm\r\n"), "%s", buf);
+        runtime_process_done(&p);
+}
+END_TEST
+
+START_TEST(test_never_released) {
+        RuntimeProcess p = RUNTIME_PROCESS_NULL;
+        Run r;
+
+        run_init(&r, "touch /ran");
+        ck_assert_int_eq(runtime_spawn(&r.spec, &p), 0);
+        runtime_process_done(&p);
+        ck_assert_int_eq(p.pidfd, -EBADF);
+        {
+                _cleanup_free_ char *ran = strjoin(r.upper, "/ran");
+                ck_assert_int_eq(access(ran, F_OK), -1);
+        }
+}
+END_TEST
+
+static Suite *runtime_suite(void) {
+        Suite *s = suite_create("runtime");
+        TCase *tc = tcase_create("containers");
+
+        tcase_add_unchecked_fixture(tc, make_rootfs, remove_rootfs);
+        tcase_set_timeout(tc, 60);
+        tcase_add_test(tc, test_pid1_hostname_proc);
+        tcase_add_test(tc, test_env_exact);
+        tcase_add_test(tc, test_cwd);
+        tcase_add_test(tc, test_users);
+        tcase_add_test(tc, test_unknown_user);
+        tcase_add_test(tc, test_capabilities);
+        tcase_add_test(tc, test_seccomp_and_nnp);
+        tcase_add_test(tc, test_seccomp_json_profile);
+        tcase_add_test(tc, test_no_stray_fds);
+        tcase_add_test(tc, test_masked_and_readonly_paths);
+        tcase_add_test(tc, test_privileged_unmasked);
+        tcase_add_test(tc, test_readonly_rootfs);
+        tcase_add_test(tc, test_mounts);
+        tcase_add_test(tc, test_exit_codes);
+        tcase_add_test(tc, test_setup_error_is_typed);
+        tcase_add_test(tc, test_no_mounts_left_and_upper);
+        tcase_add_test(tc, test_many_layers);
+        tcase_add_test(tc, test_network_none);
+        tcase_add_test(tc, test_network_host);
+        tcase_add_test(tc, test_privileged_sys_writable);
+        tcase_add_test(tc, test_mount_target_symlink_stays_inside);
+        tcase_add_test(tc, test_exec);
+        tcase_add_test(tc, test_tty);
+        tcase_add_test(tc, test_never_released);
+        suite_add_tcase(s, tc);
+        return s;
+}
+
+int main(void) {
+        SRunner *sr;
+        int failed;
+
+        if (geteuid() != 0 || access("/bin/busybox", X_OK) < 0) {
+                fprintf(stderr, "needs root and /bin/busybox (busybox-static), skipping\n");
+                return 77;
+        }
+        sr = srunner_create(runtime_suite());
+        srunner_run_all(sr, CK_NORMAL);
+        failed = srunner_ntests_failed(sr);
+        srunner_free(sr);
+        return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

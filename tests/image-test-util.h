@@ -166,10 +166,23 @@ static inline char *t_blob_path(const char *digest) {
         return strjoin("blobs/sha256/", digest + 7);
 }
 
-/* A store root under /var/tmp, removed by t_rmdir(). */
-static inline char *t_mkdtemp(void) {
-        char *p = strdup("/var/tmp/berth-test-XXXXXX");
+/* One directory for the suite, made and removed by the runner process (which
+ * survives failed assertions: register with tcase_add_unchecked_fixture()),
+ * and a fresh one below it for each store. */
+static char t_suite_dir[] = "/var/tmp/berth-test-image.XXXXXX";
 
+static inline void t_suite_setup(void) {
+        ck_assert_ptr_nonnull(mkdtemp(t_suite_dir));
+}
+
+static inline void t_suite_teardown(void) {
+        (void) rm_rf_at(AT_FDCWD, t_suite_dir);
+}
+
+static inline char *t_mkdtemp(void) {
+        char *p = strjoin(t_suite_dir, "/t.XXXXXX");
+
+        ck_assert_ptr_nonnull(p);
         ck_assert_ptr_nonnull(mkdtemp(p));
         return p;
 }

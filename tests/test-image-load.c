@@ -705,6 +705,7 @@ int main(void) {
                 return 77;
         }
         tcase_set_timeout(tc, 60);
+        tcase_add_unchecked_fixture(tc, t_suite_setup, t_suite_teardown);
         tcase_add_loop_test(tc, test_docker_archive_shared, 0, 2);
         tcase_add_test(tc, test_oci_archive);
         tcase_add_test(tc, test_oci_platforms);

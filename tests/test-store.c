@@ -218,6 +218,7 @@ int main(void) {
         int failed;
 
         tcase_set_timeout(tc, 60);
+        tcase_add_unchecked_fixture(tc, t_suite_setup, t_suite_teardown);
         tcase_add_test(tc, test_tag_untag_resolve);
         tcase_add_test(tc, test_short_id_ambiguity);
         tcase_add_test(tc, test_remove_like_rmi);

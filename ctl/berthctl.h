@@ -38,8 +38,9 @@ void ctl_print_json(json_t *j);
 /* Reads an a{sv} reply into a JSON object, for --json and for printing. */
 int bus_message_read_dict_json(sd_bus_message *m, json_t **ret);
 
-int ctl_job_subscribe(sd_bus *bus);
-int ctl_job_wait(sd_bus *bus, const char *job_path, const char *verb, char ***ret_ids);
+/* Sends a call that starts a job of berthd and waits for it to end, showing
+ * progress on a terminal and cancelling it on Ctrl-C. */
+int ctl_job_run(sd_bus *bus, sd_bus_message *m, const char *verb, char ***ret_ids);
 
 int verb_version(int argc, char *argv[]);
 int verb_info(int argc, char *argv[]);

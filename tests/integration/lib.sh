@@ -6,7 +6,9 @@
 # whether the test passed or not.
 #
 # Host-side effects are limited to one temporary folder under /var/tmp and one
-# cgroup "sandbox-<id>" per hierarchy, both removed by sandbox_stop.
+# cgroup "sandbox-<id>" per hierarchy, both removed by sandbox_stop. /var is an
+# overlay inside: the sandbox sees what the test put in $SBX_TMP, but what
+# the sandbox writes there stays inside.
 
 set -u
 
@@ -147,7 +149,25 @@ sandbox_start() {
         sandbox_write_init
         sandbox_launch
         sandbox_find_pid1 || exit 1
+        sandbox_start_watchdog
         sandbox_wait_running || exit 1
+}
+
+# Tears the sandbox down should this shell die without running its EXIT
+# trap (SIGKILL from a test runner's timeout): nothing may outlive a test.
+sandbox_start_watchdog() {
+        local parent=$$
+        (
+                trap '' INT TERM HUP
+                exec </dev/null >/dev/null 2>&1
+                while kill -0 "$parent" 2>/dev/null; do sleep 1; done
+                [ -d "$SBX_TMP" ] || exit 0
+                kill -9 "$SBX_PID" 2>/dev/null
+                sleep 1
+                sandbox_remove_cgroups
+                rm -rf --one-file-system "$SBX_TMP"
+        ) &
+        disown
 }
 
 sandbox_remove_cgroups() {
@@ -173,7 +193,7 @@ sandbox_stop() {
                 for i in $(seq 200); do kill -0 "$SBX_PID" 2>/dev/null || break; sleep 0.05; done
                 kill -9 "$SBX_PID" 2>/dev/null
         fi
-        wait 2>/dev/null
+        wait "$SBX_LAUNCHER" 2>/dev/null
         sandbox_remove_cgroups
         if [ -n "$SBX_TMP" ] && [ -d "$SBX_TMP" ]; then
                 # Mounts made inside died with the sandbox's mount namespace.
@@ -184,9 +204,11 @@ sandbox_stop() {
         exit 1
 }
 
-# Runs a command inside the sandbox (all its namespaces).
+# Runs a command inside the sandbox (all its namespaces), never for longer
+# than SBX_CMD_TIMEOUT seconds: a hung command fails its check instead of
+# hanging the suite.
 sbx() {
-        nsenter -a -t "$SBX_PID" "$@"
+        timeout -k 5 "${SBX_CMD_TIMEOUT:-120}" nsenter -a -t "$SBX_PID" "$@"
 }
 
 sbx_ctl() {

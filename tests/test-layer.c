@@ -229,6 +229,48 @@ START_TEST(test_zstd) {
 }
 END_TEST
 
+/* Bytes after the tar end-of-archive marker belong to the layer's digests
+ * too, although the tar parser never asks for them. */
+START_TEST(test_trailing_data) {
+        static const char *const compressors[] = { "cat", "gzip -c", "zstd -qc" };
+
+        for (size_t i = 0; i < ELEMENTSOF(compressors); i++) {
+                _cleanup_close_ int tar = memfd_new(), fd = memfd_new();
+                _cleanup_free_ char *zeros = calloc(1, 1 << 20);
+                char cmd[256], want[DIGEST_STRING_MAX];
+                LayerUnpackResult res;
+                struct archive *a;
+                Dirs d;
+
+                dirs_make(&d);
+                a = writer_new(tar, "none");
+                add_file(a, "f", "content");
+                writer_finish(a, tar);
+                off_t size = lseek(tar, 0, SEEK_END);
+                ck_assert_int_eq(write(tar, zeros, 1 << 20), 1 << 20);
+                snprintf(cmd, sizeof cmd, "%s < /proc/%d/fd/%d > /proc/%d/fd/%d",
+                         compressors[i], getpid(), tar, getpid(), fd);
+                ck_assert_int_eq(system(cmd), 0);
+                /* gzip tolerates zeros after the last member (tape padding). */
+                if (streq(compressors[i], "gzip -c")) {
+                        ck_assert_int_gt(lseek(fd, 0, SEEK_END), 0);
+                        ck_assert_int_eq(write(fd, zeros, 1 << 20), 1 << 20);
+                        ck_assert_int_eq(lseek(fd, 0, SEEK_SET), 0);
+                }
+                ck_assert_int_eq(unpack(&d, fd, NULL, &res), 0);
+                assert_content(&d, "f", "content");
+                snprintf(cmd, sizeof cmd, "sha256sum < /proc/%d/fd/%d", getpid(), tar);
+                shell_sha256(cmd, want);
+                ck_assert_str_eq(res.diff_id, want);
+                ck_assert_uint_eq(res.uncompressed_size, (uint64_t) size + (1 << 20));
+                snprintf(cmd, sizeof cmd, "sha256sum < /proc/%d/fd/%d", getpid(), fd);
+                shell_sha256(cmd, want);
+                ck_assert_str_eq(res.compressed_digest, want);
+                ck_assert_uint_eq(res.compressed_size, (uint64_t) lseek(fd, 0, SEEK_END));
+        }
+}
+END_TEST
+
 START_TEST(test_symlinks_never_followed) {
         char target[PATH_MAX + 16], buf[PATH_MAX];
         LayerUnpackResult res;
@@ -974,6 +1016,7 @@ int main(void) {
         tcase_add_test(tc, test_plain);
         tcase_add_test(tc, test_gzip);
         tcase_add_test(tc, test_zstd);
+        tcase_add_test(tc, test_trailing_data);
         tcase_add_test(tc, test_symlinks_never_followed);
         tcase_add_test(tc, test_dotdot);
         tcase_add_test(tc, test_absolute);

@@ -311,6 +311,18 @@ START_TEST(test_symlinks_never_followed) {
                 ck_assert_int_eq(unpack(&d, fd, NULL, &res), -EXDEV);
                 ck_assert_ptr_nonnull(strstr(layer_last_error(), through[i]));
         }
+        /* Not even through a symlink that stays inside the layer. */
+        {
+                _cleanup_close_ int fd = memfd_new();
+                struct archive *a = writer_new(fd, "none");
+
+                add_dir(a, "realdir", 0755);
+                add_symlink(a, "inner", "realdir");
+                add_file(a, "inner/x", "x");
+                writer_finish(a, fd);
+                ck_assert_int_eq(unpack(&d, fd, NULL, &res), -EXDEV);
+                ck_assert(!exists_at(&d, "realdir/x"));
+        }
         /* Neither can a directory, a node or a hardlink be placed through one. */
         {
                 _cleanup_close_ int fd = memfd_new();

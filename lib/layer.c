@@ -684,6 +684,26 @@ static int unpack_node(Unpacker *u, struct archive_entry *e) {
         return r;
 }
 
+/* A whiteout applies to the lower layers only: an entry of this layer with
+ * that name already hides them and is kept; if it is a directory, its lower
+ * namesakes' contents are hidden too, so it becomes opaque. */
+static int whiteout_at(int dirfd, const char *name) {
+        _cleanup_close_ int fd = -EBADF;
+        struct stat st;
+
+        if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+                if (errno != ENOENT)
+                        return -errno;
+                return mknodat(dirfd, name, S_IFCHR | 0, makedev(0, 0)) < 0 ? -errno : 0;
+        }
+        if (!S_ISDIR(st.st_mode))
+                return 0;
+        fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        return fsetxattr(fd, OVERLAY_OPAQUE_XATTR, "y", 1, 0) < 0 ? -errno : 0;
+}
+
 static int unpack_whiteout(Unpacker *u, const char *base) {
         _cleanup_close_ int dfd = -EBADF;
         const char *target = base + strlen(WHITEOUT_PREFIX);
@@ -711,14 +731,7 @@ static int unpack_whiteout(Unpacker *u, const char *base) {
         r = open_parent(u, &dfd, &name);
         if (r < 0)
                 return r;
-        /* A whiteout applies to the lower layers only: an entry of this layer
-         * with that name already hides them and is kept. */
-        if (faccessat(dfd, target, F_OK, AT_SYMLINK_NOFOLLOW) < 0) {
-                if (errno != ENOENT)
-                        r = -errno;
-                else if (mknodat(dfd, target, S_IFCHR | 0, makedev(0, 0)) < 0)
-                        r = -errno;
-        }
+        r = whiteout_at(dfd, target);
         path_unsplit(u->path, name);
         if (r < 0)
                 return fail(r, "entry '%s': cannot create whiteout: %s", u->path, strerror(-r));
@@ -754,7 +767,8 @@ static int copy_xattrs(int from, int to) {
 }
 
 static int copy_data(int from, int to) {
-        char buf[64 * 1024];
+        _cleanup_free_ char *buf = NULL;
+        const size_t size = 64 * 1024;
 
         for (;;) {
                 ssize_t k = copy_file_range(from, NULL, to, NULL, SIZE_MAX / 2, 0);
@@ -766,8 +780,11 @@ static int copy_data(int from, int to) {
                         return -errno;
                 break;
         }
+        buf = malloc(size);
+        if (!buf)
+                return -ENOMEM;
         for (;;) {
-                ssize_t k = read(from, buf, sizeof buf);
+                ssize_t k = read(from, buf, size);
                 if (k < 0)
                         return -errno;
                 if (k == 0)

@@ -30,10 +30,11 @@
  *   - directories missing from the stream are created: with the owner, mode
  *     and mtime of the same directory in the topmost lower layer that has it
  *     (as an overlayfs copy-up would), else root's, 0755;
- *   - ".wh.NAME" is skipped when this layer itself has NAME (the OCI spec:
- *     whiteouts apply to lower layers only, and NAME already hides them); an
- *     entry NAME after the whiteout replaces it, and a directory that replaces
- *     a whiteout is made opaque; other ".wh..wh.*" names (aufs) are ignored;
+ *   - ".wh.NAME" when this layer itself has NAME keeps NAME (the OCI spec:
+ *     whiteouts apply to lower layers only, and NAME already hides them) and
+ *     makes it opaque if it is a directory; an entry NAME after the whiteout
+ *     replaces it, and a directory replacing a whiteout (listed or implied by
+ *     a child) is made opaque; other ".wh..wh.*" names (aufs) are ignored;
  *   - trusted.overlay.* xattrs in the stream are dropped, all other xattrs
  *     (user.*, security.capability, ...) are applied after chown/chmod;
  *   - only tar (ustar, pax, GNU, incl. sparse) inside none, gzip or zstd is

@@ -460,6 +460,8 @@ START_TEST(test_whiteouts) {
         add_file(a, ".wh.implied", "");
         add_file(a, "implied/child", "below a whiteout");
         add_file(a, "notadir", "file");
+        add_file(a, "late/child", "before the whiteout");
+        add_file(a, ".wh.late", "");
         writer_finish(a, fd);
         ck_assert_int_eq(unpack(&d, fd, NULL, &res), 0);
 
@@ -478,10 +480,13 @@ START_TEST(test_whiteouts) {
                 ck_assert_int_eq(getxattr(p, "trusted.overlay.opaque", v, sizeof v), 1);
                 snprintf(p, sizeof p, "%s/implied", d.target);
                 ck_assert_int_eq(getxattr(p, "trusted.overlay.opaque", v, sizeof v), 1);
+                snprintf(p, sizeof p, "%s/late", d.target);
+                ck_assert_int_eq(getxattr(p, "trusted.overlay.opaque", v, sizeof v), 1);
                 snprintf(p, sizeof p, "%s/deep", d.target);
                 ck_assert_int_eq(getxattr(p, "trusted.overlay.opaque", v, sizeof v), -1);
         }
         assert_content(&d, "implied/child", "below a whiteout");
+        assert_content(&d, "late/child", "before the whiteout");
         {
                 /* Below a regular file there is nothing to create. */
                 _cleanup_close_ int fd2 = memfd_new();

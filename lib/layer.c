@@ -248,15 +248,40 @@ static bool is_whiteout(const struct stat *st) {
         return S_ISCHR(st->st_mode) && st->st_rdev == makedev(0, 0);
 }
 
-/* Finds path in the lower layers, topmost first; a whiteout hides it.
- * Returns an O_PATH fd or -ENOENT. */
+/* Whether a directory on the way to path in this lower layer is opaque, so
+ * that the layers below cannot provide path. */
+static bool lower_opaque_above(int layer_fd, const char *path) {
+        _cleanup_free_ char *p = strdup(path);
+        char v;
+
+        if (!p)
+                return false;
+        for (char *slash = strchr(p, '/'); slash; slash = strchr(slash + 1, '/')) {
+                _cleanup_close_ int fd = -EBADF;
+
+                *slash = 0;
+                fd = openat_in_root(layer_fd, p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0, false);
+                *slash = '/';
+                if (fd < 0)
+                        return false;
+                if (fgetxattr(fd, OVERLAY_OPAQUE_XATTR, &v, 1) == 1 && v == 'y')
+                        return true;
+        }
+        return false;
+}
+
+/* Finds path in the lower layers, topmost first, as overlayfs would: a
+ * whiteout, a non-directory on the way or an opaque directory hides it from
+ * the layers below. Returns an O_PATH fd or -ENOENT. */
 static int lower_open(Unpacker *u, const char *path, struct stat *ret_st) {
         for (size_t i = 0; i < u->n_lower; i++) {
                 _cleanup_close_ int fd = -EBADF;
 
                 fd = openat_in_root(u->lower[i], path, O_PATH | O_NOFOLLOW, 0, false);
-                if (fd == -ENOENT)
+                if (fd == -ENOENT && !lower_opaque_above(u->lower[i], path))
                         continue;
+                if (IN_SET(fd, -ENOENT, -ENOTDIR, -ELOOP))
+                        return -ENOENT;
                 if (fd < 0)
                         return fd;
                 if (fstat(fd, ret_st) < 0)

@@ -561,6 +561,21 @@ START_TEST(test_hardlink_to_lower) {
         ck_assert_int_eq(write_string_file_atomic_at(AT_FDCWD, p, "deleted above"), 0);
         snprintf(p, sizeof p, "%s/usr/bin/gone", upper);
         ck_assert_int_eq(mknod(p, S_IFCHR | 0600, makedev(0, 0)), 0);
+        /* Below an opaque directory of the upper layer, the lower one is hidden. */
+        snprintf(p, sizeof p, "%s/opt/hidden", lower);
+        ck_assert_int_eq(mkdir_p(p, 0755), 0);
+        snprintf(p, sizeof p, "%s/opt/hidden/file", lower);
+        ck_assert_int_eq(write_string_file_atomic_at(AT_FDCWD, p, "hidden"), 0);
+        snprintf(p, sizeof p, "%s/opt", upper);
+        ck_assert_int_eq(mkdir_p(p, 0755), 0);
+        ck_assert_int_eq(setxattr(p, "trusted.overlay.opaque", "y", 1, 0), 0);
+        /* A symlink in the upper layer where the lower one has a directory. */
+        snprintf(p, sizeof p, "%s/srv/dir", lower);
+        ck_assert_int_eq(mkdir_p(p, 0755), 0);
+        snprintf(p, sizeof p, "%s/srv/dir/file", lower);
+        ck_assert_int_eq(write_string_file_atomic_at(AT_FDCWD, p, "shadowed"), 0);
+        snprintf(p, sizeof p, "%s/srv", upper);
+        ck_assert_int_eq(symlink("/elsewhere", p), 0);
         upper_fd = open(upper, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         lower_fd = open(lower, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         lowers[0] = upper_fd;
@@ -595,6 +610,26 @@ START_TEST(test_hardlink_to_lower) {
                 writer_finish(a, fd2);
                 ck_assert_int_eq(layer_unpack(fd2, d.target_fd, lowers, 2, NULL, NULL, &res), -EBADMSG);
                 ck_assert_ptr_nonnull(strstr(layer_last_error(), "does not exist"));
+        }
+        static const char *const hidden[] = { "opt/hidden/file", "srv/dir/file" };
+        for (size_t i = 0; i < ELEMENTSOF(hidden); i++) {
+                _cleanup_close_ int fd2 = memfd_new();
+
+                a = writer_new(fd2, "none");
+                add_hardlink(a, "newlink", hidden[i]);
+                writer_finish(a, fd2);
+                ck_assert_int_eq(layer_unpack(fd2, d.target_fd, lowers, 2, NULL, NULL, &res), -EBADMSG);
+                ck_assert_ptr_nonnull(strstr(layer_last_error(), "does not exist"));
+        }
+        /* Without the upper layer, the lower file is found. */
+        {
+                _cleanup_close_ int fd2 = memfd_new();
+
+                a = writer_new(fd2, "none");
+                add_hardlink(a, "newlink", "opt/hidden/file");
+                writer_finish(a, fd2);
+                ck_assert_int_eq(layer_unpack(fd2, d.target_fd, &lower_fd, 1, NULL, NULL, &res), 0);
+                assert_content(&d, "newlink", "hidden");
         }
         ck_assert_int_eq(rm_rf_at(AT_FDCWD, lower), 0);
         ck_assert_int_eq(rm_rf_at(AT_FDCWD, upper), 0);

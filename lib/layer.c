@@ -76,6 +76,11 @@ static _printf_(2, 3) int fail(int r, const char *format, ...) {
         va_start(ap, format);
         (void) vsnprintf(last_error, sizeof last_error, format, ap);
         va_end(ap);
+        /* Entry names come from the stream: no terminal escapes or newlines
+         * in logs and D-Bus errors. */
+        for (char *p = last_error; *p; p++)
+                if ((unsigned char) *p < ' ' || *p == 127)
+                        *p = '?';
         last_error_set = true;
         log_debug("layer: %s", last_error);
         return r;
@@ -1139,7 +1144,7 @@ int layer_unpack(int fd, int target_dirfd, const int *lower_dirfds, size_t n_low
         last_error_set = false;
         last_error[0] = 0;
         if (fd < 0 || target_dirfd < 0)
-                return -EBADF;
+                return fail(-EBADF, "invalid file descriptor");
         r = unpack(&u, ret);
         unpacker_done(&u);
         if (r < 0 && !last_error_set)

@@ -360,7 +360,8 @@ START_TEST(test_symlinks_never_followed) {
 END_TEST
 
 START_TEST(test_dotdot) {
-        static const char *const bad[] = { "../x", "../../x", "a/../../x", "./../x", "a/b/../../../x", "../.wh.x" };
+        static const char *const bad[] = { "../x", "../../x", "a/../../x", "./../x", "a/b/../../../x", "../.wh.x",
+                                           "../\033[31mred\n" };
         LayerUnpackResult res;
         Dirs d;
 
@@ -373,6 +374,7 @@ START_TEST(test_dotdot) {
                 writer_finish(a, fd);
                 ck_assert_int_eq(unpack(&d, fd, NULL, &res), -EXDEV);
                 ck_assert_ptr_nonnull(strstr(layer_last_error(), "leaves the layer"));
+                ck_assert(!string_has_cc(layer_last_error()));
         }
         {
                 _cleanup_close_ int fd = memfd_new();

@@ -57,6 +57,8 @@ typedef struct Unpacker {
         int error;                      /* set by the read callbacks */
 
         char *path;                     /* cleaned path of the current entry */
+        char *dir;                      /* scratch: the directory part of a path */
+        size_t dir_alloc;
         size_t path_alloc;
         char *link;                     /* cleaned hardlink target */
         size_t link_alloc;
@@ -230,23 +232,17 @@ static int path_clean(const char *name, char **buf, size_t *alloc) {
         return 0;
 }
 
-/* Splits path at its last slash, in place: returns the base name and the
- * directory ("" for the root) in *ret_dir, until path_unsplit(). */
-static char *path_split(char *path, const char **ret_dir) {
-        char *slash = strrchr(path, '/');
+/* Copies the directory part of path into *dir ("" for the root) and
+ * returns its base name, pointing into path. */
+static const char *path_split(const char *path, char **dir, size_t *alloc) {
+        const char *slash = strrchr(path, '/');
+        size_t n = slash ? (size_t) (slash - path) : 0;
 
-        if (!slash) {
-                *ret_dir = "";
-                return path;
-        }
-        *slash = 0;
-        *ret_dir = path;
-        return slash + 1;
-}
-
-static void path_unsplit(char *path, char *base) {
-        if (base != path)
-                base[-1] = '/';
+        if (grow((void **) dir, alloc, n + 1, 1) < 0)
+                return NULL;
+        memcpy(*dir, path, n);
+        (*dir)[n] = 0;
+        return slash ? slash + 1 : path;
 }
 
 static bool is_whiteout(const struct stat *st) {
@@ -550,18 +546,16 @@ static int path_error(Unpacker *u, int r, const char *what) {
         return fail(r, "entry '%s': cannot open %s: %s", u->path, what, strerror(-r));
 }
 
-/* Opens the parent directory of u->path; *ret_name points into u->path,
- * which stays split until path_unsplit(). */
-static int open_parent(Unpacker *u, int *ret_fd, char **ret_name) {
-        const char *dir;
-        char *name = path_split(u->path, &dir);
+/* Opens the parent directory of u->path; *ret_name points into u->path. */
+static int open_parent(Unpacker *u, int *ret_fd, const char **ret_name) {
+        const char *name = path_split(u->path, &u->dir, &u->dir_alloc);
         int r;
 
-        r = open_dir(u, dir, ret_fd);
-        if (r < 0) {
-                path_unsplit(u->path, name);
+        if (!name)
+                return -ENOMEM;
+        r = open_dir(u, u->dir, ret_fd);
+        if (r < 0)
                 return path_error(u, r, "parent directory");
-        }
         *ret_name = name;
         return 0;
 }
@@ -606,7 +600,7 @@ static int write_data(Unpacker *u, int fd, struct archive_entry *e) {
 static int create_file(Unpacker *u, int *ret_fd) {
         const int flags = O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC;
         _cleanup_close_ int dfd = -EBADF;
-        char *name;
+        const char *name;
         int fd, r;
 
         fd = openat_in_root(u->target, u->path, flags, 0600, false);
@@ -624,7 +618,6 @@ static int create_file(Unpacker *u, int *ret_fd) {
                 fd = openat(dfd, name, flags, 0600);
                 r = fd < 0 ? -errno : 0;
         }
-        path_unsplit(u->path, name);
         if (r < 0)
                 return fail(r, "entry '%s': cannot create file: %s", u->path, strerror(-r));
         *ret_fd = fd;
@@ -654,7 +647,7 @@ static int unpack_directory(Unpacker *u, struct archive_entry *e) {
         _cleanup_close_ int dfd = -EBADF, fd = -EBADF;
         struct timespec ts[2];
         bool was_whiteout = false;
-        char *name;
+        const char *name;
         int r;
 
         if (isempty(u->path)) {
@@ -672,7 +665,6 @@ static int unpack_directory(Unpacker *u, struct archive_entry *e) {
                         fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                         r = fd < 0 ? -errno : 0;
                 }
-                path_unsplit(u->path, name);
                 if (r < 0)
                         return fail(r, "entry '%s': cannot create directory: %s", u->path, strerror(-r));
         }
@@ -693,16 +685,19 @@ static int unpack_directory(Unpacker *u, struct archive_entry *e) {
 static int unpack_node(Unpacker *u, struct archive_entry *e) {
         _cleanup_close_ int dfd = -EBADF;
         mode_t type = archive_entry_filetype(e);
-        char *name;
+        const char *link_target = archive_entry_symlink(e) ?: archive_entry_symlink_utf8(e);
+        const char *name;
         int r;
 
+        if (type == AE_IFLNK && !link_target)
+                return fail(-EBADMSG, "entry '%s': symlink without a usable target", u->path);
         r = open_parent(u, &dfd, &name);
         if (r < 0)
                 return r;
         r = remove_existing(dfd, name, false, NULL);
         if (r >= 0) {
                 if (type == AE_IFLNK)
-                        r = symlinkat(archive_entry_symlink(e), dfd, name) < 0 ? -errno : 0;
+                        r = symlinkat(link_target, dfd, name) < 0 ? -errno : 0;
                 else
                         r = mknodat(dfd, name, type | 0600, archive_entry_rdev(e)) < 0 ? -errno : 0;
         }
@@ -710,7 +705,6 @@ static int unpack_node(Unpacker *u, struct archive_entry *e) {
                 r = apply_metadata_at(u, dfd, name, e, type == AE_IFLNK);
         else
                 r = fail(r, "entry '%s': cannot create node: %s", u->path, strerror(-r));
-        path_unsplit(u->path, name);
         return r;
 }
 
@@ -737,18 +731,15 @@ static int whiteout_at(int dirfd, const char *name) {
 static int unpack_whiteout(Unpacker *u, const char *base) {
         _cleanup_close_ int dfd = -EBADF;
         const char *target = base + strlen(WHITEOUT_PREFIX);
-        char *name;
+        const char *name;
         int r;
 
-        /* base and target point into u->path, which open_parent() splits
-         * in place before the slash: they stay valid. */
 
         if (streq(base, WHITEOUT_OPAQUE)) {
                 /* Opens the directory itself: ".wh..wh..opq" is its last component. */
                 r = open_parent(u, &dfd, &name);
                 if (r < 0)
                         return r;
-                path_unsplit(u->path, name);
                 return set_opaque(u, dfd);
         }
         if (startswith(base, WHITEOUT_META_PREFIX))
@@ -762,7 +753,6 @@ static int unpack_whiteout(Unpacker *u, const char *base) {
         if (r < 0)
                 return r;
         r = whiteout_at(dfd, target);
-        path_unsplit(u->path, name);
         if (r < 0)
                 return fail(r, "entry '%s': cannot create whiteout: %s", u->path, strerror(-r));
         return 0;
@@ -889,20 +879,18 @@ static int copy_up(Unpacker *u, const char *path, int dfd, const char *name) {
 
 /* Opens the directory of the hardlink target u->link; copies the target up
  * from a lower layer if this layer does not have it. */
-static int open_link_source(Unpacker *u, int *ret_fd, char **ret_name) {
+static int open_link_source(Unpacker *u, int *ret_fd, const char **ret_name) {
         _cleanup_close_ int dfd = -EBADF;
-        const char *dir;
-        char *name = path_split(u->link, &dir);
+        const char *name = path_split(u->link, &u->dir, &u->dir_alloc);
         int r;
 
-        r = open_dir(u, dir, &dfd);
-        if (r < 0) {
-                path_unsplit(u->link, name);
+        if (!name)
+                return -ENOMEM;
+        r = open_dir(u, u->dir, &dfd);
+        if (r < 0)
                 return path_error(u, r, "hardlink target");
-        }
         if (faccessat(dfd, name, F_OK, AT_SYMLINK_NOFOLLOW) < 0) {
                 r = errno == ENOENT ? 0 : -errno;
-                path_unsplit(u->link, name);
                 if (r == 0)
                         r = copy_up(u, u->link, dfd, name);
                 if (r == -ENOENT)
@@ -910,7 +898,6 @@ static int open_link_source(Unpacker *u, int *ret_fd, char **ret_name) {
                 if (r < 0)
                         return fail(r, "entry '%s': cannot copy up hardlink target '%s': %s",
                                     u->path, u->link, strerror(-r));
-                name = path_split(u->link, &dir);
         }
         *ret_fd = TAKE_FD(dfd);
         *ret_name = name;
@@ -919,7 +906,7 @@ static int open_link_source(Unpacker *u, int *ret_fd, char **ret_name) {
 
 static int unpack_hardlink(Unpacker *u, const char *link) {
         _cleanup_close_ int sfd = -EBADF, dfd = -EBADF;
-        char *sname = NULL, *name = NULL;
+        const char *sname = NULL, *name = NULL;
         int r;
 
         if (strlen(link) > u->limits.max_path_length && u->limits.max_path_length > 0)
@@ -941,11 +928,9 @@ static int unpack_hardlink(Unpacker *u, const char *link) {
                 r = remove_existing(dfd, name, false, NULL);
                 if (r >= 0 && linkat(sfd, sname, dfd, name, 0) < 0)
                         r = -errno;
-                path_unsplit(u->path, name);
                 if (r < 0)
                         r = fail(r, "entry '%s': cannot link to '%s': %s", u->path, u->link, strerror(-r));
         }
-        path_unsplit(u->link, sname);
         return r;
 }
 
@@ -969,7 +954,7 @@ static int unpack_entry(Unpacker *u, struct archive_entry *e) {
         base = base ? base + 1 : u->path;
         if (startswith(base, WHITEOUT_PREFIX))
                 return unpack_whiteout(u, base);
-        link = archive_entry_hardlink(e);
+        link = archive_entry_hardlink(e) ?: archive_entry_hardlink_utf8(e);
         if (link)
                 return unpack_hardlink(u, link);
         if (isempty(u->path) && archive_entry_filetype(e) != AE_IFDIR)
@@ -1084,6 +1069,7 @@ static void unpacker_done(Unpacker *u) {
         free(u->input);
         free(u->path);
         free(u->link);
+        free(u->dir);
         free(u->prev);
         free(u->dirs);
         free(u->dir_paths);

@@ -3,6 +3,7 @@
 #include <archive_entry.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -39,6 +40,7 @@ typedef struct DirTime {
 
 typedef struct Unpacker {
         int fd;
+        bool fd_pollable;               /* not a regular file */
         int target;
         const int *lower;
         size_t n_lower;
@@ -120,16 +122,44 @@ static const char *prev_name(Unpacker *u) {
 }
 
 /* Reads the raw bytes from the fd: everything the registry sent is hashed. */
+/* A pipe or socket may stall (a download in progress): wait for it in
+ * short steps so that cancel is noticed, and cope with O_NONBLOCK. */
+static ssize_t fd_read(Unpacker *u) {
+        for (;;) {
+                ssize_t k;
+
+                if (u->fd_pollable) {
+                        struct pollfd p = { .fd = u->fd, .events = POLLIN };
+                        int n = poll(&p, 1, 200);
+
+                        if (n < 0 && errno != EINTR)
+                                return -errno;
+                        if (cancelled(u))
+                                return -ECANCELED;
+                        if (n <= 0)
+                                continue;
+                }
+                k = read(u->fd, u->input, INPUT_BUFFER_SIZE);
+                if (k >= 0)
+                        return k;
+                if (errno == EAGAIN && u->fd_pollable)
+                        continue;
+                if (errno != EINTR)
+                        return -errno;
+        }
+}
+
 static ssize_t fd_read_cb(struct archive *a, void *userdata, const void **ret_buf) {
         Unpacker *u = userdata;
         ssize_t k;
 
-        do
-                k = read(u->fd, u->input, INPUT_BUFFER_SIZE);
-        while (k < 0 && errno == EINTR);
+        k = fd_read(u);
         if (k < 0) {
-                u->error = u->error ?: fail(-errno, "reading the layer failed: %m");
-                archive_set_error(a, errno, "read failed");
+                if (k == -ECANCELED)
+                        u->error = u->error ?: fail(-ECANCELED, "unpacking was cancelled");
+                else
+                        u->error = u->error ?: fail((int) k, "reading the layer failed: %s", strerror((int) -k));
+                archive_set_error(a, (int) -k, "read failed");
                 return -1;
         }
         u->compressed_size += (uint64_t) k;
@@ -1077,8 +1107,12 @@ static void unpacker_done(Unpacker *u) {
 
 static int unpack(Unpacker *u, LayerUnpackResult *ret) {
         LayerUnpackResult result = {};
+        struct stat st;
         int r;
 
+        if (fstat(u->fd, &st) < 0)
+                return -errno;
+        u->fd_pollable = !S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode);
         u->input = malloc(INPUT_BUFFER_SIZE);
         if (!u->input)
                 return -ENOMEM;

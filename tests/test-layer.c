@@ -1055,6 +1055,56 @@ START_TEST(test_cancel) {
 }
 END_TEST
 
+static void *cancel_later(void *userdata) {
+        usleep(300 * 1000);
+        *(volatile int *) userdata = 1;
+        return NULL;
+}
+
+/* A download that stalls: the unpack waits in poll(), not in read(), and
+ * still notices cancel. O_NONBLOCK input works too. */
+START_TEST(test_cancel_stalled_pipe) {
+        _cleanup_close_ int fd = memfd_new();
+        volatile int cancel = 0;
+        LayerUnpackResult res;
+        struct archive *a;
+        char buf[1536];
+        pthread_t t;
+        int pipefd[2];
+        uint64_t t0;
+        Dirs d;
+
+        dirs_make(&d);
+        a = writer_new(fd, "gzip");
+        add_file(a, "first", "x");
+        add_file(a, "second", "y");
+        writer_finish(a, fd);
+        ck_assert_int_eq(pipe2(pipefd, O_CLOEXEC | O_NONBLOCK), 0);
+        /* Half of the stream, then nothing, and the writer stays open. */
+        ssize_t n = read(fd, buf, sizeof buf);
+        ck_assert_int_gt(n, 0);
+        ck_assert_int_lt(n, (ssize_t) sizeof buf);
+        ck_assert_int_eq(write(pipefd[1], buf, (size_t) n / 2), n / 2);
+        ck_assert_int_eq(pthread_create(&t, NULL, cancel_later, (void *) &cancel), 0);
+        t0 = now_usec(CLOCK_MONOTONIC);
+        ck_assert_int_eq(layer_unpack(pipefd[0], d.target_fd, NULL, 0, NULL, &cancel, &res), -ECANCELED);
+        ck_assert_uint_lt(now_usec(CLOCK_MONOTONIC) - t0, 5 * 1000 * 1000);
+        ck_assert_int_eq(pthread_join(t, NULL), 0);
+        ck_assert_ptr_nonnull(strstr(layer_last_error(), "cancel"));
+
+        /* The rest arrives: the whole stream unpacks from the non-blocking pipe. */
+        close(pipefd[0]);
+        close(pipefd[1]);
+        ck_assert_int_eq(pipe2(pipefd, O_CLOEXEC | O_NONBLOCK), 0);
+        ck_assert_int_eq(write(pipefd[1], buf, (size_t) n), n);
+        close(pipefd[1]);
+        cancel = 0;
+        ck_assert_int_eq(layer_unpack(pipefd[0], d.target_fd, NULL, 0, NULL, &cancel, &res), 0);
+        close(pipefd[0]);
+        assert_content(&d, "second", "y");
+}
+END_TEST
+
 int main(void) {
         Suite *s = suite_create("layer");
         TCase *tc = tcase_create("core");
@@ -1085,6 +1135,7 @@ int main(void) {
         tcase_add_test(tc, test_limits);
         tcase_add_test(tc, test_truncated_and_garbage);
         tcase_add_test(tc, test_cancel);
+        tcase_add_test(tc, test_cancel_stalled_pipe);
         suite_add_tcase(s, tc);
         sr = srunner_create(s);
         srunner_run_all(sr, CK_NORMAL);

@@ -64,8 +64,9 @@ typedef struct LayerUnpackResult {
 /* Reads the layer from fd to its end and unpacks it into target_dirfd, which
  * should be an empty directory. lower_dirfds are the unpacked parent layers,
  * the topmost first (for hardlinks that point into them), n_lower may be 0.
- * cancel, if not NULL, is polled; when it turns true the unpack stops with
- * -ECANCELED. On error the target is left for the caller to remove.
+ * cancel, if not NULL, is polled (between entries, between data blocks, and
+ * every 200 ms while a pipe or socket fd has nothing to read); when it turns
+ * true the unpack stops with -ECANCELED. fd may be O_NONBLOCK. On error the target is left for the caller to remove.
  * Errors: -EBADMSG malformed archive, -EFBIG/-E2BIG a limit was hit,
  * -EXDEV an entry tried to leave the target, -ECANCELED, other -errno. */
 /* limits NULL means layer_limits_default. ret may be NULL. Thread-safe:

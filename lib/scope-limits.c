@@ -455,9 +455,10 @@ static bool assignments_have(char * const *assignments, const char *key) {
         return false;
 }
 
-/* Why these defaults: Delegate=no because systemd applies every limit itself
- * and nothing inside the container may write cgroup files (see
- * docs/containers.md); KillMode=control-group because a scope has no main
+/* Why these defaults: Delegate=yes because systemd moves a process into a
+ * running unit (AttachProcessesToUnit, for exec) only when it is delegated;
+ * the container still cannot write its cgroup, which the runtime mounts
+ * read-only (see docs/containers.md). KillMode=control-group because a scope has no main
  * process, so "mixed" would send the stop signal to nobody. */
 static int append_defaults(sd_bus_message *m, const char *unit, char * const *extra) {
         _cleanup_free_ char *name = NULL, *description = NULL;
@@ -481,7 +482,7 @@ static int append_defaults(sd_bus_message *m, const char *unit, char * const *ex
         if (!assignments_have(extra, "Description"))
                 r = sd_bus_message_append(m, "(sv)", "Description", "s", description);
         if (r >= 0 && !assignments_have(extra, "Delegate"))
-                r = sd_bus_message_append(m, "(sv)", "Delegate", "b", 0);
+                r = sd_bus_message_append(m, "(sv)", "Delegate", "b", 1);
         if (r >= 0 && !assignments_have(extra, "CollectMode"))
                 r = sd_bus_message_append(m, "(sv)", "CollectMode", "s", "inactive-or-failed");
         if (r >= 0 && !assignments_have(extra, "KillMode"))

@@ -331,7 +331,7 @@ static void check_start_call(sd_bus_message *m) {
         ck_assert_uint_eq(tasks_max, 64);
         ck_assert_uint_eq(quota, 500000);
         ck_assert_uint_eq(weight, scope_cpu_shares_to_weight(2048));
-        ck_assert_int_eq(delegate, 0);
+        ck_assert_int_eq(delegate, 1);
         ck_assert_int_eq(pids, 1);
         ck_assert_uint_eq(n_cpus, 1);
         ck_assert_uint_eq(((const uint8_t *) cpus)[0], 0x03);

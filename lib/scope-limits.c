@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Docker's resource flags, parsed and turned into systemd unit properties. */
 #include <ctype.h>
-#include <math.h>
 #include <signal.h>
 
 #include "container.h"
@@ -171,9 +170,9 @@ static int parse_cpus(const char *s, uint64_t *ret) {
                 *ret = SCOPE_LIMIT_INFINITY;
                 return 0;
         }
-        if (v > 1000000.0 || llround(v * 1e6) < (long long) CPU_QUOTA_MIN_USEC)
+        if (v > 1000000.0 || (uint64_t) (v * 1e6 + 0.5) < CPU_QUOTA_MIN_USEC)
                 return -ERANGE;
-        *ret = (uint64_t) llround(v * 1e6);
+        *ret = (uint64_t) (v * 1e6 + 0.5);
         return 0;
 }
 

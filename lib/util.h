@@ -128,6 +128,7 @@ int strv_consume(char ***l, char *s);
 char **strv_copy(char * const *l);
 char *strv_join(char * const *l, const char *sep);
 #define STRV_FOREACH(s, l) for (char * const *s = (l); s && *s; s++)
+#define STRV_MAKE(...) ((char **) ((const char *[]) { __VA_ARGS__, NULL }))
 
 /* Parsing and formatting. */
 int safe_atou64(const char *s, uint64_t *ret);

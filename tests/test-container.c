@@ -336,6 +336,7 @@ START_TEST(test_registry) {
 
         ck_assert_int_eq(container_registry_find(r, "c7", &found), 0);
         container_registry_remove(r, found);
+        container_free(found);
         ck_assert_int_eq(container_registry_find(r, "c7", &found), -ENOENT);
         /* c6 shares c7's prefix pair: the prefix is unique now. */
         ck_assert_int_eq(container_registry_find(r, "00000003", &found), 0);

@@ -150,6 +150,10 @@ static void check_stop(sd_bus *bus, sd_event *e) {
         CHECK(scope_start(bus, unit, pid, NULL, STRV_MAKE("KillSignal=SIGTERM"), on_job, &d, NULL) >= 0 &&
               run_until(e, &d.done, 30000000) && d.r >= 0 && streq(d.result, "done"), "second scope started");
         d = (Done) {};
+        /* A second scope of the same name is refused (UnitExists), asynchronously. */
+        CHECK(scope_start(bus, unit, getpid(), NULL, NULL, on_job, &d, NULL) >= 0 &&
+              run_until(e, &d.done, 30000000) && d.r < 0, "duplicate scope refused (r=%d)", d.r);
+        d = (Done) {};
         CHECK(scope_stop(bus, unit, on_job, &d, NULL) >= 0, "stop submitted");
         CHECK(run_until(e, &d.done, 30000000) && d.r >= 0 && streq(d.result, "done"), "stop job: %s", d.result);
         CHECK(waitpid(pid, &status, 0) == pid && WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM,

@@ -40,6 +40,20 @@ const char *scope_limit_syntax(ScopeLimit l) {
         return scope_limit_syntax_table[l];
 }
 
+int scope_limit_error_message(ScopeLimit which, const char *value, int error, char **ret) {
+        const char *flag = scope_limit_to_string(which);
+        char *s = NULL;
+
+        if (!flag)
+                return -EINVAL;
+        if (asprintf(&s, "%s --%s value \"%s\": expected %s.",
+                     error == -ERANGE ? "Out of range" : "Invalid", flag, strempty(value),
+                     scope_limit_syntax(which)) < 0)
+                return -ENOMEM;
+        *ret = s;
+        return 0;
+}
+
 void scope_limits_done(ScopeLimits *l) {
         if (!l)
                 return;

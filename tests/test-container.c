@@ -347,6 +347,27 @@ START_TEST(test_registry) {
 }
 END_TEST
 
+START_TEST(test_registry_new_name) {
+        _cleanup_(container_registry_freep) ContainerRegistry *r = NULL;
+        char id[65];
+
+        ck_assert_int_eq(container_registry_new(&r), 0);
+        /* More names than the 32 x 32 plain combinations: numbered ones take over. */
+        for (unsigned i = 0; i < 1500; i++) {
+                Container *c;
+                char *name;
+
+                ck_assert_int_eq(container_registry_new_name(r, &name), 0);
+                ck_assert(container_name_is_valid(name));
+                snprintf(id, sizeof id, "%064x", i);
+                c = make_named(id, name);
+                free(name);
+                ck_assert_int_eq(container_registry_add(r, c), 0);
+        }
+        ck_assert_uint_eq(container_registry_size(r), 1500);
+}
+END_TEST
+
 START_TEST(test_registry_name_wins_over_prefix) {
         _cleanup_(container_registry_freep) ContainerRegistry *r = NULL;
         Container *found;
@@ -557,6 +578,7 @@ int main(void) {
         tcase_add_test(tc, test_json_rejects);
         tcase_add_test(tc, test_state_files);
         tcase_add_test(tc, test_registry);
+        tcase_add_test(tc, test_registry_new_name);
         tcase_add_test(tc, test_registry_name_wins_over_prefix);
         tcase_add_test(tc, test_mount_specs);
         suite_add_tcase(s, tc);

@@ -456,6 +456,7 @@ START_TEST(test_start_time) {
         pid = fork();
         ck_assert_int_ge(pid, 0);
         if (pid == 0) {
+                prctl(PR_SET_PDEATHSIG, SIGKILL);
                 /* A comm with spaces and parentheses must not confuse the parser. */
                 prctl(PR_SET_NAME, "a) b (c");
                 pause();
@@ -476,6 +477,8 @@ static pid_t spawn(int how) {
 
         ck_assert_int_ge(pid, 0);
         if (pid == 0) {
+                /* Never outlive a test that failed halfway. */
+                prctl(PR_SET_PDEATHSIG, SIGKILL);
                 if (how == 0)
                         _exit(3);
                 pause();

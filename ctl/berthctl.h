@@ -38,11 +38,44 @@ void ctl_print_json(json_t *j);
 /* Reads an a{sv} reply into a JSON object, for --json and for printing. */
 int bus_message_read_dict_json(sd_bus_message *m, json_t **ret);
 
-int ctl_job_subscribe(sd_bus *bus);
-int ctl_job_wait(sd_bus *bus, const char *job_path, const char *verb, char ***ret_ids);
+/* Sends a call that starts a job of berthd and waits for it to end, showing
+ * progress on a terminal and cancelling it on Ctrl-C. */
+int ctl_job_run(sd_bus *bus, sd_bus_message *m, const char *verb, char ***ret_ids);
+
+/* docker create/run flags. */
+typedef struct CreateRequest {
+        char *name, *image, *entrypoint, *workdir, *user, *hostname, *network, *stop_signal;
+        char **cmd, **env, **labels, **volumes, **tmpfs, **mounts, **cap_add, **cap_drop;
+        char **security_opt;
+        char **limits;          /* flag, value, flag, value, ... */
+        int stop_timeout;       /* -1: the default */
+        bool detach, interactive, tty, rm, privileged, read_only;
+} CreateRequest;
+
+int create_request_parse(int argc, char *argv[], CreateRequest *q);
+int create_request_append(sd_bus_message *m, const CreateRequest *q);
+void create_request_done(CreateRequest *q);
+
+/* Attached I/O of run/start/exec: stdio passed to berthd, or a terminal. */
+int ctl_attach_terminal(int master, bool interactive);
+int ctl_start_and_wait(sd_bus *bus, sd_bus_message *start, const char *container, bool is_exec,
+                       bool interactive, int *ret_exit_code);
 
 int verb_version(int argc, char *argv[]);
 int verb_info(int argc, char *argv[]);
+
+int verb_create(int argc, char *argv[]);
+int verb_run(int argc, char *argv[]);
+int verb_start(int argc, char *argv[]);
+int verb_stop(int argc, char *argv[]);
+int verb_restart(int argc, char *argv[]);
+int verb_kill(int argc, char *argv[]);
+int verb_rm(int argc, char *argv[]);
+int verb_pause(int argc, char *argv[]);
+int verb_unpause(int argc, char *argv[]);
+int verb_wait(int argc, char *argv[]);
+int verb_update(int argc, char *argv[]);
+int verb_exec(int argc, char *argv[]);
 
 int verb_image(int argc, char *argv[]);
 int verb_image_ls(int argc, char *argv[]);

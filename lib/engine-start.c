@@ -155,6 +155,7 @@ static void on_scope_started(const char *result, int r, const sd_bus_error *erro
         c->oom_killed = false;
         (void) engine_save(e, c);
         engine_fdstore_put(c);
+        engine_watch_oom(e, c);
         r = engine_watch_exit(e, c);
         if (r < 0)
                 log_warning_errno(r, "Cannot watch container %s for its exit: %m", c->name);
@@ -235,43 +236,50 @@ static void collect_adopted_exit(Container *c) {
         c->pid = 0;
 }
 
-/* cgroup v1 and v2 both count OOM kills; read them before systemd removes
- * the scope's cgroup. */
-static bool scope_saw_oom_kill(Engine *e, const Container *c) {
-        _cleanup_free_ char *v2 = strjoin("/sys/fs/cgroup/" SCOPE_SLICE "/", c->unit, "/memory.events");
-        _cleanup_free_ char *v1 = strjoin("/sys/fs/cgroup/memory/" SCOPE_SLICE "/", c->unit, "/memory.oom_control");
-        _cleanup_fclose_ FILE *f = NULL;
-        char key[64];
-        unsigned long long n;
+static void on_oom(void *userdata) {
+        Live *l = userdata;
 
-        if (!v1 || !v2)
-                return false;
-        f = fopen(e->cgroup_version == CGROUP_VERSION_UNIFIED ? v2 : v1, "re");
-        while (f && fscanf(f, "%63s %llu", key, &n) == 2)
-                if (streq(key, "oom_kill") && n > 0)
-                        return true;
-        return false;
+        l->container->oom_killed = true;
+        (void) engine_save(l->engine, l->container);
+}
+
+void engine_watch_oom(Engine *e, Container *c) {
+        _cleanup_free_ char *cg = strjoin("/" SCOPE_SLICE "/", c->unit);
+        Live *l = engine_live(e, c);
+        int r;
+
+        if (!cg || !l)
+                return;
+        l->oom = oom_watch_free(l->oom);
+        r = oom_watch_new(e->event, e->cgroup_version, cg, on_oom, l, &l->oom);
+        if (r < 0)
+                log_debug_errno(r, "Cannot watch %s for OOM kills: %m", cg);
 }
 
 void engine_handle_exit(Engine *e, Container *c) {
         Live *l = c->live;
         int r;
 
-        c->oom_killed = scope_saw_oom_kill(e, c);
+        /* Off epoll before the pidfd is closed: systemd's fd store holds a
+         * duplicate, so closing ours would not end the registration, and
+         * epoll would go on reporting a freed source. */
+        if (l) {
+                l->exit_source = sd_event_source_disable_unref(l->exit_source);
+                l->stop_timer = sd_event_source_disable_unref(l->stop_timer);
+                l->oom = oom_watch_free(l->oom);
+        }
         if (l && l->adopted)
                 collect_adopted_exit(c);
         else {
                 r = container_collect_exit(c);
-                if (r == -EAGAIN)
-                        return;   /* spurious wakeup */
+                if (r == -EAGAIN) {   /* spurious wakeup */
+                        (void) engine_watch_exit(e, c);
+                        return;
+                }
                 if (r < 0)
                         collect_adopted_exit(c);
         }
         engine_fdstore_remove(c);
-        if (l) {
-                l->exit_source = sd_event_source_disable_unref(l->exit_source);
-                l->stop_timer = sd_event_source_disable_unref(l->stop_timer);
-        }
         (void) engine_save(e, c);
         log_debug("Container %s exited with %d.", c->name, c->exit_code);
         engine_changed(e, c);
@@ -302,8 +310,12 @@ int engine_watch_exit(Engine *e, Container *c) {
 void engine_fdstore_put(Container *c) {
         _cleanup_free_ char *msg = strjoin("FDSTORE=1\nFDNAME=", c->id);
 
-        if (msg && c->pidfd >= 0)
-                (void) sd_pid_notify_with_fds(0, false, msg, &c->pidfd, 1);
+        if (!msg || c->pidfd < 0)
+                return;
+        /* The barrier makes sure systemd holds the pidfd before anybody is
+         * told the container runs: a crash right after must not lose it. */
+        if (sd_pid_notify_with_fds(0, false, msg, &c->pidfd, 1) > 0)
+                (void) sd_notify_barrier(false, 5 * 1000000ULL);
 }
 
 void engine_fdstore_remove(Container *c) {
@@ -345,6 +357,7 @@ static void adopt(Engine *e, Container *c, int stored_pidfd) {
                 log_warning_errno(r, "Cannot watch container %s: %m", c->name);
         else
                 log_info("Re-adopted container %s (pid %d).", c->name, (int) c->pid);
+        engine_watch_oom(e, c);
 }
 
 int engine_load(Engine *e) {

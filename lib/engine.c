@@ -42,6 +42,7 @@ static void live_free(Live *l) {
         sd_event_source_disable_unref(l->exit_source);
         sd_event_source_disable_unref(l->stop_timer);
         scope_job_free(l->job);
+        oom_watch_free(l->oom);
         runtime_process_done(&l->process);
         l->container->live = NULL;
         free(l);

@@ -87,6 +87,8 @@ static int spool_archive_entry(LoadContext *c, struct archive *a, const char *pa
                 r = archive_read_data_block(a, &buf, &n, &off);
                 if (r == ARCHIVE_EOF)
                         break;
+                if (r != ARCHIVE_OK && archive_errno(a) == ECANCELED)
+                        return load_check_cancel(c) ?: -ECANCELED;
                 if (r != ARCHIVE_OK)
                         return errmsg_set(-EBADMSG, "Malformed archive: %s: %s.", path, archive_error_string(a));
                 if ((uint64_t) off != m->size)
@@ -169,33 +171,41 @@ static int spool_entry(LoadContext *c, struct archive *a, struct archive_entry *
         return spool_archive_entry(c, a, m->path, m);
 }
 
-static ssize_t archive_read_cb(struct archive *a, void *userdata, const void **buf) {
-        static _Thread_local uint8_t block[65536];
-        int fd = *(int *) userdata;
-        ssize_t n;
+typedef struct ArchiveInput {
+        int fd;
+        const volatile int *cancel;
+        uint8_t block[64 * 1024];
+} ArchiveInput;
 
-        do
-                n = read(fd, block, sizeof block);
-        while (n < 0 && errno == EINTR);
+static ssize_t archive_read_cb(struct archive *a, void *userdata, const void **buf) {
+        ArchiveInput *in = userdata;
+        ssize_t n = read_cancellable(in->fd, in->block, sizeof in->block, in->cancel);
+
         if (n < 0)
-                archive_set_error(a, errno, "read: %s", strerror(errno));
-        *buf = block;
+                archive_set_error(a, (int) -n, "read: %s", strerror((int) -n));
+        *buf = in->block;
         return n;
 }
 
 /* Reads the whole archive stream once, spooling each member to staging. */
 static int spool_archive(LoadContext *c, int fd) {
+        _cleanup_free_ ArchiveInput *in = malloc(sizeof(ArchiveInput));
         struct archive *a = archive_read_new();
         struct archive_entry *e;
         uint64_t entries = 0;
         int r = 0, q;
 
-        if (!a)
+        if (!a || !in) {
+                archive_read_free(a);
                 return -ENOMEM;
+        }
+        in->fd = fd;
+        in->cancel = c->opts ? c->opts->cancel : NULL;
         archive_read_support_filter_all(a);
         archive_read_support_format_tar(a);
-        if (archive_read_open(a, &fd, NULL, archive_read_cb, NULL) != ARCHIVE_OK) {
-                r = errmsg_set(-EBADMSG, "Not an image archive: %s.", archive_error_string(a));
+        if (archive_read_open(a, in, NULL, archive_read_cb, NULL) != ARCHIVE_OK) {
+                r = archive_errno(a) == ECANCELED ? (load_check_cancel(c) ?: -ECANCELED) :
+                    errmsg_set(-EBADMSG, "Not an image archive: %s.", archive_error_string(a));
                 goto finish;
         }
         while ((q = archive_read_next_header(a, &e)) == ARCHIVE_OK || q == ARCHIVE_WARN) {
@@ -209,7 +219,8 @@ static int spool_archive(LoadContext *c, int fd) {
                         goto finish;
         }
         if (q != ARCHIVE_EOF)
-                r = errmsg_set(-EBADMSG, "Malformed or truncated archive: %s.", archive_error_string(a));
+                r = archive_errno(a) == ECANCELED ? (load_check_cancel(c) ?: -ECANCELED) :
+                    errmsg_set(-EBADMSG, "Malformed or truncated archive: %s.", archive_error_string(a));
         else if (entries == 0)
                 r = errmsg_set(-EBADMSG, "The archive is empty.");
 finish:

@@ -69,11 +69,11 @@ int load_spool_fd(LoadContext *c, int fd, uint64_t limit, const char *what, Load
                 return -errno;
         m->size = 0;
         for (;;) {
-                ssize_t k = read(fd, buf, bufsize);
-                if (k < 0 && errno == EINTR)
-                        continue;
+                ssize_t k = read_cancellable(fd, buf, bufsize, c->opts ? c->opts->cancel : NULL);
+                if (k == -ECANCELED)
+                        return load_check_cancel(c);
                 if (k < 0)
-                        return errmsg_set(-errno, "Cannot read %s: %m.", what);
+                        return errmsg_set((int) k, "Cannot read %s: %s.", what, strerror((int) -k));
                 if (k == 0)
                         break;
                 m->size += (uint64_t) k;

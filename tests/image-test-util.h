@@ -227,7 +227,8 @@ static inline char *t_list_store(const char *root) {
         return strv_join(l, "\n");
 }
 
-/* A pipe fed from a thread: the loader sees a non-seekable stream. */
+/* A pipe fed from a thread: the loader sees a non-seekable, O_NONBLOCK
+ * stream (as a D-Bus client may hand over). */
 typedef struct TFeeder {
         pthread_t thread;
         int fd;
@@ -252,6 +253,7 @@ static inline int t_pipe_from(TFeeder *f, const TBuf *b) {
         int p[2];
 
         ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+        ck_assert_int_eq(fcntl(p[0], F_SETFL, O_NONBLOCK), 0);
         f->fd = p[1];
         f->buf = b;
         ck_assert_int_eq(pthread_create(&f->thread, NULL, t_feed, f), 0);

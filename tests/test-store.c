@@ -211,6 +211,38 @@ START_TEST(test_threads) {
 }
 END_TEST
 
+static void *reopen_thread(void *userdata) {
+        const char *root = userdata;
+
+        for (unsigned i = 0; i < 20; i++) {
+                Store *other = t_open(root);   /* runs GC, as a second process would */
+                store_free(other);
+        }
+        return NULL;
+}
+
+/* GC of another Store on the same root (its own flock, like another process)
+ * never takes what a running import has staged or committed. */
+START_TEST(test_gc_during_import) {
+        char *root = t_mkdtemp();
+        _cleanup_(store_freep) Store *s = t_open(root);
+        _cleanup_strv_free_ char **ids = NULL;
+        pthread_t t;
+
+        ck_assert_int_eq(pthread_create(&t, NULL, reopen_thread, root), 0);
+        for (unsigned i = 0; i < 10; i++)
+                ck_assert_int_eq(strv_consume(&ids, t_import(s, NULL, 900 + i)), 0);
+        pthread_join(t, NULL);
+        STRV_FOREACH(id, ids) {
+                _cleanup_strv_free_ char **paths = NULL;
+                ck_assert_int_eq(store_image_layer_paths(s, *id, &paths), 0);
+                ck_assert_int_eq(access(paths[0], F_OK), 0);
+        }
+        ck_assert_uint_eq(n_images(s), 10);
+        t_rmdir(root);
+}
+END_TEST
+
 int main(void) {
         Suite *s = suite_create("store");
         TCase *tc = tcase_create("core");
@@ -224,6 +256,7 @@ int main(void) {
         tcase_add_test(tc, test_remove_like_rmi);
         tcase_add_test(tc, test_prune);
         tcase_add_test(tc, test_threads);
+        tcase_add_test(tc, test_gc_during_import);
         suite_add_tcase(s, tc);
         sr = srunner_create(s);
         srunner_run_all(sr, CK_NORMAL);

@@ -74,6 +74,22 @@ START_TEST(test_tag_untag_resolve) {
 }
 END_TEST
 
+/* A damaged record (its config blob lost) hides only that image. */
+START_TEST(test_list_skips_damaged) {
+        char *root = t_mkdtemp();
+        _cleanup_(store_freep) Store *s = t_open(root);
+        _cleanup_free_ char *a = t_import(s, "a:1", 1), *b = t_import(s, "b:1", 2), *blob = NULL;
+        _cleanup_(image_freep) Image *img = NULL;
+
+        blob = strjoin(root, "/blobs/sha256/", a + 7);
+        ck_assert_int_eq(unlink(blob), 0);
+        ck_assert_uint_eq(n_images(s), 1);
+        ck_assert_int_eq(store_resolve_image(s, "a:1", &img), -ENOENT);
+        ck_assert_ptr_nonnull(strstr(store_last_error(), "missing"));
+        t_rmdir(root);
+}
+END_TEST
+
 START_TEST(test_short_id_ambiguity) {
         char *root = t_mkdtemp();
         _cleanup_(store_freep) Store *s = t_open(root);
@@ -253,6 +269,7 @@ int main(void) {
         tcase_add_unchecked_fixture(tc, t_suite_setup, t_suite_teardown);
         tcase_add_test(tc, test_tag_untag_resolve);
         tcase_add_test(tc, test_short_id_ambiguity);
+        tcase_add_test(tc, test_list_skips_damaged);
         tcase_add_test(tc, test_remove_like_rmi);
         tcase_add_test(tc, test_prune);
         tcase_add_test(tc, test_threads);

@@ -518,6 +518,70 @@ START_TEST(test_save_roundtrip) {
 }
 END_TEST
 
+typedef struct Drainer {
+        pthread_t thread;
+        int fd;
+        TBuf buf;
+} Drainer;
+
+static void *drain(void *userdata) {
+        Drainer *d = userdata;
+
+        (void) read_full_fd(d->fd, 1 << 30, &d->buf.data, &d->buf.size);
+        return NULL;
+}
+
+/* Save into an O_NONBLOCK pipe a thread drains; a raised cancel flag stops a save. */
+START_TEST(test_save_pipe_and_cancel) {
+        char *root = t_mkdtemp(), *root2 = t_mkdtemp();
+        _cleanup_(store_freep) Store *s = t_store(root), *s2 = t_store(root2);
+        _cleanup_strv_free_ char **ids = NULL, **ids2 = NULL;
+        char *names[] = { (char *) "busybox", NULL };
+        volatile int cancel = 1;
+        StoreIoOptions opts = { .cancel = &cancel };
+        Drainer d = {};
+        TImage imgs[2];
+        TBuf ar;
+        int p[2];
+
+        two_images(imgs);
+        t_docker_archive(&ar, imgs, 1, 1);
+        load_buf_pipe(s, &ar, 0, &ids, NULL);
+        ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+        ck_assert_int_eq(fcntl(p[1], F_SETFL, O_NONBLOCK), 0);
+        ck_assert_int_eq(image_save(s, names, IMAGE_ARCHIVE_OCI, p[1], &opts), -ECANCELED);
+        d.fd = p[0];
+        ck_assert_int_eq(pthread_create(&d.thread, NULL, drain, &d), 0);
+        cancel = 0;
+        ck_assert_int_eq(image_save(s, names, IMAGE_ARCHIVE_OCI, p[1], &opts), 0);
+        close(p[1]);
+        pthread_join(d.thread, NULL);
+        close(p[0]);
+        /* The cancelled save wrote nothing: what came through is one whole oci-archive. */
+        load_buf_pipe(s2, &d.buf, 0, &ids2, NULL);
+        ck_assert_str_eq(ids2[0], ids[0]);
+        tbuf_done(&d.buf);
+        ck_assert_int_eq(store_remove_image(s2, ids[0], true, NULL, NULL), 0);
+        ids2 = strv_free(ids2);
+        ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+        ck_assert_int_eq(fcntl(p[1], F_SETFL, O_NONBLOCK), 0);
+        d = (Drainer) { .fd = p[0] };
+        ck_assert_int_eq(pthread_create(&d.thread, NULL, drain, &d), 0);
+        ck_assert_int_eq(image_save(s, names, IMAGE_ARCHIVE_DOCKER, p[1], NULL), 0);
+        close(p[1]);
+        pthread_join(d.thread, NULL);
+        close(p[0]);
+        load_buf_pipe(s2, &d.buf, 0, &ids2, NULL);
+        ck_assert_str_eq(ids2[0], ids[0]);
+        tbuf_done(&d.buf);
+        tbuf_done(&ar);
+        t_image_done(&imgs[0]);
+        t_image_done(&imgs[1]);
+        t_rmdir(root);
+        t_rmdir(root2);
+}
+END_TEST
+
 START_TEST(test_import) {
         char *root = t_mkdtemp();
         _cleanup_(store_freep) Store *s = t_store(root);
@@ -713,6 +777,7 @@ int main(void) {
         tcase_add_loop_test(tc, test_errors_leave_store_unchanged, 0, (int) ELEMENTSOF(defects));
         tcase_add_loop_test(tc, test_save_roundtrip, 0, _IMAGE_ARCHIVE_FORMAT_MAX);
         tcase_add_test(tc, test_import);
+        tcase_add_test(tc, test_save_pipe_and_cancel);
         tcase_add_test(tc, test_gc_after_crash);
         tcase_add_test(tc, test_cancel_and_progress);
         tcase_add_test(tc, test_hardlink_to_lower_layer);

@@ -542,7 +542,10 @@ int store_commit_image(Store *s, StoreStaging *st, const StagedImage *img) {
         r = commit_files(s, st, img);
         if (r < 0)
                 return r;
-        if (store_record_read(s, digest_hex(img->id), &existing) < 0) {
+        /* An image seen again keeps its record, unless this time it comes with
+         * its original manifest (an OCI archive after a docker-archive). */
+        if (store_record_read(s, digest_hex(img->id), &existing) < 0 ||
+            (img->manifest_original && !existing->manifest_original)) {
                 rec.layers = calloc(img->n_layers + 1, sizeof(StoreLayer));
                 if (!rec.layers)
                         return -ENOMEM;

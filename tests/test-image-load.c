@@ -320,7 +320,7 @@ START_TEST(test_docker_archive_shared) {
 END_TEST
 
 START_TEST(test_oci_archive) {
-        char *root = t_mkdtemp();
+        char *root = t_mkdtemp(), *root2 = t_mkdtemp();
         _cleanup_(store_freep) Store *s = t_store(root);
         _cleanup_strv_free_ char **ids = NULL, **tags = NULL;
         _cleanup_(image_freep) Image *img = NULL;
@@ -335,6 +335,29 @@ START_TEST(test_oci_archive) {
         ck_assert_uint_eq(strv_length(ids), 2);
         check_image_a(s, "example.com/app:v1");
         ck_assert_int_eq(store_resolve_image(s, "other:2", &img), 0);
+        ck_assert_uint_eq(strv_length(img->repo_digests), 1);
+        image_free(img);
+        img = NULL;
+        /* Loaded before from a docker-archive, the image now gains its original manifest. */
+        {
+                _cleanup_(store_freep) Store *s2 = t_store(root2);
+                _cleanup_(image_freep) Image *i2 = NULL;
+                TImage dimgs[2] = { imgs[0], imgs[1] };
+                TBuf dar;
+                dimgs[0].tags = "[\"example.com/app:v1\"]";
+                dimgs[1].tags = "[\"other:2\"]";
+                t_docker_archive(&dar, dimgs, 2, 0);
+                load_buf_pipe(s2, &dar, 0, NULL, NULL);
+                ck_assert_int_eq(store_resolve_image(s2, "other:2", &i2), 0);
+                ck_assert_uint_eq(strv_length(i2->repo_digests), 0);
+                image_free(i2);
+                i2 = NULL;
+                load_buf_pipe(s2, &ar, 0, NULL, NULL);
+                ck_assert_int_eq(store_resolve_image(s2, "other:2", &i2), 0);
+                ck_assert_uint_eq(strv_length(i2->repo_digests), 1);
+                tbuf_done(&dar);
+        }
+        ck_assert_int_eq(store_resolve_image(s, "other:2", &img), 0);
         /* OCI archives carry the manifest: RepoDigests and name@digest work. */
         ck_assert_uint_eq(strv_length(img->repo_digests), 1);
         _cleanup_(image_freep) Image *again = NULL;
@@ -345,6 +368,7 @@ START_TEST(test_oci_archive) {
         t_image_done(&imgs[0]);
         t_image_done(&imgs[1]);
         t_rmdir(root);
+        t_rmdir(root2);
 }
 END_TEST
 

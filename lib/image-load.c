@@ -243,10 +243,10 @@ static int open_beneath(int dirfd, const char *path) {
 
 /* Follows symlink members; for a layout dir, spools the file on first use. */
 static int member_get(LoadContext *c, const char *path, const char *what, LoadMember **ret) {
-        _cleanup_free_ char *p = strdup(path);
+        _cleanup_free_ char *p = normalize_member_path(path);
 
         if (!p)
-                return -ENOMEM;
+                return errmsg_set(-EBADMSG, "Invalid path \"%s\" for %s.", path, what);
         for (unsigned hops = 0; hops < 8; hops++) {
                 LoadMember *m = member_find(c, p);
                 int r;

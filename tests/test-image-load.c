@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <signal.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <sys/xattr.h>
 
 #include "image-load.h"
@@ -261,7 +263,7 @@ static size_t count_dir(const char *root, const char *sub) {
 
         ck_assert_ptr_nonnull(d);
         for (struct dirent *de; (de = readdir(d));)
-                n += de->d_name[0] != '.';
+                n += !streq(de->d_name, ".") && !streq(de->d_name, "..");
         return n;
 }
 
@@ -748,6 +750,55 @@ START_TEST(test_limits) {
 }
 END_TEST
 
+/* A loader process SIGKILLed half-way leaves nothing visible, and the next
+ * open reclaims its staging directory. */
+START_TEST(test_sigkill_mid_load) {
+        char *root = t_mkdtemp();
+        _cleanup_free_ char *before = NULL, *after = NULL;
+        Store *s = t_store(root);
+        TImage imgs[2];
+        TBuf ar;
+        int p[2], status;
+        pid_t pid;
+
+        two_images(imgs);
+        t_docker_archive(&ar, imgs, 2, 0);
+        store_free(s);
+        before = t_list_store(root);
+        ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+        pid = fork();
+        ck_assert_int_ge(pid, 0);
+        if (pid == 0) {
+                Store *child = NULL;
+                close(p[1]);
+                if (store_open(AT_FDCWD, root, NULL, &child) < 0)
+                        _exit(1);
+                (void) image_load(child, p[0], NULL, NULL, NULL);
+                _exit(2);
+        }
+        close(p[0]);
+        /* Half of the archive, then the writer stalls: the child is mid-load. */
+        ck_assert_int_eq(write(p[1], ar.data, ar.size / 2), (ssize_t) (ar.size / 2));
+        for (unsigned i = 0; i < 200 && count_dir(root, "tmp") == 0; i++)
+                usleep(10000);
+        usleep(100000);
+        ck_assert_uint_eq(count_dir(root, "tmp"), 1);
+        ck_assert_int_eq(kill(pid, SIGKILL), 0);
+        ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+        ck_assert(WIFSIGNALED(status));
+        close(p[1]);
+        s = t_store(root);
+        ck_assert_uint_eq(count_dir(root, "tmp"), 0);
+        after = t_list_store(root);
+        ck_assert_str_eq(before, after);
+        store_free(s);
+        tbuf_done(&ar);
+        t_image_done(&imgs[0]);
+        t_image_done(&imgs[1]);
+        t_rmdir(root);
+}
+END_TEST
+
 static void count_progress(uint64_t done, uint64_t total, const char *current, void *userdata) {
         (*(unsigned *) userdata)++;
 }
@@ -803,6 +854,7 @@ int main(void) {
         tcase_add_test(tc, test_import);
         tcase_add_test(tc, test_save_pipe_and_cancel);
         tcase_add_test(tc, test_gc_after_crash);
+        tcase_add_test(tc, test_sigkill_mid_load);
         tcase_add_test(tc, test_cancel_and_progress);
         tcase_add_test(tc, test_hardlink_to_lower_layer);
         tcase_add_loop_test(tc, test_limits, 0, 2);

@@ -110,7 +110,8 @@ int store_release_image(Store *s, const char *image_id, const char *holder);
 int store_image_layer_paths(Store *s, const char *image_id, char ***ret);
 int store_image_config_json(Store *s, const char *image_id, char **ret);
 
-/* Progress and cancellation for long operations (load, import, save). */
+/* Progress and cancellation for long operations (load, import, save).
+ * progress may be called from the unpacking threads (never two at once). */
 typedef void (*StoreProgressFn)(uint64_t done, uint64_t total, const char *current, void *userdata);
 
 typedef struct StoreIoOptions {

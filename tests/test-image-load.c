@@ -420,6 +420,43 @@ START_TEST(test_oci_platforms) {
 }
 END_TEST
 
+/* docker >= 25 writes an OCI layout with a bare "latest" ref name and a
+ * manifest.json that has the repository. */
+START_TEST(test_docker25_archive) {
+        char *root = t_mkdtemp();
+        _cleanup_(store_freep) Store *s = t_store(root);
+        _cleanup_strv_free_ char **ids = NULL, **tags = NULL;
+        _cleanup_free_ char *desc = NULL, *index = NULL, *manifest = NULL, *cd = NULL;
+        _cleanup_(image_freep) Image *img = NULL;
+        TImage imgs[2];
+        struct archive *a;
+        TBuf ar;
+
+        two_images(imgs);
+        imgs[0].tags = "latest";
+        a = t_writer(&ar, 0);
+        t_add_str(a, "oci-layout", "{\"imageLayoutVersion\":\"1.0.0\"}");
+        desc = t_oci_image(a, &imgs[0], DEFECT_NONE, NULL);
+        ck_assert_int_ge(asprintf(&index, "{\"schemaVersion\":2,\"manifests\":[%s]}", desc), 0);
+        t_add_str(a, "index.json", index);
+        cd = t_digest(imgs[0].config, strlen(imgs[0].config));
+        ck_assert_int_ge(asprintf(&manifest, "[{\"Config\":\"blobs/sha256/%s\",\"RepoTags\":[\"docker25:1\"],"
+                                  "\"Layers\":[\"blobs/sha256/%s\",\"blobs/sha256/%s\"]}]", cd + 7,
+                                  base_gz.digest + 7, top_plain.digest + 7), 0);
+        t_add_str(a, "manifest.json", manifest);
+        t_finish(a);
+        load_buf_pipe(s, &ar, 0, &ids, &tags);
+        ck_assert_uint_eq(strv_length(tags), 1);
+        ck_assert_str_eq(tags[0], "docker.io/library/docker25:1");
+        ck_assert_int_eq(store_resolve_image(s, "docker25:1", &img), 0);
+        ck_assert_uint_eq(strv_length(img->repo_digests), 1);   /* the OCI manifest was used */
+        tbuf_done(&ar);
+        t_image_done(&imgs[0]);
+        t_image_done(&imgs[1]);
+        t_rmdir(root);
+}
+END_TEST
+
 static void t_extract(const TBuf *b, const char *dir) {
         struct archive *a = archive_read_new();
         struct archive_entry *e;
@@ -849,6 +886,7 @@ int main(void) {
         tcase_add_test(tc, test_oci_archive);
         tcase_add_test(tc, test_oci_platforms);
         tcase_add_test(tc, test_oci_layout_dir);
+        tcase_add_test(tc, test_docker25_archive);
         tcase_add_loop_test(tc, test_errors_leave_store_unchanged, 0, (int) ELEMENTSOF(defects));
         tcase_add_loop_test(tc, test_save_roundtrip, 0, _IMAGE_ARCHIVE_FORMAT_MAX);
         tcase_add_test(tc, test_import);

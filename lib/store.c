@@ -461,8 +461,11 @@ static int move_layer(Store *s, StoreStaging *st, const StagedLayer *sl, const c
         json_auto_t *j = NULL;
         int r;
 
-        if (!sl->dir_path || store_layer_lookup(s, sl->layer.chain_id, existing, NULL) >= 0)
+        if (store_layer_lookup(s, sl->layer.chain_id, existing, NULL) >= 0)
                 return 0;
+        if (!sl->dir_path)
+                return errmsg_set(-ESTALE, "Layer %s was removed while the image was being loaded; load it again.",
+                                  sl->layer.chain_id);
         j = json_pack("{ss,ss,ss,sI}", "diffId", sl->layer.diff_id, "chainId", sl->layer.chain_id,
                       "digest", sl->layer.digest, "size", (json_int_t) sl->layer.size);
         if (!j || json_set_string(j, "parent", parent) < 0)
@@ -539,7 +542,10 @@ int store_commit_image(Store *s, StoreStaging *st, const StagedImage *img) {
         r = commit_files(s, st, img);
         if (r < 0)
                 return r;
-        if (store_record_read(s, digest_hex(img->id), &existing) < 0) {
+        /* An image seen again keeps its record, unless this time it comes with
+         * its original manifest (an OCI archive after a docker-archive). */
+        if (store_record_read(s, digest_hex(img->id), &existing) < 0 ||
+            (img->manifest_original && !existing->manifest_original)) {
                 rec.layers = calloc(img->n_layers + 1, sizeof(StoreLayer));
                 if (!rec.layers)
                         return -ENOMEM;

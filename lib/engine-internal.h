@@ -18,6 +18,8 @@ typedef struct Live {
         Container *container;
         sd_event_source *exit_source;
         sd_event_source *stop_timer;
+        sd_event_source *reap_timer;  /* adopted leader exited, not reaped yet */
+        unsigned reap_tries;
         ScopeJob *job;
         OomWatch *oom;
         RuntimeProcess process;     /* between spawn and release */

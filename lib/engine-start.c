@@ -217,11 +217,16 @@ static int pidfd_exit_status(int pidfd, int *ret_status) {
         return 0;
 }
 
-/* The exit of a process we did not spawn ourselves (re-adopted). */
-static void collect_adopted_exit(Container *c) {
-        int status;
+/* The exit of a process we did not spawn ourselves (re-adopted). pidfs has
+ * its status once its parent (PID 1 now) has reaped it, which happens just
+ * after the pidfd turns readable: -EAGAIN asks to try again a little later. */
+static int collect_adopted_exit(Container *c, bool last_try) {
+        int status, r;
 
-        if (c->pidfd >= 0 && pidfd_exit_status(c->pidfd, &status) >= 0) {
+        r = c->pidfd >= 0 ? pidfd_exit_status(c->pidfd, &status) : -EBADF;
+        if (r == -ENODATA && !last_try)
+                return -EAGAIN;
+        if (r >= 0) {
                 c->exit_status_known = true;
                 c->exit_signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
                 c->exit_code = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
@@ -234,6 +239,34 @@ static void collect_adopted_exit(Container *c) {
         c->finished_usec = now_usec(CLOCK_REALTIME);
         c->pidfd = safe_close(c->pidfd);
         c->pid = 0;
+        return 0;
+}
+
+#define REAP_RETRY_USEC (20 * 1000)
+#define REAP_TRIES 100
+
+static int on_reap_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        Live *l = userdata;
+
+        l->reap_timer = sd_event_source_disable_unref(l->reap_timer);
+        engine_handle_exit(l->engine, l->container);
+        return 0;
+}
+
+static int collect_exit(Engine *e, Container *c, Live *l) {
+        int r;
+
+        if (!l || !l->adopted) {
+                r = container_collect_exit(c);
+                return r == -EAGAIN || r >= 0 ? r : collect_adopted_exit(c, true);
+        }
+        r = collect_adopted_exit(c, l->reap_tries >= REAP_TRIES);
+        if (r != -EAGAIN)
+                return r;
+        l->reap_tries++;
+        r = sd_event_add_time_relative(e->event, &l->reap_timer, CLOCK_MONOTONIC, REAP_RETRY_USEC, 0,
+                                       on_reap_timer, l);
+        return r < 0 ? collect_adopted_exit(c, true) : -EINPROGRESS;
 }
 
 static void on_oom(void *userdata) {
@@ -268,16 +301,12 @@ void engine_handle_exit(Engine *e, Container *c) {
                 l->stop_timer = sd_event_source_disable_unref(l->stop_timer);
                 l->oom = oom_watch_free(l->oom);
         }
-        if (l && l->adopted)
-                collect_adopted_exit(c);
-        else {
-                r = container_collect_exit(c);
-                if (r == -EAGAIN) {   /* spurious wakeup */
-                        (void) engine_watch_exit(e, c);
-                        return;
-                }
-                if (r < 0)
-                        collect_adopted_exit(c);
+        r = collect_exit(e, c, l);
+        if (r == -EINPROGRESS)
+                return;
+        if (r == -EAGAIN) {   /* spurious wakeup */
+                (void) engine_watch_exit(e, c);
+                return;
         }
         engine_fdstore_remove(c);
         (void) engine_save(e, c);

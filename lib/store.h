@@ -27,7 +27,8 @@
  *   -EBADMSG     malformed archive, JSON, or a digest mismatch
  *   -EMEDIUMTYPE unknown media type
  *   -EFBIG/-E2BIG a limit was hit
- *   -ECANCELED   the cancel flag was raised */
+ *   -ECANCELED   the cancel flag was raised
+ *   -ESTALE      a layer a load relied on was removed meanwhile: load again */
 
 typedef struct Store Store;
 

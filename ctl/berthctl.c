@@ -15,6 +15,11 @@ static const Verb verbs[] = {
         { "history", NULL, verb_image_history, "IMAGE", "Show the history of an image (image history)." },
         { "rmi", NULL, verb_image_rm, "[-f] IMAGE...", "Remove images (image rm)." },
         { "tag", NULL, verb_image_tag, "SOURCE TARGET", "Give an image another name (image tag)." },
+        { "ps", NULL, verb_ps, "[-a] [-q] [--no-trunc] [--format TEMPLATE]", "List containers." },
+        { "inspect", NULL, verb_inspect, "[--type container|image] NAME...", "Show everything about containers or images, as JSON." },
+        { "top", NULL, verb_top, "CONTAINER", "Show the processes of a container." },
+        { "stats", NULL, verb_stats, "[--no-stream] [CONTAINER...]", "Show containers' resource usage." },
+        { "logs", NULL, verb_logs, "[-f] [--since TIME] [--until TIME] [-n N] [-t] CONTAINER", "Show a container's output from the journal." },
 };
 
 static void help(void) {

@@ -47,7 +47,8 @@ int ctl_job_run(sd_bus *bus, sd_bus_message *m, const char *verb, char ***ret_id
 typedef struct Table {
         size_t n_columns;
         size_t n_cells;
-        char **cells;
+        size_t n_allocated;
+        char **cells;            /* NULL-terminated */
 } Table;
 Table *table_new(size_t n_columns);
 Table *table_free(Table *t);

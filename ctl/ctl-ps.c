@@ -303,7 +303,8 @@ static int print_rows(const ContainerRow *rows, size_t n, const PsOptions *o) {
         const char *table;
         int r;
 
-        tmpl = unescape_format(o->quiet ? "{{.ID}}" : o->format ?: PS_DEFAULT_FORMAT);
+        tmpl = unescape_format(o->quiet ? "{{.ID}}" : streq_ptr(o->format, "json") ? "{{json .}}" :
+                               o->format ?: PS_DEFAULT_FORMAT);
         if (!tmpl)
                 return -EXIT_ENGINE;
         table = startswith(tmpl, "table");

@@ -23,11 +23,23 @@ Table *table_free(Table *t) {
 }
 
 int table_add(Table *t, const char *cell) {
-        int r = strv_extend(&t->cells, strempty(cell));
+        char *c = strdup(strempty(cell));
 
-        if (r < 0)
-                return r;
-        t->n_cells++;
+        if (!c)
+                return -ENOMEM;
+        /* Doubling, not strv_extend(): ps may have thousands of cells. */
+        if (t->n_cells + 1 >= t->n_allocated) {
+                size_t n = MAX(t->n_allocated * 2, 64u);
+                char **p = reallocarray(t->cells, n, sizeof *p);
+                if (!p) {
+                        free(c);
+                        return -ENOMEM;
+                }
+                t->cells = p;
+                t->n_allocated = n;
+        }
+        t->cells[t->n_cells++] = c;
+        t->cells[t->n_cells] = NULL;
         return 0;
 }
 

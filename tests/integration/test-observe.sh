@@ -42,7 +42,7 @@ ID3=$(create c3 'true')
 # ps
 check_output "ps prints docker's header" '^CONTAINER ID +IMAGE +COMMAND +CREATED +STATUS +PORTS +NAMES$' sbx_ctl ps
 check_output "ps shows c1 running with its truncated command" \
-        "^${ID1:0:12} +bb +\"/bin/sh -c echo out…\" +(Less than a second|[0-9]+ seconds) ago +Up [^ ].* +c1\$" sbx_ctl ps
+        "^${ID1:0:12} +bb +\"/bin/sh -c echo out…\" +(Less than a second|[0-9]+ seconds?) ago +Up [^ ].* +c1\$" sbx_ctl ps
 check "ps lists running containers only" \
         sbx sh -c 'out=$(berthctl ps) && echo "$out" | grep -q " c1$" && ! echo "$out" | grep -Eq " c2$| c3$"'
 check_output "ps -a shows c2's exit code" 'Exited \(3\) (Less than a second|[0-9]+ seconds?) ago +c2$' sbx_ctl ps -a
@@ -74,8 +74,9 @@ check "inspect by short id finds it too" json_ok 'd[0]["Id"] == "'"$ID1"'"' bert
 check_exit "inspect of a missing container exits 125" 125 sbx_ctl inspect c1 nosuch
 check_output "... says so" '^Error: No such container: nosuch$' sbx_ctl inspect c1 nosuch
 check "... and still prints the one it found" json_ok 'len(d) == 1 and d[0]["Name"] == "c1"' berthctl inspect c1 nosuch
-check "inspect falls back to images" json_ok 'd[0]["Id"].startswith("sha256:") and "RepoTags" in d[0]' berthctl inspect bb
-check_exit "inspect --type container does not" 125 sbx_ctl inspect --type container bb
+# (Not "bb": a container's id may begin with it.)
+check "inspect falls back to images" json_ok 'd[0]["Id"].startswith("sha256:") and "RepoTags" in d[0]' berthctl inspect bb:latest
+check_exit "inspect --type container does not" 125 sbx_ctl inspect --type container bb:latest
 
 # top
 check_output "top prints its header" '^UID +PID +PPID +CMD$' sbx_ctl top c1
@@ -97,7 +98,10 @@ check_exit "stats of a missing container exits 125" 125 sbx_ctl stats --no-strea
 wait_for "c1's output reached the journal" sbx sh -c 'berthctl logs c1 2>&1 | grep -q err'
 check "logs prints stdout to stdout" output_is out sbx sh -c 'berthctl logs c1 2>/dev/null'
 check "logs prints stderr to stderr" output_is err sbx sh -c 'berthctl logs c1 2>&1 >/dev/null'
-ID4=$(create c4 'echo line1; echo line2; echo line3')
+# Containers linger a second after their last line: on this hybrid-cgroup host
+# journald may see an exited writer in the root cgroup and log its last lines
+# without _SYSTEMD_UNIT (the leader does not pass the unit in the stream header).
+ID4=$(create c4 'echo line1; echo line2; echo line3; sleep 1')
 check "c4 starts" start c4
 wait_for "c4 exits" state_is "$ID4" exited
 wait_for "c4's output reached the journal" sbx sh -c 'berthctl logs c4 | grep -q line3'
@@ -119,14 +123,14 @@ check_output "... and says so" '^Error: No such container: nosuch$' sbx_ctl logs
 
 # A reused name shows only the new container's lines.
 check "c4 is removed" sbx busctl call org.berth.Berth1 $M $I RemoveContainer 'sb' c4 false
-ID4B=$(create c4 'echo fresh')
+ID4B=$(create c4 'echo fresh; sleep 1')
 check "the new c4 starts" start c4
 wait_for "the new c4 exits" state_is "$ID4B" exited
 wait_for "its output reached the journal" sbx sh -c 'berthctl logs c4 | grep -q fresh'
 check "logs of the new c4 has only its own line" output_is fresh sbx_ctl logs c4
 
 # -f follows until the container exits.
-ID5=$(create c5 'echo a; sleep 1; echo b')
+ID5=$(create c5 'echo a; sleep 1; echo b; sleep 1')
 check "c5 starts" start c5
 SECONDS=0
 check "logs -f prints a and b and exits 0" output_is $'a\nb\nrc=0' sbx sh -c 'timeout 15 berthctl logs -f c5; echo rc=$?'

@@ -75,8 +75,40 @@ typedef struct ContainerRow {
 /* One ListContainers call, sorted newest first. */
 int ctl_list_containers(sd_bus *bus, bool all, sd_bus_message **ret_reply, ContainerRow **ret, size_t *ret_n);
 
+/* docker create/run flags. */
+typedef struct CreateRequest {
+        char *name, *image, *entrypoint, *workdir, *user, *hostname, *network, *stop_signal;
+        char **cmd, **env, **labels, **volumes, **tmpfs, **mounts, **cap_add, **cap_drop;
+        char **security_opt;
+        char **limits;          /* flag, value, flag, value, ... */
+        int stop_timeout;       /* -1: the default */
+        bool detach, interactive, tty, rm, privileged, read_only;
+} CreateRequest;
+
+int create_request_parse(int argc, char *argv[], CreateRequest *q);
+int create_request_append(sd_bus_message *m, const CreateRequest *q);
+void create_request_done(CreateRequest *q);
+
+/* Attached I/O of run/start/exec: stdio passed to berthd, or a terminal. */
+int ctl_attach_terminal(int master, bool interactive);
+int ctl_start_and_wait(sd_bus *bus, sd_bus_message *start, const char *container, bool is_exec,
+                       bool interactive, int *ret_exit_code);
+
 int verb_version(int argc, char *argv[]);
 int verb_info(int argc, char *argv[]);
+
+int verb_create(int argc, char *argv[]);
+int verb_run(int argc, char *argv[]);
+int verb_start(int argc, char *argv[]);
+int verb_stop(int argc, char *argv[]);
+int verb_restart(int argc, char *argv[]);
+int verb_kill(int argc, char *argv[]);
+int verb_rm(int argc, char *argv[]);
+int verb_pause(int argc, char *argv[]);
+int verb_unpause(int argc, char *argv[]);
+int verb_wait(int argc, char *argv[]);
+int verb_update(int argc, char *argv[]);
+int verb_exec(int argc, char *argv[]);
 
 int verb_image(int argc, char *argv[]);
 int verb_image_ls(int argc, char *argv[]);

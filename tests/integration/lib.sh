@@ -6,9 +6,9 @@
 # whether the test passed or not.
 #
 # Host-side effects are limited to one temporary folder under /var/tmp and one
-# cgroup "sandbox-<id>" per hierarchy, both removed by sandbox_stop. /var is an
-# overlay inside: the sandbox sees what the test put in $SBX_TMP, but what
-# the sandbox writes there stays inside.
+# cgroup "sandbox-<id>" per hierarchy, both removed by sandbox_stop. Inside,
+# /usr, /etc and /var are overlays, so what the sandbox writes there stays
+# inside; only $SBX_TMP is shared by both sides.
 
 set -u
 
@@ -53,7 +53,14 @@ ip link set lo up
 # The build, installed with DESTDIR, appears at its real paths in here only.
 mount -t overlay overlay -o "lowerdir=$T/dest/usr:/usr" /usr
 mount -t overlay overlay -o "lowerdir=$T/etc-extra:$T/dest/etc:/etc,upperdir=$T/etc-up,workdir=$T/etc-work" /etc
+# /var is an overlay so nothing the sandbox writes reaches the host's /var;
+# the test's own folder is bound back over it so both sides share it.
+mkdir -p /run/.sbx-tmp
+mount --bind "$T" /run/.sbx-tmp
 mount -t overlay overlay -o "lowerdir=/var,upperdir=$T/var-up,workdir=$T/var-work" /var
+mount --bind /run/.sbx-tmp "$T"
+umount /run/.sbx-tmp
+rmdir /run/.sbx-tmp
 mkdir -p /var/lib/berth
 mount -t tmpfs -o mode=711 tmpfs /var/lib/berth
 # Each hierarchy again, now rooted at the sandbox's own cgroup.
@@ -259,7 +266,8 @@ make_rootfs() {
         mkdir -p "$d"/{bin,etc,tmp,root,home/user,proc,sys,dev,var/empty}
         cp /bin/busybox "$d/bin/busybox"
         for a in sh ls cat echo id true false sleep env pwd hostname mount umount ps grep \
-                 wc head tail stat touch mkdir rm kill test printf unshare readlink sed; do
+                 wc head tail stat touch mkdir rm kill test printf unshare readlink sed \
+                 dd tr trap seq tty stty cut; do
                 ln -sf busybox "$d/bin/$a"
         done
         printf 'root:x:0:0:root:/root:/bin/sh\nuser:x:1000:1000:user:/home/user:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' >"$d/etc/passwd"

@@ -31,7 +31,7 @@ json_ok() {
         sbx "$@" 2>/dev/null | python3 -c "import json,sys; d=json.load(sys.stdin); assert ($expr), d"
 }
 
-ID1=$(create c1 'echo out; echo err >&2; sleep 30')
+ID1=$(create c1 'echo out; echo err >&2; sleep 300')
 ID2=$(create c2 'exit 3')
 check_output "CreateContainer gave ids" '^[0-9a-f]{64}$' echo "$ID1"
 check "c1 starts" start c1
@@ -50,7 +50,7 @@ check_output "ps -a shows c3 as Created" ' Created +c3$' sbx_ctl ps -a
 check "ps -a -q prints short ids, newest first" \
         output_is "${ID3:0:12} ${ID2:0:12} ${ID1:0:12} " sbx sh -c 'berthctl ps -a -q | tr "\n" " "'
 check "ps -q --no-trunc prints the full id" output_is "$ID1" sbx_ctl ps -q --no-trunc
-check_output "ps --no-trunc shows the whole command" '"/bin/sh -c echo out; echo err >&2; sleep 30"' sbx_ctl ps --no-trunc
+check_output "ps --no-trunc shows the whole command" '"/bin/sh -c echo out; echo err >&2; sleep 300"' sbx_ctl ps --no-trunc
 check "ps --json is an array of the running container" \
         json_ok 'len(d) == 1 and d[0]["Names"] == "c1" and d[0]["State"] == "running" and d[0]["Id"] == "'"$ID1"'" and isinstance(d[0]["Created"], int)' \
         berthctl --json ps
@@ -80,7 +80,7 @@ check_exit "inspect --type container does not" 125 sbx_ctl inspect --type contai
 
 # top
 check_output "top prints its header" '^UID +PID +PPID +CMD$' sbx_ctl top c1
-check_output "top shows the sleep" '^root +[0-9]+ +[0-9]+ +sleep 30$' sbx_ctl top c1
+check_output "top shows the sleep" '^root +[0-9]+ +[0-9]+ +sleep 300$' sbx_ctl top c1
 check_exit "top of a stopped container exits 125" 125 sbx_ctl top c2
 
 # stats
@@ -93,6 +93,8 @@ check "stats --no-stream lists only running containers" \
 check "stats --json --no-stream is an array with c1's numbers" \
         json_ok 'len(d) == 1 and d[0]["Name"] == "c1" and d[0]["MemoryCurrent"] > 0' berthctl --json stats --no-stream c1
 check_exit "stats of a missing container exits 125" 125 sbx_ctl stats --no-stream nosuch
+check_output "stats without --no-stream keeps refreshing" '^[2-9]$' \
+        sbx sh -c 'timeout 3 berthctl stats c1 | grep -c "^CONTAINER ID"'
 
 # logs
 wait_for "c1's output reached the journal" sbx sh -c 'berthctl logs c1 2>&1 | grep -q err'
@@ -140,3 +142,12 @@ check "logs -f of an exited container returns at once" output_is $'a\nb' sbx tim
 NOBODY="setpriv --reuid=nobody --regid=nogroup --clear-groups"
 check_exit "nobody may not read the logs (125)" 125 sbx $NOBODY berthctl logs c1
 check_output "... and is told why" 'Cannot read the journal: .*systemd-journal group' sbx $NOBODY berthctl logs c1
+
+# With berthctl run from the container verbs.
+check "run -d starts r1" sbx_ctl run -d --name r1 bb sh -c 'echo hello from r1; sleep 1; echo bye >&2; sleep 1'
+check "logs -f of a run -d container follows it to its end" output_is $'hello from r1\nbye' sbx sh -c 'timeout 15 berthctl logs -f r1 2>&1'
+
+check "pause c1" sbx_ctl pause c1
+check_output "ps shows a paused container as Up (Paused)" '^.* Up [^ ].* \(Paused\) +c1$' sbx_ctl ps
+check "unpause c1" sbx_ctl unpause c1
+check_output "... and Up again" ' Up [^(]+ +c1$' sbx_ctl ps

@@ -337,6 +337,8 @@ static int logs_show(sd_journal *j, sd_bus *bus, const LogsTarget *t, const Logs
                         break;
                 if (r > 0)
                         quiet = 0;
+                else if (o->until != UINT64_MAX && now_usec(CLOCK_REALTIME) > o->until)
+                        break;
                 else if (container_finished(bus, t) && ++quiet > LOGS_FOLLOW_GRACE_POLLS)
                         break;
                 r = sd_journal_wait(j, LOGS_FOLLOW_POLL_USEC);

@@ -138,6 +138,10 @@ SECONDS=0
 check "logs -f prints a and b and exits 0" output_is $'a\nb\nrc=0' sbx sh -c 'timeout 15 berthctl logs -f c5; echo rc=$?'
 check "... within a few seconds" test "$SECONDS" -lt 8
 check "logs -f of an exited container returns at once" output_is $'a\nb' sbx timeout 5 berthctl logs -f c5
+SECONDS=0
+check "logs -f --until (2 s ahead) stops following then" \
+        output_is "" sbx timeout 15 berthctl logs -f -n 0 --until $(( $(date +%s) + 2 )) c1
+check "... after about that long" test "$SECONDS" -ge 1 -a "$SECONDS" -lt 8
 
 NOBODY="setpriv --reuid=nobody --regid=nogroup --clear-groups"
 check_exit "nobody may not read the logs (125)" 125 sbx $NOBODY berthctl logs c1

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <jansson.h>
+#include <stdarg.h>
 #include <systemd/sd-bus.h>
 
 #include "util.h"
@@ -38,11 +39,76 @@ void ctl_print_json(json_t *j);
 /* Reads an a{sv} reply into a JSON object, for --json and for printing. */
 int bus_message_read_dict_json(sd_bus_message *m, json_t **ret);
 
-int ctl_job_subscribe(sd_bus *bus);
-int ctl_job_wait(sd_bus *bus, const char *job_path, const char *verb, char ***ret_ids);
+/* Sends a call that starts a job of berthd and waits for it to end, showing
+ * progress on a terminal and cancelling it on Ctrl-C. */
+int ctl_job_run(sd_bus *bus, sd_bus_message *m, const char *verb, char ***ret_ids);
+
+/* Tables laid out as docker's tabwriter does (ctl-table.c). */
+typedef struct Table {
+        size_t n_columns;
+        size_t n_cells;
+        size_t n_allocated;
+        char **cells;            /* NULL-terminated */
+} Table;
+Table *table_new(size_t n_columns);
+Table *table_free(Table *t);
+DEFINE_TRIVIAL_CLEANUP_FUNC(Table *, table_free);
+int table_add(Table *t, const char *cell);
+int table_add_many(Table *t, ...);   /* exactly n_columns cells */
+void table_print(const Table *t, FILE *f);
+size_t utf8_width(const char *s);
+/* Go's units.HumanDuration: "Less than a second", "About a minute", "5 hours". */
+char *format_human_duration(uint64_t usec, char *buf, size_t n);
+
+/* Containers by name or id: -ENOENT when missing (and said so unless quiet),
+ * the negated exit code on other failures. */
+int ctl_container_path(sd_bus *bus, const char *name, bool quiet, char **ret_path);
+int ctl_container_call(sd_bus *bus, const char *member, const char *name, bool quiet, sd_bus_message **ret);
+int ctl_get_all_json(sd_bus *bus, const char *path, const char *iface, json_t **ret);
+
+/* One row of ListContainers; the strings point into the reply. */
+typedef struct ContainerRow {
+        const char *id, *name, *image, *state, *command;
+        uint64_t created, started, finished;
+        int32_t exit_code;
+} ContainerRow;
+/* One ListContainers call, sorted newest first. */
+int ctl_list_containers(sd_bus *bus, bool all, sd_bus_message **ret_reply, ContainerRow **ret, size_t *ret_n);
+
+/* docker create/run flags. */
+typedef struct CreateRequest {
+        char *name, *image, *entrypoint, *workdir, *user, *hostname, *network, *stop_signal;
+        char **cmd, **env, **labels, **volumes, **tmpfs, **mounts, **cap_add, **cap_drop;
+        char **security_opt;
+        char **limits;          /* flag, value, flag, value, ... */
+        int stop_timeout;       /* -1: the default */
+        bool detach, interactive, tty, rm, privileged, read_only;
+} CreateRequest;
+
+int create_request_parse(int argc, char *argv[], CreateRequest *q);
+int create_request_append(sd_bus_message *m, const CreateRequest *q);
+void create_request_done(CreateRequest *q);
+
+/* Attached I/O of run/start/exec: stdio passed to berthd, or a terminal. */
+int ctl_attach_terminal(int master, bool interactive);
+int ctl_start_and_wait(sd_bus *bus, sd_bus_message *start, const char *container, bool is_exec,
+                       bool interactive, int *ret_exit_code);
 
 int verb_version(int argc, char *argv[]);
 int verb_info(int argc, char *argv[]);
+
+int verb_create(int argc, char *argv[]);
+int verb_run(int argc, char *argv[]);
+int verb_start(int argc, char *argv[]);
+int verb_stop(int argc, char *argv[]);
+int verb_restart(int argc, char *argv[]);
+int verb_kill(int argc, char *argv[]);
+int verb_rm(int argc, char *argv[]);
+int verb_pause(int argc, char *argv[]);
+int verb_unpause(int argc, char *argv[]);
+int verb_wait(int argc, char *argv[]);
+int verb_update(int argc, char *argv[]);
+int verb_exec(int argc, char *argv[]);
 
 int verb_image(int argc, char *argv[]);
 int verb_image_ls(int argc, char *argv[]);
@@ -55,3 +121,9 @@ int verb_image_rm(int argc, char *argv[]);
 int verb_image_tag(int argc, char *argv[]);
 int verb_image_untag(int argc, char *argv[]);
 int verb_image_prune(int argc, char *argv[]);
+
+int verb_ps(int argc, char *argv[]);
+int verb_inspect(int argc, char *argv[]);
+int verb_top(int argc, char *argv[]);
+int verb_stats(int argc, char *argv[]);
+int verb_logs(int argc, char *argv[]);

@@ -180,23 +180,11 @@ static int new_manager_call(sd_bus *bus, const char *member, sd_bus_message **re
 /* Sends a call that starts a job (the options dictionary is appended here)
  * and waits for the job to end. */
 static int run_job(sd_bus *bus, sd_bus_message *m, const char *verb, char ***ret_ids) {
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        const char *job;
-        int r;
+        int r = sd_bus_message_append(m, "a{sv}", 0);
 
-        r = sd_bus_message_append(m, "a{sv}", 0);
-        if (r >= 0)
-                r = ctl_job_subscribe(bus);
         if (r < 0)
                 return -ctl_call_failed(verb, NULL, r);
-        r = sd_bus_call(bus, m, UINT64_MAX, &error, &reply);
-        if (r < 0)
-                return -ctl_call_failed(verb, &error, r);
-        r = sd_bus_message_read(reply, "o", &job);
-        if (r < 0)
-                return -ctl_call_failed(verb, NULL, r);
-        return ctl_job_wait(bus, job, verb, ret_ids);
+        return ctl_job_run(bus, m, verb, ret_ids);
 }
 
 static int open_input(const char *path) {

@@ -38,7 +38,7 @@ static int on_properties_changed(sd_bus_message *m, void *userdata, sd_bus_error
         const char *current = NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
 
-        if (!w->tty || !streq_ptr(sd_bus_message_get_path(m), w->path))
+        if (!w->tty || !w->path || !streq_ptr(sd_bus_message_get_path(m), w->path))
                 return 0;
         if (sd_bus_call_method(w->bus, BERTH_BUS_NAME, w->path, "org.freedesktop.DBus.Properties",
                                "GetAll", NULL, &reply, "s", "org.berth.Berth1.Job") < 0)
@@ -61,7 +61,7 @@ static int on_job_removed(sd_bus_message *m, void *userdata, sd_bus_error *ret_e
         int r;
 
         r = sd_bus_message_read(m, "uosss", &id, &path, &result, &error_name, &error_message);
-        if (r < 0 || !streq(path, w->path))
+        if (r < 0 || !streq_ptr(path, w->path))
                 return 0;
         (void) sd_bus_message_read_strv(m, &w->ids);
         if (w->tty)
@@ -81,32 +81,25 @@ static int on_job_removed(sd_bus_message *m, void *userdata, sd_bus_error *ret_e
 static int on_interrupt(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
         JobWait *w = userdata;
 
-        if (w->cancelled)   /* a second Ctrl-C: stop waiting */
+        if (w->cancelled) {   /* a second Ctrl-C: stop waiting */
+                w->exit_code = 130;
                 return sd_event_exit(w->event, 0);
+        }
         w->cancelled = true;
-        w->exit_code = 130;
+        if (!w->path)
+                return 0;
         return sd_bus_call_method_async(w->bus, NULL, BERTH_BUS_NAME, w->path, "org.berth.Berth1.Job",
                                         "Cancel", NULL, NULL, NULL);
 }
 
-/* Subscribes before the call so no signal of the job can be missed. */
-int ctl_job_subscribe(sd_bus *bus) {
-        int r;
-
-        r = sd_bus_match_signal(bus, NULL, BERTH_BUS_NAME, BERTH_MANAGER_PATH, BERTH_MANAGER_IFACE,
-                                "JobRemoved", NULL, NULL);
-        if (r < 0)
-                return r;
-        return sd_bus_add_match(bus, NULL,
-                                "type='signal',sender='" BERTH_BUS_NAME "',"
-                                "interface='org.freedesktop.DBus.Properties',member='PropertiesChanged',"
-                                "path_namespace='/org/berth/Berth1/job'", NULL, NULL);
-}
-
-int ctl_job_wait(sd_bus *bus, const char *job_path, const char *verb, char ***ret_ids) {
+/* Sends m, a call that starts a job, and waits for the job's end. The
+ * matches are in place before the call and queued messages are dispatched
+ * before waiting, so no signal of the job can slip by. */
+int ctl_job_run(sd_bus *bus, sd_bus_message *m, const char *verb, char ***ret_ids) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_(sd_event_unrefp) sd_event *event = NULL;
-        JobWait w = { .bus = bus, .path = job_path, .verb = verb, .exit_code = EXIT_ENGINE,
-                      .tty = isatty(STDERR_FILENO) };
+        JobWait w = { .bus = bus, .verb = verb, .exit_code = -1, .tty = isatty(STDERR_FILENO) };
         sigset_t ss;
         int r;
 
@@ -116,24 +109,36 @@ int ctl_job_wait(sd_bus *bus, const char *job_path, const char *verb, char ***re
         sigprocmask(SIG_BLOCK, &ss, NULL);
         r = sd_event_default(&event);
         if (r >= 0)
+                r = sd_bus_set_close_on_exit(bus, false);
+        if (r >= 0)
                 r = sd_bus_attach_event(bus, event, 0);
         w.event = event;
         if (r >= 0)
                 r = sd_bus_match_signal(bus, NULL, BERTH_BUS_NAME, BERTH_MANAGER_PATH,
                                         BERTH_MANAGER_IFACE, "JobRemoved", on_job_removed, &w);
         if (r >= 0)
-                r = sd_bus_match_signal(bus, NULL, BERTH_BUS_NAME, job_path,
-                                        "org.freedesktop.DBus.Properties", "PropertiesChanged",
-                                        on_properties_changed, &w);
+                r = sd_bus_add_match(bus, NULL,
+                                     "type='signal',sender='" BERTH_BUS_NAME "',"
+                                     "interface='org.freedesktop.DBus.Properties',member='PropertiesChanged',"
+                                     "path_namespace='/org/berth/Berth1/job'", on_properties_changed, &w);
         if (r >= 0)
                 r = sd_event_add_signal(event, NULL, SIGINT, on_interrupt, &w);
         if (r >= 0)
                 r = sd_event_add_signal(event, NULL, SIGTERM, on_interrupt, &w);
+        if (r < 0)
+                return -ctl_call_failed(verb, NULL, r);
+        r = sd_bus_call(bus, m, UINT64_MAX, &error, &reply);
         if (r >= 0)
+                r = sd_bus_message_read(reply, "o", &w.path);
+        if (r < 0)
+                return -ctl_call_failed(verb, &error, r);
+        while (w.exit_code < 0 && (r = sd_bus_process(bus, NULL)) > 0)
+                ;
+        if (r >= 0 && w.exit_code < 0)
                 r = sd_event_loop(event);
         (void) sd_bus_detach_event(bus);
         if (r < 0) {
-                fprintf(stderr, "Error: lost track of %s: %s\n", job_path, strerror(-r));
+                fprintf(stderr, "Error: lost track of %s: %s\n", w.path, strerror(-r));
                 return -EXIT_ENGINE;
         }
         if (ret_ids)

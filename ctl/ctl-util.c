@@ -77,10 +77,12 @@ void ctl_print_verb_help(const Verb *v) {
 }
 
 bool ctl_want_help(int argc, char *argv[], const Verb *v) {
-        for (int i = 1; i < argc; i++) {
+        /* Only before the first argument: "run IMAGE sh --help" is the
+         * command's business, and -h means --hostname for run. */
+        for (int i = 1; i < argc && argv[i][0] == '-'; i++) {
                 if (streq(argv[i], "--"))
                         break;
-                if (streq(argv[i], "--help") || streq(argv[i], "-h")) {
+                if (streq(argv[i], "--help")) {
                         ctl_print_verb_help(v);
                         return true;
                 }

@@ -93,6 +93,31 @@ int container_registry_find(const ContainerRegistry *r, const char *ref, Contain
         return find_by_prefix(r, ref, ret);
 }
 
+int container_registry_new_name(const ContainerRegistry *r, char **ret) {
+        for (unsigned attempt = 0; attempt < 64; attempt++) {
+                _cleanup_free_ char *name = NULL;
+                int k;
+
+                k = container_name_generate(&name);
+                if (k < 0)
+                        return k;
+                /* 32 x 32 plain names fill up; then Docker-style numbered ones. */
+                if (attempt >= 8) {
+                        char *numbered = NULL;
+
+                        if (asprintf(&numbered, "%s%u", name, attempt) < 0)
+                                return -ENOMEM;
+                        free(name);
+                        name = numbered;
+                }
+                if (!hashmap_get(r->by_name, name)) {
+                        *ret = TAKE_PTR(name);
+                        return 0;
+                }
+        }
+        return -EBUSY;
+}
+
 int container_registry_load(ContainerRegistry *r, int root_fd, char ***ret_corrupt) {
         _cleanup_strv_free_ char **corrupt = NULL;
         _cleanup_closedir_ DIR *d = NULL;

@@ -337,10 +337,14 @@ static int on_pidfd(sd_event_source *s, int fd, uint32_t revents, void *userdata
         PidfdWatch *w = userdata;
         int r;
 
-        r = container_collect_exit(w->container);
-        if (r == -EAGAIN)
-                return 0;   /* readable but not yet reapable: a zombie on its way */
+        /* Off before collecting: collecting closes the pidfd the source watches. */
         (void) sd_event_source_set_enabled(s, SD_EVENT_OFF);
+        r = container_collect_exit(w->container);
+        if (r == -EAGAIN) {
+                /* Readable but not yet reapable: other threads of the leader are still exiting. */
+                (void) sd_event_source_set_enabled(s, SD_EVENT_ON);
+                return 0;
+        }
         w->cb(w->container, w->userdata);
         return 0;
 }

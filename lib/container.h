@@ -150,6 +150,8 @@ void container_registry_remove(ContainerRegistry *r, Container *c);
  * for a prefix that fits several. */
 int container_registry_find(const ContainerRegistry *r, const char *ref, Container **ret);
 size_t container_registry_size(const ContainerRegistry *r);
+/* A generated name not in use yet; after a few collisions a number is appended. */
+int container_registry_new_name(const ContainerRegistry *r, char **ret);
 /* Loads every <root>/containers/<id>/state.json; unreadable ones are skipped
  * and their ids returned in ret_corrupt (may be NULL). Returns the count loaded. */
 int container_registry_load(ContainerRegistry *r, int root_fd, char ***ret_corrupt);

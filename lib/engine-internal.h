@@ -2,6 +2,7 @@
 #pragma once
 
 #include "engine.h"
+#include "oom-watch.h"
 #include "runtime.h"
 #include "scope.h"
 
@@ -17,7 +18,10 @@ typedef struct Live {
         Container *container;
         sd_event_source *exit_source;
         sd_event_source *stop_timer;
+        sd_event_source *reap_timer;  /* adopted leader exited, not reaped yet */
+        unsigned reap_tries;
         ScopeJob *job;
+        OomWatch *oom;
         RuntimeProcess process;     /* between spawn and release */
         EngineDone start_done;
         void *start_userdata;
@@ -49,6 +53,7 @@ void engine_finish_remove(Engine *e, Container *c);
 /* The leader is gone: records the status and tells everybody waiting. */
 void engine_handle_exit(Engine *e, Container *c);
 int engine_watch_exit(Engine *e, Container *c);
+void engine_watch_oom(Engine *e, Container *c);
 
 void process_spec_from_config(RuntimeProcessSpec *p, const ContainerConfig *cfg,
                               char **argv, const EngineStdio *stdio);

@@ -251,6 +251,8 @@ int engine_exec(Engine *e, Container *c, char **argv, char **env, const char *us
         ExecJob *j;
         int r;
 
+        if (c->state == CONTAINER_PAUSED)
+                return errmsg_set(-EBUSY, "Container %s is paused; unpause it first.", c->name);
         if (c->state != CONTAINER_RUNNING)
                 return errmsg_set(-ESRCH, "Container %s is not running.", c->name);
         merged_env = strv_copy(c->config.env);

@@ -155,6 +155,7 @@ static void on_scope_started(const char *result, int r, const sd_bus_error *erro
         c->oom_killed = false;
         (void) engine_save(e, c);
         engine_fdstore_put(c);
+        engine_watch_oom(e, c);
         r = engine_watch_exit(e, c);
         if (r < 0)
                 log_warning_errno(r, "Cannot watch container %s for its exit: %m", c->name);
@@ -216,11 +217,16 @@ static int pidfd_exit_status(int pidfd, int *ret_status) {
         return 0;
 }
 
-/* The exit of a process we did not spawn ourselves (re-adopted). */
-static void collect_adopted_exit(Container *c) {
-        int status;
+/* The exit of a process we did not spawn ourselves (re-adopted). pidfs has
+ * its status once its parent (PID 1 now) has reaped it, which happens just
+ * after the pidfd turns readable: -EAGAIN asks to try again a little later. */
+static int collect_adopted_exit(Container *c, bool last_try) {
+        int status, r;
 
-        if (c->pidfd >= 0 && pidfd_exit_status(c->pidfd, &status) >= 0) {
+        r = c->pidfd >= 0 ? pidfd_exit_status(c->pidfd, &status) : -EBADF;
+        if (r == -ENODATA && !last_try)
+                return -EAGAIN;
+        if (r >= 0) {
                 c->exit_status_known = true;
                 c->exit_signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
                 c->exit_code = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
@@ -233,45 +239,76 @@ static void collect_adopted_exit(Container *c) {
         c->finished_usec = now_usec(CLOCK_REALTIME);
         c->pidfd = safe_close(c->pidfd);
         c->pid = 0;
+        return 0;
 }
 
-/* cgroup v1 and v2 both count OOM kills; read them before systemd removes
- * the scope's cgroup. */
-static bool scope_saw_oom_kill(Engine *e, const Container *c) {
-        _cleanup_free_ char *v2 = strjoin("/sys/fs/cgroup/" SCOPE_SLICE "/", c->unit, "/memory.events");
-        _cleanup_free_ char *v1 = strjoin("/sys/fs/cgroup/memory/" SCOPE_SLICE "/", c->unit, "/memory.oom_control");
-        _cleanup_fclose_ FILE *f = NULL;
-        char key[64];
-        unsigned long long n;
+#define REAP_RETRY_USEC (20 * 1000)
+#define REAP_TRIES 100
 
-        if (!v1 || !v2)
-                return false;
-        f = fopen(e->cgroup_version == CGROUP_VERSION_UNIFIED ? v2 : v1, "re");
-        while (f && fscanf(f, "%63s %llu", key, &n) == 2)
-                if (streq(key, "oom_kill") && n > 0)
-                        return true;
-        return false;
+static int on_reap_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        Live *l = userdata;
+
+        l->reap_timer = sd_event_source_disable_unref(l->reap_timer);
+        engine_handle_exit(l->engine, l->container);
+        return 0;
+}
+
+static int collect_exit(Engine *e, Container *c, Live *l) {
+        int r;
+
+        if (!l || !l->adopted) {
+                r = container_collect_exit(c);
+                return r == -EAGAIN || r >= 0 ? r : collect_adopted_exit(c, true);
+        }
+        r = collect_adopted_exit(c, l->reap_tries >= REAP_TRIES);
+        if (r != -EAGAIN)
+                return r;
+        l->reap_tries++;
+        r = sd_event_add_time_relative(e->event, &l->reap_timer, CLOCK_MONOTONIC, REAP_RETRY_USEC, 0,
+                                       on_reap_timer, l);
+        return r < 0 ? collect_adopted_exit(c, true) : -EINPROGRESS;
+}
+
+static void on_oom(void *userdata) {
+        Live *l = userdata;
+
+        l->container->oom_killed = true;
+        (void) engine_save(l->engine, l->container);
+}
+
+void engine_watch_oom(Engine *e, Container *c) {
+        _cleanup_free_ char *cg = strjoin("/" SCOPE_SLICE "/", c->unit);
+        Live *l = engine_live(e, c);
+        int r;
+
+        if (!cg || !l)
+                return;
+        l->oom = oom_watch_free(l->oom);
+        r = oom_watch_new(e->event, e->cgroup_version, cg, on_oom, l, &l->oom);
+        if (r < 0)
+                log_debug_errno(r, "Cannot watch %s for OOM kills: %m", cg);
 }
 
 void engine_handle_exit(Engine *e, Container *c) {
         Live *l = c->live;
         int r;
 
-        c->oom_killed = scope_saw_oom_kill(e, c);
-        if (l && l->adopted)
-                collect_adopted_exit(c);
-        else {
-                r = container_collect_exit(c);
-                if (r == -EAGAIN)
-                        return;   /* spurious wakeup */
-                if (r < 0)
-                        collect_adopted_exit(c);
-        }
-        engine_fdstore_remove(c);
+        /* Off epoll before the pidfd is closed: systemd's fd store holds a
+         * duplicate, so closing ours would not end the registration, and
+         * epoll would go on reporting a freed source. */
         if (l) {
                 l->exit_source = sd_event_source_disable_unref(l->exit_source);
                 l->stop_timer = sd_event_source_disable_unref(l->stop_timer);
+                l->oom = oom_watch_free(l->oom);
         }
+        r = collect_exit(e, c, l);
+        if (r == -EINPROGRESS)
+                return;
+        if (r == -EAGAIN) {   /* spurious wakeup */
+                (void) engine_watch_exit(e, c);
+                return;
+        }
+        engine_fdstore_remove(c);
         (void) engine_save(e, c);
         log_debug("Container %s exited with %d.", c->name, c->exit_code);
         engine_changed(e, c);
@@ -302,8 +339,12 @@ int engine_watch_exit(Engine *e, Container *c) {
 void engine_fdstore_put(Container *c) {
         _cleanup_free_ char *msg = strjoin("FDSTORE=1\nFDNAME=", c->id);
 
-        if (msg && c->pidfd >= 0)
-                (void) sd_pid_notify_with_fds(0, false, msg, &c->pidfd, 1);
+        if (!msg || c->pidfd < 0)
+                return;
+        /* The barrier makes sure systemd holds the pidfd before anybody is
+         * told the container runs: a crash right after must not lose it. */
+        if (sd_pid_notify_with_fds(0, false, msg, &c->pidfd, 1) > 0)
+                (void) sd_notify_barrier(false, 5 * 1000000ULL);
 }
 
 void engine_fdstore_remove(Container *c) {
@@ -345,6 +386,7 @@ static void adopt(Engine *e, Container *c, int stored_pidfd) {
                 log_warning_errno(r, "Cannot watch container %s: %m", c->name);
         else
                 log_info("Re-adopted container %s (pid %d).", c->name, (int) c->pid);
+        engine_watch_oom(e, c);
 }
 
 int engine_load(Engine *e) {

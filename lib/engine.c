@@ -41,7 +41,9 @@ static void live_free(Live *l) {
         engine_run_waiters(&l->removers, l->container, -ECANCELED, "berthd is stopping");
         sd_event_source_disable_unref(l->exit_source);
         sd_event_source_disable_unref(l->stop_timer);
+        sd_event_source_disable_unref(l->reap_timer);
         scope_job_free(l->job);
+        oom_watch_free(l->oom);
         runtime_process_done(&l->process);
         l->container->live = NULL;
         free(l);

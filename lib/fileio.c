@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
+#include <poll.h>
 #include <linux/openat2.h>
 #include <sys/random.h>
 #include <sys/syscall.h>
@@ -221,4 +222,54 @@ int openat_in_root(int dirfd, const char *path, int flags, mode_t mode, bool fol
                 if (errno != EAGAIN || attempt >= 16)
                         return -errno;
         }
+}
+
+static int wait_fd(int fd, short events, const volatile int *cancel) {
+        struct pollfd p = { .fd = fd, .events = events };
+
+        for (;;) {
+                int n = poll(&p, 1, 200);
+                if (n < 0 && errno != EINTR)
+                        return -errno;
+                if (cancel && *cancel)
+                        return -ECANCELED;
+                if (n > 0)
+                        return 0;
+        }
+}
+
+ssize_t read_cancellable(int fd, void *buf, size_t n, const volatile int *cancel) {
+        for (;;) {
+                ssize_t k;
+                int r = wait_fd(fd, POLLIN, cancel);
+
+                if (r < 0)
+                        return r;
+                k = read(fd, buf, n);
+                if (k >= 0)
+                        return k;
+                if (errno != EAGAIN && errno != EINTR)
+                        return -errno;
+        }
+}
+
+int write_all_cancellable(int fd, const void *buf, size_t n, const volatile int *cancel) {
+        const uint8_t *p = buf;
+
+        while (n > 0) {
+                ssize_t k;
+                int r = wait_fd(fd, POLLOUT, cancel);
+
+                if (r < 0)
+                        return r;
+                k = write(fd, p, n);
+                if (k < 0) {
+                        if (errno == EAGAIN || errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                p += k;
+                n -= (size_t) k;
+        }
+        return 0;
 }

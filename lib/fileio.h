@@ -24,3 +24,10 @@ int write_string_file_at(int dirfd, const char *path, const char *s);
 
 /* openat2(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS [| RESOLVE_NO_SYMLINKS]). */
 int openat_in_root(int dirfd, const char *path, int flags, mode_t mode, bool follow_symlinks);
+
+/* read()/write() for fds that may be pipes or sockets, even O_NONBLOCK ones:
+ * waits with poll() in short steps so that *cancel (if not NULL) is noticed
+ * (-ECANCELED). read_cancellable() returns what one read() gave (0 at EOF);
+ * write_all_cancellable() writes everything. */
+ssize_t read_cancellable(int fd, void *buf, size_t n, const volatile int *cancel);
+int write_all_cancellable(int fd, const void *buf, size_t n, const volatile int *cancel);

@@ -20,7 +20,7 @@ typedef struct LoadContext {
         StoreStaging *staging;
         const StoreIoOptions *opts;
         int layout_fd;           /* OCI layout dir, or -EBADF for an archive */
-        LoadMember *members;
+        LoadMember **members;    /* individually allocated: pointers to them stay valid */
         size_t n_members;
         uint64_t bytes_done, bytes_total;
         char **unpacked;         /* chain id, staged dir, ... of layers unpacked by this operation */

@@ -48,19 +48,23 @@ static char *normalize_member_path(const char *p) {
 
 static LoadMember *member_find(LoadContext *c, const char *path) {
         for (size_t i = 0; i < c->n_members; i++)
-                if (streq(c->members[i].path, path))
-                        return &c->members[i];
+                if (streq(c->members[i]->path, path))
+                        return c->members[i];
         return NULL;
 }
 
 static LoadMember *member_add(LoadContext *c, char *path) {
-        LoadMember *m = reallocarray(c->members, c->n_members + 1, sizeof(LoadMember));
+        LoadMember **l = reallocarray(c->members, c->n_members + 1, sizeof(LoadMember *));
+        LoadMember *m;
 
+        if (!l)
+                return NULL;
+        c->members = l;
+        m = calloc(1, sizeof(LoadMember));
         if (!m)
                 return NULL;
-        c->members = m;
-        m = &c->members[c->n_members++];
-        *m = (LoadMember) { .path = path };
+        m->path = path;
+        c->members[c->n_members++] = m;
         return m;
 }
 
@@ -83,6 +87,8 @@ static int spool_archive_entry(LoadContext *c, struct archive *a, const char *pa
                 r = archive_read_data_block(a, &buf, &n, &off);
                 if (r == ARCHIVE_EOF)
                         break;
+                if (r != ARCHIVE_OK && archive_errno(a) == ECANCELED)
+                        return load_check_cancel(c) ?: -ECANCELED;
                 if (r != ARCHIVE_OK)
                         return errmsg_set(-EBADMSG, "Malformed archive: %s: %s.", path, archive_error_string(a));
                 if ((uint64_t) off != m->size)
@@ -124,6 +130,22 @@ static char *link_target(const char *path, const char *hardlink, const char *sym
         return normalize_member_path(j);
 }
 
+/* A path written twice is fine only with the same content (tar appends). */
+static int spool_duplicate(LoadContext *c, struct archive *a, struct archive_entry *e, const char *path) {
+        LoadMember *first = member_find(c, path), dup = {};
+        int r;
+
+        if (first->link_target || archive_entry_filetype(e) != AE_IFREG || archive_entry_hardlink(e))
+                return errmsg_set(-EBADMSG, "Malformed archive: duplicate member %s.", path);
+        r = spool_archive_entry(c, a, path, &dup);
+        if (r >= 0 && !streq(dup.digest, first->digest))
+                r = errmsg_set(-EBADMSG, "Malformed archive: member %s appears twice with different content.", path);
+        if (dup.staged)
+                (void) unlinkat(c->staging->dirfd, dup.staged, 0);
+        free(dup.staged);
+        return r;
+}
+
 static int spool_entry(LoadContext *c, struct archive *a, struct archive_entry *e) {
         _cleanup_free_ char *path = normalize_member_path(archive_entry_pathname(e) ?: "");
         mode_t type = archive_entry_filetype(e);
@@ -137,7 +159,7 @@ static int spool_entry(LoadContext *c, struct archive *a, struct archive_entry *
         if (type != AE_IFREG && type != AE_IFLNK && !archive_entry_hardlink(e))
                 return 0;
         if (member_find(c, path))
-                return errmsg_set(-EBADMSG, "Malformed archive: duplicate member %s.", path);
+                return spool_duplicate(c, a, e, path);
         m = member_add(c, path);
         if (!m)
                 return -ENOMEM;
@@ -149,33 +171,41 @@ static int spool_entry(LoadContext *c, struct archive *a, struct archive_entry *
         return spool_archive_entry(c, a, m->path, m);
 }
 
-static ssize_t archive_read_cb(struct archive *a, void *userdata, const void **buf) {
-        static _Thread_local uint8_t block[65536];
-        int fd = *(int *) userdata;
-        ssize_t n;
+typedef struct ArchiveInput {
+        int fd;
+        const volatile int *cancel;
+        uint8_t block[64 * 1024];
+} ArchiveInput;
 
-        do
-                n = read(fd, block, sizeof block);
-        while (n < 0 && errno == EINTR);
+static ssize_t archive_read_cb(struct archive *a, void *userdata, const void **buf) {
+        ArchiveInput *in = userdata;
+        ssize_t n = read_cancellable(in->fd, in->block, sizeof in->block, in->cancel);
+
         if (n < 0)
-                archive_set_error(a, errno, "read: %s", strerror(errno));
-        *buf = block;
+                archive_set_error(a, (int) -n, "read: %s", strerror((int) -n));
+        *buf = in->block;
         return n;
 }
 
 /* Reads the whole archive stream once, spooling each member to staging. */
 static int spool_archive(LoadContext *c, int fd) {
+        _cleanup_free_ ArchiveInput *in = malloc(sizeof(ArchiveInput));
         struct archive *a = archive_read_new();
         struct archive_entry *e;
         uint64_t entries = 0;
         int r = 0, q;
 
-        if (!a)
+        if (!a || !in) {
+                archive_read_free(a);
                 return -ENOMEM;
+        }
+        in->fd = fd;
+        in->cancel = c->opts ? c->opts->cancel : NULL;
         archive_read_support_filter_all(a);
         archive_read_support_format_tar(a);
-        if (archive_read_open(a, &fd, NULL, archive_read_cb, NULL) != ARCHIVE_OK) {
-                r = errmsg_set(-EBADMSG, "Not an image archive: %s.", archive_error_string(a));
+        if (archive_read_open(a, in, NULL, archive_read_cb, NULL) != ARCHIVE_OK) {
+                r = archive_errno(a) == ECANCELED ? (load_check_cancel(c) ?: -ECANCELED) :
+                    errmsg_set(-EBADMSG, "Not an image archive: %s.", archive_error_string(a));
                 goto finish;
         }
         while ((q = archive_read_next_header(a, &e)) == ARCHIVE_OK || q == ARCHIVE_WARN) {
@@ -189,7 +219,8 @@ static int spool_archive(LoadContext *c, int fd) {
                         goto finish;
         }
         if (q != ARCHIVE_EOF)
-                r = errmsg_set(-EBADMSG, "Malformed or truncated archive: %s.", archive_error_string(a));
+                r = archive_errno(a) == ECANCELED ? (load_check_cancel(c) ?: -ECANCELED) :
+                    errmsg_set(-EBADMSG, "Malformed or truncated archive: %s.", archive_error_string(a));
         else if (entries == 0)
                 r = errmsg_set(-EBADMSG, "The archive is empty.");
 finish:
@@ -212,10 +243,10 @@ static int open_beneath(int dirfd, const char *path) {
 
 /* Follows symlink members; for a layout dir, spools the file on first use. */
 static int member_get(LoadContext *c, const char *path, const char *what, LoadMember **ret) {
-        _cleanup_free_ char *p = strdup(path);
+        _cleanup_free_ char *p = normalize_member_path(path);
 
         if (!p)
-                return -ENOMEM;
+                return errmsg_set(-EBADMSG, "Invalid path \"%s\" for %s.", path, what);
         for (unsigned hops = 0; hops < 8; hops++) {
                 LoadMember *m = member_find(c, p);
                 int r;
@@ -370,7 +401,8 @@ static int stage_image(LoadContext *c, const ImageSource *src, StagedImage *out)
                 return errmsg_set(-E2BIG, "Image has %zu layers, more than the limit of %llu.", n_diff,
                                   (unsigned long long) store_limits(c->store)->max_layers);
         strcpy(out->id, src->config->digest);
-        if (!store_blob_exists(c->store, out->id) && !(out->config_path = strdup(src->config->staged)))
+        out->config_path = strdup(src->config->staged);
+        if (!out->config_path)
                 return -ENOMEM;
         out->layers = calloc(n_diff + 1, sizeof(StagedLayer));
         if (!out->layers)
@@ -385,8 +417,8 @@ static int stage_image(LoadContext *c, const ImageSource *src, StagedImage *out)
         else {
                 out->manifest_original = true;
                 strcpy(out->manifest_digest, src->manifest->digest);
-                if (!store_blob_exists(c->store, out->manifest_digest) &&
-                    !(out->manifest_path = strdup(src->manifest->staged)))
+                out->manifest_path = strdup(src->manifest->staged);
+                if (!out->manifest_path)
                         return -ENOMEM;
         }
         if (r < 0)

@@ -22,7 +22,20 @@ typedef struct Saver {
         size_t n_items;
         char **written;          /* blob digests already in the archive */
         uint64_t done, total;
+        int fd;
 } Saver;
+
+/* The output may be a pipe, even O_NONBLOCK (a client reading slowly). */
+static la_ssize_t archive_write_cb(struct archive *a, void *userdata, const void *buf, size_t n) {
+        Saver *w = userdata;
+        int r = write_all_cancellable(w->fd, buf, n, w->opts ? w->opts->cancel : NULL);
+
+        if (r < 0) {
+                archive_set_error(a, -r, "write: %s", strerror(-r));
+                return -1;
+        }
+        return (la_ssize_t) n;
+}
 
 static void saver_done(Saver *w) {
         for (size_t i = 0; i < w->n_items; i++) {
@@ -283,7 +296,7 @@ static int saver_compute_total(Saver *w) {
 }
 
 int image_save(Store *s, char * const *names, ImageArchiveFormat format, int fd, const StoreIoOptions *opts) {
-        _cleanup_(saver_done) Saver w = { .store = s, .opts = opts };
+        _cleanup_(saver_done) Saver w = { .store = s, .opts = opts, .fd = fd };
         int r;
 
         errmsg_clear();
@@ -302,7 +315,7 @@ int image_save(Store *s, char * const *names, ImageArchiveFormat format, int fd,
                 return -ENOMEM;
         if (archive_write_set_format_pax_restricted(w.a) != ARCHIVE_OK ||
             archive_write_set_bytes_in_last_block(w.a, 1) != ARCHIVE_OK ||
-            archive_write_open_fd(w.a, fd) != ARCHIVE_OK)
+            archive_write_open(w.a, &w, NULL, archive_write_cb, NULL) != ARCHIVE_OK)
                 return errmsg_set(-EIO, "Cannot write the archive: %s.", archive_error_string(w.a));
         if (format == IMAGE_ARCHIVE_OCI)
                 r = write_oci_index(&w);

@@ -11,9 +11,10 @@ static pthread_mutex_t progress_mutex = PTHREAD_MUTEX_INITIALIZER;
 
 void load_context_done(LoadContext *c) {
         for (size_t i = 0; i < c->n_members; i++) {
-                free(c->members[i].path);
-                free(c->members[i].staged);
-                free(c->members[i].link_target);
+                free(c->members[i]->path);
+                free(c->members[i]->staged);
+                free(c->members[i]->link_target);
+                free(c->members[i]);
         }
         free(c->members);
         strv_free(c->unpacked);
@@ -68,11 +69,11 @@ int load_spool_fd(LoadContext *c, int fd, uint64_t limit, const char *what, Load
                 return -errno;
         m->size = 0;
         for (;;) {
-                ssize_t k = read(fd, buf, bufsize);
-                if (k < 0 && errno == EINTR)
-                        continue;
+                ssize_t k = read_cancellable(fd, buf, bufsize, c->opts ? c->opts->cancel : NULL);
+                if (k == -ECANCELED)
+                        return load_check_cancel(c);
                 if (k < 0)
-                        return errmsg_set(-errno, "Cannot read %s: %m.", what);
+                        return errmsg_set((int) k, "Cannot read %s: %s.", what, strerror((int) -k));
                 if (k == 0)
                         break;
                 m->size += (uint64_t) k;
@@ -267,7 +268,9 @@ static int plan_layer(LoadContext *c, const LoadMember *blob, const char *expect
         r = oci_chain_id(parent_chain, diff_id, out->layer.chain_id);
         if (r < 0)
                 return r;
-        if (!store_blob_exists(c->store, blob->digest) && !(out->blob_path = strdup(blob->staged)))
+        /* Kept even if the store has the blob: a concurrent removal may take it before we commit. */
+        out->blob_path = strdup(blob->staged);
+        if (!out->blob_path)
                 return -ENOMEM;
         dir = unpacked_lookup(c, out->layer.chain_id);
         if (dir) {

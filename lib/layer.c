@@ -3,6 +3,7 @@
 #include <archive_entry.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -39,6 +40,7 @@ typedef struct DirTime {
 
 typedef struct Unpacker {
         int fd;
+        bool fd_pollable;               /* not a regular file */
         int target;
         const int *lower;
         size_t n_lower;
@@ -57,6 +59,8 @@ typedef struct Unpacker {
         int error;                      /* set by the read callbacks */
 
         char *path;                     /* cleaned path of the current entry */
+        char *dir;                      /* scratch: the directory part of a path */
+        size_t dir_alloc;
         size_t path_alloc;
         char *link;                     /* cleaned hardlink target */
         size_t link_alloc;
@@ -76,6 +80,11 @@ static _printf_(2, 3) int fail(int r, const char *format, ...) {
         va_start(ap, format);
         (void) vsnprintf(last_error, sizeof last_error, format, ap);
         va_end(ap);
+        /* Entry names come from the stream: no terminal escapes or newlines
+         * in logs and D-Bus errors. */
+        for (char *p = last_error; *p; p++)
+                if ((unsigned char) *p < ' ' || *p == 127)
+                        *p = '?';
         last_error_set = true;
         log_debug("layer: %s", last_error);
         return r;
@@ -113,16 +122,44 @@ static const char *prev_name(Unpacker *u) {
 }
 
 /* Reads the raw bytes from the fd: everything the registry sent is hashed. */
+/* A pipe or socket may stall (a download in progress): wait for it in
+ * short steps so that cancel is noticed, and cope with O_NONBLOCK. */
+static ssize_t fd_read(Unpacker *u) {
+        for (;;) {
+                ssize_t k;
+
+                if (u->fd_pollable) {
+                        struct pollfd p = { .fd = u->fd, .events = POLLIN };
+                        int n = poll(&p, 1, 200);
+
+                        if (n < 0 && errno != EINTR)
+                                return -errno;
+                        if (cancelled(u))
+                                return -ECANCELED;
+                        if (n <= 0)
+                                continue;
+                }
+                k = read(u->fd, u->input, INPUT_BUFFER_SIZE);
+                if (k >= 0)
+                        return k;
+                if (errno == EAGAIN && u->fd_pollable)
+                        continue;
+                if (errno != EINTR)
+                        return -errno;
+        }
+}
+
 static ssize_t fd_read_cb(struct archive *a, void *userdata, const void **ret_buf) {
         Unpacker *u = userdata;
         ssize_t k;
 
-        do
-                k = read(u->fd, u->input, INPUT_BUFFER_SIZE);
-        while (k < 0 && errno == EINTR);
+        k = fd_read(u);
         if (k < 0) {
-                u->error = u->error ?: fail(-errno, "reading the layer failed: %m");
-                archive_set_error(a, errno, "read failed");
+                if (k == -ECANCELED)
+                        u->error = u->error ?: fail(-ECANCELED, "unpacking was cancelled");
+                else
+                        u->error = u->error ?: fail((int) k, "reading the layer failed: %s", strerror((int) -k));
+                archive_set_error(a, (int) -k, "read failed");
                 return -1;
         }
         u->compressed_size += (uint64_t) k;
@@ -225,38 +262,57 @@ static int path_clean(const char *name, char **buf, size_t *alloc) {
         return 0;
 }
 
-/* Splits path at its last slash, in place: returns the base name and the
- * directory ("" for the root) in *ret_dir, until path_unsplit(). */
-static char *path_split(char *path, const char **ret_dir) {
-        char *slash = strrchr(path, '/');
+/* Copies the directory part of path into *dir ("" for the root) and
+ * returns its base name, pointing into path. */
+static const char *path_split(const char *path, char **dir, size_t *alloc) {
+        const char *slash = strrchr(path, '/');
+        size_t n = slash ? (size_t) (slash - path) : 0;
 
-        if (!slash) {
-                *ret_dir = "";
-                return path;
-        }
-        *slash = 0;
-        *ret_dir = path;
-        return slash + 1;
-}
-
-static void path_unsplit(char *path, char *base) {
-        if (base != path)
-                base[-1] = '/';
+        if (grow((void **) dir, alloc, n + 1, 1) < 0)
+                return NULL;
+        memcpy(*dir, path, n);
+        (*dir)[n] = 0;
+        return slash ? slash + 1 : path;
 }
 
 static bool is_whiteout(const struct stat *st) {
         return S_ISCHR(st->st_mode) && st->st_rdev == makedev(0, 0);
 }
 
-/* Finds path in the lower layers, topmost first; a whiteout hides it.
- * Returns an O_PATH fd or -ENOENT. */
+/* Whether a directory on the way to path in this lower layer is opaque, so
+ * that the layers below cannot provide path. */
+static bool lower_opaque_above(int layer_fd, const char *path) {
+        _cleanup_free_ char *p = strdup(path);
+        char v;
+
+        if (!p)
+                return false;
+        for (char *slash = strchr(p, '/'); slash; slash = strchr(slash + 1, '/')) {
+                _cleanup_close_ int fd = -EBADF;
+
+                *slash = 0;
+                fd = openat_in_root(layer_fd, p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0, false);
+                *slash = '/';
+                if (fd < 0)
+                        return false;
+                if (fgetxattr(fd, OVERLAY_OPAQUE_XATTR, &v, 1) == 1 && v == 'y')
+                        return true;
+        }
+        return false;
+}
+
+/* Finds path in the lower layers, topmost first, as overlayfs would: a
+ * whiteout, a non-directory on the way or an opaque directory hides it from
+ * the layers below. Returns an O_PATH fd or -ENOENT. */
 static int lower_open(Unpacker *u, const char *path, struct stat *ret_st) {
         for (size_t i = 0; i < u->n_lower; i++) {
                 _cleanup_close_ int fd = -EBADF;
 
                 fd = openat_in_root(u->lower[i], path, O_PATH | O_NOFOLLOW, 0, false);
-                if (fd == -ENOENT)
+                if (fd == -ENOENT && !lower_opaque_above(u->lower[i], path))
                         continue;
+                if (IN_SET(fd, -ENOENT, -ENOTDIR, -ELOOP))
+                        return -ENOENT;
                 if (fd < 0)
                         return fd;
                 if (fstat(fd, ret_st) < 0)
@@ -520,18 +576,16 @@ static int path_error(Unpacker *u, int r, const char *what) {
         return fail(r, "entry '%s': cannot open %s: %s", u->path, what, strerror(-r));
 }
 
-/* Opens the parent directory of u->path; *ret_name points into u->path,
- * which stays split until path_unsplit(). */
-static int open_parent(Unpacker *u, int *ret_fd, char **ret_name) {
-        const char *dir;
-        char *name = path_split(u->path, &dir);
+/* Opens the parent directory of u->path; *ret_name points into u->path. */
+static int open_parent(Unpacker *u, int *ret_fd, const char **ret_name) {
+        const char *name = path_split(u->path, &u->dir, &u->dir_alloc);
         int r;
 
-        r = open_dir(u, dir, ret_fd);
-        if (r < 0) {
-                path_unsplit(u->path, name);
+        if (!name)
+                return -ENOMEM;
+        r = open_dir(u, u->dir, ret_fd);
+        if (r < 0)
                 return path_error(u, r, "parent directory");
-        }
         *ret_name = name;
         return 0;
 }
@@ -576,7 +630,7 @@ static int write_data(Unpacker *u, int fd, struct archive_entry *e) {
 static int create_file(Unpacker *u, int *ret_fd) {
         const int flags = O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC;
         _cleanup_close_ int dfd = -EBADF;
-        char *name;
+        const char *name;
         int fd, r;
 
         fd = openat_in_root(u->target, u->path, flags, 0600, false);
@@ -594,7 +648,6 @@ static int create_file(Unpacker *u, int *ret_fd) {
                 fd = openat(dfd, name, flags, 0600);
                 r = fd < 0 ? -errno : 0;
         }
-        path_unsplit(u->path, name);
         if (r < 0)
                 return fail(r, "entry '%s': cannot create file: %s", u->path, strerror(-r));
         *ret_fd = fd;
@@ -624,7 +677,7 @@ static int unpack_directory(Unpacker *u, struct archive_entry *e) {
         _cleanup_close_ int dfd = -EBADF, fd = -EBADF;
         struct timespec ts[2];
         bool was_whiteout = false;
-        char *name;
+        const char *name;
         int r;
 
         if (isempty(u->path)) {
@@ -642,7 +695,6 @@ static int unpack_directory(Unpacker *u, struct archive_entry *e) {
                         fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                         r = fd < 0 ? -errno : 0;
                 }
-                path_unsplit(u->path, name);
                 if (r < 0)
                         return fail(r, "entry '%s': cannot create directory: %s", u->path, strerror(-r));
         }
@@ -663,16 +715,19 @@ static int unpack_directory(Unpacker *u, struct archive_entry *e) {
 static int unpack_node(Unpacker *u, struct archive_entry *e) {
         _cleanup_close_ int dfd = -EBADF;
         mode_t type = archive_entry_filetype(e);
-        char *name;
+        const char *link_target = archive_entry_symlink(e) ?: archive_entry_symlink_utf8(e);
+        const char *name;
         int r;
 
+        if (type == AE_IFLNK && !link_target)
+                return fail(-EBADMSG, "entry '%s': symlink without a usable target", u->path);
         r = open_parent(u, &dfd, &name);
         if (r < 0)
                 return r;
         r = remove_existing(dfd, name, false, NULL);
         if (r >= 0) {
                 if (type == AE_IFLNK)
-                        r = symlinkat(archive_entry_symlink(e), dfd, name) < 0 ? -errno : 0;
+                        r = symlinkat(link_target, dfd, name) < 0 ? -errno : 0;
                 else
                         r = mknodat(dfd, name, type | 0600, archive_entry_rdev(e)) < 0 ? -errno : 0;
         }
@@ -680,25 +735,41 @@ static int unpack_node(Unpacker *u, struct archive_entry *e) {
                 r = apply_metadata_at(u, dfd, name, e, type == AE_IFLNK);
         else
                 r = fail(r, "entry '%s': cannot create node: %s", u->path, strerror(-r));
-        path_unsplit(u->path, name);
         return r;
+}
+
+/* A whiteout applies to the lower layers only: an entry of this layer with
+ * that name already hides them and is kept; if it is a directory, its lower
+ * namesakes' contents are hidden too, so it becomes opaque. */
+static int whiteout_at(int dirfd, const char *name) {
+        _cleanup_close_ int fd = -EBADF;
+        struct stat st;
+
+        if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+                if (errno != ENOENT)
+                        return -errno;
+                return mknodat(dirfd, name, S_IFCHR | 0, makedev(0, 0)) < 0 ? -errno : 0;
+        }
+        if (!S_ISDIR(st.st_mode))
+                return 0;
+        fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        return fsetxattr(fd, OVERLAY_OPAQUE_XATTR, "y", 1, 0) < 0 ? -errno : 0;
 }
 
 static int unpack_whiteout(Unpacker *u, const char *base) {
         _cleanup_close_ int dfd = -EBADF;
         const char *target = base + strlen(WHITEOUT_PREFIX);
-        char *name;
+        const char *name;
         int r;
 
-        /* base and target point into u->path, which open_parent() splits
-         * in place before the slash: they stay valid. */
 
         if (streq(base, WHITEOUT_OPAQUE)) {
                 /* Opens the directory itself: ".wh..wh..opq" is its last component. */
                 r = open_parent(u, &dfd, &name);
                 if (r < 0)
                         return r;
-                path_unsplit(u->path, name);
                 return set_opaque(u, dfd);
         }
         if (startswith(base, WHITEOUT_META_PREFIX))
@@ -711,15 +782,7 @@ static int unpack_whiteout(Unpacker *u, const char *base) {
         r = open_parent(u, &dfd, &name);
         if (r < 0)
                 return r;
-        /* A whiteout applies to the lower layers only: an entry of this layer
-         * with that name already hides them and is kept. */
-        if (faccessat(dfd, target, F_OK, AT_SYMLINK_NOFOLLOW) < 0) {
-                if (errno != ENOENT)
-                        r = -errno;
-                else if (mknodat(dfd, target, S_IFCHR | 0, makedev(0, 0)) < 0)
-                        r = -errno;
-        }
-        path_unsplit(u->path, name);
+        r = whiteout_at(dfd, target);
         if (r < 0)
                 return fail(r, "entry '%s': cannot create whiteout: %s", u->path, strerror(-r));
         return 0;
@@ -754,7 +817,8 @@ static int copy_xattrs(int from, int to) {
 }
 
 static int copy_data(int from, int to) {
-        char buf[64 * 1024];
+        _cleanup_free_ char *buf = NULL;
+        const size_t size = 64 * 1024;
 
         for (;;) {
                 ssize_t k = copy_file_range(from, NULL, to, NULL, SIZE_MAX / 2, 0);
@@ -766,8 +830,11 @@ static int copy_data(int from, int to) {
                         return -errno;
                 break;
         }
+        buf = malloc(size);
+        if (!buf)
+                return -ENOMEM;
         for (;;) {
-                ssize_t k = read(from, buf, sizeof buf);
+                ssize_t k = read(from, buf, size);
                 if (k < 0)
                         return -errno;
                 if (k == 0)
@@ -842,20 +909,18 @@ static int copy_up(Unpacker *u, const char *path, int dfd, const char *name) {
 
 /* Opens the directory of the hardlink target u->link; copies the target up
  * from a lower layer if this layer does not have it. */
-static int open_link_source(Unpacker *u, int *ret_fd, char **ret_name) {
+static int open_link_source(Unpacker *u, int *ret_fd, const char **ret_name) {
         _cleanup_close_ int dfd = -EBADF;
-        const char *dir;
-        char *name = path_split(u->link, &dir);
+        const char *name = path_split(u->link, &u->dir, &u->dir_alloc);
         int r;
 
-        r = open_dir(u, dir, &dfd);
-        if (r < 0) {
-                path_unsplit(u->link, name);
+        if (!name)
+                return -ENOMEM;
+        r = open_dir(u, u->dir, &dfd);
+        if (r < 0)
                 return path_error(u, r, "hardlink target");
-        }
         if (faccessat(dfd, name, F_OK, AT_SYMLINK_NOFOLLOW) < 0) {
                 r = errno == ENOENT ? 0 : -errno;
-                path_unsplit(u->link, name);
                 if (r == 0)
                         r = copy_up(u, u->link, dfd, name);
                 if (r == -ENOENT)
@@ -863,7 +928,6 @@ static int open_link_source(Unpacker *u, int *ret_fd, char **ret_name) {
                 if (r < 0)
                         return fail(r, "entry '%s': cannot copy up hardlink target '%s': %s",
                                     u->path, u->link, strerror(-r));
-                name = path_split(u->link, &dir);
         }
         *ret_fd = TAKE_FD(dfd);
         *ret_name = name;
@@ -872,7 +936,7 @@ static int open_link_source(Unpacker *u, int *ret_fd, char **ret_name) {
 
 static int unpack_hardlink(Unpacker *u, const char *link) {
         _cleanup_close_ int sfd = -EBADF, dfd = -EBADF;
-        char *sname = NULL, *name = NULL;
+        const char *sname = NULL, *name = NULL;
         int r;
 
         if (strlen(link) > u->limits.max_path_length && u->limits.max_path_length > 0)
@@ -894,11 +958,9 @@ static int unpack_hardlink(Unpacker *u, const char *link) {
                 r = remove_existing(dfd, name, false, NULL);
                 if (r >= 0 && linkat(sfd, sname, dfd, name, 0) < 0)
                         r = -errno;
-                path_unsplit(u->path, name);
                 if (r < 0)
                         r = fail(r, "entry '%s': cannot link to '%s': %s", u->path, u->link, strerror(-r));
         }
-        path_unsplit(u->link, sname);
         return r;
 }
 
@@ -922,7 +984,7 @@ static int unpack_entry(Unpacker *u, struct archive_entry *e) {
         base = base ? base + 1 : u->path;
         if (startswith(base, WHITEOUT_PREFIX))
                 return unpack_whiteout(u, base);
-        link = archive_entry_hardlink(e);
+        link = archive_entry_hardlink(e) ?: archive_entry_hardlink_utf8(e);
         if (link)
                 return unpack_hardlink(u, link);
         if (isempty(u->path) && archive_entry_filetype(e) != AE_IFDIR)
@@ -1037,6 +1099,7 @@ static void unpacker_done(Unpacker *u) {
         free(u->input);
         free(u->path);
         free(u->link);
+        free(u->dir);
         free(u->prev);
         free(u->dirs);
         free(u->dir_paths);
@@ -1044,8 +1107,12 @@ static void unpacker_done(Unpacker *u) {
 
 static int unpack(Unpacker *u, LayerUnpackResult *ret) {
         LayerUnpackResult result = {};
+        struct stat st;
         int r;
 
+        if (fstat(u->fd, &st) < 0)
+                return -errno;
+        u->fd_pollable = !S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode);
         u->input = malloc(INPUT_BUFFER_SIZE);
         if (!u->input)
                 return -ENOMEM;
@@ -1097,7 +1164,7 @@ int layer_unpack(int fd, int target_dirfd, const int *lower_dirfds, size_t n_low
         last_error_set = false;
         last_error[0] = 0;
         if (fd < 0 || target_dirfd < 0)
-                return -EBADF;
+                return fail(-EBADF, "invalid file descriptor");
         r = unpack(&u, ret);
         unpacker_done(&u);
         if (r < 0 && !last_error_set)

@@ -351,12 +351,12 @@ static int platform_score(const OciPlatform *p, const char *arch, const char *va
         if (!streq_ptr(p->os, "linux") || !streq_ptr(p->architecture, arch))
                 return 0;
         if (streq_ptr(p->variant, variant))
-                return 3;
+                return 300;
         if (!p->variant || !variant)
-                return 2;
-        /* An armv7 machine runs v6 and v5 code. */
+                return 200;
+        /* An armv7 machine runs v6 and v5 code: the newest such variant wins. */
         if (streq(arch, "arm") && strcmp(p->variant, variant) < 0)
-                return 1;
+                return 100 + (p->variant[0] == 'v' ? atoi(p->variant + 1) : 0);
         return 0;
 }
 
@@ -377,7 +377,7 @@ int oci_index_select_platform(const OciIndex *i, const char *arch, const char *v
                 if (!oci_media_type_is_manifest(d->media_type))
                         continue;
                 if (!d->has_platform) {
-                        /* A single unlabelled manifest (OCI layouts written by tools) fits anything. */
+                        /* An unlabelled manifest (OCI layouts written by tools) fits anything. */
                         s = 1;
                 } else {
                         s = platform_score(&d->platform, arch, variant);

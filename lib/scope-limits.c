@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Docker's resource flags, parsed and turned into systemd unit properties. */
 #include <ctype.h>
-#include <math.h>
 #include <signal.h>
 
 #include "container.h"
@@ -39,6 +38,20 @@ const char *scope_limit_syntax(ScopeLimit l) {
         if (l < 0 || l >= _SCOPE_LIMIT_MAX)
                 return NULL;
         return scope_limit_syntax_table[l];
+}
+
+int scope_limit_error_message(ScopeLimit which, const char *value, int error, char **ret) {
+        const char *flag = scope_limit_to_string(which);
+        char *s = NULL;
+
+        if (!flag)
+                return -EINVAL;
+        if (asprintf(&s, "%s --%s value \"%s\": expected %s.",
+                     error == -ERANGE ? "Out of range" : "Invalid", flag, strempty(value),
+                     scope_limit_syntax(which)) < 0)
+                return -ENOMEM;
+        *ret = s;
+        return 0;
 }
 
 void scope_limits_done(ScopeLimits *l) {
@@ -171,9 +184,9 @@ static int parse_cpus(const char *s, uint64_t *ret) {
                 *ret = SCOPE_LIMIT_INFINITY;
                 return 0;
         }
-        if (v > 1000000.0 || llround(v * 1e6) < (long long) CPU_QUOTA_MIN_USEC)
+        if (v > 1000000.0 || (uint64_t) (v * 1e6 + 0.5) < CPU_QUOTA_MIN_USEC)
                 return -ERANGE;
-        *ret = (uint64_t) llround(v * 1e6);
+        *ret = (uint64_t) (v * 1e6 + 0.5);
         return 0;
 }
 
@@ -455,9 +468,10 @@ static bool assignments_have(char * const *assignments, const char *key) {
         return false;
 }
 
-/* Why these defaults: Delegate=no because systemd applies every limit itself
- * and nothing inside the container may write cgroup files (see
- * docs/containers.md); KillMode=control-group because a scope has no main
+/* Why these defaults: Delegate=yes because systemd moves a process into a
+ * running unit (AttachProcessesToUnit, for exec) only when it is delegated;
+ * the container still cannot write its cgroup, which the runtime mounts
+ * read-only (see docs/containers.md). KillMode=control-group because a scope has no main
  * process, so "mixed" would send the stop signal to nobody. */
 static int append_defaults(sd_bus_message *m, const char *unit, char * const *extra) {
         _cleanup_free_ char *name = NULL, *description = NULL;
@@ -481,7 +495,7 @@ static int append_defaults(sd_bus_message *m, const char *unit, char * const *ex
         if (!assignments_have(extra, "Description"))
                 r = sd_bus_message_append(m, "(sv)", "Description", "s", description);
         if (r >= 0 && !assignments_have(extra, "Delegate"))
-                r = sd_bus_message_append(m, "(sv)", "Delegate", "b", 0);
+                r = sd_bus_message_append(m, "(sv)", "Delegate", "b", 1);
         if (r >= 0 && !assignments_have(extra, "CollectMode"))
                 r = sd_bus_message_append(m, "(sv)", "CollectMode", "s", "inactive-or-failed");
         if (r >= 0 && !assignments_have(extra, "KillMode"))

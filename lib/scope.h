@@ -54,6 +54,8 @@ void scope_limits_done(ScopeLimits *l);
 int scope_limits_copy(const ScopeLimits *from, ScopeLimits *to);
 /* Parses one flag's value into l: -EINVAL if malformed, -ERANGE if out of range. */
 int scope_limits_set(ScopeLimits *l, ScopeLimit which, const char *value);
+/* "Invalid --memory value "lots": expected a size of at least 6m, like 512m or 1.5g." */
+int scope_limit_error_message(ScopeLimit which, const char *value, int error, char **ret);
 /* Cross-field checks; on failure *ret_reason is a static sentence. */
 int scope_limits_verify(const ScopeLimits *l, const char **ret_reason);
 /* Overlays the fields set in "update" onto l (berthctl update). */
@@ -95,7 +97,9 @@ int scope_subscribe(sd_bus *bus);
 int scope_start(sd_bus *bus, const char *unit, pid_t pid, const ScopeLimits *l,
                 char * const *extra_props, ScopeCallback cb, void *userdata, ScopeJob **ret);
 int scope_stop(sd_bus *bus, const char *unit, ScopeCallback cb, void *userdata, ScopeJob **ret);
-/* SetUnitProperties(runtime=true): waits for systemd; CLI path or short daemon calls. */
+/* SetUnitProperties(runtime=true): waits for systemd; CLI path or short daemon calls.
+ * Pass the merged limits (scope_limits_merge()): MemorySwapMax is derived from
+ * memory and swap together, and only fields that are set are sent. */
 int scope_set_limits(sd_bus *bus, const char *unit, const ScopeLimits *l, sd_bus_error *error);
 int scope_set_limits_async(sd_bus *bus, const char *unit, const ScopeLimits *l,
                            sd_bus_message_handler_t cb, void *userdata);

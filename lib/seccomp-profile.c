@@ -61,7 +61,8 @@ static int profile_add(SeccompProfile *p, const char *name, uint32_t action, siz
                 return -ENOMEM;
         rule->action = action;
         rule->n_args = n_args;
-        memcpy(rule->args, args, n_args * sizeof *args);
+        if (n_args > 0)
+                memcpy(rule->args, args, n_args * sizeof *args);
         return 0;
 }
 

@@ -4,6 +4,7 @@
 
 #include "fileio.h"
 #include "json-util.h"
+#include "log.h"
 #include "reference.h"
 #include "store-internal.h"
 
@@ -204,12 +205,18 @@ int store_list_images(Store *s, Image ***ret, size_t *ret_n) {
                 return -ENOMEM;
         STRV_FOREACH(id, ids) {
                 r = image_load_locked(s, *id, tags, &l[n]);
-                if (r < 0) {
+                if (r == -ENOMEM) {
                         image_array_free(l, n);
                         return r;
                 }
+                /* One damaged image must not hide all the others. */
+                if (r < 0) {
+                        log_debug_errno(r, "store: skipping image %s: %s", *id, strempty(errmsg_last()));
+                        continue;
+                }
                 n++;
         }
+        errmsg_clear();
         qsort(l, n, sizeof(Image *), cmp_image);
         *ret = l;
         *ret_n = n;
@@ -530,7 +537,8 @@ int store_release_image(Store *s, const char *image_id, const char *holder) {
                 return r;
         if (unlinkat(s->root_fd, file, 0) < 0)
                 return errmsg_set(-errno, "Image %.12s has no hold by %s.", digest_hex(id), holder);
-        (void) unlinkat(s->root_fd, dir, AT_REMOVEDIR);
+        if (unlinkat(s->root_fd, dir, AT_REMOVEDIR) >= 0)
+                return fsync_directory_of_at(s->root_fd, dir);
         return fsync_directory_of_at(s->root_fd, file);
 }
 

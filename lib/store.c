@@ -455,13 +455,19 @@ static int move_blob(Store *s, StoreStaging *st, const char *staged, const char 
         return 0;
 }
 
-static int move_layer(Store *s, StoreStaging *st, const StagedLayer *sl, const char *parent) {
-        _cleanup_free_ char *p = NULL, *meta = NULL, *data = NULL;
-        char existing[DIGEST_STRING_MAX];
+/* Outside the lock: layer.json goes into each staged layer dir first. */
+static int stage_layer_meta(StoreStaging *st, const StagedLayer *sl, const char *parent) {
+        _cleanup_free_ char *meta = NULL, *data = NULL;
         json_auto_t *j = NULL;
         int r;
 
-        if (!sl->dir_path || store_layer_lookup(s, sl->layer.chain_id, existing, NULL) >= 0)
+        if (!sl->dir_path)
+                return 0;
+        meta = strjoin(sl->dir_path, "/layer.json");
+        if (!meta)
+                return -ENOMEM;
+        /* Moved into the store already by an earlier image of the same load. */
+        if (faccessat(st->dirfd, sl->dir_path, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
                 return 0;
         j = json_pack("{ss,ss,ss,sI}", "diffId", sl->layer.diff_id, "chainId", sl->layer.chain_id,
                       "digest", sl->layer.digest, "size", (json_int_t) sl->layer.size);
@@ -470,12 +476,19 @@ static int move_layer(Store *s, StoreStaging *st, const StagedLayer *sl, const c
         r = json_dump_string(j, &data);
         if (r < 0)
                 return r;
-        meta = strjoin(sl->dir_path, "/layer.json");
-        if (!meta)
-                return -ENOMEM;
-        r = write_file_atomic_at(st->dirfd, meta, data, strlen(data), 0600);
-        if (r < 0)
-                return r;
+        return write_file_atomic_at(st->dirfd, meta, data, strlen(data), 0600);
+}
+
+static int move_layer(Store *s, StoreStaging *st, const StagedLayer *sl) {
+        _cleanup_free_ char *p = NULL;
+        char existing[DIGEST_STRING_MAX];
+        int r;
+
+        if (store_layer_lookup(s, sl->layer.chain_id, existing, NULL) >= 0)
+                return 0;
+        if (!sl->dir_path)
+                return errmsg_set(-ESTALE, "Layer %s was removed while the image was being loaded; load it again.",
+                                  sl->layer.chain_id);
         r = layer_dir(sl->layer.chain_id, NULL, &p);
         if (r < 0)
                 return r;
@@ -488,15 +501,12 @@ static int move_layer(Store *s, StoreStaging *st, const StagedLayer *sl, const c
 static int commit_files(Store *s, StoreStaging *st, const StagedImage *img) {
         int r;
 
-        /* Everything staged reaches the disk before anything becomes visible. */
-        if (syncfs(st->dirfd) < 0)
-                return -errno;
         for (size_t i = 0; i < img->n_layers; i++) {
                 const StagedLayer *sl = &img->layers[i];
                 r = move_blob(s, st, sl->blob_path, sl->layer.digest);
                 if (r < 0)
                         return r;
-                r = move_layer(s, st, sl, i > 0 ? img->layers[i - 1].layer.chain_id : NULL);
+                r = move_layer(s, st, sl);
                 if (r < 0)
                         return r;
         }
@@ -533,13 +543,25 @@ int store_commit_image(Store *s, StoreStaging *st, const StagedImage *img) {
         StoreRecord rec = {};
         int r;
 
+        for (size_t i = 0; i < img->n_layers; i++) {
+                r = stage_layer_meta(st, &img->layers[i], i > 0 ? img->layers[i - 1].layer.chain_id : NULL);
+                if (r < 0)
+                        return r;
+        }
+        /* Everything staged reaches the disk before anything becomes visible;
+         * done before taking the lock, which listing waits for. */
+        if (syncfs(st->dirfd) < 0)
+                return -errno;
         r = store_lock(s, &lock);
         if (r < 0)
                 return r;
         r = commit_files(s, st, img);
         if (r < 0)
                 return r;
-        if (store_record_read(s, digest_hex(img->id), &existing) < 0) {
+        /* An image seen again keeps its record, unless this time it comes with
+         * its original manifest (an OCI archive after a docker-archive). */
+        if (store_record_read(s, digest_hex(img->id), &existing) < 0 ||
+            (img->manifest_original && !existing->manifest_original)) {
                 rec.layers = calloc(img->n_layers + 1, sizeof(StoreLayer));
                 if (!rec.layers)
                         return -ENOMEM;

@@ -27,7 +27,8 @@
  *   -EBADMSG     malformed archive, JSON, or a digest mismatch
  *   -EMEDIUMTYPE unknown media type
  *   -EFBIG/-E2BIG a limit was hit
- *   -ECANCELED   the cancel flag was raised */
+ *   -ECANCELED   the cancel flag was raised
+ *   -ESTALE      a layer a load relied on was removed meanwhile: load again */
 
 typedef struct Store Store;
 
@@ -110,7 +111,8 @@ int store_release_image(Store *s, const char *image_id, const char *holder);
 int store_image_layer_paths(Store *s, const char *image_id, char ***ret);
 int store_image_config_json(Store *s, const char *image_id, char **ret);
 
-/* Progress and cancellation for long operations (load, import, save). */
+/* Progress and cancellation for long operations (load, import, save).
+ * progress may be called from the unpacking threads (never two at once). */
 typedef void (*StoreProgressFn)(uint64_t done, uint64_t total, const char *current, void *userdata);
 
 typedef struct StoreIoOptions {

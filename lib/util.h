@@ -131,6 +131,7 @@ char *strv_join(char * const *l, const char *sep);
 #define FOREACH_STRING(x, ...) \
         for (const char *const *_l_ = (const char *const[]) { __VA_ARGS__, NULL }, *x = *_l_; x; x = *++_l_)
 #define STRV_FOREACH(s, l) for (char * const *s = (l); s && *s; s++)
+#define STRV_MAKE(...) ((char **) ((const char *[]) { __VA_ARGS__, NULL }))
 
 /* Parsing and formatting. */
 int safe_atou64(const char *s, uint64_t *ret);

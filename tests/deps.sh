@@ -12,6 +12,8 @@ DEPS=(
         # run and test: the real systemd and bus inside the sandbox
         systemd dbus polkitd util-linux iproute2 libglib2.0-bin python3
         busybox-static zstd gzip tar
+        # peers the tests compare with
+        podman skopeo umoci
 )
 
 missing=()

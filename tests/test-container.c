@@ -336,6 +336,7 @@ START_TEST(test_registry) {
 
         ck_assert_int_eq(container_registry_find(r, "c7", &found), 0);
         container_registry_remove(r, found);
+        container_free(found);
         ck_assert_int_eq(container_registry_find(r, "c7", &found), -ENOENT);
         /* c6 shares c7's prefix pair: the prefix is unique now. */
         ck_assert_int_eq(container_registry_find(r, "00000003", &found), 0);
@@ -343,6 +344,27 @@ START_TEST(test_registry) {
         c = make_named("0000000300000000000000000000000000000000000000000000000000000007", "c7");
         ck_assert_int_eq(container_registry_add(r, c), 0);
         ck_assert_uint_eq(container_registry_size(r), 2000);
+}
+END_TEST
+
+START_TEST(test_registry_new_name) {
+        _cleanup_(container_registry_freep) ContainerRegistry *r = NULL;
+        char id[65];
+
+        ck_assert_int_eq(container_registry_new(&r), 0);
+        /* More names than the 32 x 32 plain combinations: numbered ones take over. */
+        for (unsigned i = 0; i < 1500; i++) {
+                Container *c;
+                char *name;
+
+                ck_assert_int_eq(container_registry_new_name(r, &name), 0);
+                ck_assert(container_name_is_valid(name));
+                snprintf(id, sizeof id, "%064x", i);
+                c = make_named(id, name);
+                free(name);
+                ck_assert_int_eq(container_registry_add(r, c), 0);
+        }
+        ck_assert_uint_eq(container_registry_size(r), 1500);
 }
 END_TEST
 
@@ -434,6 +456,7 @@ START_TEST(test_start_time) {
         pid = fork();
         ck_assert_int_ge(pid, 0);
         if (pid == 0) {
+                prctl(PR_SET_PDEATHSIG, SIGKILL);
                 /* A comm with spaces and parentheses must not confuse the parser. */
                 prctl(PR_SET_NAME, "a) b (c");
                 pause();
@@ -454,6 +477,8 @@ static pid_t spawn(int how) {
 
         ck_assert_int_ge(pid, 0);
         if (pid == 0) {
+                /* Never outlive a test that failed halfway. */
+                prctl(PR_SET_PDEATHSIG, SIGKILL);
                 if (how == 0)
                         _exit(3);
                 pause();
@@ -556,6 +581,7 @@ int main(void) {
         tcase_add_test(tc, test_json_rejects);
         tcase_add_test(tc, test_state_files);
         tcase_add_test(tc, test_registry);
+        tcase_add_test(tc, test_registry_new_name);
         tcase_add_test(tc, test_registry_name_wins_over_prefix);
         tcase_add_test(tc, test_mount_specs);
         suite_add_tcase(s, tc);

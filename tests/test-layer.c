@@ -229,6 +229,48 @@ START_TEST(test_zstd) {
 }
 END_TEST
 
+/* Bytes after the tar end-of-archive marker belong to the layer's digests
+ * too, although the tar parser never asks for them. */
+START_TEST(test_trailing_data) {
+        static const char *const compressors[] = { "cat", "gzip -c", "zstd -qc" };
+
+        for (size_t i = 0; i < ELEMENTSOF(compressors); i++) {
+                _cleanup_close_ int tar = memfd_new(), fd = memfd_new();
+                _cleanup_free_ char *zeros = calloc(1, 1 << 20);
+                char cmd[256], want[DIGEST_STRING_MAX];
+                LayerUnpackResult res;
+                struct archive *a;
+                Dirs d;
+
+                dirs_make(&d);
+                a = writer_new(tar, "none");
+                add_file(a, "f", "content");
+                writer_finish(a, tar);
+                off_t size = lseek(tar, 0, SEEK_END);
+                ck_assert_int_eq(write(tar, zeros, 1 << 20), 1 << 20);
+                snprintf(cmd, sizeof cmd, "%s < /proc/%d/fd/%d > /proc/%d/fd/%d",
+                         compressors[i], getpid(), tar, getpid(), fd);
+                ck_assert_int_eq(system(cmd), 0);
+                /* gzip tolerates zeros after the last member (tape padding). */
+                if (streq(compressors[i], "gzip -c")) {
+                        ck_assert_int_gt(lseek(fd, 0, SEEK_END), 0);
+                        ck_assert_int_eq(write(fd, zeros, 1 << 20), 1 << 20);
+                        ck_assert_int_eq(lseek(fd, 0, SEEK_SET), 0);
+                }
+                ck_assert_int_eq(unpack(&d, fd, NULL, &res), 0);
+                assert_content(&d, "f", "content");
+                snprintf(cmd, sizeof cmd, "sha256sum < /proc/%d/fd/%d", getpid(), tar);
+                shell_sha256(cmd, want);
+                ck_assert_str_eq(res.diff_id, want);
+                ck_assert_uint_eq(res.uncompressed_size, (uint64_t) size + (1 << 20));
+                snprintf(cmd, sizeof cmd, "sha256sum < /proc/%d/fd/%d", getpid(), fd);
+                shell_sha256(cmd, want);
+                ck_assert_str_eq(res.compressed_digest, want);
+                ck_assert_uint_eq(res.compressed_size, (uint64_t) lseek(fd, 0, SEEK_END));
+        }
+}
+END_TEST
+
 START_TEST(test_symlinks_never_followed) {
         char target[PATH_MAX + 16], buf[PATH_MAX];
         LayerUnpackResult res;
@@ -269,6 +311,18 @@ START_TEST(test_symlinks_never_followed) {
                 ck_assert_int_eq(unpack(&d, fd, NULL, &res), -EXDEV);
                 ck_assert_ptr_nonnull(strstr(layer_last_error(), through[i]));
         }
+        /* Not even through a symlink that stays inside the layer. */
+        {
+                _cleanup_close_ int fd = memfd_new();
+                struct archive *a = writer_new(fd, "none");
+
+                add_dir(a, "realdir", 0755);
+                add_symlink(a, "inner", "realdir");
+                add_file(a, "inner/x", "x");
+                writer_finish(a, fd);
+                ck_assert_int_eq(unpack(&d, fd, NULL, &res), -EXDEV);
+                ck_assert(!exists_at(&d, "realdir/x"));
+        }
         /* Neither can a directory, a node or a hardlink be placed through one. */
         {
                 _cleanup_close_ int fd = memfd_new();
@@ -306,7 +360,8 @@ START_TEST(test_symlinks_never_followed) {
 END_TEST
 
 START_TEST(test_dotdot) {
-        static const char *const bad[] = { "../x", "../../x", "a/../../x", "./../x", "a/b/../../../x", "../.wh.x" };
+        static const char *const bad[] = { "../x", "../../x", "a/../../x", "./../x", "a/b/../../../x", "../.wh.x",
+                                           "../\033[31mred\n" };
         LayerUnpackResult res;
         Dirs d;
 
@@ -319,6 +374,7 @@ START_TEST(test_dotdot) {
                 writer_finish(a, fd);
                 ck_assert_int_eq(unpack(&d, fd, NULL, &res), -EXDEV);
                 ck_assert_ptr_nonnull(strstr(layer_last_error(), "leaves the layer"));
+                ck_assert(!string_has_cc(layer_last_error()));
         }
         {
                 _cleanup_close_ int fd = memfd_new();
@@ -406,6 +462,8 @@ START_TEST(test_whiteouts) {
         add_file(a, ".wh.implied", "");
         add_file(a, "implied/child", "below a whiteout");
         add_file(a, "notadir", "file");
+        add_file(a, "late/child", "before the whiteout");
+        add_file(a, ".wh.late", "");
         writer_finish(a, fd);
         ck_assert_int_eq(unpack(&d, fd, NULL, &res), 0);
 
@@ -424,10 +482,13 @@ START_TEST(test_whiteouts) {
                 ck_assert_int_eq(getxattr(p, "trusted.overlay.opaque", v, sizeof v), 1);
                 snprintf(p, sizeof p, "%s/implied", d.target);
                 ck_assert_int_eq(getxattr(p, "trusted.overlay.opaque", v, sizeof v), 1);
+                snprintf(p, sizeof p, "%s/late", d.target);
+                ck_assert_int_eq(getxattr(p, "trusted.overlay.opaque", v, sizeof v), 1);
                 snprintf(p, sizeof p, "%s/deep", d.target);
                 ck_assert_int_eq(getxattr(p, "trusted.overlay.opaque", v, sizeof v), -1);
         }
         assert_content(&d, "implied/child", "below a whiteout");
+        assert_content(&d, "late/child", "before the whiteout");
         {
                 /* Below a regular file there is nothing to create. */
                 _cleanup_close_ int fd2 = memfd_new();
@@ -502,6 +563,21 @@ START_TEST(test_hardlink_to_lower) {
         ck_assert_int_eq(write_string_file_atomic_at(AT_FDCWD, p, "deleted above"), 0);
         snprintf(p, sizeof p, "%s/usr/bin/gone", upper);
         ck_assert_int_eq(mknod(p, S_IFCHR | 0600, makedev(0, 0)), 0);
+        /* Below an opaque directory of the upper layer, the lower one is hidden. */
+        snprintf(p, sizeof p, "%s/opt/hidden", lower);
+        ck_assert_int_eq(mkdir_p(p, 0755), 0);
+        snprintf(p, sizeof p, "%s/opt/hidden/file", lower);
+        ck_assert_int_eq(write_string_file_atomic_at(AT_FDCWD, p, "hidden"), 0);
+        snprintf(p, sizeof p, "%s/opt", upper);
+        ck_assert_int_eq(mkdir_p(p, 0755), 0);
+        ck_assert_int_eq(setxattr(p, "trusted.overlay.opaque", "y", 1, 0), 0);
+        /* A symlink in the upper layer where the lower one has a directory. */
+        snprintf(p, sizeof p, "%s/srv/dir", lower);
+        ck_assert_int_eq(mkdir_p(p, 0755), 0);
+        snprintf(p, sizeof p, "%s/srv/dir/file", lower);
+        ck_assert_int_eq(write_string_file_atomic_at(AT_FDCWD, p, "shadowed"), 0);
+        snprintf(p, sizeof p, "%s/srv", upper);
+        ck_assert_int_eq(symlink("/elsewhere", p), 0);
         upper_fd = open(upper, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         lower_fd = open(lower, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         lowers[0] = upper_fd;
@@ -536,6 +612,26 @@ START_TEST(test_hardlink_to_lower) {
                 writer_finish(a, fd2);
                 ck_assert_int_eq(layer_unpack(fd2, d.target_fd, lowers, 2, NULL, NULL, &res), -EBADMSG);
                 ck_assert_ptr_nonnull(strstr(layer_last_error(), "does not exist"));
+        }
+        static const char *const hidden[] = { "opt/hidden/file", "srv/dir/file" };
+        for (size_t i = 0; i < ELEMENTSOF(hidden); i++) {
+                _cleanup_close_ int fd2 = memfd_new();
+
+                a = writer_new(fd2, "none");
+                add_hardlink(a, "newlink", hidden[i]);
+                writer_finish(a, fd2);
+                ck_assert_int_eq(layer_unpack(fd2, d.target_fd, lowers, 2, NULL, NULL, &res), -EBADMSG);
+                ck_assert_ptr_nonnull(strstr(layer_last_error(), "does not exist"));
+        }
+        /* Without the upper layer, the lower file is found. */
+        {
+                _cleanup_close_ int fd2 = memfd_new();
+
+                a = writer_new(fd2, "none");
+                add_hardlink(a, "newlink", "opt/hidden/file");
+                writer_finish(a, fd2);
+                ck_assert_int_eq(layer_unpack(fd2, d.target_fd, &lower_fd, 1, NULL, NULL, &res), 0);
+                assert_content(&d, "newlink", "hidden");
         }
         ck_assert_int_eq(rm_rf_at(AT_FDCWD, lower), 0);
         ck_assert_int_eq(rm_rf_at(AT_FDCWD, upper), 0);
@@ -959,6 +1055,56 @@ START_TEST(test_cancel) {
 }
 END_TEST
 
+static void *cancel_later(void *userdata) {
+        usleep(300 * 1000);
+        *(volatile int *) userdata = 1;
+        return NULL;
+}
+
+/* A download that stalls: the unpack waits in poll(), not in read(), and
+ * still notices cancel. O_NONBLOCK input works too. */
+START_TEST(test_cancel_stalled_pipe) {
+        _cleanup_close_ int fd = memfd_new();
+        volatile int cancel = 0;
+        LayerUnpackResult res;
+        struct archive *a;
+        char buf[1536];
+        pthread_t t;
+        int pipefd[2];
+        uint64_t t0;
+        Dirs d;
+
+        dirs_make(&d);
+        a = writer_new(fd, "gzip");
+        add_file(a, "first", "x");
+        add_file(a, "second", "y");
+        writer_finish(a, fd);
+        ck_assert_int_eq(pipe2(pipefd, O_CLOEXEC | O_NONBLOCK), 0);
+        /* Half of the stream, then nothing, and the writer stays open. */
+        ssize_t n = read(fd, buf, sizeof buf);
+        ck_assert_int_gt(n, 0);
+        ck_assert_int_lt(n, (ssize_t) sizeof buf);
+        ck_assert_int_eq(write(pipefd[1], buf, (size_t) n / 2), n / 2);
+        ck_assert_int_eq(pthread_create(&t, NULL, cancel_later, (void *) &cancel), 0);
+        t0 = now_usec(CLOCK_MONOTONIC);
+        ck_assert_int_eq(layer_unpack(pipefd[0], d.target_fd, NULL, 0, NULL, &cancel, &res), -ECANCELED);
+        ck_assert_uint_lt(now_usec(CLOCK_MONOTONIC) - t0, 5 * 1000 * 1000);
+        ck_assert_int_eq(pthread_join(t, NULL), 0);
+        ck_assert_ptr_nonnull(strstr(layer_last_error(), "cancel"));
+
+        /* The rest arrives: the whole stream unpacks from the non-blocking pipe. */
+        close(pipefd[0]);
+        close(pipefd[1]);
+        ck_assert_int_eq(pipe2(pipefd, O_CLOEXEC | O_NONBLOCK), 0);
+        ck_assert_int_eq(write(pipefd[1], buf, (size_t) n), n);
+        close(pipefd[1]);
+        cancel = 0;
+        ck_assert_int_eq(layer_unpack(pipefd[0], d.target_fd, NULL, 0, NULL, &cancel, &res), 0);
+        close(pipefd[0]);
+        assert_content(&d, "second", "y");
+}
+END_TEST
+
 int main(void) {
         Suite *s = suite_create("layer");
         TCase *tc = tcase_create("core");
@@ -974,6 +1120,7 @@ int main(void) {
         tcase_add_test(tc, test_plain);
         tcase_add_test(tc, test_gzip);
         tcase_add_test(tc, test_zstd);
+        tcase_add_test(tc, test_trailing_data);
         tcase_add_test(tc, test_symlinks_never_followed);
         tcase_add_test(tc, test_dotdot);
         tcase_add_test(tc, test_absolute);
@@ -988,6 +1135,7 @@ int main(void) {
         tcase_add_test(tc, test_limits);
         tcase_add_test(tc, test_truncated_and_garbage);
         tcase_add_test(tc, test_cancel);
+        tcase_add_test(tc, test_cancel_stalled_pipe);
         suite_add_tcase(s, tc);
         sr = srunner_create(s);
         srunner_run_all(sr, CK_NORMAL);

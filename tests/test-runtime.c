@@ -354,7 +354,7 @@ START_TEST(test_mounts) {
         r.spec.hosts_file = hosts;
         r.spec.etc_files_readonly = true;
         ck_assert_str_eq(run_script(&r, NULL),
-                         "from-host\ndata-ro\nnosuid,nodev,relatime - tmpfs tmpfs rw,size=1024k,mode=700\n127.0.0.1 localhost berth-test\nhosts-ro\n");
+                         "from-host\ndata-ro\nnosuid,nodev,noexec,relatime - tmpfs tmpfs rw,size=1024k,mode=700\n127.0.0.1 localhost berth-test\nhosts-ro\n");
         check = strjoin(rw, "/new");
         ck_assert_int_eq(access(check, F_OK), 0);
         mount_spec_done(&m[2]);

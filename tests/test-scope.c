@@ -84,6 +84,17 @@ START_TEST(test_limits_set) {
 }
 END_TEST
 
+START_TEST(test_error_message) {
+        _cleanup_free_ char *m = NULL, *m2 = NULL;
+
+        ck_assert_int_eq(scope_limit_error_message(SCOPE_LIMIT_MEMORY, "lots", -EINVAL, &m), 0);
+        ck_assert_str_eq(m, "Invalid --memory value \"lots\": expected a size of at least 6m, like 512m or 1.5g.");
+        ck_assert_int_eq(scope_limit_error_message(SCOPE_LIMIT_CPU_SHARES, "1", -ERANGE, &m2), 0);
+        ck_assert_str_eq(m2, "Out of range --cpu-shares value \"1\": expected an integer from 2 to 262144.");
+        ck_assert_int_eq(scope_limit_error_message(_SCOPE_LIMIT_MAX, "1", -EINVAL, &m2), -EINVAL);
+}
+END_TEST
+
 START_TEST(test_swap) {
         ScopeLimits l = {};
         const char *reason;
@@ -331,7 +342,7 @@ static void check_start_call(sd_bus_message *m) {
         ck_assert_uint_eq(tasks_max, 64);
         ck_assert_uint_eq(quota, 500000);
         ck_assert_uint_eq(weight, scope_cpu_shares_to_weight(2048));
-        ck_assert_int_eq(delegate, 0);
+        ck_assert_int_eq(delegate, 1);
         ck_assert_int_eq(pids, 1);
         ck_assert_uint_eq(n_cpus, 1);
         ck_assert_uint_eq(((const uint8_t *) cpus)[0], 0x03);
@@ -542,6 +553,7 @@ static Suite *scope_suite(void) {
         tcase_add_test(tc, test_shares_to_weight);
         tcase_add_test(tc, test_limits_set);
         tcase_add_test(tc, test_swap);
+        tcase_add_test(tc, test_error_message);
         tcase_add_test(tc, test_cpuset);
         tcase_add_test(tc, test_merge);
         tcase_add_test(tc, test_unit_names);

@@ -6,7 +6,9 @@
 # whether the test passed or not.
 #
 # Host-side effects are limited to one temporary folder under /var/tmp and one
-# cgroup "sandbox-<id>" per hierarchy, both removed by sandbox_stop.
+# cgroup "sandbox-<id>" per hierarchy, both removed by sandbox_stop. Inside,
+# /usr, /etc and /var are overlays, so what the sandbox writes there stays
+# inside; only $SBX_TMP is shared by both sides.
 
 set -u
 
@@ -51,7 +53,14 @@ ip link set lo up
 # The build, installed with DESTDIR, appears at its real paths in here only.
 mount -t overlay overlay -o "lowerdir=$T/dest/usr:/usr" /usr
 mount -t overlay overlay -o "lowerdir=$T/etc-extra:$T/dest/etc:/etc,upperdir=$T/etc-up,workdir=$T/etc-work" /etc
+# /var is an overlay so nothing the sandbox writes reaches the host's /var;
+# the test's own folder is bound back over it so both sides share it.
+mkdir -p /run/.sbx-tmp
+mount --bind "$T" /run/.sbx-tmp
 mount -t overlay overlay -o "lowerdir=/var,upperdir=$T/var-up,workdir=$T/var-work" /var
+mount --bind /run/.sbx-tmp "$T"
+umount /run/.sbx-tmp
+rmdir /run/.sbx-tmp
 mkdir -p /var/lib/berth
 mount -t tmpfs -o mode=711 tmpfs /var/lib/berth
 # Each hierarchy again, now rooted at the sandbox's own cgroup.
@@ -147,7 +156,25 @@ sandbox_start() {
         sandbox_write_init
         sandbox_launch
         sandbox_find_pid1 || exit 1
+        sandbox_start_watchdog
         sandbox_wait_running || exit 1
+}
+
+# Tears the sandbox down should this shell die without running its EXIT
+# trap (SIGKILL from a test runner's timeout): nothing may outlive a test.
+sandbox_start_watchdog() {
+        local parent=$$
+        (
+                trap '' INT TERM HUP
+                exec </dev/null >/dev/null 2>&1
+                while kill -0 "$parent" 2>/dev/null; do sleep 1; done
+                [ -d "$SBX_TMP" ] || exit 0
+                kill -9 "$SBX_PID" 2>/dev/null
+                sleep 1
+                sandbox_remove_cgroups
+                rm -rf --one-file-system "$SBX_TMP"
+        ) &
+        disown
 }
 
 sandbox_remove_cgroups() {
@@ -173,7 +200,7 @@ sandbox_stop() {
                 for i in $(seq 200); do kill -0 "$SBX_PID" 2>/dev/null || break; sleep 0.05; done
                 kill -9 "$SBX_PID" 2>/dev/null
         fi
-        wait 2>/dev/null
+        wait "$SBX_LAUNCHER" 2>/dev/null
         sandbox_remove_cgroups
         if [ -n "$SBX_TMP" ] && [ -d "$SBX_TMP" ]; then
                 # Mounts made inside died with the sandbox's mount namespace.
@@ -184,9 +211,11 @@ sandbox_stop() {
         exit 1
 }
 
-# Runs a command inside the sandbox (all its namespaces).
+# Runs a command inside the sandbox (all its namespaces), never for longer
+# than SBX_CMD_TIMEOUT seconds: a hung command fails its check instead of
+# hanging the suite.
 sbx() {
-        nsenter -a -t "$SBX_PID" "$@"
+        timeout -k 5 "${SBX_CMD_TIMEOUT:-120}" nsenter -a -t "$SBX_PID" "$@"
 }
 
 sbx_ctl() {
@@ -237,7 +266,8 @@ make_rootfs() {
         mkdir -p "$d"/{bin,etc,tmp,root,home/user,proc,sys,dev,var/empty}
         cp /bin/busybox "$d/bin/busybox"
         for a in sh ls cat echo id true false sleep env pwd hostname mount umount ps grep \
-                 wc head tail stat touch mkdir rm kill test printf unshare readlink sed; do
+                 wc head tail stat touch mkdir rm kill test printf unshare readlink sed \
+                 dd tr trap seq tty stty cut; do
                 ln -sf busybox "$d/bin/$a"
         done
         printf 'root:x:0:0:root:/root:/bin/sh\nuser:x:1000:1000:user:/home/user:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' >"$d/etc/passwd"

@@ -44,10 +44,11 @@ for fmt in docker-archive oci-archive; do
         check_output "... with the same id" "^${HEX:0:12}\$" sbx_ctl images -q
 done
 check_output "loading from a pipe works" '^Loaded image: localhost/bb:1$' \
-        bash -c "cat $T/saved-docker-archive.tar | nsenter -a -t $SBX_PID berthctl load"
+        sbx sh -c "cat $T/saved-docker-archive.tar | berthctl load"
 
 # Bad input is refused with a clear message and leaves the store as it was.
-head -c 3000 "$T/saved-docker-archive.tar" >"$T/truncated.tar"
+# (What berthctl wrote inside the sandbox stays in its /var overlay.)
+sbx sh -c "head -c 3000 $T/saved-docker-archive.tar >$T/truncated.tar"
 check_exit "a truncated archive is refused (125)" 125 sbx_ctl load -i "$T/truncated.tar"
 head -c 100000 /dev/urandom >"$T/garbage.tar"
 check_output "garbage is refused with a message" '^Error: ' sbx_ctl load -i "$T/garbage.tar"
@@ -68,3 +69,37 @@ check_output "... and is told so" 'ermission denied|Access denied' sbx $NOBODY b
 
 check "images survive a restart of berthd" sbx systemctl restart berthd.service
 check_output "... still listed" "^${HEX:0:12}\$" sbx_ctl images -q
+
+# An OCI image layout directory, written by skopeo.
+check "skopeo writes an OCI layout" sbx skopeo copy -q "docker-archive:$T/saved-docker-archive.tar" "oci:$T/layout:v2"
+sbx_ctl rmi -f localhost/bb:1 >/dev/null
+check_output "load -i DIR loads an OCI layout" "^Loaded image" sbx_ctl load -i "$T/layout"
+check_output "... as the same image" "^${HEX:0:12}\$" sbx_ctl images -q
+
+# Progress on a terminal.
+check_output "a terminal shows a progress bar" 'load +\[' \
+        sbx script -qec "berthctl load -i $T/saved-oci-archive.tar" /dev/null
+
+# Ctrl-C cancels a load; SIGKILL of berthd in the middle of one leaves nothing.
+stalled_load() {   # writes the head of an archive, then stalls with the fifo open
+        sbx sh -c "rm -f $T/fifo; mkfifo $T/fifo; (head -c 20000 $T/saved-docker-archive.tar; sleep 60) >$T/fifo &"
+}
+stalled_load
+sbx sh -c "berthctl load -i $T/fifo >$T/cancel.out 2>&1; echo \$? >$T/cancel.rc" &
+wait_for "the stalled load is a job on the bus" sbx sh -c "busctl tree org.berth.Berth1 | grep -q job/"
+check "Ctrl-C reaches berthctl" sbx pkill -INT -f "berthctl load -i $T/fifo"
+wait_for "berthctl ends" test -s "$T/cancel.rc"
+check_output "... with 130" '^130$' cat "$T/cancel.rc"
+check_output "... saying it was cancelled" 'Cancelled' cat "$T/cancel.out"
+check_output "no job is left" '^$' sbx sh -c "busctl tree org.berth.Berth1 | grep job/ || true"
+sbx pkill -f "sleep 60"
+check_output "the store is unchanged" "^${HEX:0:12}\$" sbx_ctl images -q
+
+stalled_load
+sbx sh -c "berthctl load -i $T/fifo >/dev/null 2>&1" &
+wait_for "another stalled load runs" sbx sh -c "ls /var/lib/berth/images/tmp | grep -q ."
+check "berthd is killed in the middle of it" sbx systemctl kill -s KILL berthd.service
+sbx pkill -f "sleep 60"
+sleep 1
+check_output "after the restart the store holds the same images" "^${HEX:0:12}\$" sbx_ctl images -q
+check_output "... and the half-done load left nothing in tmp/" '^$' sbx ls /var/lib/berth/images/tmp

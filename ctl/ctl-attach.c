@@ -1,0 +1,261 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <termios.h>
+
+#include "berthctl.h"
+#include "bus-util.h"
+
+/* With -t the container's terminal is a pty in its own devpts; berthd hands
+ * us the master. We put our terminal in raw mode and copy bytes both ways
+ * until the container side closes, passing on window size changes. */
+
+static struct termios saved_termios;
+static bool termios_saved;
+
+static void restore_terminal(void) {
+        if (termios_saved)
+                (void) tcsetattr(STDIN_FILENO, TCSADRAIN, &saved_termios);
+        termios_saved = false;
+}
+
+static void make_terminal_raw(void) {
+        struct termios raw;
+
+        if (!isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, &saved_termios) < 0)
+                return;
+        termios_saved = true;
+        atexit(restore_terminal);
+        raw = saved_termios;
+        cfmakeraw(&raw);
+        (void) tcsetattr(STDIN_FILENO, TCSADRAIN, &raw);
+}
+
+static void copy_window_size(int master) {
+        struct winsize ws;
+
+        if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) >= 0)
+                (void) ioctl(master, TIOCSWINSZ, &ws);
+}
+
+static int write_all_fd(int fd, const char *p, size_t n) {
+        while (n > 0) {
+                ssize_t k = write(fd, p, n);
+                if (k < 0) {
+                        if (errno == EINTR || errno == EAGAIN)
+                                continue;
+                        return -errno;
+                }
+                p += k;
+                n -= (size_t) k;
+        }
+        return 0;
+}
+
+/* Moves what is readable on from to to; false at end of input. */
+static bool pump(int from, int to) {
+        char buf[16384];
+        ssize_t k = read(from, buf, sizeof buf);
+
+        if (k < 0 && (errno == EINTR || errno == EAGAIN))
+                return true;
+        if (k <= 0)
+                return false;
+        return write_all_fd(to, buf, (size_t) k) >= 0;
+}
+
+static int winch_signalfd(void) {
+        sigset_t ss;
+
+        sigemptyset(&ss);
+        sigaddset(&ss, SIGWINCH);
+        sigprocmask(SIG_BLOCK, &ss, NULL);
+        return signalfd(-1, &ss, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+int ctl_attach_terminal(int master, bool interactive) {
+        _cleanup_close_ int winch = winch_signalfd();
+        struct pollfd p[3];
+        bool in_open = interactive;
+
+        copy_window_size(master);
+        if (interactive)
+                make_terminal_raw();
+        for (;;) {
+                p[0] = (struct pollfd) { .fd = master, .events = POLLIN };
+                p[1] = (struct pollfd) { .fd = in_open ? STDIN_FILENO : -1, .events = POLLIN };
+                p[2] = (struct pollfd) { .fd = winch, .events = POLLIN };
+                if (poll(p, 3, -1) < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        break;
+                }
+                if (p[2].revents & POLLIN) {
+                        struct signalfd_siginfo si;
+                        (void) read(winch, &si, sizeof si);
+                        copy_window_size(master);
+                }
+                if ((p[0].revents & (POLLIN | POLLHUP | POLLERR)) && !pump(master, STDOUT_FILENO))
+                        break;   /* EIO: the container closed its side */
+                if ((p[1].revents & (POLLIN | POLLHUP)) && !pump(STDIN_FILENO, master))
+                        in_open = false;
+        }
+        restore_terminal();
+        return 0;
+}
+
+typedef struct Session {
+        sd_bus *bus;
+        sd_event *event;
+        const char *container;       /* where signals go; NULL: nowhere */
+        sd_bus_message *start_reply;
+        int exit_code;
+        int error;
+} Session;
+
+static int on_start_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        Session *s = userdata;
+
+        s->start_reply = sd_bus_message_ref(reply);
+        return 0;
+}
+
+static int on_wait_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        Session *s = userdata;
+        const sd_bus_error *e = sd_bus_message_get_error(reply);
+        int32_t code;
+
+        if (e)
+                s->error = ctl_call_failed("wait", e, -sd_bus_error_get_errno(e));
+        else if (sd_bus_message_read(reply, "i", &code) >= 0)
+                s->exit_code = code;
+        else
+                s->error = EXIT_ENGINE;
+        return 0;
+}
+
+/* Docker's --sig-proxy: what we receive, the container receives. */
+static int on_forward_signal(sd_event_source *src, const struct signalfd_siginfo *si, void *userdata) {
+        Session *s = userdata;
+
+        if (!s->container)
+                return 0;
+        return sd_bus_call_method_async(s->bus, NULL, BERTH_BUS_NAME, BERTH_MANAGER_PATH, BERTH_MANAGER_IFACE,
+                                        "KillContainer", NULL, NULL, "ss", s->container,
+                                        sigabbrev_np((int) si->ssi_signo));
+}
+
+static int session_setup(Session *s) {
+        static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
+        sigset_t ss;
+        int r;
+
+        sigemptyset(&ss);
+        for (size_t i = 0; i < ELEMENTSOF(forwarded); i++)
+                sigaddset(&ss, forwarded[i]);
+        sigprocmask(SIG_BLOCK, &ss, NULL);
+        r = sd_event_new(&s->event);
+        if (r >= 0)
+                r = sd_bus_set_close_on_exit(s->bus, false);
+        if (r >= 0)
+                r = sd_bus_attach_event(s->bus, s->event, 0);
+        for (size_t i = 0; r >= 0 && i < ELEMENTSOF(forwarded); i++)
+                r = sd_event_add_signal(s->event, NULL, forwarded[i], on_forward_signal, s);
+        return r;
+}
+
+/* A container may run for days: waits have no timeout. */
+static int send_wait(Session *s, const char *member, const char *name, uint32_t id) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        int r;
+
+        r = sd_bus_message_new_method_call(s->bus, &m, BERTH_BUS_NAME, BERTH_MANAGER_PATH,
+                                           BERTH_MANAGER_IFACE, member);
+        if (r >= 0)
+                r = name ? sd_bus_message_append(m, "s", name) : sd_bus_message_append(m, "u", id);
+        if (r >= 0)
+                r = sd_bus_call_async(s->bus, NULL, m, on_wait_reply, s, UINT64_MAX);
+        return r;
+}
+
+/* The exit code Docker gives a container that could not start. */
+static int start_error_exit_code(const sd_bus_error *e) {
+        if (sd_bus_error_has_name(e, BERTH_ERROR_COMMAND_NOT_FOUND))
+                return EXIT_NOT_FOUND;
+        if (sd_bus_error_has_name(e, BERTH_ERROR_COMMAND_NOT_EXECUTABLE))
+                return EXIT_CANNOT_EXEC;
+        return EXIT_ENGINE;
+}
+
+static int read_terminal(sd_bus_message *reply) {
+        const char *key;
+        int fd = -EBADF, r;
+
+        r = sd_bus_message_enter_container(reply, 'a', "{sv}");
+        while (r >= 0 && (r = sd_bus_message_enter_container(reply, 'e', "sv")) > 0) {
+                r = sd_bus_message_read(reply, "s", &key);
+                if (r >= 0 && streq(key, "Terminal"))
+                        r = sd_bus_message_read(reply, "v", "h", &fd);
+                else if (r >= 0)
+                        r = sd_bus_message_skip(reply, "v");
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(reply);
+        }
+        return fd >= 0 ? fcntl(fd, F_DUPFD_CLOEXEC, 3) : -EBADF;
+}
+
+/* Sends start (StartContainer or ExecContainer), attaches a terminal if one
+ * comes back, and waits for the exit code. For a container the wait is sent
+ * right behind the start, so even a container that is gone at once (--rm)
+ * cannot slip by. */
+int ctl_start_and_wait(sd_bus *bus, sd_bus_message *start, const char *container, bool is_exec,
+                       bool interactive, int *ret_exit_code) {
+        Session s = { .bus = bus, .container = is_exec ? NULL : container, .exit_code = -1 };
+        _cleanup_close_ int master = -EBADF;
+        const sd_bus_error *e;
+        uint32_t exec_id = 0;
+        int r;
+
+        r = session_setup(&s);
+        if (r >= 0)
+                r = sd_bus_call_async(bus, NULL, start, on_start_reply, &s, UINT64_MAX);
+        if (r >= 0 && !is_exec)
+                r = send_wait(&s, "WaitContainer", container, 0);
+        while (r >= 0 && !s.start_reply)
+                r = sd_event_run(s.event, UINT64_MAX);
+        if (r < 0 || !s.start_reply) {
+                sd_event_unref(s.event);
+                return -ctl_call_failed("start", NULL, r < 0 ? r : -EIO);
+        }
+        e = sd_bus_message_get_error(s.start_reply);
+        if (e) {
+                fprintf(stderr, "Error: %s\n", e->message);
+                r = -start_error_exit_code(e);
+                goto finish;
+        }
+        if (is_exec && sd_bus_message_read(s.start_reply, "u", &exec_id) < 0) {
+                r = -EXIT_ENGINE;
+                goto finish;
+        }
+        master = read_terminal(s.start_reply);
+        if (master >= 0)
+                (void) ctl_attach_terminal(master, interactive);
+        if (is_exec)
+                r = send_wait(&s, "WaitExec", NULL, exec_id);
+        while (r >= 0 && s.exit_code < 0 && s.error == 0)
+                r = sd_event_run(s.event, UINT64_MAX);
+        if (r < 0)
+                r = -ctl_call_failed("wait", NULL, r);
+        else if (s.error > 0)
+                r = -s.error;
+        else
+                *ret_exit_code = s.exit_code;
+finish:
+        (void) sd_bus_detach_event(bus);
+        sd_bus_message_unref(s.start_reply);
+        sd_event_unref(s.event);
+        return r < 0 ? r : 0;
+}

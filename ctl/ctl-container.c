@@ -1,0 +1,429 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <getopt.h>
+
+#include "berthctl.h"
+#include "bus-util.h"
+
+static int new_call(sd_bus *bus, const char *member, sd_bus_message **ret) {
+        int r = sd_bus_message_new_method_call(bus, ret, BERTH_BUS_NAME, BERTH_MANAGER_PATH,
+                                               BERTH_MANAGER_IFACE, member);
+        return r < 0 ? -ctl_call_failed(member, NULL, r) : 0;
+}
+
+static int create_container(sd_bus *bus, const CreateRequest *q, char **ret_id) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+        const char *id;
+        int r;
+
+        r = new_call(bus, "CreateContainer", &m);
+        if (r < 0)
+                return r;
+        r = create_request_append(m, q);
+        if (r < 0)
+                return -ctl_call_failed("create", NULL, r);
+        r = sd_bus_call(bus, m, UINT64_MAX, &error, &reply);
+        if (r >= 0)
+                r = sd_bus_message_read(reply, "s", &id);
+        if (r < 0)
+                return -ctl_call_failed("create", &error, r);
+        *ret_id = strdup(id);
+        return *ret_id ? 0 : -EXIT_ENGINE;
+}
+
+/* Attached: our stdout and stderr (and stdin with -i) are the container's;
+ * with -t the container gets a terminal whose master comes back to us. */
+static int start_attached(sd_bus *bus, const char *id, bool interactive, bool tty, int *ret_exit_code) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        int r;
+
+        r = new_call(bus, "StartContainer", &m);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append(m, "s", id);
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'a', "{sv}");
+        if (r >= 0 && !tty && interactive)
+                r = sd_bus_message_append(m, "{sv}", "Stdin", "h", STDIN_FILENO);
+        if (r >= 0 && !tty)
+                r = sd_bus_message_append(m, "{sv}{sv}", "Stdout", "h", STDOUT_FILENO,
+                                          "Stderr", "h", STDERR_FILENO);
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        if (r < 0)
+                return -ctl_call_failed("start", NULL, r);
+        return ctl_start_and_wait(bus, m, id, false, interactive, ret_exit_code);
+}
+
+static int start_detached(sd_bus *bus, const char *id) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        int r;
+
+        r = new_call(bus, "StartContainer", &m);
+        if (r >= 0 && sd_bus_message_append(m, "sa{sv}", id, 0) < 0)
+                r = -EXIT_ENGINE;
+        if (r < 0)
+                return r;
+        r = sd_bus_call(bus, m, UINT64_MAX, &error, NULL);
+        if (r < 0) {
+                fprintf(stderr, "Error: %s\n", error.message ?: strerror(-r));
+                return sd_bus_error_has_name(&error, BERTH_ERROR_COMMAND_NOT_FOUND) ? -EXIT_NOT_FOUND :
+                       sd_bus_error_has_name(&error, BERTH_ERROR_COMMAND_NOT_EXECUTABLE) ? -EXIT_CANNOT_EXEC :
+                       -ctl_call_failed("start", &error, r);
+        }
+        return 0;
+}
+
+int verb_create(int argc, char *argv[]) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_(create_request_done) CreateRequest q = {};
+        _cleanup_free_ char *id = NULL;
+        int r;
+
+        if (create_request_parse(argc, argv, &q) < 0)
+                return EXIT_ENGINE;
+        r = ctl_connect(&bus);
+        if (r >= 0)
+                r = create_container(bus, &q, &id);
+        if (r < 0)
+                return -r;
+        printf("%s\n", id);
+        return 0;
+}
+
+int verb_run(int argc, char *argv[]) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_(create_request_done) CreateRequest q = {};
+        _cleanup_free_ char *id = NULL;
+        int r, code = 0;
+
+        if (create_request_parse(argc, argv, &q) < 0)
+                return EXIT_ENGINE;
+        r = ctl_connect(&bus);
+        if (r >= 0)
+                r = create_container(bus, &q, &id);
+        if (r < 0)
+                return -r;
+        if (q.detach) {
+                r = start_detached(bus, id);
+                if (r >= 0)
+                        printf("%s\n", id);
+                return r < 0 ? -r : 0;
+        }
+        r = start_attached(bus, id, q.interactive, q.tty, &code);
+        return r < 0 ? -r : code;
+}
+
+int verb_start(int argc, char *argv[]) {
+        static const struct option options[] = {
+                { "attach", no_argument, NULL, 'a' },
+                { "interactive", no_argument, NULL, 'i' },
+                {}
+        };
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        bool attach = false, interactive = false;
+        int c, r, code = 0, rc = 0;
+
+        while ((c = getopt_long(argc, argv, "ai", options, NULL)) >= 0)
+                switch (c) {
+                case 'a': attach = true; break;
+                case 'i': interactive = true; break;
+                default: return EXIT_ENGINE;
+                }
+        if (optind >= argc || (attach && argc - optind > 1)) {
+                fprintf(stderr, "Usage: berthctl start [-a] [-i] CONTAINER...\n");
+                return EXIT_ENGINE;
+        }
+        r = ctl_connect(&bus);
+        if (r < 0)
+                return -r;
+        if (attach) {
+                r = start_attached(bus, argv[optind], interactive, false, &code);
+                return r < 0 ? -r : code;
+        }
+        for (int i = optind; i < argc; i++) {
+                r = start_detached(bus, argv[i]);
+                if (r < 0)
+                        rc = -r;
+                else
+                        printf("%s\n", argv[i]);
+        }
+        return rc;
+}
+
+/* Runs member(name, extra...) for every name, printing each that worked. */
+static int for_each_container(int argc, char *argv[], int first, const char *member, const char *types,
+                              const void *extra) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        int r, rc = 0;
+
+        if (first >= argc) {
+                fprintf(stderr, "\"berthctl %s\" requires at least 1 argument: CONTAINER...\n", argv[0]);
+                return EXIT_ENGINE;
+        }
+        r = ctl_connect(&bus);
+        if (r < 0)
+                return -r;
+        for (int i = first; i < argc; i++) {
+                if (streq(types, "s"))
+                        r = ctl_call(bus, member, NULL, "s", argv[i]);
+                else if (streq(types, "si"))
+                        r = ctl_call(bus, member, NULL, "si", argv[i], *(const int32_t *) extra);
+                else if (streq(types, "ss"))
+                        r = ctl_call(bus, member, NULL, "ss", argv[i], (const char *) extra);
+                else
+                        r = ctl_call(bus, member, NULL, "sb", argv[i], *(const int *) extra);
+                if (r < 0)
+                        rc = -r;
+                else
+                        printf("%s\n", argv[i]);
+        }
+        return rc;
+}
+
+static int parse_time_option(int argc, char *argv[], int32_t *ret) {
+        static const struct option options[] = {
+                { "time", required_argument, NULL, 't' },
+                {}
+        };
+        int c, t;
+
+        *ret = -1;
+        while ((c = getopt_long(argc, argv, "t:", options, NULL)) >= 0) {
+                if (c != 't' || safe_atoi(optarg, &t) < 0 || t < 0) {
+                        fprintf(stderr, "Invalid --time: give whole seconds.\n");
+                        return -EINVAL;
+                }
+                *ret = t;
+        }
+        return 0;
+}
+
+int verb_stop(int argc, char *argv[]) {
+        int32_t t;
+
+        if (parse_time_option(argc, argv, &t) < 0)
+                return EXIT_ENGINE;
+        return for_each_container(argc, argv, optind, "StopContainer", "si", &t);
+}
+
+int verb_restart(int argc, char *argv[]) {
+        int32_t t;
+
+        if (parse_time_option(argc, argv, &t) < 0)
+                return EXIT_ENGINE;
+        return for_each_container(argc, argv, optind, "RestartContainer", "si", &t);
+}
+
+int verb_kill(int argc, char *argv[]) {
+        static const struct option options[] = {
+                { "signal", required_argument, NULL, 's' },
+                {}
+        };
+        const char *sig = "KILL";
+        int c;
+
+        while ((c = getopt_long(argc, argv, "s:", options, NULL)) >= 0) {
+                if (c != 's')
+                        return EXIT_ENGINE;
+                sig = optarg;
+        }
+        return for_each_container(argc, argv, optind, "KillContainer", "ss", sig);
+}
+
+int verb_rm(int argc, char *argv[]) {
+        static const struct option options[] = {
+                { "force", no_argument, NULL, 'f' },
+                { "volumes", no_argument, NULL, 'v' },
+                {}
+        };
+        int c, force = false;
+
+        while ((c = getopt_long(argc, argv, "fv", options, NULL)) >= 0) {
+                if (c == 'f')
+                        force = true;
+                else if (c != 'v')
+                        return EXIT_ENGINE;
+        }
+        return for_each_container(argc, argv, optind, "RemoveContainer", "sb", &force);
+}
+
+int verb_pause(int argc, char *argv[]) {
+        return for_each_container(argc, argv, 1, "PauseContainer", "s", NULL);
+}
+
+int verb_unpause(int argc, char *argv[]) {
+        return for_each_container(argc, argv, 1, "UnpauseContainer", "s", NULL);
+}
+
+int verb_wait(int argc, char *argv[]) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        int r, rc = 0;
+
+        if (argc < 2) {
+                fprintf(stderr, "\"berthctl wait\" requires at least 1 argument: CONTAINER...\n");
+                return EXIT_ENGINE;
+        }
+        r = ctl_connect(&bus);
+        if (r < 0)
+                return -r;
+        for (int i = 1; i < argc; i++) {
+                _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+                int32_t code;
+
+                r = ctl_call(bus, "WaitContainer", &reply, "s", argv[i]);
+                if (r >= 0 && sd_bus_message_read(reply, "i", &code) >= 0)
+                        printf("%d\n", code);
+                else
+                        rc = EXIT_ENGINE;
+        }
+        return rc;
+}
+
+int verb_update(int argc, char *argv[]) {
+        static const struct option options[] = {
+                { "memory", required_argument, NULL, 'm' },
+                { "memory-reservation", required_argument, NULL, 0 },
+                { "memory-swap", required_argument, NULL, 0 },
+                { "cpus", required_argument, NULL, 0 },
+                { "cpu-shares", required_argument, NULL, 'c' },
+                { "cpuset-cpus", required_argument, NULL, 0 },
+                { "pids-limit", required_argument, NULL, 0 },
+                { "blkio-weight", required_argument, NULL, 0 },
+                {}
+        };
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_strv_free_ char **limits = NULL;
+        int c, idx, r, rc = 0;
+
+        while ((c = getopt_long(argc, argv, "m:c:", options, &idx)) >= 0) {
+                const char *flag = c == 'm' ? "memory" : c == 'c' ? "cpu-shares" : c == 0 ? options[idx].name : NULL;
+                if (!flag || strv_extend(&limits, flag) < 0 || strv_extend(&limits, optarg) < 0)
+                        return EXIT_ENGINE;
+        }
+        if (optind >= argc || !limits) {
+                fprintf(stderr, "Usage: berthctl update [--memory M] [--cpus N] [--pids-limit N] ... CONTAINER...\n");
+                return EXIT_ENGINE;
+        }
+        r = ctl_connect(&bus);
+        if (r < 0)
+                return -r;
+        for (int i = optind; i < argc; i++) {
+                _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+                _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+
+                r = new_call(bus, "UpdateContainer", &m);
+                if (r >= 0 && sd_bus_message_append(m, "s", argv[i]) >= 0 &&
+                    sd_bus_message_open_container(m, 'a', "{ss}") >= 0) {
+                        for (size_t k = 0; limits[k] && r >= 0; k += 2)
+                                r = sd_bus_message_append(m, "{ss}", limits[k], limits[k + 1]);
+                        if (r >= 0)
+                                r = sd_bus_message_close_container(m);
+                        if (r >= 0)
+                                r = sd_bus_call(bus, m, UINT64_MAX, &error, NULL);
+                        if (r < 0)
+                                r = -ctl_call_failed("update", &error, r);
+                }
+                if (r < 0)
+                        rc = -r;
+                else
+                        printf("%s\n", argv[i]);
+        }
+        return rc;
+}
+
+typedef struct ExecRequest {
+        bool interactive, tty, detach;
+        const char *user, *workdir;
+        char **env;
+} ExecRequest;
+
+static int exec_parse(int argc, char *argv[], ExecRequest *x) {
+        static const struct option options[] = {
+                { "interactive", no_argument, NULL, 'i' },
+                { "tty", no_argument, NULL, 't' },
+                { "detach", no_argument, NULL, 'd' },
+                { "env", required_argument, NULL, 'e' },
+                { "user", required_argument, NULL, 'u' },
+                { "workdir", required_argument, NULL, 'w' },
+                {}
+        };
+        int c;
+
+        while ((c = getopt_long(argc, argv, "+itde:u:w:", options, NULL)) >= 0)
+                switch (c) {
+                case 'i': x->interactive = true; break;
+                case 't': x->tty = true; break;
+                case 'd': x->detach = true; break;
+                case 'u': x->user = optarg; break;
+                case 'w': x->workdir = optarg; break;
+                case 'e':
+                        if (strv_extend(&x->env, optarg) < 0)
+                                return -ENOMEM;
+                        break;
+                default: return -EINVAL;
+                }
+        if (argc - optind < 2) {
+                fprintf(stderr, "Usage: berthctl exec [-i] [-t] [-e K=V] [-u USER] [-w DIR] CONTAINER COMMAND [ARG...]\n");
+                return -EINVAL;
+        }
+        return optind;
+}
+
+static int exec_append_options(sd_bus_message *m, const ExecRequest *x) {
+        int r = sd_bus_message_open_container(m, 'a', "{sv}");
+
+        if (r >= 0 && !x->tty && !x->detach) {
+                if (x->interactive)
+                        r = sd_bus_message_append(m, "{sv}", "Stdin", "h", STDIN_FILENO);
+                if (r >= 0)
+                        r = sd_bus_message_append(m, "{sv}{sv}", "Stdout", "h", STDOUT_FILENO,
+                                                  "Stderr", "h", STDERR_FILENO);
+        }
+        if (r >= 0 && x->tty)
+                r = sd_bus_message_append(m, "{sv}", "Tty", "b", 1);
+        if (r >= 0 && x->user)
+                r = sd_bus_message_append(m, "{sv}", "User", "s", x->user);
+        if (r >= 0 && x->workdir)
+                r = sd_bus_message_append(m, "{sv}", "WorkingDir", "s", x->workdir);
+        if (r >= 0 && x->env) {
+                r = sd_bus_message_open_container(m, 'e', "sv");
+                if (r >= 0)
+                        r = sd_bus_message_append(m, "s", "Env");
+                if (r >= 0)
+                        r = sd_bus_message_open_container(m, 'v', "as");
+                if (r >= 0)
+                        r = sd_bus_message_append_strv(m, x->env);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(m);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(m);
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        return r;
+}
+
+int verb_exec(int argc, char *argv[]) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        ExecRequest x = {};
+        int i, r, code = 0;
+
+        i = exec_parse(argc, argv, &x);
+        if (i < 0) {
+                strv_free(x.env);
+                return EXIT_ENGINE;
+        }
+        r = ctl_connect(&bus);
+        if (r >= 0)
+                r = new_call(bus, "ExecContainer", &m);
+        if (r >= 0 && (sd_bus_message_append(m, "s", argv[i]) < 0 ||
+                       sd_bus_message_append_strv(m, argv + i + 1) < 0 || exec_append_options(m, &x) < 0))
+                r = -EXIT_ENGINE;
+        strv_free(x.env);
+        if (r >= 0)
+                r = ctl_start_and_wait(bus, m, argv[i], true, x.interactive, &code);
+        return r < 0 ? -r : code;
+}

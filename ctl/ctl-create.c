@@ -1,0 +1,233 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <getopt.h>
+
+#include "berthctl.h"
+#include "bus-util.h"
+
+/* The flags of docker create/run, gathered into CreateContainer's a{sv}. */
+
+enum {
+        ARG_NAME = 0x100, ARG_RM, ARG_ENTRYPOINT, ARG_TMPFS, ARG_MOUNT, ARG_NETWORK, ARG_CAP_ADD,
+        ARG_CAP_DROP, ARG_PRIVILEGED, ARG_READ_ONLY, ARG_SECURITY_OPT, ARG_STOP_SIGNAL,
+        ARG_STOP_TIMEOUT, ARG_LIMIT,
+};
+
+static const struct option create_options[] = {
+        { "detach", no_argument, NULL, 'd' },
+        { "interactive", no_argument, NULL, 'i' },
+        { "tty", no_argument, NULL, 't' },
+        { "name", required_argument, NULL, ARG_NAME },
+        { "rm", no_argument, NULL, ARG_RM },
+        { "env", required_argument, NULL, 'e' },
+        { "workdir", required_argument, NULL, 'w' },
+        { "user", required_argument, NULL, 'u' },
+        { "hostname", required_argument, NULL, 'h' },
+        { "label", required_argument, NULL, 'l' },
+        { "volume", required_argument, NULL, 'v' },
+        { "tmpfs", required_argument, NULL, ARG_TMPFS },
+        { "mount", required_argument, NULL, ARG_MOUNT },
+        { "network", required_argument, NULL, ARG_NETWORK },
+        { "net", required_argument, NULL, ARG_NETWORK },
+        { "cap-add", required_argument, NULL, ARG_CAP_ADD },
+        { "cap-drop", required_argument, NULL, ARG_CAP_DROP },
+        { "privileged", no_argument, NULL, ARG_PRIVILEGED },
+        { "read-only", no_argument, NULL, ARG_READ_ONLY },
+        { "security-opt", required_argument, NULL, ARG_SECURITY_OPT },
+        { "entrypoint", required_argument, NULL, ARG_ENTRYPOINT },
+        { "stop-signal", required_argument, NULL, ARG_STOP_SIGNAL },
+        { "stop-timeout", required_argument, NULL, ARG_STOP_TIMEOUT },
+        /* Limits keep docker's flag names, which berthd understands as they are. */
+        { "memory", required_argument, NULL, 'm' },
+        { "memory-reservation", required_argument, NULL, ARG_LIMIT },
+        { "memory-swap", required_argument, NULL, ARG_LIMIT },
+        { "cpus", required_argument, NULL, ARG_LIMIT },
+        { "cpu-shares", required_argument, NULL, 'c' },
+        { "cpuset-cpus", required_argument, NULL, ARG_LIMIT },
+        { "pids-limit", required_argument, NULL, ARG_LIMIT },
+        { "blkio-weight", required_argument, NULL, ARG_LIMIT },
+        {}
+};
+
+void create_request_done(CreateRequest *q) {
+        free(q->name);
+        free(q->image);
+        free(q->entrypoint);
+        free(q->workdir);
+        free(q->user);
+        free(q->hostname);
+        free(q->network);
+        free(q->stop_signal);
+        strv_free(q->cmd);
+        strv_free(q->env);
+        strv_free(q->labels);
+        strv_free(q->volumes);
+        strv_free(q->tmpfs);
+        strv_free(q->mounts);
+        strv_free(q->cap_add);
+        strv_free(q->cap_drop);
+        strv_free(q->security_opt);
+        strv_free(q->limits);
+}
+
+/* -e NAME without "=" takes the value from our own environment, as docker does. */
+static int add_env(CreateRequest *q, const char *e) {
+        const char *v;
+
+        if (strchr(e, '='))
+                return strv_extend(&q->env, e);
+        v = getenv(e);
+        return v ? strv_consume(&q->env, strjoin(e, "=", v)) : 0;
+}
+
+static int add_limit(CreateRequest *q, const char *flag, const char *value) {
+        int r = strv_extend(&q->limits, flag);
+
+        return r < 0 ? r : strv_extend(&q->limits, value);
+}
+
+static int parse_one(CreateRequest *q, int c, const char *flag) {
+        switch (c) {
+        case 'd': q->detach = true; return 0;
+        case 'i': q->interactive = true; return 0;
+        case 't': q->tty = true; return 0;
+        case ARG_RM: q->rm = true; return 0;
+        case ARG_PRIVILEGED: q->privileged = true; return 0;
+        case ARG_READ_ONLY: q->read_only = true; return 0;
+        case ARG_NAME: return free_and_strdup(&q->name, optarg);
+        case ARG_ENTRYPOINT: return free_and_strdup(&q->entrypoint, optarg);
+        case 'w': return free_and_strdup(&q->workdir, optarg);
+        case 'u': return free_and_strdup(&q->user, optarg);
+        case 'h': return free_and_strdup(&q->hostname, optarg);
+        case ARG_NETWORK: return free_and_strdup(&q->network, optarg);
+        case ARG_STOP_SIGNAL: return free_and_strdup(&q->stop_signal, optarg);
+        case ARG_STOP_TIMEOUT: return safe_atoi(optarg, &q->stop_timeout) < 0 || q->stop_timeout < 0 ? -EINVAL : 0;
+        case 'e': return add_env(q, optarg);
+        case 'l': return strv_extend(&q->labels, optarg);
+        case 'v': return strv_extend(&q->volumes, optarg);
+        case ARG_TMPFS: return strv_extend(&q->tmpfs, optarg);
+        case ARG_MOUNT: return strv_extend(&q->mounts, optarg);
+        case ARG_CAP_ADD: return strv_extend(&q->cap_add, optarg);
+        case ARG_CAP_DROP: return strv_extend(&q->cap_drop, optarg);
+        case ARG_SECURITY_OPT: return strv_extend(&q->security_opt, optarg);
+        case 'm': return add_limit(q, "memory", optarg);
+        case 'c': return add_limit(q, "cpu-shares", optarg);
+        case ARG_LIMIT: return add_limit(q, flag, optarg);
+        default: return -EINVAL;
+        }
+}
+
+/* Options stop at the image: what follows is the command, as with docker. */
+int create_request_parse(int argc, char *argv[], CreateRequest *q) {
+        int c, idx, r;
+
+        q->stop_timeout = -1;
+        while ((c = getopt_long(argc, argv, "+dite:w:u:h:l:v:m:c:", create_options, &idx)) >= 0) {
+                if (c == '?')
+                        return -EINVAL;
+                r = parse_one(q, c, c == ARG_LIMIT ? create_options[idx].name : NULL);
+                if (r < 0) {
+                        fprintf(stderr, "Invalid value '%s' for an option of %s.\n", strempty(optarg), argv[0]);
+                        return r;
+                }
+        }
+        if (optind >= argc) {
+                fprintf(stderr, "\"berthctl %s\" requires at least 1 argument: IMAGE [COMMAND] [ARG...]\n", argv[0]);
+                return -EINVAL;
+        }
+        q->image = strdup(argv[optind]);
+        q->cmd = strv_copy(argv + optind + 1);
+        return q->image && q->cmd ? 0 : -ENOMEM;
+}
+
+static int append_string(sd_bus_message *m, const char *key, const char *value) {
+        return value ? sd_bus_message_append(m, "{sv}", key, "s", value) : 0;
+}
+
+static int append_bool(sd_bus_message *m, const char *key, bool value) {
+        return value ? sd_bus_message_append(m, "{sv}", key, "b", 1) : 0;
+}
+
+static int append_strv(sd_bus_message *m, const char *key, char **l) {
+        int r;
+
+        if (!l)
+                return 0;
+        r = sd_bus_message_open_container(m, 'e', "sv");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "s", key);
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'v', "as");
+        if (r >= 0)
+                r = sd_bus_message_append_strv(m, l);
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        return r;
+}
+
+/* "k=v" pairs (labels) or flat key, value lists (limits) as a{ss}. */
+static int append_dict(sd_bus_message *m, const char *key, char **l, bool flat) {
+        int r;
+
+        if (!l)
+                return 0;
+        r = sd_bus_message_open_container(m, 'e', "sv");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "s", key);
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'v', "a{ss}");
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'a', "{ss}");
+        for (size_t i = 0; r >= 0 && l[i]; i += flat ? 2 : 1) {
+                _cleanup_free_ char *k = flat ? strdup(l[i]) : strndup(l[i], strcspn(l[i], "="));
+                const char *eq = strchr(l[i], '=');
+                r = k ? sd_bus_message_append(m, "{ss}", k, flat ? l[i + 1] : eq ? eq + 1 : "") : -ENOMEM;
+        }
+        for (int k = 0; r >= 0 && k < 3; k++)
+                r = sd_bus_message_close_container(m);
+        return r;
+}
+
+static int append_entrypoint(sd_bus_message *m, const char *entrypoint) {
+        char *l[] = { (char *) entrypoint, NULL };
+
+        /* --entrypoint "" clears the image's entrypoint. */
+        if (!entrypoint)
+                return 0;
+        return append_strv(m, "Entrypoint", isempty(entrypoint) ? (char *[]) { NULL } : l);
+}
+
+int create_request_append(sd_bus_message *m, const CreateRequest *q) {
+        int r;
+
+        r = sd_bus_message_open_container(m, 'a', "{sv}");
+        if (r >= 0) r = append_string(m, "Image", q->image);
+        if (r >= 0) r = append_string(m, "Name", q->name);
+        if (r >= 0 && q->cmd && q->cmd[0]) r = append_strv(m, "Cmd", q->cmd);
+        if (r >= 0) r = append_entrypoint(m, q->entrypoint);
+        if (r >= 0) r = append_strv(m, "Env", q->env);
+        if (r >= 0) r = append_string(m, "WorkingDir", q->workdir);
+        if (r >= 0) r = append_string(m, "User", q->user);
+        if (r >= 0) r = append_string(m, "Hostname", q->hostname);
+        if (r >= 0) r = append_dict(m, "Labels", q->labels, false);
+        if (r >= 0) r = append_strv(m, "Volumes", q->volumes);
+        if (r >= 0) r = append_strv(m, "Tmpfs", q->tmpfs);
+        if (r >= 0) r = append_strv(m, "Mounts", q->mounts);
+        if (r >= 0) r = append_string(m, "Network", q->network);
+        if (r >= 0) r = append_strv(m, "CapAdd", q->cap_add);
+        if (r >= 0) r = append_strv(m, "CapDrop", q->cap_drop);
+        if (r >= 0) r = append_bool(m, "Privileged", q->privileged);
+        if (r >= 0) r = append_bool(m, "ReadOnly", q->read_only);
+        if (r >= 0) r = append_strv(m, "SecurityOpt", q->security_opt);
+        if (r >= 0) r = append_dict(m, "Limits", q->limits, true);
+        if (r >= 0) r = append_bool(m, "AutoRemove", q->rm);
+        if (r >= 0) r = append_bool(m, "Tty", q->tty);
+        if (r >= 0) r = append_bool(m, "Interactive", q->interactive);
+        if (r >= 0) r = append_string(m, "StopSignal", q->stop_signal);
+        if (r >= 0 && q->stop_timeout >= 0)
+                r = sd_bus_message_append(m, "{sv}", "StopTimeout", "u", (uint32_t) q->stop_timeout);
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        return r;
+}

@@ -1,0 +1,578 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <getopt.h>
+#include <pwd.h>
+
+#include "berthctl.h"
+#include "bus-util.h"
+
+/* berthctl ps, inspect and top. */
+
+typedef struct PsOptions {
+        bool quiet;
+        bool no_trunc;
+        bool all;
+        const char *format;
+        uint64_t now;
+} PsOptions;
+
+/* The rows point into reply, which must outlive them. */
+static int read_container_rows(sd_bus_message *reply, ContainerRow **ret, size_t *ret_n) {
+        _cleanup_free_ ContainerRow *rows = NULL;
+        size_t n = 0, allocated = 0;
+        int r;
+
+        r = sd_bus_message_enter_container(reply, 'a', "(ssssstttio)");
+        while (r >= 0) {
+                ContainerRow row = {};
+                const char *path;
+
+                r = sd_bus_message_read(reply, "(ssssstttio)", &row.id, &row.name, &row.image, &row.state,
+                                        &row.command, &row.created, &row.started, &row.finished,
+                                        &row.exit_code, &path);
+                if (r <= 0)
+                        break;
+                if (n == allocated) {
+                        ContainerRow *p = reallocarray(rows, allocated = MAX(allocated * 2, 64u), sizeof *rows);
+                        if (!p)
+                                return -ENOMEM;
+                        rows = p;
+                }
+                rows[n++] = row;
+        }
+        if (r < 0) {
+                fprintf(stderr, "Error: cannot parse berthd's reply: %s\n", strerror(-r));
+                return -EXIT_ENGINE;
+        }
+        *ret = TAKE_PTR(rows);
+        *ret_n = n;
+        return 0;
+}
+
+static int row_compare_newest_first(const void *a, const void *b) {
+        const ContainerRow *x = a, *y = b;
+
+        if (x->created != y->created)
+                return x->created < y->created ? 1 : -1;
+        return strcmp(x->id, y->id);
+}
+
+/* One ListContainers call, sorted newest first. */
+int ctl_list_containers(sd_bus *bus, bool all, sd_bus_message **ret_reply, ContainerRow **ret, size_t *ret_n) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int r;
+
+        r = ctl_call(bus, "ListContainers", &reply, "b", all);
+        if (r >= 0)
+                r = read_container_rows(reply, ret, ret_n);
+        if (r < 0)
+                return r;
+        qsort(*ret, *ret_n, sizeof **ret, row_compare_newest_first);
+        *ret_reply = TAKE_PTR(reply);
+        return 0;
+}
+
+static const char *row_id(const ContainerRow *row, bool no_trunc, char *buf, size_t n) {
+        if (no_trunc)
+                return row->id;
+        snprintf(buf, n, "%.12s", row->id);
+        return buf;
+}
+
+/* "\"sh -c 'echo out; e…\"": quoted, at most 20 characters inside. */
+static const char *row_command(const ContainerRow *row, bool no_trunc, char *buf, size_t n) {
+        const char *s = row->command;
+        size_t chars = 0, bytes = 0;
+
+        if (no_trunc || utf8_width(s) <= 20) {
+                snprintf(buf, n, "\"%s\"", s);
+                return buf;
+        }
+        for (; s[bytes] && chars < 20; bytes++)
+                if (((unsigned char) s[bytes] & 0xC0) != 0x80 && ++chars == 20)
+                        break;
+        snprintf(buf, n, "\"%.*s…\"", (int) bytes, s);
+        return buf;
+}
+
+static const char *row_status(const ContainerRow *row, uint64_t now, char *buf, size_t n) {
+        char d[64];
+
+        if (IN_SET_STR(row->state, "running", "paused")) {
+                format_human_duration(now > row->started ? now - row->started : 0, d, sizeof d);
+                snprintf(buf, n, "Up %s%s", d, streq(row->state, "paused") ? " (Paused)" : "");
+        } else if (streq(row->state, "exited")) {
+                format_human_duration(now > row->finished ? now - row->finished : 0, d, sizeof d);
+                snprintf(buf, n, "Exited (%d) %s ago", (int) row->exit_code, d);
+        } else if (streq(row->state, "removing"))
+                snprintf(buf, n, "Removal In Progress");
+        else
+                snprintf(buf, n, "Created");
+        return buf;
+}
+
+static const char *row_running_for(const ContainerRow *row, uint64_t now, char *buf, size_t n) {
+        char d[64];
+
+        format_human_duration(now > row->created ? now - row->created : 0, d, sizeof d);
+        snprintf(buf, n, "%s ago", d);
+        return buf;
+}
+
+static json_t *row_json(const ContainerRow *row, uint64_t now) {
+        char status[128];
+
+        return json_pack("{s:s,s:s,s:s,s:s,s:I,s:s,s:s,s:i}",
+                         "Id", row->id, "Names", row->name, "Image", row->image, "Command", row->command,
+                         "Created", (json_int_t) (row->created / 1000000), "State", row->state,
+                         "Status", row_status(row, now, status, sizeof status), "ExitCode", (int) row->exit_code);
+}
+
+typedef struct PsField {
+        const char *name;
+        const char *header;
+} PsField;
+
+static const PsField ps_fields[] = {
+        { "ID", "CONTAINER ID" }, { "Image", "IMAGE" }, { "Command", "COMMAND" },
+        { "CreatedAt", "CREATED AT" }, { "RunningFor", "CREATED" }, { "Status", "STATUS" },
+        { "State", "STATE" }, { "Ports", "PORTS" }, { "Names", "NAMES" }, { "ExitCode", "EXIT CODE" },
+};
+
+static const PsField *ps_field_find(const char *name) {
+        for (size_t i = 0; i < ELEMENTSOF(ps_fields); i++)
+                if (streq(ps_fields[i].name, name))
+                        return &ps_fields[i];
+        return NULL;
+}
+
+/* A field's value for --format; NULL for fields berthctl does not know. */
+static const char *ps_field_value(const ContainerRow *row, const char *field, const PsOptions *o,
+                                  char *buf, size_t n) {
+        if (streq(field, "ID"))
+                return row_id(row, o->no_trunc, buf, n);
+        if (streq(field, "Names"))
+                return row->name;
+        if (streq(field, "Image"))
+                return row->image;
+        if (streq(field, "Command"))
+                return row_command(row, o->no_trunc, buf, n);
+        if (streq(field, "CreatedAt")) {
+                time_t t = (time_t) (row->created / 1000000);
+                struct tm tm;
+                if (!localtime_r(&t, &tm) || strftime(buf, n, "%Y-%m-%d %H:%M:%S %z %Z", &tm) == 0)
+                        buf[0] = 0;
+                return buf;
+        }
+        if (streq(field, "RunningFor"))
+                return row_running_for(row, o->now, buf, n);
+        if (streq(field, "Status"))
+                return row_status(row, o->now, buf, n);
+        if (streq(field, "State"))
+                return row->state;
+        if (streq(field, "Ports"))
+                return "";
+        if (streq(field, "ExitCode")) {
+                snprintf(buf, n, "%d", (int) row->exit_code);
+                return buf;
+        }
+        return NULL;
+}
+
+#define PS_DEFAULT_FORMAT "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}"
+
+/* Renders one {{...}}: the header for row == NULL, else the row's value. */
+static int render_placeholder(const char *s, size_t len, const ContainerRow *row, const PsOptions *o, FILE *out) {
+        char inner[64], buf[4096];
+        const PsField *f;
+        const char *v;
+
+        while (len > 0 && *s == ' ')
+                s++, len--;
+        while (len > 0 && s[len - 1] == ' ')
+                len--;
+        snprintf(inner, sizeof inner, "%.*s", (int) MIN(len, sizeof inner - 1), s);
+        if (streq(inner, "json .")) {
+                json_t *j = row ? row_json(row, o->now) : NULL;
+                if (j)
+                        json_dumpf(j, out, JSON_COMPACT);
+                json_decref(j);
+                return 0;
+        }
+        f = inner[0] == '.' ? ps_field_find(inner + 1) : NULL;
+        if (!f) {
+                fprintf(stderr, "Error: unknown placeholder '{{%s}}' in --format; known are .ID, .Names, .Image, "
+                        ".Command, .CreatedAt, .RunningFor, .Status, .State, .Ports, .ExitCode and 'json .'.\n", inner);
+                return -EXIT_ENGINE;
+        }
+        v = row ? ps_field_value(row, f->name, o, buf, sizeof buf) : f->header;
+        fputs(strempty(v), out);
+        return 0;
+}
+
+static int render_template(const char *t, const ContainerRow *row, const PsOptions *o, char **ret) {
+        _cleanup_free_ char *s = NULL;
+        size_t size = 0;
+        FILE *out;
+        int r = 0;
+
+        out = open_memstream(&s, &size);
+        if (!out)
+                return -EXIT_ENGINE;
+        while (r >= 0 && *t) {
+                const char *open = strstr(t, "{{"), *close = open ? strstr(open + 2, "}}") : NULL;
+                if (!open) {
+                        fputs(t, out);
+                        break;
+                }
+                if (!close) {
+                        fprintf(stderr, "Error: unterminated '{{' in --format.\n");
+                        r = -EXIT_ENGINE;
+                        break;
+                }
+                fwrite(t, 1, open - t, out);
+                r = render_placeholder(open + 2, close - open - 2, row, o, out);
+                t = close + 2;
+        }
+        if (fclose(out) != 0 || r < 0)
+                return r < 0 ? r : -EXIT_ENGINE;
+        *ret = TAKE_PTR(s);
+        return 0;
+}
+
+/* Docker's templates take "\t" and "\n" as written on the command line. */
+static char *unescape_format(const char *f) {
+        char *s = strdup(f), *d = s;
+
+        if (!s)
+                return NULL;
+        for (const char *p = f; *p; p++) {
+                if (p[0] == '\\' && (p[1] == 't' || p[1] == 'n')) {
+                        *d++ = *++p == 't' ? '\t' : '\n';
+                        continue;
+                }
+                *d++ = *p;
+        }
+        *d = 0;
+        return s;
+}
+
+static int table_add_line(Table *t, char *line) {
+        size_t i = 0;
+        char *cell = line;
+        int r = 0;
+
+        for (; r >= 0 && i < t->n_columns; i++) {
+                char *tab = cell ? strchr(cell, '\t') : NULL;
+                if (tab && i + 1 < t->n_columns)
+                        *tab = 0;
+                r = table_add(t, cell);
+                cell = tab && i + 1 < t->n_columns ? tab + 1 : NULL;
+        }
+        return r;
+}
+
+static int print_rows_table(const char *tmpl, const ContainerRow *rows, size_t n, const PsOptions *o) {
+        _cleanup_free_ char *header = NULL;
+        _cleanup_(table_freep) Table *t = NULL;
+        size_t columns = 1;
+        int r;
+
+        r = render_template(tmpl, NULL, o, &header);
+        if (r < 0)
+                return r;
+        for (const char *p = header; *p; p++)
+                columns += *p == '\t';
+        t = table_new(columns);
+        if (!t)
+                return -EXIT_ENGINE;
+        r = table_add_line(t, header);
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                _cleanup_free_ char *line = NULL;
+                r = render_template(tmpl, &rows[i], o, &line);
+                if (r >= 0)
+                        r = table_add_line(t, line);
+        }
+        if (r < 0)
+                return r;
+        table_print(t, stdout);
+        return 0;
+}
+
+static int print_rows(const ContainerRow *rows, size_t n, const PsOptions *o) {
+        _cleanup_free_ char *tmpl = NULL, *check = NULL;
+        const char *table;
+        int r;
+
+        tmpl = unescape_format(o->quiet ? "{{.ID}}" : streq_ptr(o->format, "json") ? "{{json .}}" :
+                               o->format ?: PS_DEFAULT_FORMAT);
+        if (!tmpl)
+                return -EXIT_ENGINE;
+        table = startswith(tmpl, "table");
+        if (table) {
+                table += strspn(table, " ");
+                return print_rows_table(isempty(table) ? PS_DEFAULT_FORMAT + strlen("table ") : table, rows, n, o);
+        }
+        /* Check the template once, so that a bad one fails with no containers too. */
+        r = render_template(tmpl, NULL, o, &check);
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                _cleanup_free_ char *line = NULL;
+                r = render_template(tmpl, &rows[i], o, &line);
+                if (r >= 0)
+                        puts(line);
+        }
+        return r;
+}
+
+static int print_rows_json(const ContainerRow *rows, size_t n, const PsOptions *o) {
+        json_t *a = json_array();
+
+        if (!a)
+                return -EXIT_ENGINE;
+        for (size_t i = 0; i < n; i++)
+                json_array_append_new(a, row_json(&rows[i], o->now));
+        ctl_print_json(a);
+        json_decref(a);
+        return 0;
+}
+
+int verb_ps(int argc, char *argv[]) {
+        static const struct option options[] = {
+                { "all", no_argument, NULL, 'a' },
+                { "quiet", no_argument, NULL, 'q' },
+                { "no-trunc", no_argument, NULL, 'T' },
+                { "format", required_argument, NULL, 'f' },
+                {}
+        };
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_free_ ContainerRow *rows = NULL;
+        PsOptions o = {};
+        size_t n = 0;
+        int c, r;
+
+        while ((c = getopt_long(argc, argv, "aq", options, NULL)) >= 0)
+                switch (c) {
+                case 'a': o.all = true; break;
+                case 'q': o.quiet = true; break;
+                case 'T': o.no_trunc = true; break;
+                case 'f': o.format = optarg; break;
+                default: return EXIT_ENGINE;
+                }
+        if (optind < argc) {
+                fprintf(stderr, "Error: 'berthctl ps' accepts no arguments.\n");
+                return EXIT_ENGINE;
+        }
+        r = ctl_connect(&bus);
+        if (r >= 0)
+                r = ctl_list_containers(bus, o.all, &reply, &rows, &n);
+        if (r < 0)
+                return -r;
+        o.now = now_usec(CLOCK_REALTIME);
+        if (arg_json && !o.quiet && !o.format)
+                r = print_rows_json(rows, n, &o);
+        else
+                r = print_rows(rows, n, &o);
+        return r < 0 ? -r : 0;
+}
+
+/* Resolves a container name or id to its object path. Missing containers get
+ * one sentence, "Error: No such container: NAME", unless quiet. */
+int ctl_container_path(sd_bus *bus, const char *name, bool quiet, char **ret_path) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        const char *path;
+        int r;
+
+        r = sd_bus_call_method(bus, BERTH_BUS_NAME, BERTH_MANAGER_PATH, BERTH_MANAGER_IFACE,
+                               "GetContainer", &error, &reply, "s", name);
+        if (r < 0 && sd_bus_error_has_name(&error, BERTH_ERROR_NO_SUCH_CONTAINER)) {
+                if (!quiet)
+                        fprintf(stderr, "Error: No such container: %s\n", name);
+                return -ENOENT;
+        }
+        if (r >= 0)
+                r = sd_bus_message_read(reply, "o", &path);
+        if (r < 0)
+                return -ctl_call_failed(name, &error, r);
+        *ret_path = strdup(path);
+        return *ret_path ? 0 : -EXIT_ENGINE;
+}
+
+/* Properties.GetAll of one object as a JSON object. */
+int ctl_get_all_json(sd_bus *bus, const char *path, const char *iface, json_t **ret) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int r;
+
+        r = sd_bus_call_method(bus, BERTH_BUS_NAME, path, "org.freedesktop.DBus.Properties", "GetAll",
+                               &error, &reply, "s", iface);
+        if (r >= 0)
+                r = bus_message_read_dict_json(reply, ret);
+        if (r < 0)
+                return -ctl_call_failed(path, &error, r);
+        return 0;
+}
+
+/* A Manager call about one container; Berth's own errors ("No such container:
+ * c1", "Container c1 is not running.") are printed as berthd wrote them. */
+int ctl_container_call(sd_bus *bus, const char *member, const char *name, bool quiet, sd_bus_message **ret) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        int r;
+
+        r = sd_bus_call_method(bus, BERTH_BUS_NAME, BERTH_MANAGER_PATH, BERTH_MANAGER_IFACE, member,
+                               &error, ret, "s", name);
+        if (r >= 0)
+                return 0;
+        if (!sd_bus_error_is_set(&error) || !startswith(error.name, "org.berth.Berth1.Error."))
+                return -ctl_call_failed(member, &error, r);
+        if (!quiet)
+                fprintf(stderr, "Error: %s\n", error.message ?: error.name);
+        return sd_bus_error_has_name(&error, BERTH_ERROR_NO_SUCH_CONTAINER) ? -ENOENT : -ESRCH;
+}
+
+static int image_path(sd_bus *bus, const char *name, char **ret_path) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        const char *path;
+        int r;
+
+        r = sd_bus_call_method(bus, BERTH_BUS_NAME, BERTH_MANAGER_PATH, BERTH_MANAGER_IFACE,
+                               "GetImage", &error, &reply, "s", name);
+        if (r < 0 && sd_bus_error_has_names(&error, BERTH_ERROR_NO_SUCH_IMAGE, BERTH_ERROR_INVALID_REFERENCE))
+                return -ENOENT;
+        if (r >= 0)
+                r = sd_bus_message_read(reply, "o", &path);
+        if (r < 0)
+                return -ctl_call_failed(name, &error, r);
+        *ret_path = strdup(path);
+        return *ret_path ? 0 : -EXIT_ENGINE;
+}
+
+/* Containers first; images too unless --type container, as docker inspect does. */
+static int inspect_one(sd_bus *bus, const char *name, const char *type, json_t **ret) {
+        _cleanup_free_ char *path = NULL;
+        int r = -ENOENT;
+
+        if (!streq(type, "image")) {
+                r = ctl_container_path(bus, name, true, &path);
+                if (r >= 0)
+                        return ctl_get_all_json(bus, path, BERTH_CONTAINER_IFACE, ret);
+                if (r != -ENOENT)
+                        return r;
+        }
+        if (!streq(type, "container")) {
+                r = image_path(bus, name, &path);
+                if (r >= 0)
+                        return ctl_get_all_json(bus, path, BERTH_IMAGE_IFACE, ret);
+                if (r != -ENOENT)
+                        return r;
+        }
+        fprintf(stderr, "Error: No such %s: %s\n", streq(type, "image") ? "image" : "container", name);
+        return -EXIT_ENGINE;
+}
+
+int verb_inspect(int argc, char *argv[]) {
+        static const struct option options[] = {
+                { "type", required_argument, NULL, 't' },
+                {}
+        };
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        const char *type = "";
+        json_t *all;
+        int c, r, rc = 0;
+
+        while ((c = getopt_long(argc, argv, "", options, NULL)) >= 0)
+                switch (c) {
+                case 't': type = optarg; break;
+                default: return EXIT_ENGINE;
+                }
+        if (!IN_SET_STR(type, "", "container", "image")) {
+                fprintf(stderr, "Error: --type must be 'container' or 'image', not '%s'.\n", type);
+                return EXIT_ENGINE;
+        }
+        if (optind >= argc) {
+                fprintf(stderr, "Usage: berthctl inspect [--type container|image] NAME...\n");
+                return EXIT_ENGINE;
+        }
+        r = ctl_connect(&bus);
+        if (r < 0)
+                return -r;
+        all = json_array();
+        for (int i = optind; i < argc; i++) {
+                json_t *j = NULL;
+                r = inspect_one(bus, argv[i], type, &j);
+                if (r < 0)
+                        rc = EXIT_ENGINE;
+                else
+                        json_array_append_new(all, j);
+        }
+        ctl_print_json(all);
+        json_decref(all);
+        return rc;
+}
+
+static const char *user_name(uint32_t uid, char *buf, size_t n) {
+        struct passwd pw, *found = NULL;
+        char pwbuf[1024];
+
+        if (getpwuid_r((uid_t) uid, &pw, pwbuf, sizeof pwbuf, &found) == 0 && found) {
+                snprintf(buf, n, "%s", found->pw_name);
+                return buf;
+        }
+        snprintf(buf, n, "%u", uid);
+        return buf;
+}
+
+static int print_processes(sd_bus_message *reply, Table *t, json_t *json) {
+        const char *cmd;
+        uint32_t pid, ppid, uid;
+        int r;
+
+        r = sd_bus_message_enter_container(reply, 'a', "(uuus)");
+        while (r >= 0 && (r = sd_bus_message_read(reply, "(uuus)", &pid, &ppid, &uid, &cmd)) > 0) {
+                char user[64], spid[16], sppid[16];
+                snprintf(spid, sizeof spid, "%u", pid);
+                snprintf(sppid, sizeof sppid, "%u", ppid);
+                user_name(uid, user, sizeof user);
+                if (json)
+                        json_array_append_new(json, json_pack("{s:s,s:i,s:i,s:i,s:s}", "User", user, "UID", (int) uid,
+                                                              "PID", (int) pid, "PPID", (int) ppid, "CMD", cmd));
+                else
+                        r = table_add_many(t, user, spid, sppid, cmd);
+        }
+        if (r < 0) {
+                fprintf(stderr, "Error: cannot parse berthd's reply: %s\n", strerror(-r));
+                return -EXIT_ENGINE;
+        }
+        return 0;
+}
+
+int verb_top(int argc, char *argv[]) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(table_freep) Table *t = NULL;
+        json_t *json = NULL;
+        int r;
+
+        if (argc != 2) {
+                fprintf(stderr, "Usage: berthctl top CONTAINER\n");
+                return EXIT_ENGINE;
+        }
+        r = ctl_connect(&bus);
+        if (r >= 0)
+                r = ctl_container_call(bus, "ContainerProcesses", argv[1], false, &reply);
+        if (r < 0)
+                return EXIT_ENGINE;
+        t = table_new(4);
+        if (!t || table_add_many(t, "UID", "PID", "PPID", "CMD") < 0)
+                return EXIT_ENGINE;
+        if (arg_json)
+                json = json_array();
+        r = print_processes(reply, t, json);
+        if (r >= 0 && json)
+                ctl_print_json(json);
+        else if (r >= 0)
+                table_print(t, stdout);
+        json_decref(json);
+        return r < 0 ? -r : 0;
+}

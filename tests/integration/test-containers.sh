@@ -1,0 +1,125 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Containers through berthd under the real systemd: run, exit codes, names,
+# scopes and limits, stop/kill/wait/restart/rm, pause, update, exec, attached
+# I/O and terminals, the journal, and surviving restarts and crashes of berthd.
+. "$(dirname "$0")/lib.sh"
+
+sandbox_start
+T=$SBX_TMP
+M=/org/berth/Berth1
+make_rootfs_tar "$T/rootfs.tar"
+sbx_ctl import --change 'CMD ["/bin/sh"]' "$T/rootfs.tar" bb >/dev/null
+
+prop() {   # prop CONTAINER PROPERTY: a Container property as busctl prints it
+        local path
+        path=$(sbx busctl call org.berth.Berth1 $M org.berth.Berth1.Manager GetContainer s "$1" | cut -d'"' -f2)
+        sbx busctl get-property org.berth.Berth1 "$path" org.berth.Berth1.Container "$2"
+}
+unit_prop() { sbx systemctl show -p "$2" --value "berth-$1.scope"; }
+n_containers() { sbx busctl call org.berth.Berth1 $M org.berth.Berth1.Manager ListContainers b true | cut -d' ' -f2; }
+
+# Attached runs and Docker's exit codes.
+check_output "run prints the command's output" '^hello$' sbx_ctl run --rm bb echo hello
+check_exit "run exits with the command's status" 42 sbx_ctl run --rm bb sh -c 'exit 42'
+check_exit "a missing command exits 127" 127 sbx_ctl run --rm bb /nonexistent
+check_output "... saying what was not found" 'nonexistent: No such file' sbx_ctl run --rm bb /nonexistent
+check_exit "a command that cannot run exits 126" 126 sbx_ctl run --rm bb /etc/passwd
+check_exit "a missing image exits 125" 125 sbx_ctl run --rm nosuchimage true
+check_output "stdout and stderr stay apart" '^out$' bash -c "nsenter -a -t $SBX_PID berthctl run --rm bb sh -c 'echo out; echo err >&2' 2>/dev/null"
+check_output "-i passes stdin" '^piped$' sbx sh -c 'echo piped | berthctl run --rm -i bb cat'
+check_output "without -i stdin is empty" '^0$' sbx sh -c 'echo piped | berthctl run --rm bb sh -c "cat | wc -c"'
+check_output "the image's Cmd runs when none is given" '^from-cmd$' sbx sh -c 'echo "echo from-cmd" | berthctl run --rm -i bb'
+check_output "--entrypoint and -e and -w and -u apply" '^1000 /tmp V$' \
+        sbx_ctl run --rm -e X=V -w /tmp -u user --entrypoint /bin/sh bb -c 'echo $(id -u) $(pwd) $X'
+check_output "-t gives a terminal from the container's devpts" '^/dev/pts/0' \
+        sbx script -qec "berthctl run --rm -t bb tty" /dev/null
+check_output "--rm leaves no container behind" '^0$' n_containers
+
+# Detached containers: names, ids, scopes, the bus.
+ID=$(sbx_ctl run -d --name web bb sh -c 'echo started; trap "echo got-usr1" USR1; while true; do sleep 0.2; done')
+check_output "run -d prints the 64-hex id" '^[0-9a-f]{64}$' echo "$ID"
+check_output "its scope is active in berth.slice" '^active$' sbx systemctl is-active berth-web.scope
+check_output "... in berth.slice" '^berth.slice$' unit_prop web Slice
+check_output "State is running on the bus" '^s "running"$' prop web State
+check_output "Pid is the leader's" '^u [1-9]' prop web Pid
+check_output "the object is listed by the ObjectManager" "container/$ID" \
+        sbx busctl call org.berth.Berth1 $M org.freedesktop.DBus.ObjectManager GetManagedObjects
+check_exit "a second container named web is refused (125)" 125 sbx_ctl run -d --name web bb true
+check_output "... saying the name is in use" 'already in use' sbx_ctl create --name web bb true
+check_exit "an invalid name is refused" 125 sbx_ctl create --name '-bad' bb true
+wait_for "its output reaches the journal under the scope" \
+        sbx sh -c "journalctl -u berth-web.scope -o cat | grep -q '^started$'"
+check_output "... tagged with the container's name" '"SYSLOG_IDENTIFIER" *: *"web"' \
+        sbx journalctl -u berth-web.scope -o json MESSAGE=started
+check "kill -s USR1 reaches the container" sbx_ctl kill -s USR1 "${ID:0:12}"
+wait_for "... which handles it" sbx sh -c "journalctl -u berth-web.scope -o cat | grep -q got-usr1"
+check_output "the hostname defaults to the short id" "^${ID:0:12}\$" sbx_ctl exec web hostname
+check_output "/etc/hosts names it" "${ID:0:12}" sbx_ctl exec web cat /etc/hosts
+
+# exec.
+check_exit "exec returns the command's status" 5 sbx_ctl exec web sh -c 'exit 5'
+check_output "exec runs in the container's pid namespace" '^1 ' sbx_ctl exec web sh -c 'ps -o pid,comm | sed -n 2p | sed "s/^ *//"'
+check_output "exec -u -w -e apply" '^user /tmp 1$' sbx_ctl exec -u user -w /tmp -e X=1 web sh -c 'echo $(id -un) $(pwd) $X'
+check_output "exec'd processes join the scope" 'sleep 5' \
+        sbx sh -c "berthctl exec -d web sleep 5 >/dev/null 2>&1 & sleep 0.5; systemctl status berth-web.scope --no-pager"
+
+# pause, update, limits.
+check "pause freezes it" sbx_ctl pause web
+check_output "State is paused" '^s "paused"$' prop web State
+check_exit "exec into a paused container is refused" 125 sbx_ctl exec web true
+check "unpause thaws it" sbx_ctl unpause web
+check_output "State is running again" '^s "running"$' prop web State
+check "run with limits" sbx_ctl run -d --name lim -m 64m --pids-limit 20 --cpus 0.5 --cpu-shares 512 bb sleep 300
+check_output "--memory is MemoryMax" '^67108864$' unit_prop lim MemoryMax
+check_output "--pids-limit is TasksMax" '^20$' unit_prop lim TasksMax
+check_output "--cpus is CPUQuotaPerSecUSec" '^500ms$' unit_prop lim CPUQuotaPerSecUSec
+check_output "--cpu-shares is CPUWeight" '^20$' unit_prop lim CPUWeight
+check_output "the pids limit holds inside" 'fork|Resource|can.t' \
+        sbx_ctl exec lim sh -c 'for i in $(seq 40); do sleep 5 & done 2>&1; wait'
+check "update changes the limits of a running container" sbx_ctl update --memory 128m --pids-limit 30 lim
+check_output "... MemoryMax follows" '^134217728$' unit_prop lim MemoryMax
+check_output "... and the Limits property" '"TasksMax" t 30' prop lim Limits
+check_exit "a bad limit is refused" 125 sbx_ctl run -d -m lots bb true
+check_output "an OOM kill is reported" '^b true$' bash -c \
+        "nsenter -a -t $SBX_PID berthctl run --name oom -m 16m bb sh -c 'a=\$(dd if=/dev/zero bs=1M count=64 2>/dev/null | tr \"\\000\" x); echo \${#a}' >/dev/null 2>&1; nsenter -a -t $SBX_PID busctl get-property org.berth.Berth1 \$(nsenter -a -t $SBX_PID busctl call org.berth.Berth1 $M org.berth.Berth1.Manager GetContainer s oom | cut -d'\"' -f2) org.berth.Berth1.Container OOMKilled"
+
+# Stop, wait, restart, rm.
+check "stop -t 1 stops it" sbx_ctl stop -t 1 lim
+check_output "State is exited" '^s "exited"$' prop lim State
+check_output "a sleep that ignores SIGTERM was killed (137)" '^i 137$' prop lim ExitCode
+check_output "its scope is gone" 'inactive|unknown' sbx systemctl is-active berth-lim.scope
+check_output "wait prints the exit code" '^137$' sbx_ctl wait lim
+check "start starts it again" sbx_ctl start lim
+check_output "... running" '^s "running"$' prop lim State
+check "restart works" sbx_ctl restart -t 0 lim
+check_output "... running again" '^s "running"$' prop lim State
+check_exit "rm of a running container is refused" 125 sbx_ctl rm lim
+check_output "... saying so" 'running' sbx_ctl rm lim
+check "rm -f removes it" sbx_ctl rm -f lim
+check_exit "... it is gone" 125 sbx_ctl wait lim
+check_output "... and so is its scope" 'inactive|unknown' sbx systemctl is-active berth-lim.scope
+sbx_ctl create --name waiter bb sh -c 'sleep 1; exit 9' >/dev/null
+sbx_ctl start waiter >/dev/null
+check_output "wait blocks until the exit" '^9$' sbx_ctl wait waiter
+
+# berthd is not the containers' parent in any way that matters.
+sbx_ctl run -d --name survivor bb sleep 300 >/dev/null
+PID=$(prop survivor Pid | cut -d' ' -f2)
+check "berthd restarts" sbx systemctl restart berthd.service
+check_output "the container kept running" '^active$' sbx systemctl is-active berth-survivor.scope
+check_output "... and is re-adopted with the same pid" "^u $PID\$" prop survivor Pid
+check "berthd stops" sbx systemctl stop berthd.service
+check_output "containers keep running without berthd" '^active$' sbx systemctl is-active berth-survivor.scope
+check_output "a call starts berthd again, which still knows it" '^s "running"$' prop survivor State
+sbx_ctl run -d --name crash bb sh -c 'sleep 2; exit 7' >/dev/null
+check "berthd is killed with SIGKILL" sbx systemctl kill -s KILL berthd.service
+sleep 3
+check_output "after the crash the real exit code is known" '^7$' sbx_ctl wait crash
+check "stop works on a re-adopted container" sbx_ctl stop -t 1 survivor
+check_output "... which exited" '^s "exited"$' prop survivor State
+
+# Only root may change anything.
+NOBODY="setpriv --reuid=nobody --regid=nogroup --clear-groups"
+check_exit "nobody may not run containers (125)" 125 sbx $NOBODY berthctl run --rm bb true
+check_output "nobody may wait for one" '^9$' sbx $NOBODY berthctl wait waiter

@@ -93,14 +93,14 @@ if [ "$BERTH_BUILT" != 1 ]; then
         why="n/a ($BERTH_BUILD_ERROR)"
 elif ! sbx_ctl run --help >/dev/null 2>&1; then
         why="n/a (berthctl run not implemented yet)"
-elif ! sbx_ctl load -i /run/bench-disk/archive.tar >/dev/null 2>&1; then
+elif ! { sbx_ctl load -i /run/bench-disk/archive.tar; sbx_ctl image inspect "$BENCH_IMAGE"; } >/dev/null 2>&1; then
         why="n/a (berthctl load failed)"
 else
         why=
 fi
 if [ -z "$why" ]; then
         measure berth "$N" berthd_pids "berthctl ps" "berthctl ps" \
-                berthctl run -d --name @NAME@ "$BENCH_IMAGE" sleep infinity
+                berthctl run -d --network none --name @NAME@ "$BENCH_IMAGE" sleep infinity
 else
         SUMMARY+="berth|$why"$'\n'
         bench_na "berthctl ps ($N containers)" "$why"

@@ -40,7 +40,7 @@ berth_run_available() {
         if ! sbx_ctl run --help >/dev/null 2>&1; then
                 echo "n/a (berthctl run not implemented yet)"; return 1
         fi
-        if ! sbx_ctl load -i /run/bench-disk/archive.tar >/dev/null 2>&1; then
+        if ! { sbx_ctl load -i /run/bench-disk/archive.tar; sbx_ctl image inspect "$BENCH_IMAGE"; } >/dev/null 2>&1; then
                 echo "n/a (berthctl load failed)"; return 1
         fi
 }
@@ -59,7 +59,7 @@ bench_load; echo
 bench_hyperfine "unshare -fpmuin true (floor)" "$FLOOR"
 
 if why=$(berth_run_available); then
-        bench_hyperfine "berthctl run --rm" "berthctl run --rm $BENCH_IMAGE /bin/true"
+        bench_hyperfine "berthctl run --rm" "berthctl run --rm --network none $BENCH_IMAGE /bin/true"
 else
         bench_na "berthctl run --rm" "$why"
 fi

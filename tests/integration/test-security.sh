@@ -171,7 +171,21 @@ check_output "... and nothing in /proc links to it" '^clean$' sbx_ctl exec fdc s
 check_output "pid 1's root is the container's" '^/$' sbx_ctl exec fdc readlink /proc/1/root
 check_output "the cwd of an attached run's pid 1 is /" '^/$' inside 'readlink /proc/1/cwd'
 check_output "... or the -w dir" '^/tmp$' inside -w /tmp 'readlink /proc/1/cwd'
+# An exec'd process gets the container's confinement, not the daemon's.
+check_output "an exec'd process has Docker's capabilities" "^CapBnd:[[:space:]]+$DOCKER_CAPS\$" \
+        sbx_ctl exec fdc grep '^CapBnd:' /proc/self/status
+check_output "... and Berth's seccomp filter" "$OWN" sbx_ctl exec fdc grep '^Seccomp_filters:' /proc/self/status
+check_output "... and cannot mount" '^failed: .*(Operation not permitted|permission denied)' \
+        sbx_ctl exec fdc sh -c "$(try 'mount -t tmpfs x /tmp')"
+check_output "exec -u 1000 has no effective capabilities" '^CapEff:[[:space:]]+0{16}$' \
+        sbx_ctl exec -u 1000 fdc grep '^CapEff:' /proc/self/status
 check "rm -f removes it" sbx_ctl rm -f fdc
+check "run -d with no-new-privileges and --cap-drop ALL" \
+        sbx_ctl run -d --name nnpc --security-opt no-new-privileges --cap-drop ALL bb sleep 1000
+check_output "... exec'd processes have no_new_privs" '^NoNewPrivs:[[:space:]]+1$' \
+        sbx_ctl exec nnpc grep '^NoNewPrivs:' /proc/self/status
+check_output "... and no capabilities" '^CapBnd:[[:space:]]+0{16}$' sbx_ctl exec nnpc grep '^CapBnd:' /proc/self/status
+check "rm -f removes it" sbx_ctl rm -f nnpc
 
 # --- Mounts: --read-only, volumes, tmpfs, /dev ------------------------------
 check_output "--read-only: writing / fails" '^failed: .*Read-only' inside --read-only "$(try 'touch /x')"

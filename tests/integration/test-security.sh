@@ -139,6 +139,13 @@ for p in /proc/sys /proc/irq /proc/bus /proc/fs; do
         check_output "$p is mounted read-only" "^[0-9]+ [0-9]+ [0-9:]+ [^ ]+ $p ro," inside 'cat /proc/self/mountinfo'
 done
 check_output "/sys is read-only" '^failed: .*Read-only' inside "$(try ': >/sys/kernel/uevent_helper')"
+for net in none host; do
+        check_output "no debugfs, tracefs or securityfs of the host with --network $net" '^none$' \
+                inside --network $net 'grep -Eq " - (debugfs|tracefs|securityfs|bpf|fusectl) " /proc/self/mountinfo && echo found || echo none'
+        check_output "... /sys/kernel/debug is empty" '^$' inside --network $net 'ls -A /sys/kernel/debug 2>/dev/null'
+        check_output "... /sys is read-only" '^failed: .*Read-only' inside --network $net "$(try ': >/sys/kernel/uevent_helper')"
+        check_output "... /sys/firmware is masked" '^$' inside --network $net 'ls -A /sys/firmware'
+done
 check_output "/sys/fs/cgroup is read-only" '^failed: .*Read-only' inside "$(try 'mkdir /sys/fs/cgroup/x')"
 check_output "--privileged lifts the masks" 'has content' inside --privileged "$(empty /proc/timer_list)"
 check_output "... no mount over /proc/kcore" '^none$' \

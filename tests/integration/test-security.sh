@@ -15,7 +15,7 @@ sbx_ctl import "$T/rootfs.tar" bb >/dev/null || { fail "import the busybox image
 run() { sbx_ctl run --rm "$@"; }
 # inside ARGS... 'SCRIPT': the same, running SCRIPT with sh -c.
 inside() { local s=${*: -1}; run "${@:1:$#-1}" bb sh -c "$s"; }
-# capline FIELD ARGS...: "FIELD:\tvalue" of /proc/self/status in a container.
+# status_of FIELD ARGS...: the "FIELD:" line of /proc/self/status in a container.
 status_of() { local f=$1; shift; inside "$@" "grep '^$f:' /proc/self/status"; }
 
 # --- Capabilities -----------------------------------------------------------

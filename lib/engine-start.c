@@ -163,6 +163,18 @@ static void on_scope_started(const char *result, int r, const sd_bus_error *erro
         start_finish(l, 0, NULL, pty);
 }
 
+/* Docker's device cgroup rules: any node may be created, but only the
+ * standard pseudo devices opened. Without this, CAP_MKNOD (in the default
+ * set) would let a container create and open a node of the host's disk.
+ * The runtime's own mknods of /dev run inside the scope, hence "m" on them. */
+static const char * const device_policy[] = {
+        "DevicePolicy=strict",
+        "DeviceAllow=/dev/null rwm", "DeviceAllow=/dev/zero rwm", "DeviceAllow=/dev/full rwm",
+        "DeviceAllow=/dev/random rwm", "DeviceAllow=/dev/urandom rwm", "DeviceAllow=/dev/tty rwm",
+        "DeviceAllow=/dev/ptmx rwm", "DeviceAllow=char-pts rwm", "DeviceAllow=/dev/net/tun rwm",
+        "DeviceAllow=char-* m", "DeviceAllow=block-* m",
+};
+
 int engine_start(Engine *e, Container *c, const EngineStdio *stdio, EngineDone done, void *userdata) {
         _cleanup_strv_free_ char **props = NULL;
         Live *l;
@@ -181,6 +193,8 @@ int engine_start(Engine *e, Container *c, const EngineStdio *stdio, EngineDone d
         if (r < 0)
                 return r;
         r = strv_consume(&props, strjoin("Description=Berth container ", c->name));
+        for (size_t i = 0; r >= 0 && !c->config.security.privileged && i < ELEMENTSOF(device_policy); i++)
+                r = strv_extend(&props, device_policy[i]);
         if (r < 0)
                 return r;
         l->start_done = done;

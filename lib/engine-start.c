@@ -87,7 +87,7 @@ static int spawn_leader(Engine *e, Container *c, const EngineStdio *stdio, Live 
                 if (!argv || strv_extend(&argv, *a) < 0)
                         return -ENOMEM;
         spec = (RuntimeSpec) {
-                .name = c->name, .hostname = cfg->hostname, .lowerdirs = lower,
+                .name = c->name, .unit = c->unit, .hostname = cfg->hostname, .lowerdirs = lower,
                 .upperdir = paths.upper, .workdir = paths.work, .rootfs = paths.rootfs,
                 .readonly_rootfs = cfg->security.read_only,
                 .hostname_file = paths.hostname, .hosts_file = paths.hosts,
@@ -104,6 +104,10 @@ static int spawn_leader(Engine *e, Container *c, const EngineStdio *stdio, Live 
 
 static void start_finish(Live *l, int r, const char *message, int pty_master) {
         EngineDone done = TAKE_PTR(l->start_done);
+
+        /* Nobody attached to a detached terminal: berthd keeps it. */
+        if (pty_master >= 0 && !l->attach)
+                pty_master = engine_drain_terminal(l->engine, l->container, pty_master, true);
 
         if (done)
                 done(l->container, r, message, pty_master, l->start_userdata);
@@ -154,7 +158,7 @@ static void on_scope_started(const char *result, int r, const sd_bus_error *erro
         c->started_usec = now_usec(CLOCK_REALTIME);
         c->oom_killed = false;
         (void) engine_save(e, c);
-        engine_fdstore_put(c);
+        engine_fdstore_put(c, c->pidfd, NULL);
         engine_watch_oom(e, c);
         r = engine_watch_exit(e, c);
         if (r < 0)
@@ -199,6 +203,7 @@ int engine_start(Engine *e, Container *c, const EngineStdio *stdio, EngineDone d
                 return r;
         l->start_done = done;
         l->start_userdata = userdata;
+        l->attach = stdio->attach;
         r = scope_start(e->bus, c->unit, l->process.pid, &c->config.limits, props,
                         on_scope_started, l, &l->job);
         if (r < 0) {
@@ -350,25 +355,28 @@ int engine_watch_exit(Engine *e, Container *c) {
         return sd_event_add_io(e->event, &l->exit_source, c->pidfd, EPOLLIN, on_leader_exit, l);
 }
 
-void engine_fdstore_put(Container *c) {
-        _cleanup_free_ char *msg = strjoin("FDSTORE=1\nFDNAME=", c->id);
+/* Stores fd under the container's id (the leader's pidfd) or id + suffix. */
+void engine_fdstore_put(Container *c, int fd, const char *suffix) {
+        _cleanup_free_ char *msg = strjoin("FDSTORE=1\nFDNAME=", c->id, strempty(suffix));
 
-        if (!msg || c->pidfd < 0)
+        if (!msg || fd < 0)
                 return;
-        /* The barrier makes sure systemd holds the pidfd before anybody is
-         * told the container runs: a crash right after must not lose it. */
-        if (sd_pid_notify_with_fds(0, false, msg, &c->pidfd, 1) > 0)
+        /* The barrier makes sure systemd holds the fd before anybody is told
+         * the container runs: a crash right after must not lose it. */
+        if (sd_pid_notify_with_fds(0, false, msg, &fd, 1) > 0)
                 (void) sd_notify_barrier(false, 5 * 1000000ULL);
 }
 
 void engine_fdstore_remove(Container *c) {
-        _cleanup_free_ char *msg = strjoin("FDSTOREREMOVE=1\nFDNAME=", c->id);
-
-        if (msg)
-                (void) sd_notify(false, msg);
+        FOREACH_STRING(suffix, "", ".tty") {
+                _cleanup_free_ char *msg = strjoin("FDSTOREREMOVE=1\nFDNAME=", c->id, suffix);
+                if (msg)
+                        (void) sd_notify(false, msg);
+        }
 }
 
-/* The pidfds systemd kept for us while berthd was away, by container id. */
+/* The fds systemd kept for us while berthd was away: "<id>" is the leader's
+ * pidfd, "<id>.tty" the master of a detached terminal. */
 static int take_stored_pidfd(char **names, int n_fds, const char *id) {
         for (int i = 0; i < n_fds; i++)
                 if (names && names[i] && streq(names[i], id)) {
@@ -418,12 +426,18 @@ int engine_load(Engine *e) {
         n_fds = sd_listen_fds_with_names(true, &names);
         while (hashmap_iterate(e->registry->by_id, &i, &key, &value)) {
                 Container *c = value;
-                int fd = n_fds > 0 ? take_stored_pidfd(names, n_fds, c->id) : -EBADF;
+                _cleanup_free_ char *tty_name = strjoin(c->id, ".tty");
+                int fd = take_stored_pidfd(names, n_fds, c->id);
+                int tty = tty_name ? take_stored_pidfd(names, n_fds, tty_name) : -EBADF;
 
-                if (IN_SET(c->state, CONTAINER_RUNNING, CONTAINER_PAUSED))
+                if (IN_SET(c->state, CONTAINER_RUNNING, CONTAINER_PAUSED)) {
                         adopt(e, c, fd);
-                else
+                        if (tty >= 0)
+                                (void) engine_drain_terminal(e, c, tty, false);
+                } else {
                         safe_close(fd);
+                        safe_close(tty);
+                }
         }
         /* Pidfds of containers that no longer exist. */
         for (int k = 0; k < n_fds; k++)

@@ -65,6 +65,7 @@ try() { printf 'if e=$( { %s; } 2>&1 >/dev/null); then echo ok; else echo "faile
 BASE=$(sbx grep '^Seccomp_filters:' /proc/$BERTHD/status | sed 's/.*:[[:space:]]*//')
 OWN="^Seccomp_filters:[[:space:]]+$((BASE + 1))\$"
 NONE="^Seccomp_filters:[[:space:]]+$BASE\$"
+check_output "berthd carries no seccomp filter a container would inherit" '^0$' echo "$BASE"
 check_output "a seccomp filter is in force by default" '^Seccomp:[[:space:]]+2$' status_of Seccomp
 check_output "Berth adds its filter by default" "$OWN" status_of Seccomp_filters
 check_output "... also with --cap-add SYS_ADMIN" "$OWN" status_of Seccomp_filters --cap-add SYS_ADMIN

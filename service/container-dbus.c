@@ -248,6 +248,16 @@ static int read_start_options(sd_bus_message *message, EngineStdio *stdio, sd_bu
                 r = sd_bus_message_read(message, "s", &key);
                 if (r < 0)
                         return r;
+                if (streq(key, "Attach")) {
+                        /* With a terminal no fds come: the caller takes the master. */
+                        int b;
+                        r = sd_bus_message_read(message, "v", "b", &b);
+                        if (r < 0)
+                                return r;
+                        stdio->attach = b;
+                        r = sd_bus_message_exit_container(message);
+                        continue;
+                }
                 dst = streq(key, "Stdin") ? &stdio->stdin_fd : streq(key, "Stdout") ? &stdio->stdout_fd :
                       streq(key, "Stderr") ? &stdio->stderr_fd : NULL;
                 if (!dst)

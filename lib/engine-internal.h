@@ -59,6 +59,7 @@ void engine_watch_oom(Engine *e, Container *c);
 /* Takes the master of a detached container's terminal. */
 int engine_drain_terminal(Engine *e, Container *c, int master, bool store);
 
+int engine_write_etc_files(Engine *e, Container *c);
 void process_spec_from_config(RuntimeProcessSpec *p, const ContainerConfig *cfg,
                               char **argv, const EngineStdio *stdio);
 

@@ -82,6 +82,9 @@ static int spawn_leader(Engine *e, Container *c, const EngineStdio *stdio, Live 
         r = container_paths(e, c, &paths);
         if (r < 0)
                 return r;
+        r = engine_write_etc_files(e, c);
+        if (r < 0)
+                return errmsg_set(r, "Cannot write the container's /etc files: %s", strerror(-r));
         argv = strv_copy(cfg->entrypoint);
         STRV_FOREACH(a, cfg->argv)
                 if (!argv || strv_extend(&argv, *a) < 0)

@@ -55,6 +55,7 @@ typedef struct Unpacker {
         uint64_t compressed_size;
         uint64_t uncompressed_size;
         uint64_t entries;
+        uint64_t implied_dirs;
         uint8_t *input;
         int error;                      /* set by the read callbacks */
 
@@ -373,6 +374,7 @@ static int mkdir_implied(Unpacker *u, int dirfd, const char *name, const char *p
                 st = (struct stat) { .st_mode = S_IFDIR | 0755 };
         if (mkdirat(dirfd, name, 0700) < 0)
                 return -errno;
+        u->implied_dirs++;
         fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0)
                 return -errno;
@@ -1143,6 +1145,7 @@ static int unpack(Unpacker *u, LayerUnpackResult *ret) {
         result.compressed_size = u->compressed_size;
         result.uncompressed_size = u->uncompressed_size;
         result.entries = u->entries;
+        result.implied_dirs = u->implied_dirs;
         if (ret)
                 *ret = result;
         return 0;

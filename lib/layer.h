@@ -59,6 +59,9 @@ typedef struct LayerUnpackResult {
         uint64_t compressed_size;
         uint64_t uncompressed_size;
         uint64_t entries;
+        uint64_t implied_dirs;    /* directories created for entries but not listed themselves: their
+                                   * owner, mode and times come from lower_dirfds, so a layer unpacked
+                                   * without its lower layers must be unpacked again with them */
 } LayerUnpackResult;
 
 /* Reads the layer from fd to its end and unpacks it into target_dirfd, which

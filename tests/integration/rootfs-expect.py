@@ -71,6 +71,8 @@ for rel, mode in (("mode/suid", 0o4755), ("mode/sgid", 0o2755), ("mode/sticky", 
     expect(s and stat.S_IMODE(s.st_mode) == mode, "%s: mode %o" % (rel, s and stat.S_IMODE(s.st_mode)))
 s = st("times/old")
 expect(s and int(s.st_mtime) == 981173106, "times/old: mtime")
+s = st("new")
+expect(s and int(s.st_mtime) == 1118131750, "new: directory mtime of layer 2")
 s = st("times")
 expect(s and int(s.st_mtime) == 946684799, "times: directory mtime")
 for rel in ("x/attr", "x/dir"):

@@ -108,8 +108,8 @@ cp /bin/true "$R"/bin/pinglike
 setcap cap_net_raw+ep "$R"/bin/pinglike
 ln "$R"/bin/pinglike "$R"/bin/pinglike2
 echo old > "$R"/times/old
-touch -h -d '2001-02-03 04:05:06' "$R"/times/old "$R"/links/abs
-touch -d '1999-12-31 23:59:59' "$R"/times
+touch -h -d '2001-02-03 04:05:06 UTC' "$R"/times/old "$R"/links/abs
+touch -d '1999-12-31 23:59:59 UTC' "$R"/times
 repack
 
 # Layer 2: whiteouts, a replaced directory, a hardlink into layer 1, changes.
@@ -126,6 +126,9 @@ rm "$R"/links/rel
 ln -s ../../etc/empty "$R"/links/rel
 mkdir -p "$R"/new/deeper/still
 echo n > "$R"/new/deeper/still/file
+# Layer 3 writes below new/ without listing it: Berth must take this time
+# from layer 2 (a layer unpacked in parallel without its lower layers did not).
+touch -d '2005-06-07 08:09:10 UTC' "$R"/new
 repack
 
 # Layer 3: a whole tree removed, a file replaced by a directory. (Not a

@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <sys/xattr.h>
 
+#include "check-util.h"
 #include "image-load.h"
 #include "image-test-util.h"
 #include "reference.h"
@@ -911,8 +912,6 @@ END_TEST
 int main(void) {
         Suite *s = suite_create("image-load");
         TCase *tc = tcase_create("core");
-        SRunner *sr;
-        int failed;
 
         if (geteuid() != 0) {
                 fprintf(stderr, "Needs root (whiteouts are device nodes): skipping.\n");
@@ -936,9 +935,5 @@ int main(void) {
         tcase_add_test(tc, test_implied_dir_from_lower_layer);
         tcase_add_loop_test(tc, test_limits, 0, 2);
         suite_add_tcase(s, tc);
-        sr = srunner_create(s);
-        srunner_run_all(sr, CK_NORMAL);
-        failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+        return check_run_suite(s);
 }

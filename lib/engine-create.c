@@ -93,15 +93,11 @@ static int pick_identity(Engine *e, Container *c) {
                 if (container_registry_find(e->registry, c->name, &other) >= 0 && streq(other->name, c->name))
                         return errmsg_set(-EEXIST, "The container name '%s' is already in use by container %.12s.",
                                           c->name, other->id);
-        } else
-                for (int tries = 0; !c->name || container_registry_find(e->registry, c->name, &other) >= 0; tries++) {
-                        c->name = mfree(c->name);
-                        if (tries > 100)
-                                return -EEXIST;
-                        r = container_name_generate(&c->name);
-                        if (r < 0)
-                                return r;
-                }
+        } else {
+                r = container_registry_new_name(e->registry, &c->name);
+                if (r < 0)
+                        return errmsg_set(r, "Cannot find an unused name for the container; give one with --name.");
+        }
         if (!c->config.hostname && !(c->config.hostname = strndup(c->id, 12)))
                 return -ENOMEM;
         return scope_unit_name(c->name, &c->unit);
@@ -198,6 +194,7 @@ int engine_create(Engine *e, Container *c_in, const char *image, Container **ret
                 return errmsg_set(r, "No such image: %s", image);
         if (r < 0)
                 return r;
+        errmsg_clear();   /* what the lookup tried on the way is no error of ours */
         r = merge_image_config(c, i);
         if (r < 0)
                 return r;

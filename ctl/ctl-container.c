@@ -43,6 +43,8 @@ static int start_attached(sd_bus *bus, const char *id, bool interactive, bool tt
         r = sd_bus_message_append(m, "s", id);
         if (r >= 0)
                 r = sd_bus_message_open_container(m, 'a', "{sv}");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "{sv}", "Attach", "b", 1);
         if (r >= 0 && !tty && interactive)
                 r = sd_bus_message_append(m, "{sv}", "Stdin", "h", STDIN_FILENO);
         if (r >= 0 && !tty)

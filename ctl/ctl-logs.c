@@ -29,6 +29,7 @@ typedef struct LogsTarget {
         char *path;
         char *unit;
         char *name;
+        char *id;
         uint64_t created;
 } LogsTarget;
 
@@ -36,6 +37,7 @@ static void logs_target_clear(LogsTarget *t) {
         free(t->path);
         free(t->unit);
         free(t->name);
+        free(t->id);
 }
 
 /* Go's time.ParseDuration, as docker takes "10m" or "1h30m". */
@@ -141,6 +143,8 @@ static int logs_target_get(sd_bus *bus, const char *name, LogsTarget *ret) {
         if (r >= 0)
                 r = json_dup_string(props, "Name", &ret->name);
         if (r >= 0)
+                r = json_dup_string(props, "Id", &ret->id);
+        if (r >= 0)
                 ret->created = (uint64_t) json_integer_value(json_object_get(props, "Created"));
         json_decref(props);
         return r;
@@ -215,12 +219,21 @@ static int journal_add_matches(sd_journal *j, const LogsTarget *t) {
         _cleanup_free_ char *ident = strjoin("SYSLOG_IDENTIFIER=", t->name);
         int r;
 
-        if (!unit || !ident)
+        _cleanup_free_ char *id = strjoin("CONTAINER_ID=", t->id);
+
+        if (!unit || !ident || !id)
                 return -ENOMEM;
-        /* Different fields: both must match. */
+        /* The container's own streams: its scope and its name. */
         r = sd_journal_add_match(j, unit, 0);
         if (r >= 0)
                 r = sd_journal_add_match(j, ident, 0);
+        /* Or what berthd relays from a detached terminal, sent as root. */
+        if (r >= 0)
+                r = sd_journal_add_disjunction(j);
+        if (r >= 0)
+                r = sd_journal_add_match(j, id, 0);
+        if (r >= 0)
+                r = sd_journal_add_match(j, "_UID=0", 0);
         return r;
 }
 

@@ -93,15 +93,11 @@ static int pick_identity(Engine *e, Container *c) {
                 if (container_registry_find(e->registry, c->name, &other) >= 0 && streq(other->name, c->name))
                         return errmsg_set(-EEXIST, "The container name '%s' is already in use by container %.12s.",
                                           c->name, other->id);
-        } else
-                for (int tries = 0; !c->name || container_registry_find(e->registry, c->name, &other) >= 0; tries++) {
-                        c->name = mfree(c->name);
-                        if (tries > 100)
-                                return -EEXIST;
-                        r = container_name_generate(&c->name);
-                        if (r < 0)
-                                return r;
-                }
+        } else {
+                r = container_registry_new_name(e->registry, &c->name);
+                if (r < 0)
+                        return errmsg_set(r, "Cannot find an unused name for the container; give one with --name.");
+        }
         if (!c->config.hostname && !(c->config.hostname = strndup(c->id, 12)))
                 return -ENOMEM;
         return scope_unit_name(c->name, &c->unit);
@@ -113,7 +109,7 @@ static int write_hosts(int dirfd, const Container *c) {
         /* With the host's network, the host's view of names is the right one. */
         if (c->config.network == NETWORK_MODE_HOST &&
             read_full_file_at(AT_FDCWD, "/etc/hosts", 1 << 20, &host, NULL) >= 0)
-                return write_string_file_atomic_at(dirfd, "hosts", host);
+                return write_string_file_replace_at(dirfd, "hosts", host);
         s = strjoin("127.0.0.1\tlocalhost\n"
                     "::1\tlocalhost ip6-localhost ip6-loopback\n"
                     "fe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\n"
@@ -121,7 +117,7 @@ static int write_hosts(int dirfd, const Container *c) {
                     "127.0.1.1\t", c->config.hostname, "\n");
         if (!s)
                 return -ENOMEM;
-        return write_string_file_atomic_at(dirfd, "hosts", s);
+        return write_string_file_replace_at(dirfd, "hosts", s);
 }
 
 /* The host's resolv.conf; loopback resolvers only make sense in the host's
@@ -144,19 +140,16 @@ static int write_resolv_conf(int dirfd, const Container *c) {
         }
         if (fclose(o) != 0)
                 return -ENOMEM;
-        return write_string_file_atomic_at(dirfd, "resolv.conf", out ?: "");
+        return write_string_file_replace_at(dirfd, "resolv.conf", out ?: "");
 }
 
 /* <root>/containers/<id>/: upper and work for the overlay, rootfs where it
- * is mounted (inside the container's namespace only), and the files bound
- * over /etc/hostname, /etc/hosts and /etc/resolv.conf. */
+ * is mounted (inside the container's namespace only). */
 static int prepare_directory(Engine *e, Container *c) {
         _cleanup_free_ char *dir = strjoin(CONTAINER_DIR "/", c->id);
-        _cleanup_free_ char *hostname = strjoin(c->config.hostname, "\n");
         _cleanup_close_ int fd = -EBADF;
-        int r;
 
-        if (!dir || !hostname)
+        if (!dir)
                 return -ENOMEM;
         if (mkdirat(e->root_fd, dir, 0700) < 0)
                 return -errno;
@@ -166,7 +159,24 @@ static int prepare_directory(Engine *e, Container *c) {
         FOREACH_STRING(sub, "upper", "work", "rootfs")
                 if (mkdirat(fd, sub, 0755) < 0)
                         return -errno;
-        r = write_string_file_atomic_at(fd, "hostname", hostname);
+        return 0;
+}
+
+/* The files bound over /etc/hostname, /etc/hosts and /etc/resolv.conf, made
+ * afresh at every start from the host's current state, as Docker does: they
+ * need no fsync, since they are made again whenever they are lost. */
+int engine_write_etc_files(Engine *e, Container *c) {
+        _cleanup_free_ char *dir = strjoin(CONTAINER_DIR "/", c->id);
+        _cleanup_free_ char *hostname = strjoin(c->config.hostname, "\n");
+        _cleanup_close_ int fd = -EBADF;
+        int r;
+
+        if (!dir || !hostname)
+                return -ENOMEM;
+        fd = openat(e->root_fd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        r = write_string_file_replace_at(fd, "hostname", hostname);
         if (r >= 0)
                 r = write_hosts(fd, c);
         if (r >= 0)
@@ -184,6 +194,7 @@ int engine_create(Engine *e, Container *c_in, const char *image, Container **ret
                 return errmsg_set(r, "No such image: %s", image);
         if (r < 0)
                 return r;
+        errmsg_clear();   /* what the lookup tried on the way is no error of ours */
         r = merge_image_config(c, i);
         if (r < 0)
                 return r;

@@ -22,6 +22,8 @@ typedef struct Live {
         unsigned reap_tries;
         ScopeJob *job;
         OomWatch *oom;
+        sd_event_source *terminal;    /* -d -t: the pty master, drained into the journal */
+        bool attach;
         RuntimeProcess process;     /* between spawn and release */
         EngineDone start_done;
         void *start_userdata;
@@ -54,10 +56,13 @@ void engine_finish_remove(Engine *e, Container *c);
 void engine_handle_exit(Engine *e, Container *c);
 int engine_watch_exit(Engine *e, Container *c);
 void engine_watch_oom(Engine *e, Container *c);
+/* Takes the master of a detached container's terminal. */
+int engine_drain_terminal(Engine *e, Container *c, int master, bool store);
 
+int engine_write_etc_files(Engine *e, Container *c);
 void process_spec_from_config(RuntimeProcessSpec *p, const ContainerConfig *cfg,
                               char **argv, const EngineStdio *stdio);
 
 /* systemd's file descriptor store keeps leaders' pidfds across restarts. */
-void engine_fdstore_put(Container *c);
+void engine_fdstore_put(Container *c, int fd, const char *suffix);
 void engine_fdstore_remove(Container *c);

@@ -82,12 +82,15 @@ static int spawn_leader(Engine *e, Container *c, const EngineStdio *stdio, Live 
         r = container_paths(e, c, &paths);
         if (r < 0)
                 return r;
+        r = engine_write_etc_files(e, c);
+        if (r < 0)
+                return errmsg_set(r, "Cannot write the container's /etc files: %s", strerror(-r));
         argv = strv_copy(cfg->entrypoint);
         STRV_FOREACH(a, cfg->argv)
                 if (!argv || strv_extend(&argv, *a) < 0)
                         return -ENOMEM;
         spec = (RuntimeSpec) {
-                .name = c->name, .hostname = cfg->hostname, .lowerdirs = lower,
+                .name = c->name, .unit = c->unit, .hostname = cfg->hostname, .lowerdirs = lower,
                 .upperdir = paths.upper, .workdir = paths.work, .rootfs = paths.rootfs,
                 .readonly_rootfs = cfg->security.read_only,
                 .hostname_file = paths.hostname, .hosts_file = paths.hosts,
@@ -104,6 +107,10 @@ static int spawn_leader(Engine *e, Container *c, const EngineStdio *stdio, Live 
 
 static void start_finish(Live *l, int r, const char *message, int pty_master) {
         EngineDone done = TAKE_PTR(l->start_done);
+
+        /* Nobody attached to a detached terminal: berthd keeps it. */
+        if (pty_master >= 0 && !l->attach)
+                pty_master = engine_drain_terminal(l->engine, l->container, pty_master, true);
 
         if (done)
                 done(l->container, r, message, pty_master, l->start_userdata);
@@ -154,7 +161,7 @@ static void on_scope_started(const char *result, int r, const sd_bus_error *erro
         c->started_usec = now_usec(CLOCK_REALTIME);
         c->oom_killed = false;
         (void) engine_save(e, c);
-        engine_fdstore_put(c);
+        engine_fdstore_put(c, c->pidfd, NULL);
         engine_watch_oom(e, c);
         r = engine_watch_exit(e, c);
         if (r < 0)
@@ -162,6 +169,18 @@ static void on_scope_started(const char *result, int r, const sd_bus_error *erro
         engine_changed(e, c);
         start_finish(l, 0, NULL, pty);
 }
+
+/* Docker's device cgroup rules: any node may be created, but only the
+ * standard pseudo devices opened. Without this, CAP_MKNOD (in the default
+ * set) would let a container create and open a node of the host's disk.
+ * The runtime's own mknods of /dev run inside the scope, hence "m" on them. */
+static const char * const device_policy[] = {
+        "DevicePolicy=strict",
+        "DeviceAllow=/dev/null rwm", "DeviceAllow=/dev/zero rwm", "DeviceAllow=/dev/full rwm",
+        "DeviceAllow=/dev/random rwm", "DeviceAllow=/dev/urandom rwm", "DeviceAllow=/dev/tty rwm",
+        "DeviceAllow=/dev/ptmx rwm", "DeviceAllow=char-pts rwm", "DeviceAllow=/dev/net/tun rwm",
+        "DeviceAllow=char-* m", "DeviceAllow=block-* m",
+};
 
 int engine_start(Engine *e, Container *c, const EngineStdio *stdio, EngineDone done, void *userdata) {
         _cleanup_strv_free_ char **props = NULL;
@@ -181,10 +200,13 @@ int engine_start(Engine *e, Container *c, const EngineStdio *stdio, EngineDone d
         if (r < 0)
                 return r;
         r = strv_consume(&props, strjoin("Description=Berth container ", c->name));
+        for (size_t i = 0; r >= 0 && !c->config.security.privileged && i < ELEMENTSOF(device_policy); i++)
+                r = strv_extend(&props, device_policy[i]);
         if (r < 0)
                 return r;
         l->start_done = done;
         l->start_userdata = userdata;
+        l->attach = stdio->attach;
         r = scope_start(e->bus, c->unit, l->process.pid, &c->config.limits, props,
                         on_scope_started, l, &l->job);
         if (r < 0) {
@@ -336,25 +358,28 @@ int engine_watch_exit(Engine *e, Container *c) {
         return sd_event_add_io(e->event, &l->exit_source, c->pidfd, EPOLLIN, on_leader_exit, l);
 }
 
-void engine_fdstore_put(Container *c) {
-        _cleanup_free_ char *msg = strjoin("FDSTORE=1\nFDNAME=", c->id);
+/* Stores fd under the container's id (the leader's pidfd) or id + suffix. */
+void engine_fdstore_put(Container *c, int fd, const char *suffix) {
+        _cleanup_free_ char *msg = strjoin("FDSTORE=1\nFDNAME=", c->id, strempty(suffix));
 
-        if (!msg || c->pidfd < 0)
+        if (!msg || fd < 0)
                 return;
-        /* The barrier makes sure systemd holds the pidfd before anybody is
-         * told the container runs: a crash right after must not lose it. */
-        if (sd_pid_notify_with_fds(0, false, msg, &c->pidfd, 1) > 0)
+        /* The barrier makes sure systemd holds the fd before anybody is told
+         * the container runs: a crash right after must not lose it. */
+        if (sd_pid_notify_with_fds(0, false, msg, &fd, 1) > 0)
                 (void) sd_notify_barrier(false, 5 * 1000000ULL);
 }
 
 void engine_fdstore_remove(Container *c) {
-        _cleanup_free_ char *msg = strjoin("FDSTOREREMOVE=1\nFDNAME=", c->id);
-
-        if (msg)
-                (void) sd_notify(false, msg);
+        FOREACH_STRING(suffix, "", ".tty") {
+                _cleanup_free_ char *msg = strjoin("FDSTOREREMOVE=1\nFDNAME=", c->id, suffix);
+                if (msg)
+                        (void) sd_notify(false, msg);
+        }
 }
 
-/* The pidfds systemd kept for us while berthd was away, by container id. */
+/* The fds systemd kept for us while berthd was away: "<id>" is the leader's
+ * pidfd, "<id>.tty" the master of a detached terminal. */
 static int take_stored_pidfd(char **names, int n_fds, const char *id) {
         for (int i = 0; i < n_fds; i++)
                 if (names && names[i] && streq(names[i], id)) {
@@ -404,12 +429,18 @@ int engine_load(Engine *e) {
         n_fds = sd_listen_fds_with_names(true, &names);
         while (hashmap_iterate(e->registry->by_id, &i, &key, &value)) {
                 Container *c = value;
-                int fd = n_fds > 0 ? take_stored_pidfd(names, n_fds, c->id) : -EBADF;
+                _cleanup_free_ char *tty_name = strjoin(c->id, ".tty");
+                int fd = take_stored_pidfd(names, n_fds, c->id);
+                int tty = tty_name ? take_stored_pidfd(names, n_fds, tty_name) : -EBADF;
 
-                if (IN_SET(c->state, CONTAINER_RUNNING, CONTAINER_PAUSED))
+                if (IN_SET(c->state, CONTAINER_RUNNING, CONTAINER_PAUSED)) {
                         adopt(e, c, fd);
-                else
+                        if (tty >= 0)
+                                (void) engine_drain_terminal(e, c, tty, false);
+                } else {
                         safe_close(fd);
+                        safe_close(tty);
+                }
         }
         /* Pidfds of containers that no longer exist. */
         for (int k = 0; k < n_fds; k++)

@@ -44,6 +44,7 @@ static void live_free(Live *l) {
         sd_event_source_disable_unref(l->reap_timer);
         scope_job_free(l->job);
         oom_watch_free(l->oom);
+        sd_event_source_disable_unref(l->terminal);
         runtime_process_done(&l->process);
         l->container->live = NULL;
         free(l);

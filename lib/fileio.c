@@ -60,7 +60,8 @@ int fsync_directory_of_at(int dirfd, const char *path) {
         return fsync(fd) < 0 ? -errno : 0;
 }
 
-int write_file_atomic_at(int dirfd, const char *path, const void *data, size_t size, mode_t mode) {
+static int write_file_replace(int dirfd, const char *path, const void *data, size_t size, mode_t mode,
+                              bool durable) {
         _cleanup_free_ char *tmp = NULL;
         _cleanup_close_ int fd = -EBADF;
         int r;
@@ -74,7 +75,7 @@ int write_file_atomic_at(int dirfd, const char *path, const void *data, size_t s
         r = write_all(fd, data, size);
         if (r >= 0 && fchmod(fd, mode) < 0)
                 r = -errno;
-        if (r >= 0 && fsync(fd) < 0)
+        if (r >= 0 && durable && fsync(fd) < 0)
                 r = -errno;
         if (r >= 0 && renameat(dirfd, tmp, dirfd, path) < 0)
                 r = -errno;
@@ -82,7 +83,15 @@ int write_file_atomic_at(int dirfd, const char *path, const void *data, size_t s
                 (void) unlinkat(dirfd, tmp, 0);
                 return r;
         }
-        return fsync_directory_of_at(dirfd, path);
+        return durable ? fsync_directory_of_at(dirfd, path) : 0;
+}
+
+int write_file_atomic_at(int dirfd, const char *path, const void *data, size_t size, mode_t mode) {
+        return write_file_replace(dirfd, path, data, size, mode, true);
+}
+
+int write_string_file_replace_at(int dirfd, const char *path, const char *s) {
+        return write_file_replace(dirfd, path, s, strlen(s), 0644, false);
 }
 
 int write_string_file_atomic_at(int dirfd, const char *path, const char *s) {

@@ -10,6 +10,8 @@
  * content or the new one, never a mix. */
 int write_file_atomic_at(int dirfd, const char *path, const void *data, size_t size, mode_t mode);
 int write_string_file_atomic_at(int dirfd, const char *path, const char *s);
+/* Atomic but not durable (no fsync): for files that are made again when lost. */
+int write_string_file_replace_at(int dirfd, const char *path, const char *s);
 
 int read_full_file_at(int dirfd, const char *path, size_t max_size, char **ret, size_t *ret_size);
 int read_full_fd(int fd, size_t max_size, char **ret, size_t *ret_size);

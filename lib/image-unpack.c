@@ -184,6 +184,11 @@ static void unpack_one(UnpackJob *j, const int *lowers, size_t n_lowers) {
                          j->diff_id, res.diff_id);
                 return unpack_fail(j, -EBADMSG, true, msg);
         }
+        /* Unpacked without (all of) its lower layers, the directories it only
+         * implies got root's 0755 and the current time instead of the lower
+         * directory's owner, mode and times: the sequential pass redoes it. */
+        if (n_lowers < j->index && res.implied_dirs > 0)
+                return unpack_fail(j, -EAGAIN, false, "directories it implies need the lower layers");
         j->size = store_tree_size_at(c->staging->dirfd, diff);
         c->bytes_done += j->blob->size;
         load_progress(c, j->blob->path);
@@ -221,7 +226,8 @@ static int run_parallel(LoadContext *c, UnpackQueue *q) {
 }
 
 /* Sequential pass with the lower layers, for jobs not done yet (or that
- * failed without them, e.g. a hardlink to a lower layer's file). */
+ * failed without them, e.g. a hardlink to a lower layer's file, or that
+ * implied directories whose metadata the lower layers provide). */
 static int run_sequential(LoadContext *c, UnpackQueue *q, StagedLayer *out, bool only_failed) {
         for (size_t k = 0; k < q->n_jobs; k++) {
                 UnpackJob *j = &q->jobs[k];

@@ -55,6 +55,7 @@ typedef struct Unpacker {
         uint64_t compressed_size;
         uint64_t uncompressed_size;
         uint64_t entries;
+        uint64_t implied_dirs;
         uint8_t *input;
         int error;                      /* set by the read callbacks */
 
@@ -373,6 +374,7 @@ static int mkdir_implied(Unpacker *u, int dirfd, const char *name, const char *p
                 st = (struct stat) { .st_mode = S_IFDIR | 0755 };
         if (mkdirat(dirfd, name, 0700) < 0)
                 return -errno;
+        u->implied_dirs++;
         fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0)
                 return -errno;
@@ -934,9 +936,14 @@ static int open_link_source(Unpacker *u, int *ret_fd, const char **ret_name) {
         return 0;
 }
 
-static int unpack_hardlink(Unpacker *u, const char *link) {
+/* The hardlink's own header describes the file too: its owner, mode, xattrs
+ * and times are applied to the shared inode, as docker's and
+ * containers-storage's extraction do (so the file looks the same in podman),
+ * whether the link points into this layer or at a file copied up from below. */
+static int unpack_hardlink(Unpacker *u, struct archive_entry *e, const char *link) {
         _cleanup_close_ int sfd = -EBADF, dfd = -EBADF;
         const char *sname = NULL, *name = NULL;
+        struct stat st;
         int r;
 
         if (strlen(link) > u->limits.max_path_length && u->limits.max_path_length > 0)
@@ -958,8 +965,11 @@ static int unpack_hardlink(Unpacker *u, const char *link) {
                 r = remove_existing(dfd, name, false, NULL);
                 if (r >= 0 && linkat(sfd, sname, dfd, name, 0) < 0)
                         r = -errno;
+                if (r >= 0 && fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                        r = -errno;
                 if (r < 0)
-                        r = fail(r, "entry '%s': cannot link to '%s': %s", u->path, u->link, strerror(-r));
+                        return fail(r, "entry '%s': cannot link to '%s': %s", u->path, u->link, strerror(-r));
+                r = apply_metadata_at(u, dfd, name, e, S_ISLNK(st.st_mode));
         }
         return r;
 }
@@ -986,7 +996,7 @@ static int unpack_entry(Unpacker *u, struct archive_entry *e) {
                 return unpack_whiteout(u, base);
         link = archive_entry_hardlink(e) ?: archive_entry_hardlink_utf8(e);
         if (link)
-                return unpack_hardlink(u, link);
+                return unpack_hardlink(u, e, link);
         if (isempty(u->path) && archive_entry_filetype(e) != AE_IFDIR)
                 return fail(-EBADMSG, "entry '%s' names the layer root but is no directory", name);
 
@@ -1143,6 +1153,7 @@ static int unpack(Unpacker *u, LayerUnpackResult *ret) {
         result.compressed_size = u->compressed_size;
         result.uncompressed_size = u->uncompressed_size;
         result.entries = u->entries;
+        result.implied_dirs = u->implied_dirs;
         if (ret)
                 *ret = result;
         return 0;

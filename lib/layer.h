@@ -35,6 +35,8 @@
  *     makes it opaque if it is a directory; an entry NAME after the whiteout
  *     replaces it, and a directory replacing a whiteout (listed or implied by
  *     a child) is made opaque; other ".wh..wh.*" names (aufs) are ignored;
+ *   - a hardlink entry's owner, mode, xattrs and times apply to the linked
+ *     file, as docker and containers-storage apply them;
  *   - trusted.overlay.* xattrs in the stream are dropped, all other xattrs
  *     (user.*, security.capability, ...) are applied after chown/chmod;
  *   - only tar (ustar, pax, GNU, incl. sparse) inside none, gzip or zstd is
@@ -59,6 +61,9 @@ typedef struct LayerUnpackResult {
         uint64_t compressed_size;
         uint64_t uncompressed_size;
         uint64_t entries;
+        uint64_t implied_dirs;    /* directories created for entries but not listed themselves: their
+                                   * owner, mode and times come from lower_dirfds, so a layer unpacked
+                                   * without its lower layers must be unpacked again with them */
 } LayerUnpackResult;
 
 /* Reads the layer from fd to its end and unpacks it into target_dirfd, which

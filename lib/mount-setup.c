@@ -383,17 +383,22 @@ int mount_setup_dev(int rootfd, SetupFailure *f) {
         return mount_fresh(rootfd, "/dev/mqueue", "mqueue", NULL, ATTR_NOSUID_NODEV_NOEXEC, f);
 }
 
-static int bind_tree(int srcdir, const char *src, int targetfd, bool readonly) {
+static int bind_mount(int srcdir, const char *src, int targetfd, bool readonly, bool recursive) {
+        unsigned rec = recursive ? AT_RECURSIVE : 0;
         _cleanup_close_ int tree = open_tree(srcdir, src,
-                                             OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE |
+                                             OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | rec |
                                              (isempty(src) ? AT_EMPTY_PATH : 0));
         struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
 
         if (tree < 0)
                 return negative_errno();
-        if (readonly && mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0)
+        if (readonly && mount_setattr(tree, "", AT_EMPTY_PATH | rec, &attr, sizeof attr) < 0)
                 return negative_errno();
         return move_mount_to(tree, targetfd);
+}
+
+static int bind_tree(int srcdir, const char *src, int targetfd, bool readonly) {
+        return bind_mount(srcdir, src, targetfd, readonly, true);
 }
 
 int mount_setup_sys(int rootfd, bool own_netns, bool readonly, SetupFailure *f) {
@@ -408,7 +413,10 @@ int mount_setup_sys(int rootfd, bool own_netns, bool readonly, SetupFailure *f) 
         r = mount_open_target(rootfd, "/sys", true, &tfd, f);
         if (r < 0)
                 return r;
-        r = bind_tree(AT_FDCWD, "/sys", tfd, readonly);
+        /* The sysfs mount alone: the host's submounts (debugfs, tracefs,
+         * securityfs, its cgroup hierarchies, ...) are no business of the
+         * container, and a fresh sysfs would not show them either. */
+        r = bind_mount(AT_FDCWD, "/sys", tfd, readonly, false);
         return r < 0 ? setup_fail(f, SETUP_STAGE_MOUNT, "/sys", r) : 0;
 }
 

@@ -13,7 +13,9 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <systemd/sd-journal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <syslog.h>
 #include <termios.h>
 
 #include "capabilities.h"
@@ -69,6 +71,35 @@ static int dup_high(int fd) {
         return r < 0 ? negative_errno() : r;
 }
 
+/* A journald stdout stream, as sd_journal_stream_fd() opens one, but
+ * without allocating (we are between clone and exec) and declaring the
+ * scope: journald names the unit from the writer's cgroup, and falls back to
+ * the declared one when that cgroup is gone already (a short-lived command
+ * whose lines it reads after the exit). */
+static int journal_stream_open(const char *identifier, const char *unit, int priority) {
+        static const union {
+                struct sockaddr sa;
+                struct sockaddr_un un;
+        } sa = { .un = { .sun_family = AF_UNIX, .sun_path = "/run/systemd/journal/stdout" } };
+        char header[512];
+        int fd, n, sndbuf = 8 * 1024 * 1024;
+
+        n = snprintf(header, sizeof header, "%s\n%s\n%i\n0\n0\n0\n0\n", identifier, unit ?: "", priority);
+        if (n < 0 || (size_t) n >= sizeof header)
+                return -ENAMETOOLONG;
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return negative_errno();
+        if (connect(fd, &sa.sa, sizeof sa.un) < 0 || shutdown(fd, SHUT_RD) < 0 ||
+            write(fd, header, (size_t) n) != n) {
+                int r = negative_errno();
+                safe_close(fd);
+                return r;
+        }
+        (void) setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
+        return fd;
+}
+
 /* Returns a new fd (>= 3, CLOEXEC) for stdio slot i, or a negative errno. */
 static int stdio_source(ChildPlan *plan, int i, int tty_slave) {
         const RuntimeProcessSpec *p = plan->process;
@@ -79,7 +110,7 @@ static int stdio_source(ChildPlan *plan, int i, int tty_slave) {
         if (i > 0 && p->journal && plan->spec) {
                 /* Connected from inside the scope, so that journald attributes
                  * the stream to the container's unit. */
-                r = sd_journal_stream_fd(plan->spec->name, i == 1 ? LOG_INFO : LOG_ERR, false);
+                r = journal_stream_open(plan->spec->name, plan->spec->unit, i == 1 ? LOG_INFO : LOG_ERR);
                 if (r < 0)
                         return r;
                 fd = dup_high(r);

@@ -154,15 +154,14 @@ static int plan_seccomp(ChildPlan *plan, const RuntimeProcessSpec *p) {
 
         if (p->privileged || p->seccomp == SECCOMP_MODE_UNCONFINED)
                 return 0;
-        if (p->seccomp == SECCOMP_MODE_PROFILE)
-                r = p->seccomp_profile ? seccomp_profile_load(p->seccomp_profile, &profile) : -EINVAL;
-        else if (p->seccomp == SECCOMP_MODE_DEFAULT)
-                r = seccomp_profile_default(&profile);
-        else
+        if (p->seccomp == SECCOMP_MODE_DEFAULT)
+                r = seccomp_default_bpf(plan->caps, &plan->bpf);
+        else if (p->seccomp == SECCOMP_MODE_PROFILE && p->seccomp_profile) {
+                r = seccomp_profile_load(p->seccomp_profile, &profile);
+                if (r >= 0)
+                        r = seccomp_profile_export(profile, plan->caps, &plan->bpf);
+        } else
                 r = -EINVAL;
-        if (r < 0)
-                return r;
-        r = seccomp_profile_export(profile, plan->caps, &plan->bpf);
         if (r < 0)
                 return r;
         plan->seccomp = true;

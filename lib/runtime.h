@@ -53,6 +53,7 @@ typedef struct RuntimeProcessSpec {
 
 typedef struct RuntimeSpec {
         const char *name;              /* journal identifier */
+        const char *unit;              /* the scope, declared to journald; may be NULL */
         const char *hostname;
         char **lowerdirs;              /* image layers, topmost first */
         const char *upperdir, *workdir;

@@ -410,6 +410,8 @@ static const Assignment assignment_table[] = {
         { "CollectMode", 's' },
         { "OOMPolicy", 's' },
         { "Delegate", 'b' },
+        { "DevicePolicy", 's' },
+        { "DeviceAllow", 'D' },      /* "SPECIFIER PERMISSIONS", one per assignment */
 };
 
 static const Assignment *assignment_find(const char *key, size_t n) {
@@ -420,10 +422,20 @@ static const Assignment *assignment_find(const char *key, size_t n) {
 }
 
 static int append_assignment(sd_bus_message *m, const Assignment *a, const char *value) {
+        _cleanup_free_ char *spec = NULL;
+        const char *sp;
         uint64_t t;
         int r, i;
 
         switch (a->type) {
+        case 'D':
+                sp = strchr(value, ' ');
+                if (!sp || sp == value || isempty(sp + 1))
+                        return -EINVAL;
+                spec = strndup(value, (size_t) (sp - value));
+                if (!spec)
+                        return -ENOMEM;
+                return sd_bus_message_append(m, "(sv)", a->key, "a(ss)", 1, spec, sp + 1);
         case 's':
                 return sd_bus_message_append(m, "(sv)", a->key, "s", value);
         case 'b':

@@ -11,6 +11,8 @@
 #include "fileio.h"
 #include "log.h"
 #include "seccomp-default.h"
+#include <pthread.h>
+
 #include "seccomp-profile.h"
 
 #define PROFILE_SIZE_MAX (4U * 1024U * 1024U)
@@ -482,4 +484,55 @@ int seccomp_bpf_install(const SeccompBpf *b) {
         if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
                 return negative_errno();
         return 0;
+}
+
+#define DEFAULT_BPF_CACHE_SIZE 8
+
+static struct {
+        uint64_t caps;
+        SeccompBpf bpf;
+} default_bpf_cache[DEFAULT_BPF_CACHE_SIZE];
+static size_t default_bpf_cached;
+static pthread_mutex_t default_bpf_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int bpf_copy(const SeccompBpf *from, SeccompBpf *ret) {
+        struct sock_filter *f = malloc(from->len * sizeof *f);
+
+        if (!f)
+                return -ENOMEM;
+        memcpy(f, from->filter, from->len * sizeof *f);
+        *ret = (SeccompBpf) { .filter = f, .len = from->len };
+        return 0;
+}
+
+static int default_bpf_compile(uint64_t caps, SeccompBpf *ret) {
+        _cleanup_(seccomp_profile_freep) SeccompProfile *p = NULL;
+        int r;
+
+        r = seccomp_profile_default(&p);
+        if (r < 0)
+                return r;
+        return seccomp_profile_export(p, caps, ret);
+}
+
+int seccomp_default_bpf(uint64_t caps, SeccompBpf *ret) {
+        SeccompBpf compiled = {};
+        int r;
+
+        pthread_mutex_lock(&default_bpf_lock);
+        for (size_t i = 0; i < default_bpf_cached; i++)
+                if (default_bpf_cache[i].caps == caps) {
+                        r = bpf_copy(&default_bpf_cache[i].bpf, ret);
+                        pthread_mutex_unlock(&default_bpf_lock);
+                        return r;
+                }
+        r = default_bpf_compile(caps, &compiled);
+        if (r >= 0)
+                r = bpf_copy(&compiled, ret);
+        if (r >= 0 && default_bpf_cached < DEFAULT_BPF_CACHE_SIZE)
+                default_bpf_cache[default_bpf_cached++] = (typeof(default_bpf_cache[0])) { caps, compiled };
+        else
+                seccomp_bpf_done(&compiled);
+        pthread_mutex_unlock(&default_bpf_lock);
+        return r;
 }

@@ -58,6 +58,10 @@ int seccomp_profile_load(const char *path, SeccompProfile **ret);
 int seccomp_profile_compile(const SeccompProfile *p, uint64_t caps, scmp_filter_ctx *ret);
 int seccomp_profile_export(const SeccompProfile *p, uint64_t caps, SeccompBpf *ret);
 void seccomp_bpf_done(SeccompBpf *b);
+/* The default profile compiled for caps, from a cache: compiling takes tens
+ * of milliseconds, which would dominate starting a container. The copy in
+ * ret is the caller's. Thread-safe. */
+int seccomp_default_bpf(uint64_t caps, SeccompBpf *ret);
 /* Installs the filter in the calling thread; needs no_new_privs or CAP_SYS_ADMIN. */
 int seccomp_bpf_install(const SeccompBpf *b);
 

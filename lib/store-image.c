@@ -309,6 +309,7 @@ int store_resolve_image(Store *s, const char *name_or_id, Image **ret) {
                 return r;
         if ((r = store_tags_read(s, &tags)) < 0 || (r = resolve_locked(s, tags, name_or_id, id, NULL)) < 0)
                 return r;
+        errmsg_clear();   /* the forms tried before the one that matched */
         return image_load_locked(s, id, tags, ret);
 }
 

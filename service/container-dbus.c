@@ -2,23 +2,12 @@
 #include <fcntl.h>
 #include <signal.h>
 
+#include "bus-property.h"
 #include "bus-util.h"
 #include "container-dbus.h"
 #include "container-options.h"
 #include "log.h"
 #include "manager.h"
-
-static int property_get_string(sd_bus *bus, const char *path, const char *interface,
-                               const char *property, sd_bus_message *reply,
-                               void *userdata, sd_bus_error *error) {
-        return sd_bus_message_append(reply, "s", strempty(*(char **) userdata));
-}
-
-static int property_get_strv(sd_bus *bus, const char *path, const char *interface,
-                             const char *property, sd_bus_message *reply,
-                             void *userdata, sd_bus_error *error) {
-        return sd_bus_message_append_strv(reply, *(char ***) userdata);
-}
 
 static int property_get_state(sd_bus *bus, const char *path, const char *interface,
                               const char *property, sd_bus_message *reply,
@@ -123,12 +112,6 @@ static int property_get_pid(sd_bus *bus, const char *path, const char *interface
                             const char *property, sd_bus_message *reply,
                             void *userdata, sd_bus_error *error) {
         return sd_bus_message_append(reply, "u", (uint32_t) *(pid_t *) userdata);
-}
-
-static int property_get_bool(sd_bus *bus, const char *path, const char *interface,
-                             const char *property, sd_bus_message *reply,
-                             void *userdata, sd_bus_error *error) {
-        return sd_bus_message_append(reply, "b", *(bool *) userdata);
 }
 
 int container_object_path(const char *id, char **ret) {
@@ -248,6 +231,16 @@ static int read_start_options(sd_bus_message *message, EngineStdio *stdio, sd_bu
                 r = sd_bus_message_read(message, "s", &key);
                 if (r < 0)
                         return r;
+                if (streq(key, "Attach")) {
+                        /* With a terminal no fds come: the caller takes the master. */
+                        int b;
+                        r = sd_bus_message_read(message, "v", "b", &b);
+                        if (r < 0)
+                                return r;
+                        stdio->attach = b;
+                        r = sd_bus_message_exit_container(message);
+                        continue;
+                }
                 dst = streq(key, "Stdin") ? &stdio->stdin_fd : streq(key, "Stdout") ? &stdio->stdout_fd :
                       streq(key, "Stderr") ? &stdio->stderr_fd : NULL;
                 if (!dst)
@@ -871,33 +864,33 @@ const EngineCallbacks container_dbus_callbacks = {
 
 static const sd_bus_vtable container_vtable[] = {
         SD_BUS_VTABLE_START(0),
-        SD_BUS_PROPERTY("Id", "s", property_get_string, offsetof(Container, id), SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("Name", "s", property_get_string, offsetof(Container, name), SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("Image", "s", property_get_string, offsetof(Container, image_ref), SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("ImageId", "s", property_get_string, offsetof(Container, image_id), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Id", "s", bus_property_get_string, offsetof(Container, id), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Name", "s", bus_property_get_string, offsetof(Container, name), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Image", "s", bus_property_get_string, offsetof(Container, image_ref), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("ImageId", "s", bus_property_get_string, offsetof(Container, image_id), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("State", "s", property_get_state, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("ExitCode", "i", NULL, offsetof(Container, exit_code), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Pid", "u", property_get_pid, offsetof(Container, pid), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Created", "t", NULL, offsetof(Container, created_usec), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("StartedAt", "t", NULL, offsetof(Container, started_usec), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("FinishedAt", "t", NULL, offsetof(Container, finished_usec), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("OOMKilled", "b", property_get_bool, offsetof(Container, oom_killed), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("OOMKilled", "b", bus_property_get_bool, offsetof(Container, oom_killed), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Command", "as", property_get_command, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("Unit", "s", property_get_string, offsetof(Container, unit), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Unit", "s", bus_property_get_string, offsetof(Container, unit), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Limits", "a{sv}", property_get_limits, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Mounts", "a(sssb)", property_get_mounts, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Labels", "a{ss}", property_get_labels, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("Env", "as", property_get_strv, CFG(env), SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("WorkingDir", "s", property_get_string, CFG(cwd), SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("User", "s", property_get_string, CFG(user), SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("Hostname", "s", property_get_string, CFG(hostname), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Env", "as", bus_property_get_strv, CFG(env), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("WorkingDir", "s", bus_property_get_string, CFG(cwd), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("User", "s", bus_property_get_string, CFG(user), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Hostname", "s", bus_property_get_string, CFG(hostname), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("NetworkMode", "s", property_get_network, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("Tty", "b", property_get_bool, CFG(tty), SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("AutoRemove", "b", property_get_bool, CFG(auto_remove), SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("Privileged", "b", property_get_bool, CFG(security.privileged), SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("ReadOnly", "b", property_get_bool, CFG(security.read_only), SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("CapAdd", "as", property_get_strv, CFG(security.cap_add), SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("CapDrop", "as", property_get_strv, CFG(security.cap_drop), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Tty", "b", bus_property_get_bool, CFG(tty), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("AutoRemove", "b", bus_property_get_bool, CFG(auto_remove), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Privileged", "b", bus_property_get_bool, CFG(security.privileged), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("ReadOnly", "b", bus_property_get_bool, CFG(security.read_only), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("CapAdd", "as", bus_property_get_strv, CFG(security.cap_add), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("CapDrop", "as", bus_property_get_strv, CFG(security.cap_drop), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_VTABLE_END
 };
 

@@ -3,6 +3,7 @@
 
 #include "bus-util.h"
 #include "container-options.h"
+#include "seccomp-profile.h"
 
 /* CreateContainer's a{sv} options, into a Container the engine completes.
  * Each key is one docker run flag; unknown keys and mistyped values are
@@ -92,8 +93,24 @@ int container_options_read_limits(sd_bus_message *m, ScopeLimits *limits, sd_bus
         return 0;
 }
 
+/* Read now, as Docker does, so that a bad profile is refused by create with
+ * a sentence naming it, not later by start with a bare errno. */
+static int check_seccomp_profile(const char *path, sd_bus_error *error) {
+        _cleanup_(seccomp_profile_freep) SeccompProfile *p = NULL;
+        int r = seccomp_profile_load(path, &p);
+
+        if (r == -EINVAL)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                         "Seccomp profile %s is not a valid profile.", path);
+        if (r < 0)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                         "Cannot load seccomp profile %s: %s", path, strerror(-r));
+        return 0;
+}
+
 static int apply_security_opt(SecurityOptions *s, const char *opt, sd_bus_error *error) {
         const char *v;
+        int r;
 
         if (IN_SET_STR(opt, "no-new-privileges", "no-new-privileges=true", "no-new-privileges:true"))
                 s->no_new_privileges = true;
@@ -103,6 +120,11 @@ static int apply_security_opt(SecurityOptions *s, const char *opt, sd_bus_error 
                 if (!streq(v, "unconfined") && v[0] != '/')
                         return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
                                                  "seccomp= takes 'unconfined' or an absolute path to a profile, not '%s'.", v);
+                if (!streq(v, "unconfined")) {
+                        r = check_seccomp_profile(v, error);
+                        if (r < 0)
+                                return r;
+                }
                 return free_and_strdup(&s->seccomp_profile, v);
         } else
                 return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Unknown security option '%s'.", opt);

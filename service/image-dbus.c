@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
+#include "bus-property.h"
 #include "bus-util.h"
 #include "digest.h"
 #include "image-dbus.h"
@@ -99,18 +100,6 @@ void manager_free_images(Manager *m) {
         image_array_free(m->images, m->n_images);
         m->images = NULL;
         m->n_images = 0;
-}
-
-static int property_get_string(sd_bus *bus, const char *path, const char *interface,
-                               const char *property, sd_bus_message *reply,
-                               void *userdata, sd_bus_error *error) {
-        return sd_bus_message_append(reply, "s", strempty(*(char **) userdata));
-}
-
-static int property_get_strv(sd_bus *bus, const char *path, const char *interface,
-                             const char *property, sd_bus_message *reply,
-                             void *userdata, sd_bus_error *error) {
-        return sd_bus_message_append_strv(reply, *(char ***) userdata);
 }
 
 static int property_get_labels(sd_bus *bus, const char *path, const char *interface,
@@ -561,29 +550,29 @@ static int image_node_enumerator(sd_bus *bus, const char *path, void *userdata,
 
 static const sd_bus_vtable image_vtable[] = {
         SD_BUS_VTABLE_START(0),
-        SD_BUS_PROPERTY("Id", "s", property_get_string, offsetof(Image, id), SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("RepoTags", "as", property_get_strv, offsetof(Image, repo_tags),
+        SD_BUS_PROPERTY("Id", "s", bus_property_get_string, offsetof(Image, id), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("RepoTags", "as", bus_property_get_strv, offsetof(Image, repo_tags),
                         SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("RepoDigests", "as", property_get_strv, offsetof(Image, repo_digests),
+        SD_BUS_PROPERTY("RepoDigests", "as", bus_property_get_strv, offsetof(Image, repo_digests),
                         SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Size", "t", NULL, offsetof(Image, size), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("VirtualSize", "t", NULL, offsetof(Image, virtual_size), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Created", "t", NULL, CONFIG_OFFSET(created_usec), SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("Architecture", "s", property_get_string, CONFIG_OFFSET(architecture),
+        SD_BUS_PROPERTY("Architecture", "s", bus_property_get_string, CONFIG_OFFSET(architecture),
                         SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("Os", "s", property_get_string, CONFIG_OFFSET(os), SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("Variant", "s", property_get_string, CONFIG_OFFSET(variant), SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("Author", "s", property_get_string, CONFIG_OFFSET(author), SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("Layers", "as", property_get_strv, CONFIG_OFFSET(diff_ids), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Os", "s", bus_property_get_string, CONFIG_OFFSET(os), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Variant", "s", bus_property_get_string, CONFIG_OFFSET(variant), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Author", "s", bus_property_get_string, CONFIG_OFFSET(author), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Layers", "as", bus_property_get_strv, CONFIG_OFFSET(diff_ids), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Labels", "a{ss}", property_get_labels, CONFIG_OFFSET(labels), SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("Env", "as", property_get_strv, CONFIG_OFFSET(env), SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("Cmd", "as", property_get_strv, CONFIG_OFFSET(cmd), SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("Entrypoint", "as", property_get_strv, CONFIG_OFFSET(entrypoint), SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("WorkingDir", "s", property_get_string, CONFIG_OFFSET(working_dir), SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("User", "s", property_get_string, CONFIG_OFFSET(user), SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("ExposedPorts", "as", property_get_strv, CONFIG_OFFSET(exposed_ports), SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("Volumes", "as", property_get_strv, CONFIG_OFFSET(volumes), SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("StopSignal", "s", property_get_string, CONFIG_OFFSET(stop_signal), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Env", "as", bus_property_get_strv, CONFIG_OFFSET(env), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Cmd", "as", bus_property_get_strv, CONFIG_OFFSET(cmd), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Entrypoint", "as", bus_property_get_strv, CONFIG_OFFSET(entrypoint), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("WorkingDir", "s", bus_property_get_string, CONFIG_OFFSET(working_dir), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("User", "s", bus_property_get_string, CONFIG_OFFSET(user), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("ExposedPorts", "as", bus_property_get_strv, CONFIG_OFFSET(exposed_ports), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Volumes", "as", bus_property_get_strv, CONFIG_OFFSET(volumes), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("StopSignal", "s", bus_property_get_string, CONFIG_OFFSET(stop_signal), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("History", "a(tsssb)", property_get_history, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_VTABLE_END
 };

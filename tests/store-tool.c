@@ -2,7 +2,8 @@
 /* A test driver for the image store, used by the interop script:
  *   store-tool ROOT load < ARCHIVE | load-dir DIR | import REF [CHANGE...] < TAR
  *   store-tool ROOT save docker-archive|oci-archive NAME... > ARCHIVE
- *   store-tool ROOT inspect NAME | rmi NAME | prune */
+ *   store-tool ROOT inspect NAME | layers NAME | rmi NAME | prune
+ * "layers" prints store_image_layer_paths(), the overlay lowerdirs, topmost first. */
 #include <fcntl.h>
 
 #include "image-load.h"
@@ -28,6 +29,22 @@ static int inspect(Store *s, const char *name) {
         STRV_FOREACH(d, img->config.diff_ids)
                 printf("diff_id %s\n", *d);
         printf("architecture %s\n", strempty(img->config.architecture));
+        return EXIT_SUCCESS;
+}
+
+static int layers(Store *s, const char *name) {
+        _cleanup_(image_freep) Image *img = NULL;
+        _cleanup_strv_free_ char **paths = NULL;
+        int r;
+
+        r = store_resolve_image(s, name, &img);
+        if (r < 0)
+                return fail(r, "layers");
+        r = store_image_layer_paths(s, img->id, &paths);
+        if (r < 0)
+                return fail(r, "layers");
+        STRV_FOREACH(p, paths)
+                printf("%s\n", *p);
         return EXIT_SUCCESS;
 }
 
@@ -62,6 +79,8 @@ static int run(Store *s, int argc, char **argv) {
         }
         if (streq(verb, "inspect") && argc > 3)
                 return inspect(s, argv[3]);
+        if (streq(verb, "layers") && argc > 3)
+                return layers(s, argv[3]);
         if (streq(verb, "rmi") && argc > 3) {
                 r = store_remove_image(s, argv[3], false, NULL, NULL);
                 return r < 0 ? fail(r, verb) : EXIT_SUCCESS;

@@ -31,13 +31,21 @@ def count(entry):
 passed = failed = 0
 for path in sys.argv[1:]:
     try:
-        with open(path) as f:
-            lines = f.readlines()
+        # Only "\n" ends a record: test output may hold other line breaks.
+        with open(path, 'rb') as f:
+            lines = f.read().decode('utf-8', 'replace').split('\n')
     except OSError:
         failed += 1
         continue
     for line in lines:
-        p, f_ = count(json.loads(line))
+        if not line.strip():
+            continue
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            failed += 1
+            continue
+        p, f_ = count(entry)
         passed += p
         failed += f_
 print(f'{passed} passed, {failed} failed')

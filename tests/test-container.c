@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include <check.h>
+#include "check-util.h"
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -571,8 +571,6 @@ int main(void) {
         Suite *s = suite_create("container");
         TCase *tc = tcase_create("model");
         TCase *proc = tcase_create("process");
-        SRunner *sr;
-        int failed;
 
         tcase_add_test(tc, test_tables);
         tcase_add_test(tc, test_names);
@@ -589,9 +587,5 @@ int main(void) {
         tcase_add_test(proc, test_exit_collection);
         tcase_add_test(proc, test_readopt);
         suite_add_tcase(s, proc);
-        sr = srunner_create(s);
-        srunner_run_all(sr, CK_NORMAL);
-        failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+        return check_run_suite(s);
 }

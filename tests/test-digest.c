@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include <check.h>
+#include "check-util.h"
 #include <sys/mman.h>
 
 #include "digest.h"
@@ -68,17 +68,11 @@ END_TEST
 int main(void) {
         Suite *s = suite_create("digest");
         TCase *tc = tcase_create("core");
-        SRunner *sr;
-        int failed;
 
         tcase_add_test(tc, test_known_vectors);
         tcase_add_test(tc, test_streaming);
         tcase_add_test(tc, test_fd);
         tcase_add_test(tc, test_validate);
         suite_add_tcase(s, tc);
-        sr = srunner_create(s);
-        srunner_run_all(sr, CK_NORMAL);
-        failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+        return check_run_suite(s);
 }

@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <sys/xattr.h>
 
+#include "check-util.h"
 #include "image-load.h"
 #include "image-test-util.h"
 #include "reference.h"
@@ -759,6 +760,44 @@ START_TEST(test_hardlink_to_lower_layer) {
 }
 END_TEST
 
+/* A directory a layer only implies ("srv/b" without "srv/") takes owner,
+ * mode and times from the lower layer. The parallel first pass has no lower
+ * layers: it must not keep what it made up (root's 0755, the current time).
+ * Found by tests/integration/rootfs-parity.sh with umoci-made layers. */
+START_TEST(test_implied_dir_from_lower_layer) {
+        static const char *const l0[] = { "d:srv", "f:srv/a=1", NULL };
+        static const char *const l1[] = { "f:srv/b=2", NULL };
+        char *root = t_mkdtemp();
+        _cleanup_(store_freep) Store *s = t_store(root);
+        _cleanup_strv_free_ char **ids = NULL, **paths = NULL;
+        _cleanup_free_ char *config = NULL, *srv = NULL;
+        struct stat st;
+        TLayer layers[2];
+        TImage img;
+        TBuf ar;
+
+        t_layer(&layers[0], 1, l0);
+        t_layer(&layers[1], 0, l1);
+        config = t_config(oci_host_architecture(), NULL, layers, 2);
+        img = (TImage) { .config = strdup(config), .layers = { &layers[0], &layers[1] }, .n = 2,
+                         .tags = "[\"implied:1\"]" };
+        t_docker_archive(&ar, &img, 1, 1);
+        load_buf_pipe(s, &ar, 0, &ids, NULL);
+        ck_assert_int_eq(store_image_layer_paths(s, ids[0], &paths), 0);
+        srv = strjoin(paths[0], "/srv");
+        ck_assert_int_eq(lstat(srv, &st), 0);
+        ck_assert(S_ISDIR(st.st_mode));
+        /* t_add() writes every entry with mtime 1700000000. */
+        ck_assert_int_eq(st.st_mtim.tv_sec, 1700000000);
+        ck_assert_int_eq(st.st_mode & 07777, 0755);
+        tbuf_done(&ar);
+        for (size_t i = 0; i < 2; i++)
+                tbuf_done(&layers[i].blob);
+        t_image_done(&img);
+        t_rmdir(root);
+}
+END_TEST
+
 /* Limits: too many layers, JSON too large; the store stays as it was. */
 START_TEST(test_limits) {
         char *root = t_mkdtemp();
@@ -873,8 +912,6 @@ END_TEST
 int main(void) {
         Suite *s = suite_create("image-load");
         TCase *tc = tcase_create("core");
-        SRunner *sr;
-        int failed;
 
         if (geteuid() != 0) {
                 fprintf(stderr, "Needs root (whiteouts are device nodes): skipping.\n");
@@ -895,11 +932,8 @@ int main(void) {
         tcase_add_test(tc, test_sigkill_mid_load);
         tcase_add_test(tc, test_cancel_and_progress);
         tcase_add_test(tc, test_hardlink_to_lower_layer);
+        tcase_add_test(tc, test_implied_dir_from_lower_layer);
         tcase_add_loop_test(tc, test_limits, 0, 2);
         suite_add_tcase(s, tc);
-        sr = srunner_create(s);
-        srunner_run_all(sr, CK_NORMAL);
-        failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+        return check_run_suite(s);
 }

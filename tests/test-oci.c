@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include <check.h>
+#include "check-util.h"
 
 #include "oci.h"
 #include "sysinfo.h"
@@ -190,8 +190,6 @@ END_TEST
 int main(void) {
         Suite *s = suite_create("oci");
         TCase *tc = tcase_create("core");
-        SRunner *sr;
-        int failed;
 
         tcase_add_test(tc, test_media_types);
         tcase_add_test(tc, test_manifest_roundtrip);
@@ -202,9 +200,5 @@ int main(void) {
         tcase_add_test(tc, test_changes);
         tcase_add_test(tc, test_chain_id);
         suite_add_tcase(s, tc);
-        sr = srunner_create(s);
-        srunner_run_all(sr, CK_NORMAL);
-        failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+        return check_run_suite(s);
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include <check.h>
+#include "check-util.h"
 
 #include "reference.h"
 
@@ -96,16 +96,10 @@ END_TEST
 int main(void) {
         Suite *s = suite_create("reference");
         TCase *tc = tcase_create("core");
-        SRunner *sr;
-        int failed;
 
         tcase_add_loop_test(tc, test_good, 0, (int) ELEMENTSOF(good));
         tcase_add_loop_test(tc, test_bad, 0, (int) ELEMENTSOF(bad));
         tcase_add_test(tc, test_ids);
         suite_add_tcase(s, tc);
-        sr = srunner_create(s);
-        srunner_run_all(sr, CK_NORMAL);
-        failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+        return check_run_suite(s);
 }

@@ -291,7 +291,7 @@ static void on_job(const char *result, int r, const sd_bus_error *error, void *u
 #define JOB "/org/freedesktop/systemd1/job/42"
 
 static void check_start_call(sd_bus_message *m) {
-        const char *name, *mode, *key, *slice = NULL;
+        const char *name, *mode, *key, *slice = NULL, *policy = NULL, *dev = NULL, *perm = NULL;
         uint64_t memory_max = 0, tasks_max = 0, quota = 0, weight = 0, swap = 0;
         const void *cpus = NULL;
         size_t n_cpus = 0;
@@ -318,6 +318,10 @@ static void check_start_call(sd_bus_message *m) {
                         ck_assert_int_eq(sd_bus_message_read(m, "v", "t", &weight), 1);
                 else if (streq(key, "Delegate"))
                         ck_assert_int_eq(sd_bus_message_read(m, "v", "b", &delegate), 1);
+                else if (streq(key, "DevicePolicy"))
+                        ck_assert_int_eq(sd_bus_message_read(m, "v", "s", &policy), 1);
+                else if (streq(key, "DeviceAllow"))
+                        ck_assert_int_eq(sd_bus_message_read(m, "v", "a(ss)", 1, &dev, &perm), 1);
                 else if (streq(key, "AllowedCPUs")) {
                         ck_assert_int_eq(sd_bus_message_enter_container(m, 'v', "ay"), 1);
                         ck_assert_int_eq(sd_bus_message_read_array(m, 'y', &cpus, &n_cpus), 1);
@@ -346,6 +350,9 @@ static void check_start_call(sd_bus_message *m) {
         ck_assert_int_eq(pids, 1);
         ck_assert_uint_eq(n_cpus, 1);
         ck_assert_uint_eq(((const uint8_t *) cpus)[0], 0x03);
+        ck_assert_str_eq(policy, "strict");
+        ck_assert_str_eq(dev, "char-*");
+        ck_assert_str_eq(perm, "m");
 }
 
 static void test_limits_fill(ScopeLimits *l) {
@@ -363,12 +370,15 @@ START_TEST(test_start_message) {
         Outcome o = {};
         _cleanup_(scope_job_freep) ScopeJob *j = NULL;
         char *bad[] = { (char *) "Bogus=1", NULL };
-        char *extra[] = { (char *) "KillSignal=SIGINT", (char *) "TimeoutStopUSec=5000000", NULL };
+        char *bad_dev[] = { (char *) "DeviceAllow=/dev/null", NULL };
+        char *extra[] = { (char *) "KillSignal=SIGINT", (char *) "TimeoutStopUSec=5000000",
+                          (char *) "DevicePolicy=strict", (char *) "DeviceAllow=char-* m", NULL };
         sd_bus_message *m = NULL;
 
         pair_init(&p);
         test_limits_fill(&l);
         ck_assert_int_eq(scope_new_start_message(p.client, UNIT, 4242, &l, bad, &m), -EINVAL);
+        ck_assert_int_eq(scope_new_start_message(p.client, UNIT, 4242, &l, bad_dev, &m), -EINVAL);
         ck_assert_int_eq(scope_new_start_message(p.client, "x.service", 4242, &l, NULL, &m), -EINVAL);
         ck_assert_int_eq(scope_start(p.client, UNIT, 4242, &l, extra, on_job, &o, &j), 0);
         pump(&p);

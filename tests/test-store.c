@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "check-util.h"
 #include "image-load.h"
 #include "image-test-util.h"
 #include "store.h"
@@ -262,8 +263,6 @@ END_TEST
 int main(void) {
         Suite *s = suite_create("store");
         TCase *tc = tcase_create("core");
-        SRunner *sr;
-        int failed;
 
         tcase_set_timeout(tc, 60);
         tcase_add_unchecked_fixture(tc, t_suite_setup, t_suite_teardown);
@@ -275,9 +274,5 @@ int main(void) {
         tcase_add_test(tc, test_threads);
         tcase_add_test(tc, test_gc_during_import);
         suite_add_tcase(s, tc);
-        sr = srunner_create(s);
-        srunner_run_all(sr, CK_NORMAL);
-        failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+        return check_run_suite(s);
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include <check.h>
+#include "check-util.h"
 
 #include "util.h"
 
@@ -82,8 +82,6 @@ END_TEST
 int main(void) {
         Suite *s = suite_create("util");
         TCase *tc = tcase_create("core");
-        SRunner *sr;
-        int failed;
 
         tcase_add_test(tc, test_strv);
         tcase_add_test(tc, test_parse_size);
@@ -91,9 +89,5 @@ int main(void) {
         tcase_add_test(tc, test_hex_and_strings);
         tcase_add_test(tc, test_take);
         suite_add_tcase(s, tc);
-        sr = srunner_create(s);
-        srunner_run_all(sr, CK_NORMAL);
-        failed = srunner_ntests_failed(sr);
-        srunner_free(sr);
-        return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+        return check_run_suite(s);
 }

@@ -297,13 +297,14 @@ now_ns() { local t=${EPOCHREALTIME/./}; echo "$t"000; }
 # then CMD, BENCH_RUNS times after one warm-up; records the times. A failing
 # run makes the row "failed" with the command's last line of output.
 bench_measure() {
-        local name=$1 setup=$2 i t0 t1 times="" out; shift 2
+        local name=$1 setup=$2 i t0 t1 times="" out rc; shift 2
         for ((i = 0; i <= BENCH_RUNS; i++)); do
                 eval "$setup" >/dev/null 2>&1
                 sync
                 t0=$(now_ns)
-                if ! out=$("$@" 2>&1 >/dev/null); then
-                        bench_na "$name" "failed: $(tail -1 <<<"$out" | cut -c1-80)"
+                out=$("$@" 2>&1 >/dev/null) && rc=0 || rc=$?
+                if [ "$rc" != 0 ]; then
+                        bench_na "$name" "failed (exit $rc): $(tail -1 <<<"$out" | cut -c1-80)"
                         return 1
                 fi
                 t1=$(now_ns)
@@ -319,7 +320,7 @@ bench_measure() {
 # warm-up. A row that fails once is dropped, with its reason.
 bench_rounds() {
         local -A times=() failed=()
-        local spec name setup run i t0 t1 out
+        local spec name setup run i t0 t1 out rc
         for ((i = 0; i <= BENCH_RUNS; i++)); do
                 for spec in "$@"; do
                         IFS=: read -r name setup run <<<"$spec"
@@ -327,8 +328,9 @@ bench_rounds() {
                         "$setup" >/dev/null 2>&1
                         sync
                         t0=$(now_ns)
-                        if ! out=$("$run" 2>&1 >/dev/null); then
-                                failed[$name]="failed: $(tail -1 <<<"$out" | cut -c1-80)"
+                        out=$("$run" 2>&1 >/dev/null) && rc=0 || rc=$?
+                        if [ "$rc" != 0 ]; then
+                                failed[$name]="failed (exit $rc): $(tail -1 <<<"$out" | cut -c1-80)"
                                 continue
                         fi
                         t1=$(now_ns)

@@ -41,11 +41,13 @@ static int foreach_image(sd_bus_message *reply, int (*fn)(const ImageRow *row, v
                 if (r >= 0)
                         r = fn(&row, userdata);
         }
+        if (r >= 0)
+                r = sd_bus_message_exit_container(reply);
         if (r < 0) {
                 fprintf(stderr, "Error: cannot parse berthd's reply: %s\n", strerror(-r));
                 return -EXIT_ENGINE;
         }
-        return sd_bus_message_exit_container(reply);
+        return 0;
 }
 
 typedef struct ListOptions {

@@ -43,6 +43,7 @@ for fmt in docker-archive oci-archive; do
                 sbx_ctl load -i "$T/saved-$fmt.tar"
         check_output "... with the same id" "^${HEX:0:12}\$" sbx_ctl images -q
 done
+check_exit "load exits 0 when it worked" 0 sbx_ctl load -i "$T/saved-docker-archive.tar"
 check_output "loading from a pipe works" '^Loaded image: localhost/bb:1$' \
         sbx sh -c "cat $T/saved-docker-archive.tar | berthctl load"
 

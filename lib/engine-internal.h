@@ -56,6 +56,7 @@ void engine_finish_remove(Engine *e, Container *c);
 void engine_handle_exit(Engine *e, Container *c);
 int engine_watch_exit(Engine *e, Container *c);
 void engine_watch_oom(Engine *e, Container *c);
+void engine_remove_v1_cgroups(Engine *e, Container *c);
 /* Takes the master of a detached container's terminal. */
 int engine_drain_terminal(Engine *e, Container *c, int master, bool store);
 

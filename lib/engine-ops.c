@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 
 #include "engine-internal.h"
+#include "scope-v1.h"
 #include "log.h"
 
 static int pidfd_send_signal_to(int pidfd, int sig) {
@@ -172,7 +173,13 @@ int engine_update(Engine *e, Container *c, const ScopeLimits *update, sd_bus_err
         if (r >= 0 && scope_limits_verify(&merged, &reason) < 0)
                 r = errmsg_set(-EINVAL, "%s", reason);
         if (r >= 0 && is_running(c))
-                r = scope_set_limits(e->bus, c->unit, update, error);
+                r = scope_set_limits(e->bus, c->unit, &merged, error);
+        if (r >= 0 && is_running(c) && e->cgroup_version != CGROUP_VERSION_UNIFIED) {
+                _cleanup_free_ char *cg = strjoin("/" SCOPE_SLICE "/", c->unit);
+                r = cg ? scope_v1_apply_limits("/sys/fs/cgroup", cg, c->pid, &merged) : -ENOMEM;
+                if (r < 0)
+                        r = errmsg_set(r, "Cannot apply the cgroup v1 limits: %s", strerror(-r));
+        }
         if (r < 0) {
                 scope_limits_done(&merged);
                 return r;
@@ -228,6 +235,12 @@ static int on_exec_attached(sd_bus_message *reply, void *userdata, sd_bus_error 
                 j->started(j->container, -sd_bus_error_get_errno(e), e->message, -EBADF, j->userdata);
                 exec_job_free(j);
                 return 0;
+        }
+        /* systemd moved it into the scope's cgroups; the v1 cpuset is ours. */
+        if (j->engine->cgroup_version != CGROUP_VERSION_UNIFIED &&
+            j->container->config.limits.allowed_cpus_size > 0) {
+                _cleanup_free_ char *cg = strjoin("/" SCOPE_SLICE "/", j->container->unit);
+                (void) scope_v1_apply_limits("/sys/fs/cgroup", cg, j->process.pid, &j->container->config.limits);
         }
         r = runtime_release(&j->process, &err);
         if (r < 0) {

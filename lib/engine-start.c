@@ -6,6 +6,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "engine-internal.h"
+#include "scope-v1.h"
 #include "log.h"
 
 /* Paths below <root>/containers/<id>/ that the runtime needs. */
@@ -150,6 +151,14 @@ static void on_scope_started(const char *result, int r, const sd_bus_error *erro
                          error && error->message ? error->message : r < 0 ? strerror(-r) : strempty(result));
                 return start_failed(e, c, r < 0 ? r : -EIO, CONTAINER_EXIT_CODE_ENGINE, msg);
         }
+        if (e->cgroup_version != CGROUP_VERSION_UNIFIED) {
+                _cleanup_free_ char *cg = strjoin("/" SCOPE_SLICE "/", c->unit);
+                r = cg ? scope_v1_apply_limits("/sys/fs/cgroup", cg, c->pid, &c->config.limits) : -ENOMEM;
+                if (r < 0) {
+                        snprintf(msg, sizeof msg, "Cannot apply the cgroup v1 limits of %s: %s", c->unit, strerror(-r));
+                        return start_failed(e, c, r, CONTAINER_EXIT_CODE_ENGINE, msg);
+                }
+        }
         /* The leader is in its scope: only now may it run the user's command. */
         r = runtime_release(&l->process, &err);
         if (r < 0)
@@ -291,6 +300,17 @@ static int collect_exit(Engine *e, Container *c, Live *l) {
         return r < 0 ? collect_adopted_exit(c, true) : -EINPROGRESS;
 }
 
+/* The v1 cgroups Berth made itself (cpuset, freezer): systemd does not
+ * know them and leaves them behind. */
+void engine_remove_v1_cgroups(Engine *e, Container *c) {
+        _cleanup_free_ char *cg = strjoin("/" SCOPE_SLICE "/", c->unit);
+
+        if (!cg || e->cgroup_version == CGROUP_VERSION_UNIFIED)
+                return;
+        (void) scope_v1_remove("/sys/fs/cgroup", cg);
+        (void) scope_v1_freezer_remove("/sys/fs/cgroup/freezer", cg);
+}
+
 static void on_oom(void *userdata) {
         Live *l = userdata;
 
@@ -331,6 +351,7 @@ void engine_handle_exit(Engine *e, Container *c) {
                 return;
         }
         engine_fdstore_remove(c);
+        engine_remove_v1_cgroups(e, c);
         (void) engine_save(e, c);
         log_debug("Container %s exited with %d.", c->name, c->exit_code);
         engine_changed(e, c);

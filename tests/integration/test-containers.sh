@@ -77,6 +77,23 @@ check_output "--cpus is CPUQuotaPerSecUSec" '^500ms$' unit_prop lim CPUQuotaPerS
 check_output "--cpu-shares is CPUWeight" '^20$' unit_prop lim CPUWeight
 check_output "the pids limit holds inside" 'fork|Resource|can.t' \
         sbx_ctl exec lim sh -c 'for i in $(seq 40); do sleep 5 & done 2>&1; wait'
+check "run with the limits systemd leaves to Berth on cgroup v1" \
+        sbx_ctl run -d --name v1lim -m 64m --memory-reservation 32m --memory-swap 96m --cpuset-cpus 0 bb sleep 300
+check_output "--cpuset-cpus confines the container" 'Cpus_allowed_list:[[:space:]]+0$' \
+        sbx_ctl exec v1lim grep Cpus_allowed_list /proc/1/status
+check_output "... and what exec runs in it" 'Cpus_allowed_list:[[:space:]]+0$' \
+        sbx_ctl exec v1lim grep Cpus_allowed_list /proc/self/status
+if sbx test -d /sys/fs/cgroup/memory; then
+        CG=/sys/fs/cgroup/memory/berth.slice/berth-v1lim.scope
+        check_output "--memory-reservation is the v1 soft limit" '^33554432$' sbx cat $CG/memory.soft_limit_in_bytes
+        if sbx test -e $CG/memory.memsw.limit_in_bytes; then
+                check_output "--memory-swap is the v1 memory+swap limit" '^100663296$' sbx cat $CG/memory.memsw.limit_in_bytes
+        fi
+else
+        check_output "--memory-reservation is MemoryLow" '^33554432$' unit_prop v1lim MemoryLow
+fi
+check "rm -f of it" sbx_ctl rm -f v1lim
+check_output "... leaves no cpuset cgroup behind" '^$' sbx sh -c 'ls -d /sys/fs/cgroup/cpuset/berth.slice/berth-v1lim.scope 2>/dev/null || true'
 check "update changes the limits of a running container" sbx_ctl update --memory 128m --pids-limit 30 lim
 check_output "... MemoryMax follows" '^134217728$' unit_prop lim MemoryMax
 check_output "... and the Limits property" '"TasksMax" t 30' prop lim Limits

@@ -103,7 +103,13 @@ static int spawn_leader(Engine *e, Container *c, const EngineStdio *stdio, Live 
         r = runtime_spawn(&spec, &l->process);
         if (r < 0)
                 return errmsg_set(r, "Cannot create the container's process: %s", strerror(-r));
-        return container_attach_pid(c, l->process.pid);
+        r = container_attach_pid(c, l->process.pid);
+        if (r < 0)
+                return r;
+        /* Into systemd's store while the scope is being made: by the time
+         * the command runs, systemd has long had it. */
+        engine_fdstore_put(c, c->pidfd, NULL);
+        return 0;
 }
 
 static void start_finish(Live *l, int r, const char *message, int pty_master) {
@@ -124,6 +130,7 @@ static void start_failed(Engine *e, Container *c, int r, int exit_code, const ch
         Live *l = c->live;
 
         runtime_process_done(&l->process);
+        engine_fdstore_remove(c);
         c->pidfd = safe_close(c->pidfd);
         c->pid = 0;
         c->state = CONTAINER_EXITED;
@@ -170,7 +177,6 @@ static void on_scope_started(const char *result, int r, const sd_bus_error *erro
         c->started_usec = now_usec(CLOCK_REALTIME);
         c->oom_killed = false;
         (void) engine_save(e, c);
-        engine_fdstore_put(c, c->pidfd, NULL);
         engine_watch_oom(e, c);
         r = engine_watch_exit(e, c);
         if (r < 0)
@@ -221,6 +227,7 @@ int engine_start(Engine *e, Container *c, const EngineStdio *stdio, EngineDone d
         if (r < 0) {
                 l->start_done = NULL;
                 runtime_process_done(&l->process);
+                engine_fdstore_remove(c);
                 return errmsg_set(r, "Cannot ask systemd for the scope %s: %s", c->unit, strerror(-r));
         }
         return 0;
@@ -385,10 +392,7 @@ void engine_fdstore_put(Container *c, int fd, const char *suffix) {
 
         if (!msg || fd < 0)
                 return;
-        /* The barrier makes sure systemd holds the fd before anybody is told
-         * the container runs: a crash right after must not lose it. */
-        if (sd_pid_notify_with_fds(0, false, msg, &fd, 1) > 0)
-                (void) sd_notify_barrier(false, 5 * 1000000ULL);
+        (void) sd_pid_notify_with_fds(0, false, msg, &fd, 1);
 }
 
 void engine_fdstore_remove(Container *c) {

@@ -43,11 +43,7 @@ static void child_reset_signals(void) {
         (void) sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
-/* Blocks until the parent has put us into our cgroup and says go. */
-static int child_begin(ChildPlan *plan, SetupFailure *f) {
-        ssize_t n;
-        char c;
-
+static int child_prepare(SetupFailure *f) {
         /* Not dumpable until exec: a process of the container must not be able
          * to open /proc/<pid>/exe of this copy of the daemon (CVE-2019-5736)
          * nor ptrace it. execve() resets it for the user's command. */
@@ -56,6 +52,14 @@ static int child_begin(ChildPlan *plan, SetupFailure *f) {
         child_reset_signals();
         /* Modes are given explicitly to every mknod and mkdir of the setup. */
         umask(0);
+        return 0;
+}
+
+/* Blocks until the parent has put us into our cgroup and says go. */
+static int child_wait_release(ChildPlan *plan, SetupFailure *f) {
+        ssize_t n;
+        char c;
+
         do
                 n = read(plan->channel, &c, 1);
         while (n < 0 && errno == EINTR);
@@ -64,6 +68,12 @@ static int child_begin(ChildPlan *plan, SetupFailure *f) {
         if (n < 0)
                 return setup_fail(f, SETUP_STAGE_SYNC, NULL, negative_errno());
         return 0;
+}
+
+static int child_begin(ChildPlan *plan, SetupFailure *f) {
+        int r = child_prepare(f);
+
+        return r < 0 ? r : child_wait_release(plan, f);
 }
 
 static int dup_high(int fd) {
@@ -254,8 +264,6 @@ static int child_mount_root(ChildPlan *plan, int *ret_rootfd, SetupFailure *f) {
         if (r >= 0)
                 r = mount_setup_sys(rootfd, s->network != RUNTIME_NETWORK_HOST, !plan->process->privileged, f);
         if (r >= 0)
-                r = mount_setup_cgroup(rootfd, !plan->process->privileged, f);
-        if (r >= 0)
                 r = child_etc_files(s, rootfd, f);
         if (r < 0)
                 return r;
@@ -263,12 +271,13 @@ static int child_mount_root(ChildPlan *plan, int *ret_rootfd, SetupFailure *f) {
         return 0;
 }
 
-static int child_setup_root(ChildPlan *plan, SetupFailure *f) {
+/* After the release: /sys/fs/cgroup shows the container's own cgroup only
+ * once it is in its scope and in a cgroup namespace of its own. */
+static int child_finish_root(ChildPlan *plan, int rootfd, SetupFailure *f) {
         const RuntimeSpec *s = plan->spec;
-        _cleanup_close_ int rootfd = -EBADF;
         int r;
 
-        r = child_mount_root(plan, &rootfd, f);
+        r = mount_setup_cgroup(rootfd, !plan->process->privileged, f);
         if (r >= 0 && plan->process->tty)
                 r = child_setup_tty(plan, rootfd, true, f);
         if (r >= 0)
@@ -400,17 +409,27 @@ static int child_finalize(ChildPlan *plan, int tty_slave_set, SetupFailure *f) {
         return child_exec(plan, f);
 }
 
+/* The mounts that are our own work, not the user's, run while the daemon
+ * waits for systemd to make the scope; everything that must happen inside
+ * the scope (the cgroup namespace, the journal streams, which journald files
+ * under the writer's unit) and everything after pivot_root waits for the
+ * release. */
 void child_spawn_main(ChildPlan *plan) {
+        _cleanup_close_ int rootfd = -EBADF;
         SetupFailure f = {};
         int r;
 
-        r = child_begin(plan, &f);
+        r = child_prepare(&f);
+        if (r >= 0)
+                r = child_mount_root(plan, &rootfd, &f);
+        if (r >= 0)
+                r = child_wait_release(plan, &f);
         if (r >= 0)
                 r = child_namespaces(plan, &f);
         if (r >= 0 && !plan->process->tty)
                 r = child_setup_stdio(plan, -EBADF, &f);
         if (r >= 0)
-                r = child_setup_root(plan, &f);
+                r = child_finish_root(plan, rootfd, &f);
         if (r >= 0)
                 r = child_finalize(plan, plan->process->tty, &f);
         child_fail(plan, &f, r);

@@ -87,6 +87,8 @@ typedef struct CreateRequest {
 
 int create_request_parse(int argc, char *argv[], CreateRequest *q);
 int create_request_append(sd_bus_message *m, const CreateRequest *q);
+/* Appends {key: <as>} to an open a{sv}; nothing when l is NULL. */
+int ctl_append_strv_option(sd_bus_message *m, const char *key, char **l);
 void create_request_done(CreateRequest *q);
 
 /* Attached I/O of run/start/exec: stdio passed to berthd, or a terminal. */

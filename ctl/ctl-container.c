@@ -389,19 +389,8 @@ static int exec_append_options(sd_bus_message *m, const ExecRequest *x) {
                 r = sd_bus_message_append(m, "{sv}", "User", "s", x->user);
         if (r >= 0 && x->workdir)
                 r = sd_bus_message_append(m, "{sv}", "WorkingDir", "s", x->workdir);
-        if (r >= 0 && x->env) {
-                r = sd_bus_message_open_container(m, 'e', "sv");
-                if (r >= 0)
-                        r = sd_bus_message_append(m, "s", "Env");
-                if (r >= 0)
-                        r = sd_bus_message_open_container(m, 'v', "as");
-                if (r >= 0)
-                        r = sd_bus_message_append_strv(m, x->env);
-                if (r >= 0)
-                        r = sd_bus_message_close_container(m);
-                if (r >= 0)
-                        r = sd_bus_message_close_container(m);
-        }
+        if (r >= 0)
+                r = ctl_append_strv_option(m, "Env", x->env);
         if (r >= 0)
                 r = sd_bus_message_close_container(m);
         return r;

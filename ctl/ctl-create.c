@@ -147,7 +147,7 @@ static int append_bool(sd_bus_message *m, const char *key, bool value) {
         return value ? sd_bus_message_append(m, "{sv}", key, "b", 1) : 0;
 }
 
-static int append_strv(sd_bus_message *m, const char *key, char **l) {
+int ctl_append_strv_option(sd_bus_message *m, const char *key, char **l) {
         int r;
 
         if (!l)
@@ -195,7 +195,7 @@ static int append_entrypoint(sd_bus_message *m, const char *entrypoint) {
         /* --entrypoint "" clears the image's entrypoint. */
         if (!entrypoint)
                 return 0;
-        return append_strv(m, "Entrypoint", isempty(entrypoint) ? (char *[]) { NULL } : l);
+        return ctl_append_strv_option(m, "Entrypoint", isempty(entrypoint) ? (char *[]) { NULL } : l);
 }
 
 int create_request_append(sd_bus_message *m, const CreateRequest *q) {
@@ -204,22 +204,22 @@ int create_request_append(sd_bus_message *m, const CreateRequest *q) {
         r = sd_bus_message_open_container(m, 'a', "{sv}");
         if (r >= 0) r = append_string(m, "Image", q->image);
         if (r >= 0) r = append_string(m, "Name", q->name);
-        if (r >= 0 && q->cmd && q->cmd[0]) r = append_strv(m, "Cmd", q->cmd);
+        if (r >= 0 && q->cmd && q->cmd[0]) r = ctl_append_strv_option(m, "Cmd", q->cmd);
         if (r >= 0) r = append_entrypoint(m, q->entrypoint);
-        if (r >= 0) r = append_strv(m, "Env", q->env);
+        if (r >= 0) r = ctl_append_strv_option(m, "Env", q->env);
         if (r >= 0) r = append_string(m, "WorkingDir", q->workdir);
         if (r >= 0) r = append_string(m, "User", q->user);
         if (r >= 0) r = append_string(m, "Hostname", q->hostname);
         if (r >= 0) r = append_dict(m, "Labels", q->labels, false);
-        if (r >= 0) r = append_strv(m, "Volumes", q->volumes);
-        if (r >= 0) r = append_strv(m, "Tmpfs", q->tmpfs);
-        if (r >= 0) r = append_strv(m, "Mounts", q->mounts);
+        if (r >= 0) r = ctl_append_strv_option(m, "Volumes", q->volumes);
+        if (r >= 0) r = ctl_append_strv_option(m, "Tmpfs", q->tmpfs);
+        if (r >= 0) r = ctl_append_strv_option(m, "Mounts", q->mounts);
         if (r >= 0) r = append_string(m, "Network", q->network);
-        if (r >= 0) r = append_strv(m, "CapAdd", q->cap_add);
-        if (r >= 0) r = append_strv(m, "CapDrop", q->cap_drop);
+        if (r >= 0) r = ctl_append_strv_option(m, "CapAdd", q->cap_add);
+        if (r >= 0) r = ctl_append_strv_option(m, "CapDrop", q->cap_drop);
         if (r >= 0) r = append_bool(m, "Privileged", q->privileged);
         if (r >= 0) r = append_bool(m, "ReadOnly", q->read_only);
-        if (r >= 0) r = append_strv(m, "SecurityOpt", q->security_opt);
+        if (r >= 0) r = ctl_append_strv_option(m, "SecurityOpt", q->security_opt);
         if (r >= 0) r = append_dict(m, "Limits", q->limits, true);
         if (r >= 0) r = append_bool(m, "AutoRemove", q->rm);
         if (r >= 0) r = append_bool(m, "Tty", q->tty);

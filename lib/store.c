@@ -21,7 +21,7 @@ const StoreLimits store_limits_default = {
         .max_archive_size = 256ULL << 30,
         .max_images = 1000,
         .max_layers = 128,
-        .unpack_threads = 2,
+        .unpack_threads = 1,   /* see docs/storage.md: more threads redo layers that imply directories */
 };
 
 static const char *const store_dirs[] = { "tmp", "blobs", "blobs/sha256", "layers", "images", "holds" };

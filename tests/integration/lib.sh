@@ -179,6 +179,7 @@ sandbox_start_watchdog() {
 
 sandbox_remove_cgroups() {
         local d
+        set +e
         for d in "${SBX_CGROUPS[@]}"; do
                 [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
         done
@@ -191,6 +192,7 @@ sandbox_remove_cgroups() {
 sandbox_stop() {
         local rc=$? i
         trap - EXIT
+        set +e   # a caller's errexit must not cut the teardown short
         if [ -n "$SBX_PID" ] && kill -0 "$SBX_PID" 2>/dev/null; then
                 if [ "$rc" != 0 ] || [ "$SBX_FAILED" != 0 ]; then
                         log "journal of the sandbox (last 60 lines):"

@@ -97,18 +97,16 @@ void ctl_print_json(json_t *j) {
 
 static int bus_variant_to_json(sd_bus_message *m, json_t **ret);
 
-static int bus_array_to_json(sd_bus_message *m, const char *contents, json_t **ret) {
+/* An array or a struct, both as a JSON array of their members. */
+static int bus_container_to_json(sd_bus_message *m, char type, const char *contents, json_t **ret) {
         json_t *a = json_array();
         int r;
 
         if (!a)
                 return -ENOMEM;
-        r = sd_bus_message_enter_container(m, 'a', contents);
-        while (r >= 0) {
+        r = sd_bus_message_enter_container(m, type, contents);
+        while (r >= 0 && (r = sd_bus_message_at_end(m, false)) == 0) {
                 json_t *item = NULL;
-                r = sd_bus_message_at_end(m, false);
-                if (r != 0)
-                        break;
                 r = bus_variant_to_json(m, &item);
                 if (r >= 0)
                         json_array_append_new(a, item);
@@ -167,28 +165,12 @@ static int bus_variant_to_json(sd_bus_message *m, json_t **ret) {
                 if (r < 0)
                         return r;
                 return sd_bus_message_exit_container(m);
-        case 'r': {
-                json_t *a = json_array();
-                r = sd_bus_message_enter_container(m, 'r', contents);
-                while (r >= 0 && (r = sd_bus_message_at_end(m, false)) == 0) {
-                        json_t *item = NULL;
-                        r = bus_variant_to_json(m, &item);
-                        if (r >= 0)
-                                json_array_append_new(a, item);
-                }
-                if (r >= 0)
-                        r = sd_bus_message_exit_container(m);
-                if (r < 0) {
-                        json_decref(a);
-                        return r;
-                }
-                *ret = a;
-                return 0;
-        }
+        case 'r':
+                return bus_container_to_json(m, 'r', contents, ret);
         case 'a':
                 if (contents[0] == '{')
                         return bus_message_read_dict_json(m, ret);
-                return bus_array_to_json(m, contents, ret);
+                return bus_container_to_json(m, 'a', contents, ret);
         default:
                 return sd_bus_message_skip(m, NULL);
         }

@@ -57,6 +57,8 @@ void engine_handle_exit(Engine *e, Container *c);
 int engine_watch_exit(Engine *e, Container *c);
 void engine_watch_oom(Engine *e, Container *c);
 void engine_remove_v1_cgroups(Engine *e, Container *c);
+char *engine_control_group(const Container *c);
+int engine_apply_v1_limits(Engine *e, const Container *c, pid_t pid, const ScopeLimits *l);
 /* Takes the master of a detached container's terminal. */
 int engine_drain_terminal(Engine *e, Container *c, int master, bool store);
 

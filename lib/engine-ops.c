@@ -4,7 +4,6 @@
 #include <sys/wait.h>
 
 #include "engine-internal.h"
-#include "scope-v1.h"
 #include "log.h"
 
 static int pidfd_send_signal_to(int pidfd, int sig) {
@@ -174,9 +173,8 @@ int engine_update(Engine *e, Container *c, const ScopeLimits *update, sd_bus_err
                 r = errmsg_set(-EINVAL, "%s", reason);
         if (r >= 0 && is_running(c))
                 r = scope_set_limits(e->bus, c->unit, &merged, error);
-        if (r >= 0 && is_running(c) && e->cgroup_version != CGROUP_VERSION_UNIFIED) {
-                _cleanup_free_ char *cg = strjoin("/" SCOPE_SLICE "/", c->unit);
-                r = cg ? scope_v1_apply_limits("/sys/fs/cgroup", cg, c->pid, &merged) : -ENOMEM;
+        if (r >= 0 && is_running(c)) {
+                r = engine_apply_v1_limits(e, c, c->pid, &merged);
                 if (r < 0)
                         r = errmsg_set(r, "Cannot apply the cgroup v1 limits: %s", strerror(-r));
         }
@@ -237,11 +235,9 @@ static int on_exec_attached(sd_bus_message *reply, void *userdata, sd_bus_error 
                 return 0;
         }
         /* systemd moved it into the scope's cgroups; the v1 cpuset is ours. */
-        if (j->engine->cgroup_version != CGROUP_VERSION_UNIFIED &&
-            j->container->config.limits.allowed_cpus_size > 0) {
-                _cleanup_free_ char *cg = strjoin("/" SCOPE_SLICE "/", j->container->unit);
-                (void) scope_v1_apply_limits("/sys/fs/cgroup", cg, j->process.pid, &j->container->config.limits);
-        }
+        if (j->container->config.limits.allowed_cpus_size > 0)
+                (void) engine_apply_v1_limits(j->engine, j->container, j->process.pid,
+                                              &j->container->config.limits);
         r = runtime_release(&j->process, &err);
         if (r < 0) {
                 j->started(j->container, r, err.message[0] ? err.message : strerror(-r), -EBADF, j->userdata);

@@ -158,13 +158,10 @@ static void on_scope_started(const char *result, int r, const sd_bus_error *erro
                          error && error->message ? error->message : r < 0 ? strerror(-r) : strempty(result));
                 return start_failed(e, c, r < 0 ? r : -EIO, CONTAINER_EXIT_CODE_ENGINE, msg);
         }
-        if (e->cgroup_version != CGROUP_VERSION_UNIFIED) {
-                _cleanup_free_ char *cg = strjoin("/" SCOPE_SLICE "/", c->unit);
-                r = cg ? scope_v1_apply_limits("/sys/fs/cgroup", cg, c->pid, &c->config.limits) : -ENOMEM;
-                if (r < 0) {
-                        snprintf(msg, sizeof msg, "Cannot apply the cgroup v1 limits of %s: %s", c->unit, strerror(-r));
-                        return start_failed(e, c, r, CONTAINER_EXIT_CODE_ENGINE, msg);
-                }
+        r = engine_apply_v1_limits(e, c, c->pid, &c->config.limits);
+        if (r < 0) {
+                snprintf(msg, sizeof msg, "Cannot apply the cgroup v1 limits of %s: %s", c->unit, strerror(-r));
+                return start_failed(e, c, r, CONTAINER_EXIT_CODE_ENGINE, msg);
         }
         /* The leader is in its scope: only now may it run the user's command. */
         r = runtime_release(&l->process, &err);
@@ -307,10 +304,27 @@ static int collect_exit(Engine *e, Container *c, Live *l) {
         return r < 0 ? collect_adopted_exit(c, true) : -EINPROGRESS;
 }
 
+/* The scope's ControlGroup: berthd's cgroup namespace is rooted where
+ * systemd's tree is, so it is the same path systemd reports. */
+char *engine_control_group(const Container *c) {
+        return strjoin("/" SCOPE_SLICE "/", c->unit);
+}
+
+/* What systemd leaves out on cgroup v1, with pid joining the container's
+ * cpuset; nothing to do on v2. */
+int engine_apply_v1_limits(Engine *e, const Container *c, pid_t pid, const ScopeLimits *l) {
+        _cleanup_free_ char *cg = NULL;
+
+        if (e->cgroup_version == CGROUP_VERSION_UNIFIED)
+                return 0;
+        cg = engine_control_group(c);
+        return cg ? scope_v1_apply_limits("/sys/fs/cgroup", cg, pid, l) : -ENOMEM;
+}
+
 /* The v1 cgroups Berth made itself (cpuset, freezer): systemd does not
  * know them and leaves them behind. */
 void engine_remove_v1_cgroups(Engine *e, Container *c) {
-        _cleanup_free_ char *cg = strjoin("/" SCOPE_SLICE "/", c->unit);
+        _cleanup_free_ char *cg = engine_control_group(c);
 
         if (!cg || e->cgroup_version == CGROUP_VERSION_UNIFIED)
                 return;
@@ -326,7 +340,7 @@ static void on_oom(void *userdata) {
 }
 
 void engine_watch_oom(Engine *e, Container *c) {
-        _cleanup_free_ char *cg = strjoin("/" SCOPE_SLICE "/", c->unit);
+        _cleanup_free_ char *cg = engine_control_group(c);
         Live *l = engine_live(e, c);
         int r;
 
@@ -405,7 +419,7 @@ void engine_fdstore_remove(Container *c) {
 
 /* The fds systemd kept for us while berthd was away: "<id>" is the leader's
  * pidfd, "<id>.tty" the master of a detached terminal. */
-static int take_stored_pidfd(char **names, int n_fds, const char *id) {
+static int take_stored_fd(char **names, int n_fds, const char *id) {
         for (int i = 0; i < n_fds; i++)
                 if (names && names[i] && streq(names[i], id)) {
                         free(names[i]);
@@ -455,8 +469,8 @@ int engine_load(Engine *e) {
         while (hashmap_iterate(e->registry->by_id, &i, &key, &value)) {
                 Container *c = value;
                 _cleanup_free_ char *tty_name = strjoin(c->id, ".tty");
-                int fd = take_stored_pidfd(names, n_fds, c->id);
-                int tty = tty_name ? take_stored_pidfd(names, n_fds, tty_name) : -EBADF;
+                int fd = take_stored_fd(names, n_fds, c->id);
+                int tty = tty_name ? take_stored_fd(names, n_fds, tty_name) : -EBADF;
 
                 if (IN_SET(c->state, CONTAINER_RUNNING, CONTAINER_PAUSED)) {
                         adopt(e, c, fd);

@@ -300,7 +300,7 @@ static void refresh_when_done(Operation *o) {
 }
 
 /* Takes the caller's file descriptor; the daemon reads or writes it directly. */
-static int dup_message_fd(sd_bus_message *message, int fd, sd_bus_error *error) {
+static int dup_message_fd(int fd, sd_bus_error *error) {
         int copy = fcntl(fd, F_DUPFD_CLOEXEC, 3);
 
         if (copy < 0)
@@ -358,7 +358,7 @@ int method_load_image(sd_bus_message *message, void *userdata, sd_bus_error *err
         r = read_no_options(message, error);
         if (r < 0)
                 return r;
-        fd = dup_message_fd(message, fd, error);
+        fd = dup_message_fd(fd, error);
         if (fd < 0)
                 return fd;
         return start_image_job(m, message, "load", fd, load_work, refresh_when_done, NULL, true, error);
@@ -379,7 +379,7 @@ int method_import_image(sd_bus_message *message, void *userdata, sd_bus_error *e
         r = read_no_options(message, error);
         if (r < 0)
                 return r;
-        fd = dup_message_fd(message, fd, error);
+        fd = dup_message_fd(fd, error);
         if (fd < 0)
                 return fd;
         j = calloc(1, sizeof *j);
@@ -421,7 +421,7 @@ int method_save_image(sd_bus_message *message, void *userdata, sd_bus_error *err
                 if (r < 0)
                         return r;
         }
-        fd = dup_message_fd(message, fd, error);
+        fd = dup_message_fd(fd, error);
         if (fd < 0)
                 return fd;
         j = calloc(1, sizeof *j);

@@ -12,14 +12,17 @@
 # memory, as after a download.
 #
 # Usage: sudo bench/image-load.sh [--gzip]   (--gzip: also the gzip variant)
-# Environment: BENCH_RUNS (default 5), BUILD_DIR (default ./build).
+# Environment: BENCH_RUNS (default 5), BUILD_DIR (default ./build), BENCH_DISK
+# (own: a fresh ext4 of the benchmark's own, the default; host: the host's disk).
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
 VARIANTS=("")
 [ "${1:-}" = --gzip ] && VARIANTS=("" gzip)
 
+bench_private_mounts "$@"
 bench_setup
+bench_own_disk
 DISK=$BENCH_TMP/disk
 RUN=0
 
@@ -69,6 +72,7 @@ printf 'image-load: %s, %s runs each after one warm-up, warm page cache, %s\n' \
         "$BENCH_IMAGE" "$BENCH_RUNS" "$(date -u +%FT%TZ)"
 printf 'host: %s, %s CPUs, kernel %s; podman %s\n' "$(. /etc/os-release && echo "$PRETTY_NAME")" \
         "$(nproc)" "$(uname -r)" "$(podman --version | awk '{print $3}')"
+printf 'disk: %s\n' "$BENCH_DISK_DESC"
 bench_load; echo
 
 for v in "${VARIANTS[@]}"; do

@@ -61,6 +61,30 @@ bench_setup() {
         : >"$BENCH_RESULTS"
         trap bench_cleanup EXIT
         trap 'exit 130' INT TERM
+        mkdir -p "$BENCH_TMP/disk"
+}
+
+# Runs the calling script again in a mount namespace of its own, so that
+# bench_own_disk's mount is never seen by (nor left behind on) the host.
+bench_private_mounts() {
+        [ -n "${BENCH_UNSHARED:-}" ] && return 0
+        BENCH_UNSHARED=1 exec unshare --mount --propagation private "$0" "$@"
+}
+
+# BENCH_DISK=own (the default where a script calls this): $BENCH_TMP/disk is
+# a fresh ext4 with Debian's mkfs defaults (so with a journal), in a sparse
+# file beside it, mounted in this script's own mount namespace. The host's
+# root file system may be unusual (this VM's has no journal and discards on
+# delete: there every file created soon after the previous run's wipe costs
+# a scan of the recently deleted inodes, for every engine and the floor
+# alike). BENCH_DISK=host keeps the folder on the host's file system.
+bench_own_disk() {
+        [ "${BENCH_DISK:-own}" = host ] && { BENCH_DISK_DESC="the host's $(findmnt -no FSTYPE -T "$BENCH_TMP")"; return 0; }
+        [ -n "${BENCH_UNSHARED:-}" ] || die "bench_own_disk needs bench_private_mounts first"
+        truncate -s "${BENCH_DISK_SIZE:-6G}" "$BENCH_TMP/disk.img" &&
+                mkfs.ext4 -q -F -E lazy_itable_init=0,lazy_journal_init=0 "$BENCH_TMP/disk.img" &&
+                mount -o loop "$BENCH_TMP/disk.img" "$BENCH_TMP/disk" || die "cannot make the benchmark's file system"
+        BENCH_DISK_DESC="a fresh ext4 (journal, mkfs defaults) in a file on the host's disk"
 }
 
 # ---------------------------------------------------------------------------

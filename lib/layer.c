@@ -50,6 +50,7 @@ typedef struct Unpacker {
         struct archive *raw;            /* detects and undoes the compression */
         struct archive *tar;            /* parses the decompressed stream */
         bool raw_eof;
+        bool plain;                     /* no compression: one hash serves both digests */
         Sha256 *compressed_hash;
         Sha256 *diff_hash;
         uint64_t compressed_size;
@@ -170,7 +171,7 @@ static ssize_t fd_read_cb(struct archive *a, void *userdata, const void **ret_bu
                 archive_set_error(a, EFBIG, "compressed size limit");
                 return -1;
         }
-        if (sha256_update(u->compressed_hash, u->input, (size_t) k) < 0) {
+        if (!u->plain && sha256_update(u->compressed_hash, u->input, (size_t) k) < 0) {
                 u->error = u->error ?: fail(-EIO, "hashing failed");
                 archive_set_error(a, EIO, "hashing failed");
                 return -1;
@@ -1089,6 +1090,8 @@ static int open_readers(Unpacker *u) {
                 return fail(-EOPNOTSUPP, "libarchive lacks gzip, zstd or tar support");
         if (archive_read_open(u->raw, u, NULL, fd_read_cb, NULL) != ARCHIVE_OK)
                 return u->error ?: fail(-EBADMSG, "cannot read layer: %s", strempty(archive_error_string(u->raw)));
+        /* The raw reader then hands on the input byte for byte, from the start. */
+        u->plain = archive_filter_code(u->raw, 0) == ARCHIVE_FILTER_NONE;
         r = archive_read_next_header(u->raw, &e);
         if (r == ARCHIVE_EOF)
                 u->raw_eof = true;
@@ -1144,12 +1147,18 @@ static int unpack(Unpacker *u, LayerUnpackResult *ret) {
         r = dir_times_apply(u);
         if (r < 0)
                 return r;
-        r = sha256_final(u->compressed_hash, result.compressed_digest);
-        if (r < 0)
-                return r;
         r = sha256_final(u->diff_hash, result.diff_id);
         if (r < 0)
                 return r;
+        if (u->plain && u->compressed_size != u->uncompressed_size)
+                return fail(-EIO, "the uncompressed layer's size changed while reading it");
+        if (u->plain)
+                memcpy(result.compressed_digest, result.diff_id, sizeof result.diff_id);
+        else {
+                r = sha256_final(u->compressed_hash, result.compressed_digest);
+                if (r < 0)
+                        return r;
+        }
         result.compressed_size = u->compressed_size;
         result.uncompressed_size = u->uncompressed_size;
         result.entries = u->entries;

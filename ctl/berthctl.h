@@ -93,7 +93,13 @@ void create_request_done(CreateRequest *q);
 
 /* Attached I/O of run/start/exec: stdio passed to berthd, or a terminal. */
 int ctl_attach_terminal(int master, bool interactive);
-int ctl_start_and_wait(sd_bus *bus, sd_bus_message *start, const char *container, bool is_exec,
+typedef enum CtlStartKind {
+        CTL_START_CONTAINER,   /* StartContainer of container */
+        CTL_START_EXEC,        /* ExecContainer */
+        CTL_START_RUN,         /* RunContainer: the container comes with the reply */
+} CtlStartKind;
+
+int ctl_start_and_wait(sd_bus *bus, sd_bus_message *start, const char *container, CtlStartKind kind,
                        bool interactive, int *ret_exit_code);
 
 int verb_version(int argc, char *argv[]);

@@ -111,6 +111,7 @@ typedef struct Session {
         sd_bus *bus;
         sd_event *event;
         const char *container;       /* where signals go; NULL: nowhere */
+        char *run_id;                /* the container RunContainer made */
         sd_bus_message *start_reply;
         int exit_code;
         int error;
@@ -128,12 +129,30 @@ static int on_wait_reply(sd_bus_message *reply, void *userdata, sd_bus_error *re
         const sd_bus_error *e = sd_bus_message_get_error(reply);
         int32_t code;
 
+        /* A --rm container may be gone before the wait arrived; its exit
+         * code then came first, with RunExited. */
+        if (e && s->exit_code >= 0)
+                return 0;
         if (e)
                 s->error = ctl_call_failed("wait", e, -sd_bus_error_get_errno(e));
         else if (sd_bus_message_read(reply, "i", &code) >= 0)
                 s->exit_code = code;
         else
                 s->error = EXIT_ENGINE;
+        return 0;
+}
+
+/* RunExited: berthd sends it to RunContainer's caller alone, at the exit. */
+static int on_run_exited(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        Session *s = userdata;
+        const char *id;
+        int32_t code;
+
+        if (!s->run_id || !sd_bus_message_is_signal(m, BERTH_MANAGER_IFACE, "RunExited") ||
+            !streq_ptr(sd_bus_message_get_path(m), BERTH_MANAGER_PATH))
+                return 0;
+        if (sd_bus_message_read(m, "si", &id, &code) >= 0 && streq(id, s->run_id))
+                s->exit_code = code;
         return 0;
 }
 
@@ -211,18 +230,32 @@ static int read_terminal(sd_bus_message *reply) {
  * comes back, and waits for the exit code. For a container the wait is sent
  * right behind the start, so even a container that is gone at once (--rm)
  * cannot slip by. */
-int ctl_start_and_wait(sd_bus *bus, sd_bus_message *start, const char *container, bool is_exec,
+/* RunContainer's reply starts with the new container's id and path. */
+static int read_run_reply(Session *s) {
+        const char *id, *path;
+
+        if (sd_bus_message_read(s->start_reply, "so", &id, &path) < 0)
+                return -EXIT_ENGINE;
+        s->run_id = strdup(id);
+        s->container = s->run_id;
+        return s->run_id ? send_wait(s, "WaitContainer", s->run_id, 0) : -EXIT_ENGINE;
+}
+
+int ctl_start_and_wait(sd_bus *bus, sd_bus_message *start, const char *container, CtlStartKind kind,
                        bool interactive, int *ret_exit_code) {
-        Session s = { .bus = bus, .container = is_exec ? NULL : container, .exit_code = -1 };
+        bool is_exec = kind == CTL_START_EXEC;
+        Session s = { .bus = bus, .container = kind == CTL_START_CONTAINER ? container : NULL, .exit_code = -1 };
         _cleanup_close_ int master = -EBADF;
         const sd_bus_error *e;
         uint32_t exec_id = 0;
         int r;
 
         r = session_setup(&s);
+        if (r >= 0 && kind == CTL_START_RUN)
+                r = sd_bus_add_filter(bus, NULL, on_run_exited, &s);
         if (r >= 0)
                 r = sd_bus_call_async(bus, NULL, start, on_start_reply, &s, UINT64_MAX);
-        if (r >= 0 && !is_exec)
+        if (r >= 0 && kind == CTL_START_CONTAINER)
                 r = send_wait(&s, "WaitContainer", container, 0);
         while (r >= 0 && !s.start_reply)
                 r = sd_event_run(s.event, UINT64_MAX);
@@ -239,6 +272,11 @@ int ctl_start_and_wait(sd_bus *bus, sd_bus_message *start, const char *container
         if (is_exec && sd_bus_message_read(s.start_reply, "u", &exec_id) < 0) {
                 r = -EXIT_ENGINE;
                 goto finish;
+        }
+        if (kind == CTL_START_RUN) {
+                r = read_run_reply(&s);
+                if (r < 0)
+                        goto finish;
         }
         master = read_terminal(s.start_reply);
         if (master >= 0)
@@ -257,5 +295,6 @@ finish:
         (void) sd_bus_detach_event(bus);
         sd_bus_message_unref(s.start_reply);
         sd_event_unref(s.event);
+        free(s.run_id);
         return r < 0 ? r : 0;
 }

@@ -33,6 +33,19 @@ static int create_container(sd_bus *bus, const CreateRequest *q, char **ret_id) 
 
 /* Attached: our stdout and stderr (and stdin with -i) are the container's;
  * with -t the container gets a terminal whose master comes back to us. */
+static int append_attach_options(sd_bus_message *m, bool interactive, bool tty) {
+        int r = sd_bus_message_open_container(m, 'a', "{sv}");
+
+        if (r >= 0)
+                r = sd_bus_message_append(m, "{sv}", "Attach", "b", 1);
+        if (r >= 0 && !tty && interactive)
+                r = sd_bus_message_append(m, "{sv}", "Stdin", "h", STDIN_FILENO);
+        if (r >= 0 && !tty)
+                r = sd_bus_message_append(m, "{sv}{sv}", "Stdout", "h", STDOUT_FILENO,
+                                          "Stderr", "h", STDERR_FILENO);
+        return r < 0 ? r : sd_bus_message_close_container(m);
+}
+
 static int start_attached(sd_bus *bus, const char *id, bool interactive, bool tty, int *ret_exit_code) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         int r;
@@ -42,19 +55,27 @@ static int start_attached(sd_bus *bus, const char *id, bool interactive, bool tt
                 return r;
         r = sd_bus_message_append(m, "s", id);
         if (r >= 0)
-                r = sd_bus_message_open_container(m, 'a', "{sv}");
-        if (r >= 0)
-                r = sd_bus_message_append(m, "{sv}", "Attach", "b", 1);
-        if (r >= 0 && !tty && interactive)
-                r = sd_bus_message_append(m, "{sv}", "Stdin", "h", STDIN_FILENO);
-        if (r >= 0 && !tty)
-                r = sd_bus_message_append(m, "{sv}{sv}", "Stdout", "h", STDOUT_FILENO,
-                                          "Stderr", "h", STDERR_FILENO);
-        if (r >= 0)
-                r = sd_bus_message_close_container(m);
+                r = append_attach_options(m, interactive, tty);
         if (r < 0)
                 return -ctl_call_failed("start", NULL, r);
-        return ctl_start_and_wait(bus, m, id, false, interactive, ret_exit_code);
+        return ctl_start_and_wait(bus, m, id, CTL_START_CONTAINER, interactive, ret_exit_code);
+}
+
+/* One call makes and starts it: berthd overlaps the creation's disk flushes
+ * with systemd's work on the scope. */
+static int run_attached(sd_bus *bus, const CreateRequest *q, int *ret_exit_code) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        int r;
+
+        r = new_call(bus, "RunContainer", &m);
+        if (r < 0)
+                return r;
+        r = create_request_append(m, q);
+        if (r >= 0)
+                r = append_attach_options(m, q->interactive, q->tty);
+        if (r < 0)
+                return -ctl_call_failed("run", NULL, r);
+        return ctl_start_and_wait(bus, m, NULL, CTL_START_RUN, q->interactive, ret_exit_code);
 }
 
 static int start_detached(sd_bus *bus, const char *id) {
@@ -103,18 +124,19 @@ int verb_run(int argc, char *argv[]) {
         if (create_request_parse(argc, argv, &q) < 0)
                 return EXIT_ENGINE;
         r = ctl_connect(&bus);
-        if (r >= 0)
-                r = create_container(bus, &q, &id);
         if (r < 0)
                 return -r;
-        if (q.detach) {
-                r = start_detached(bus, id);
-                if (r >= 0)
-                        printf("%s\n", id);
-                return r < 0 ? -r : 0;
+        if (!q.detach) {
+                r = run_attached(bus, &q, &code);
+                return r < 0 ? -r : code;
         }
-        r = start_attached(bus, id, q.interactive, q.tty, &code);
-        return r < 0 ? -r : code;
+        r = create_container(bus, &q, &id);
+        if (r >= 0)
+                r = start_detached(bus, id);
+        if (r < 0)
+                return -r;
+        printf("%s\n", id);
+        return 0;
 }
 
 int verb_start(int argc, char *argv[]) {
@@ -415,6 +437,6 @@ int verb_exec(int argc, char *argv[]) {
                 r = -EXIT_ENGINE;
         strv_free(x.env);
         if (r >= 0)
-                r = ctl_start_and_wait(bus, m, argv[i], true, x.interactive, &code);
+                r = ctl_start_and_wait(bus, m, argv[i], CTL_START_EXEC, x.interactive, &code);
         return r < 0 ? -r : code;
 }

@@ -162,7 +162,7 @@ int container_add_mount(Container *c, MountSpec *m) {
         return 0;
 }
 
-int container_save(const Container *c, int root_fd) {
+int container_save(const Container *c, int root_fd, bool durable) {
         _cleanup_free_ char *dir = NULL, *path = NULL, *text = NULL;
         json_t *j = NULL;
         int r;
@@ -183,7 +183,16 @@ int container_save(const Container *c, int root_fd) {
         r = mkdir_p_at(root_fd, dir, 0700);
         if (r < 0)
                 return r;
-        return write_file_atomic_at(root_fd, path, text, strlen(text), 0600);
+        return durable ? write_file_atomic_at(root_fd, path, text, strlen(text), 0600) :
+                         write_string_file_replace_at(root_fd, path, text);
+}
+
+int container_sync(const Container *c, int root_fd) {
+        _cleanup_free_ char *path = strjoin(CONTAINER_DIR "/", c->id, "/" CONTAINER_STATE_FILE);
+
+        if (!path)
+                return -ENOMEM;
+        return fsync_path_at(root_fd, path);
 }
 
 int container_load(int root_fd, const char *id, Container **ret) {

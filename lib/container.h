@@ -111,8 +111,11 @@ int container_add_mount(Container *c, MountSpec *m);  /* takes the contents of *
 int container_to_json(const Container *c, json_t **ret);
 int container_from_json(json_t *j, Container **ret);
 
-/* State files, relative to the Berth root directory fd. */
-int container_save(const Container *c, int root_fd);
+/* State files, relative to the Berth root directory fd. Always replaced
+ * atomically; durable (fsync'd) when the change must outlive a power loss. */
+int container_save(const Container *c, int root_fd, bool durable);
+/* Makes what a non-durable container_save() wrote durable. */
+int container_sync(const Container *c, int root_fd);
 int container_load(int root_fd, const char *id, Container **ret);
 int container_remove_dir(int root_fd, const char *id);
 

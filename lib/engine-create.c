@@ -184,7 +184,7 @@ int engine_write_etc_files(Engine *e, Container *c) {
         return r;
 }
 
-int engine_create(Engine *e, Container *c_in, const char *image, Container **ret) {
+int engine_create_full(Engine *e, Container *c_in, const char *image, bool durable, Container **ret) {
         _cleanup_(container_freep) Container *c = c_in;
         _cleanup_(image_freep) Image *i = NULL;
         int r;
@@ -212,7 +212,7 @@ int engine_create(Engine *e, Container *c_in, const char *image, Container **ret
         if (r >= 0) {
                 c->state = CONTAINER_CREATED;
                 c->created_usec = now_usec(CLOCK_REALTIME);
-                r = container_save(c, e->root_fd);
+                r = container_save(c, e->root_fd, durable);
         }
         if (r >= 0)
                 r = container_registry_add(e->registry, c);
@@ -225,4 +225,8 @@ int engine_create(Engine *e, Container *c_in, const char *image, Container **ret
                 e->cb.added(c, e->userdata);
         *ret = TAKE_PTR(c);
         return 0;
+}
+
+int engine_create(Engine *e, Container *c, const char *image, Container **ret) {
+        return engine_create_full(e, c, image, true, ret);
 }

@@ -48,6 +48,8 @@ struct Engine {
 Live *engine_live(Engine *e, Container *c);
 void engine_changed(Engine *e, Container *c);
 int engine_save(Engine *e, Container *c);
+int engine_save_state(Engine *e, Container *c);
+int engine_create_full(Engine *e, Container *c, const char *image, bool durable, Container **ret);
 int engine_add_waiter(Waiter **list, EngineDone done, void *userdata);
 void engine_run_waiters(Waiter **list, Container *c, int r, const char *message);
 /* Forgets the container: releases its image, removes its state, frees it. */

@@ -133,7 +133,7 @@ static void on_frozen(const char *result, int r, const sd_bus_error *error, void
                 r = -EIO;
         if (r >= 0) {
                 c->state = j->pause ? CONTAINER_PAUSED : CONTAINER_RUNNING;
-                (void) engine_save(j->engine, c);
+                (void) engine_save_state(j->engine, c);
                 engine_changed(j->engine, c);
         }
         if (j->done)

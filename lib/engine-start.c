@@ -104,12 +104,7 @@ static int spawn_leader(Engine *e, Container *c, const EngineStdio *stdio, Live 
         if (r < 0)
                 return errmsg_set(r, "Cannot create the container's process: %s", strerror(-r));
         r = container_attach_pid(c, l->process.pid);
-        if (r < 0)
-                return r;
-        /* Into systemd's store while the scope is being made: by the time
-         * the command runs, systemd has long had it. */
-        engine_fdstore_put(c, c->pidfd, NULL);
-        return 0;
+        return r;
 }
 
 static void start_finish(Live *l, int r, const char *message, int pty_master) {
@@ -137,7 +132,7 @@ static void start_failed(Engine *e, Container *c, int r, int exit_code, const ch
         c->exit_code = exit_code;
         c->exit_status_known = true;
         c->finished_usec = now_usec(CLOCK_REALTIME);
-        (void) engine_save(e, c);
+        (void) engine_save_state(e, c);
         engine_changed(e, c);
         start_finish(l, r, message, -EBADF);
         engine_run_waiters(&l->waiters, c, 0, NULL);
@@ -173,7 +168,7 @@ static void on_scope_started(const char *result, int r, const sd_bus_error *erro
         c->state = CONTAINER_RUNNING;
         c->started_usec = now_usec(CLOCK_REALTIME);
         c->oom_killed = false;
-        (void) engine_save(e, c);
+        (void) engine_save_state(e, c);
         engine_watch_oom(e, c);
         r = engine_watch_exit(e, c);
         if (r < 0)
@@ -227,7 +222,34 @@ int engine_start(Engine *e, Container *c, const EngineStdio *stdio, EngineDone d
                 engine_fdstore_remove(c);
                 return errmsg_set(r, "Cannot ask systemd for the scope %s: %s", c->unit, strerror(-r));
         }
+        /* Into systemd's store while it makes the scope (not before asking
+         * for it: that is the longest wait of a start); by the time the
+         * command runs, systemd has long had it. */
+        engine_fdstore_put(c, c->pidfd, NULL);
         return 0;
+}
+
+int engine_run(Engine *e, Container *c_in, const char *image, const EngineStdio *stdio, EngineDone done,
+               void *userdata, Container **ret) {
+        Container *c;
+        int r, k;
+
+        r = engine_create_full(e, c_in, image, false, &c);
+        if (r < 0)
+                return r;
+        *ret = c;
+        r = engine_start(e, c, stdio, done, userdata);
+        /* The start waits for systemd now: the fsyncs go in that wait. The
+         * state file is whole either way (renamed into place); should the
+         * disk refuse, the start goes on and the next durable save retries. */
+        k = container_sync(c, e->root_fd);
+        if (k < 0)
+                log_warning_errno(k, "Cannot make the state of container %s durable: %m", c->name);
+        if (r < 0 && c->config.auto_remove && c->state == CONTAINER_CREATED) {
+                *ret = NULL;
+                engine_finish_remove(e, c);
+        }
+        return r;
 }
 
 /* Since Linux 6.15 pidfs keeps the exit status of a process for anyone who
@@ -336,7 +358,7 @@ static void on_oom(void *userdata) {
         Live *l = userdata;
 
         l->container->oom_killed = true;
-        (void) engine_save(l->engine, l->container);
+        (void) engine_save_state(l->engine, l->container);
 }
 
 void engine_watch_oom(Engine *e, Container *c) {
@@ -373,7 +395,7 @@ void engine_handle_exit(Engine *e, Container *c) {
         }
         engine_fdstore_remove(c);
         engine_remove_v1_cgroups(e, c);
-        (void) engine_save(e, c);
+        (void) engine_save_state(e, c);
         log_debug("Container %s exited with %d.", c->name, c->exit_code);
         engine_changed(e, c);
         if (l)
@@ -442,7 +464,7 @@ static void adopt(Engine *e, Container *c, int stored_pidfd) {
                 c->pidfd = stored_pidfd;
         } else if (container_readopt(c) <= 0) {
                 log_info("Container %s ended while berthd was away; its exit status is unknown.", c->name);
-                (void) engine_save(e, c);
+                (void) engine_save_state(e, c);
                 return;
         }
         r = engine_watch_exit(e, c);
@@ -471,6 +493,10 @@ int engine_load(Engine *e) {
                 _cleanup_free_ char *tty_name = strjoin(c->id, ".tty");
                 int fd = take_stored_fd(names, n_fds, c->id);
                 int tty = tty_name ? take_stored_fd(names, n_fds, tty_name) : -EBADF;
+
+                if (c->state != CONTAINER_REMOVING && store_hold_image(e->store, c->image_id, c->id) < 0)
+                        log_debug("Container %s: no hold on image %s: %s", c->name, c->image_id,
+                                  errmsg_last() ?: "cannot write it");
 
                 if (IN_SET(c->state, CONTAINER_RUNNING, CONTAINER_PAUSED)) {
                         adopt(e, c, fd);

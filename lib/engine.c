@@ -98,12 +98,26 @@ void engine_changed(Engine *e, Container *c) {
                 e->cb.changed(c, e->userdata);
 }
 
-int engine_save(Engine *e, Container *c) {
-        int r = container_save(c, e->root_fd);
+static int save(Engine *e, Container *c, bool durable) {
+        int r = container_save(c, e->root_fd, durable);
 
         if (r < 0)
                 log_warning_errno(r, "Failed to save the state of container %s: %m", c->name);
         return r;
+}
+
+/* Configuration, creation and removal: must survive a power loss. */
+int engine_save(Engine *e, Container *c) {
+        return save(e, c, true);
+}
+
+/* What the processes are doing (running, paused, exited, OOM-killed): none
+ * of them survives a power loss, and after one engine_load finds the leader
+ * gone whatever the file says. Atomic, so a crash of berthd alone (the page
+ * cache lives on) sees either state; not fsync'd, which would put two disk
+ * flushes on the way of every start and every exit. */
+int engine_save_state(Engine *e, Container *c) {
+        return save(e, c, false);
 }
 
 int engine_add_waiter(Waiter **list, EngineDone done, void *userdata) {

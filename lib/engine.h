@@ -59,6 +59,12 @@ int engine_find(Engine *e, const char *name_or_id, Container **ret);
 int engine_create(Engine *e, Container *c, const char *image, Container **ret);
 
 int engine_start(Engine *e, Container *c, const EngineStdio *stdio, EngineDone done, void *userdata);
+/* engine_create() and engine_start() in one, for "run": the creation is made
+ * durable while systemd makes the scope instead of before. *ret is set once
+ * the container exists, even when the start then fails (r < 0, done not
+ * called); otherwise done runs once it has started or failed to. */
+int engine_run(Engine *e, Container *c, const char *image, const EngineStdio *stdio, EngineDone done,
+               void *userdata, Container **ret);
 /* Sends the stop signal, then SIGKILL to the whole scope after the timeout;
  * done runs when the container has exited. timeout_usec UINT64_MAX: the
  * container's own. */

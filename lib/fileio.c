@@ -44,6 +44,17 @@ static int write_all(int fd, const void *data, size_t size) {
         return 0;
 }
 
+/* Makes a file written earlier without fsync durable, with its name. */
+int fsync_path_at(int dirfd, const char *path) {
+        _cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+
+        if (fd < 0)
+                return -errno;
+        if (fsync(fd) < 0)
+                return -errno;
+        return fsync_directory_of_at(dirfd, path);
+}
+
 int fsync_directory_of_at(int dirfd, const char *path) {
         const char *slash = strrchr(path, '/');
         _cleanup_free_ char *dir = NULL;

@@ -17,6 +17,7 @@ int read_full_file_at(int dirfd, const char *path, size_t max_size, char **ret, 
 int read_full_fd(int fd, size_t max_size, char **ret, size_t *ret_size);
 
 int fsync_directory_of_at(int dirfd, const char *path);
+int fsync_path_at(int dirfd, const char *path);
 int mkdir_p(const char *path, mode_t mode);
 int mkdir_p_at(int dirfd, const char *path, mode_t mode);
 int rm_rf_at(int dirfd, const char *path);

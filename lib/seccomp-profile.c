@@ -431,6 +431,12 @@ int seccomp_profile_compile(const SeccompProfile *p, uint64_t caps, scmp_filter_
 
         if (!ctx)
                 return -EINVAL;
+        /* A binary tree of syscall numbers instead of a linear chain: each
+         * syscall then walks O(log n) instructions, and so does the kernel
+         * when it precomputes its per-syscall cache at install (for a
+         * Docker-sized profile, a millisecond on the way of every start).
+         * Older libseccomp lacks it: the filter means the same without. */
+        (void) seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
         r = add_arches(ctx, p);
         for (size_t i = 0; r >= 0 && i < p->n_rules; i++)
                 if (rule_applies(&p->rules[i], caps))

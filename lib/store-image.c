@@ -520,7 +520,9 @@ int store_hold_image(Store *s, const char *image_id, const char *holder) {
                 return r;
         if (mkdirat(s->root_fd, dir, 0700) < 0 && errno != EEXIST)
                 return -errno;
-        return write_string_file_atomic_at(s->root_fd, file, id);
+        if (faccessat(s->root_fd, file, F_OK, AT_SYMLINK_NOFOLLOW) >= 0)
+                return 0;
+        return write_string_file_replace_at(s->root_fd, file, id);
 }
 
 int store_release_image(Store *s, const char *image_id, const char *holder) {

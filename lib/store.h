@@ -101,7 +101,10 @@ int store_prune(Store *s, bool all, char ***ret_deleted, uint64_t *ret_reclaimed
 int store_gc(Store *s);
 
 /* Holds are persistent (a file per holder): a held image cannot be removed
- * or pruned. holder is a container id or name ([A-Za-z0-9_.-]+). */
+ * or pruned. holder is a container id or name ([A-Za-z0-9_.-]+). Taking a
+ * hold is atomic but not fsync'd: holders take theirs again whenever they
+ * load (engine_load), which puts back one a power loss took, before anyone
+ * could remove the image. */
 int store_hold_image(Store *s, const char *image_id, const char *holder);
 int store_release_image(Store *s, const char *image_id, const char *holder);
 

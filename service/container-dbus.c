@@ -208,6 +208,12 @@ static void reply_started(Container *c, int r, const char *message, int pty, voi
                 return;
         }
         r = sd_bus_message_new_method_return(request, &reply);
+        if (r >= 0 && sd_bus_message_is_method_call(request, NULL, "RunContainer")) {
+                _cleanup_free_ char *path = NULL;
+                r = container_object_path(c->id, &path);
+                if (r >= 0)
+                        r = sd_bus_message_append(reply, "so", c->id, path);
+        }
         if (r >= 0)
                 r = sd_bus_message_open_container(reply, 'a', "{sv}");
         if (r >= 0 && pty_fd >= 0)
@@ -217,7 +223,7 @@ static void reply_started(Container *c, int r, const char *message, int pty, voi
         if (r >= 0)
                 r = sd_bus_send(NULL, reply, NULL);
         if (r < 0)
-                log_warning_errno(r, "Failed to reply to StartContainer: %m");
+                log_warning_errno(r, "Failed to reply to %s: %m", sd_bus_message_get_member(request));
 }
 
 /* Attached runs pass their own stdin/stdout/stderr in the options. */
@@ -275,6 +281,52 @@ int method_start_container(sd_bus_message *message, void *userdata, sd_bus_error
                 sd_bus_message_unref(message);
                 return container_error(error, r, NULL);
         }
+        return 1;
+}
+
+/* The exit code goes to the caller of RunContainer alone, before a --rm
+ * container is removed: a WaitContainer sent after the reply could come
+ * too late to find it. */
+static void notify_run_exited(Container *c, int r, const char *message, int pty, void *userdata) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *request = userdata, *signal = NULL;
+
+        safe_close(pty);
+        if (r < 0 || !c)
+                return;
+        r = sd_bus_message_new_signal(sd_bus_message_get_bus(request), &signal, BERTH_MANAGER_PATH,
+                                      BERTH_MANAGER_IFACE, "RunExited");
+        if (r >= 0)
+                r = sd_bus_message_set_destination(signal, sd_bus_message_get_sender(request));
+        if (r >= 0)
+                r = sd_bus_message_append(signal, "si", c->id, (int32_t) c->exit_code);
+        if (r >= 0)
+                r = sd_bus_send(NULL, signal, NULL);
+        if (r < 0)
+                log_debug_errno(r, "Cannot send RunExited for %s: %m", c->name);
+}
+
+int method_run_container(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        EngineStdio stdio = ENGINE_STDIO_DETACHED;
+        _cleanup_free_ char *image = NULL;
+        Manager *m = userdata;
+        Container *c = NULL, *created = NULL;
+        int r;
+
+        r = container_options_read(message, &c, &image, error);
+        if (r >= 0)
+                r = read_start_options(message, &stdio, error);
+        if (r < 0) {
+                container_free(c);
+                return r;
+        }
+        errmsg_clear();
+        r = engine_run(m->engine, c, image, &stdio, reply_started, sd_bus_message_ref(message), &created);
+        if (r < 0) {
+                sd_bus_message_unref(message);
+                return container_error(error, r, NULL);
+        }
+        if (stdio.attach && engine_wait(m->engine, created, notify_run_exited, sd_bus_message_ref(message)) < 0)
+                sd_bus_message_unref(message);
         return 1;
 }
 

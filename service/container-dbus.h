@@ -13,6 +13,7 @@ int container_object_path(const char *id, char **ret);
 
 int method_create_container(sd_bus_message *message, void *userdata, sd_bus_error *error);
 int method_start_container(sd_bus_message *message, void *userdata, sd_bus_error *error);
+int method_run_container(sd_bus_message *message, void *userdata, sd_bus_error *error);
 int method_stop_container(sd_bus_message *message, void *userdata, sd_bus_error *error);
 int method_restart_container(sd_bus_message *message, void *userdata, sd_bus_error *error);
 int method_kill_container(sd_bus_message *message, void *userdata, sd_bus_error *error);

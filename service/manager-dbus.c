@@ -146,6 +146,11 @@ static const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_RESULT("s", id, "o", container), method_create_container, 0),
         SD_BUS_METHOD_WITH_ARGS("StartContainer", SD_BUS_ARGS("s", name, "a{sv}", options),
                                 SD_BUS_RESULT("a{sv}", result), method_start_container, 0),
+        /* CreateContainer + StartContainer in one call (replies once started);
+         * an attached caller also gets RunExited, sent to it alone. */
+        SD_BUS_METHOD_WITH_ARGS("RunContainer", SD_BUS_ARGS("a{sv}", options, "a{sv}", start_options),
+                                SD_BUS_RESULT("s", id, "o", container, "a{sv}", result),
+                                method_run_container, 0),
         SD_BUS_METHOD_WITH_ARGS("StopContainer", SD_BUS_ARGS("s", name, "i", timeout),
                                 SD_BUS_NO_RESULT, method_stop_container, 0),
         SD_BUS_METHOD_WITH_ARGS("RestartContainer", SD_BUS_ARGS("s", name, "i", timeout),
@@ -178,6 +183,7 @@ static const sd_bus_vtable manager_vtable[] = {
                                 method_container_stats, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_SIGNAL_WITH_ARGS("ContainerAdded", SD_BUS_ARGS("s", id, "o", container), 0),
         SD_BUS_SIGNAL_WITH_ARGS("ContainerRemoved", SD_BUS_ARGS("s", id, "o", container), 0),
+        SD_BUS_SIGNAL_WITH_ARGS("RunExited", SD_BUS_ARGS("s", id, "i", exit_code), 0),
 
         SD_BUS_SIGNAL_WITH_ARGS("ImageAdded", SD_BUS_ARGS("s", id, "o", image), 0),
         SD_BUS_SIGNAL_WITH_ARGS("ImageRemoved", SD_BUS_ARGS("s", id, "o", image), 0),

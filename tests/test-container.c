@@ -229,9 +229,9 @@ START_TEST(test_state_files) {
         _cleanup_strv_free_ char **corrupt = NULL;
         _cleanup_free_ char *dir = NULL, *bad_id = NULL, *bad_path = NULL;
 
-        ck_assert_int_eq(container_save(c, root), 0);
+        ck_assert_int_eq(container_save(c, root, true), 0);
         c->state = CONTAINER_RUNNING;
-        ck_assert_int_eq(container_save(c, root), 0);
+        ck_assert_int_eq(container_save(c, root, true), 0);
         dir = strjoin("containers/", c->id);
         /* Saved twice: exactly one file, no temporary left behind. */
         ck_assert_uint_eq(count_entries(root, dir), 1);

@@ -136,6 +136,29 @@ check_output "after the crash the real exit code is known" '^7$' sbx_ctl wait cr
 check "stop works on a re-adopted container" sbx_ctl stop -t 1 survivor
 check_output "... which exited" '^s "exited"$' prop survivor State
 
+# RunContainer: create and start in one call. A --rm container that ends at
+# once still gives its exit code: RunExited reaches the caller before the
+# removal, which a WaitContainer sent after the reply could come too late for.
+RUN="sbx busctl call org.berth.Berth1 $M org.berth.Berth1.Manager RunContainer a{sv}a{sv}"
+check_output "RunContainer replies with the new id, its object and the result" \
+        '^soa\{sv\} "[0-9a-f]{64}" "/org/berth/Berth1/container/[0-9a-f]{64}" 0$' \
+        $RUN 3 Image s bb Name s viarun Cmd as 3 sh -- -c "exit 4" 0
+check_output "... and the container ran its command" '^4$' sbx_ctl wait viarun
+check_exit "RunContainer of a missing image fails" 1 $RUN 2 Image s nosuch Name s ghost 0
+check_exit "... and leaves no container behind" 125 sbx_ctl inspect ghost
+BEFORE=$(sbx_ctl ps -a -q | wc -l)
+check "twenty attached --rm runs that end at once all give their exit code" \
+        sbx sh -c 'for i in $(seq 20); do berthctl run --rm bb sh -c "exit 7"; [ $? = 7 ] || exit 1; done'
+check_output "... and are all gone" "^$BEFORE\$" sbx sh -c 'berthctl ps -a -q | wc -l'
+
+# Holds on images are not fsync'd: berthd takes them again whenever it
+# starts, so one lost with a power loss comes back before anyone can rm.
+CID=$(prop viarun Id | cut -d'"' -f2)
+sbx sh -c "rm /var/lib/berth/images/holds/*/$CID"
+check "berthd restarts" sbx systemctl restart berthd.service
+check "the container's hold on its image is back" sbx sh -c "test -f /var/lib/berth/images/holds/*/$CID"
+check_output "... so the image cannot be removed" 'container|in use|held' sbx_ctl rmi bb
+
 # Only root may change anything.
 NOBODY="setpriv --reuid=nobody --regid=nogroup --clear-groups"
 check_exit "nobody may not run containers (125)" 125 sbx $NOBODY berthctl run --rm bb true

@@ -12,7 +12,8 @@
 # <= 20 ms with 1,000 containers, 0 helper processes per container.
 #
 # Usage: sudo bench/many-containers.sh
-# Environment: BENCH_CONTAINERS, BENCH_PEER_CONTAINERS, BENCH_RUNS (ps runs, default 20).
+# Environment: BENCH_CONTAINERS, BENCH_PEER_CONTAINERS, BENCH_RUNS (ps runs, default 20),
+# BENCH_DISK (own: the stores on a fresh ext4 of the benchmark's own, the default; host).
 BENCH_RUNS=${BENCH_RUNS:-20}
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -78,7 +79,9 @@ measure() {
 berthd_pids() { sbx systemctl show -p MainPID --value berthd.service; }
 docker_pids() { sbx pgrep -x 'dockerd|containerd'; }
 
+bench_private_mounts "$@"
 bench_setup
+bench_own_disk
 bench_build || note "Berth: $BERTH_BUILD_ERROR"
 bench_sandbox_start || die "the sandbox did not start"
 bench_stage_archive "" || die "no archive"
@@ -87,6 +90,7 @@ printf 'many-containers: sleep infinity in each, %s ps runs after one warm-up, %
         "$BENCH_RUNS" "$(date -u +%FT%TZ)"
 printf 'host: %s, %s CPUs, kernel %s; image %s\n' "$(. /etc/os-release && echo "$PRETTY_NAME")" \
         "$(nproc)" "$(uname -r)" "$BENCH_IMAGE"
+printf 'disk: %s\n' "$BENCH_DISK_DESC"
 bench_load; echo
 
 if [ "$BERTH_BUILT" != 1 ]; then

@@ -12,7 +12,8 @@
 # IMAGE is bench/minbase:latest (bookworm minbase), loaded untimed beforehand.
 #
 # Usage: sudo bench/run-latency.sh
-# Environment: BENCH_RUNS (default 20), BUILD_DIR (default ./build).
+# Environment: BENCH_RUNS (default 20), BUILD_DIR (default ./build), BENCH_DISK
+# (own: the stores on a fresh ext4 of the benchmark's own, the default; host).
 BENCH_RUNS=${BENCH_RUNS:-20}
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -45,7 +46,9 @@ berth_run_available() {
         fi
 }
 
+bench_private_mounts "$@"
 bench_setup
+bench_own_disk
 bench_build || note "Berth: $BERTH_BUILD_ERROR"
 bench_sandbox_start || die "the sandbox did not start"
 bench_stage_archive "" || die "no archive"
@@ -54,6 +57,7 @@ printf 'run-latency: /bin/true in a fresh container, %s runs each after one warm
         "$BENCH_RUNS" "$(date -u +%FT%TZ)"
 printf 'host: %s, %s CPUs, kernel %s; image %s\n' "$(. /etc/os-release && echo "$PRETTY_NAME")" \
         "$(nproc)" "$(uname -r)" "$BENCH_IMAGE"
+printf 'disk: %s\n' "$BENCH_DISK_DESC"
 bench_load; echo
 
 bench_hyperfine "unshare -fpmuin true (floor)" "$FLOOR"

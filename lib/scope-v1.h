@@ -10,7 +10,7 @@
  * for a scope. Docker's flags still mean something there, so Berth writes
  * them itself: memory.soft_limit_in_bytes and memory.memsw.limit_in_bytes in
  * the scope's memory cgroup, and a cpuset cgroup of the same path that pid
- * joins. Called after systemd made the scope, before the command runs, and
+ * and every process of the scope join. Called after systemd made the scope, before the command runs, and
  * again on update. A no-op on cgroup v2, where systemd does it all.
  * root is normally "/sys/fs/cgroup"; control_group the unit's ControlGroup. */
 int scope_v1_apply_limits(const char *root, const char *control_group, pid_t pid, const ScopeLimits *l);

@@ -93,6 +93,14 @@ else
         check_output "--memory-reservation is MemoryLow" '^33554432$' unit_prop v1lim MemoryLow
 fi
 check "rm -f of it" sbx_ctl rm -f v1lim
+sbx_ctl run -d --name late bb sh -c 'sleep 300 & sleep 301 & wait' >/dev/null
+sleep 0.5
+check "update --cpuset-cpus of a container that has forked" sbx_ctl update --cpuset-cpus 0 late
+check_output "... confines every process of it" '^3 0$' \
+        sbx sh -c 'for p in $(cat /sys/fs/cgroup/systemd/berth.slice/berth-late.scope/cgroup.procs 2>/dev/null ||
+                              cat /sys/fs/cgroup/berth.slice/berth-late.scope/cgroup.procs); do
+                           grep Cpus_allowed_list: /proc/$p/status; done | awk "{ n++; if (\$2 != \"0\") bad++ } END { print n, bad + 0 }"'
+check "rm -f of it" sbx_ctl rm -f late
 check_output "... leaves no cpuset cgroup behind" '^$' sbx sh -c 'ls -d /sys/fs/cgroup/cpuset/berth.slice/berth-v1lim.scope 2>/dev/null || true'
 check "update changes the limits of a running container" sbx_ctl update --memory 128m --pids-limit 30 lim
 check_output "... MemoryMax follows" '^134217728$' unit_prop lim MemoryMax

@@ -6,13 +6,16 @@
 #include "scope.h"
 
 /* On cgroup v1 (legacy and hybrid hosts) systemd does not apply
- * AllowedCPUs=, MemoryLow= or MemorySwapMax=, and creates no cpuset cgroup
- * for a scope. Docker's flags still mean something there, so Berth writes
- * them itself: memory.soft_limit_in_bytes and memory.memsw.limit_in_bytes in
- * the scope's memory cgroup, and a cpuset cgroup of the same path that pid
- * and every process of the scope join. Called after systemd made the scope, before the command runs, and
- * again on update. A no-op on cgroup v2, where systemd does it all.
- * root is normally "/sys/fs/cgroup"; control_group the unit's ControlGroup. */
+ * AllowedCPUs=, MemoryLow= or MemorySwapMax=. Docker's flags still mean
+ * something there, so Berth writes them itself: memory.soft_limit_in_bytes
+ * and memory.memsw.limit_in_bytes in the scope's memory cgroup, and
+ * cpuset.cpus of a cpuset cgroup of the same path, which pid joins. The
+ * processes the container forked earlier need no help on update: with
+ * AllowedCPUs= set, systemd moves the scope's processes into that cgroup
+ * (the integration test checks every one of them ends up confined). Called
+ * after systemd made the scope, before the command runs, and again on
+ * update. A no-op on cgroup v2, where systemd does it all. root is normally
+ * "/sys/fs/cgroup"; control_group the unit's ControlGroup. */
 int scope_v1_apply_limits(const char *root, const char *control_group, pid_t pid, const ScopeLimits *l);
 /* Removes the cpuset cgroup systemd does not know about. */
 int scope_v1_remove(const char *root, const char *control_group);

@@ -6,7 +6,7 @@
 #   floor            sha256sum of each layer blob + tar -x of it into a fresh folder
 #   floor + sync -f  the same, then syncfs: what a store that is crash-safe must pay
 # with plain layers (and with gzip-compressed ones too with --gzip). Every store and
-# the floor write to the same disk (a temporary folder below /var/tmp).
+# the floor write to the same disk: a fresh ext4 of the benchmark's own (BENCH_DISK).
 # The rows are interleaved, one run of each per round. Between runs each store is wiped (berthd: stopped, its root emptied, started
 # again, all untimed). The page cache stays warm: the archive is read from
 # memory, as after a download.

@@ -152,7 +152,7 @@ bench_archive() {
 }
 
 # bench_stage_archive [gzip]: puts the archive at /run/bench-disk/archive.tar
-# in the sandbox (a hard link: same disk).
+# in the sandbox (a hard link where the disk is the host's, else a copy).
 bench_stage_archive() {
         local a
         a=$(bench_archive "${1:-}") || return 1

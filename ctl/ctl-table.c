@@ -64,27 +64,34 @@ size_t utf8_width(const char *s) {
         return n;
 }
 
+static void pad(FILE *f, size_t n) {
+        static const char spaces[] = "                                ";
+
+        for (; n > 0; n -= MIN(n, sizeof spaces - 1))
+                fwrite(spaces, 1, MIN(n, sizeof spaces - 1), f);
+}
+
 void table_print(const Table *t, FILE *f) {
-        _cleanup_free_ size_t *widths = NULL;
+        _cleanup_free_ size_t *widths = NULL, *cell_widths = NULL;
 
         if (t->n_columns == 0)
                 return;
         widths = calloc(t->n_columns, sizeof *widths);
-        if (!widths)
+        cell_widths = reallocarray(NULL, MAX(t->n_cells, 1u), sizeof *cell_widths);
+        if (!widths || !cell_widths)
                 return;
         for (size_t i = 0; i < t->n_cells; i++) {
                 size_t *w = &widths[i % t->n_columns];
-                *w = MAX(*w, utf8_width(t->cells[i]) + TABLE_PADDING);
+                cell_widths[i] = utf8_width(t->cells[i]);
+                *w = MAX(*w, cell_widths[i] + TABLE_PADDING);
         }
         for (size_t i = 0; i < t->n_cells; i++) {
                 size_t col = i % t->n_columns;
                 fputs(t->cells[i], f);
-                if (col + 1 == t->n_columns) {
+                if (col + 1 == t->n_columns)
                         fputc('\n', f);
-                        continue;
-                }
-                for (size_t k = utf8_width(t->cells[i]); k < MAX(widths[col], (size_t) TABLE_MIN_WIDTH); k++)
-                        fputc(' ', f);
+                else
+                        pad(f, MAX(widths[col], (size_t) TABLE_MIN_WIDTH) - cell_widths[i]);
         }
 }
 

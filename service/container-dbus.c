@@ -470,12 +470,15 @@ int method_wait_container(sd_bus_message *message, void *userdata, sd_bus_error 
         return 1;
 }
 
-/* An exec's exit code is kept until somebody asks for it with WaitExec. */
+/* An exec's exit code is kept until somebody asks for it with WaitExec, or
+ * until its container is removed (as Docker drops a container's execs). */
 typedef struct ExecRecord {
         Manager *manager;
         uint32_t id;
+        char container_id[CONTAINER_ID_LENGTH + 1];
         bool exited;
         bool started;
+        bool orphaned;           /* its container is gone: nobody may ask any more */
         int exit_code;
         sd_bus_message *waiter;
         sd_bus_message *start_request;
@@ -534,6 +537,21 @@ static void on_exec_exited(int exit_code, void *userdata) {
         if (x->waiter) {
                 (void) sd_bus_reply_method_return(x->waiter, "i", (int32_t) exit_code);
                 exec_record_unlink(x);
+        } else if (x->orphaned)
+                exec_record_unlink(x);
+}
+
+/* The exec records of a removed container: those that ended go now, the
+ * others once they end (their exit callback still holds them). */
+static void forget_execs(Manager *m, const char *container_id) {
+        for (ExecRecord *x = m->execs, *next; x; x = next) {
+                next = x->next;
+                if (!streq(x->container_id, container_id) || x->waiter)
+                        continue;
+                if (x->exited)
+                        exec_record_unlink(x);
+                else
+                        x->orphaned = true;
         }
 }
 
@@ -600,6 +618,7 @@ int method_exec_container(sd_bus_message *message, void *userdata, sd_bus_error 
                 return -ENOMEM;
         *x = (ExecRecord) { .manager = m, .id = ++m->last_exec_id, .start_request = sd_bus_message_ref(message),
                             .next = m->execs };
+        strcpy(x->container_id, c->id);
         m->execs = x;
         errmsg_clear();
         r = engine_exec(m->engine, c, argv, env, user, cwd, tty, &stdio, on_exec_started, on_exec_exited, x);
@@ -893,6 +912,7 @@ static void on_container_added(Container *c, void *userdata) {
 }
 
 static void on_container_removed(Container *c, void *userdata) {
+        forget_execs(userdata, c->id);
         emit_container_signal(userdata, c, "ContainerRemoved");
 }
 

@@ -144,6 +144,16 @@ check_output "after the crash the real exit code is known" '^7$' sbx_ctl wait cr
 check "stop works on a re-adopted container" sbx_ctl stop -t 1 survivor
 check_output "... which exited" '^s "exited"$' prop survivor State
 
+# Exec records: an exit code waits for WaitExec, but not beyond the container.
+sbx_ctl run -d --name execs bb sleep 300 >/dev/null
+EXEC="sbx busctl call org.berth.Berth1 $M org.berth.Berth1.Manager"
+X1=$($EXEC ExecContainer sasa{sv} execs 3 sh -- -c "exit 6" 0 | cut -d' ' -f2)
+X2=$($EXEC ExecContainer sasa{sv} execs 3 sh -- -c "exit 8" 0 | cut -d' ' -f2)
+sleep 0.5
+check_output "WaitExec gives the exit code of an exec that ended before" '^i 6$' $EXEC WaitExec u "$X1"
+check "rm -f of its container" sbx_ctl rm -f execs
+check_output "... drops the exit codes nobody asked for" 'No such exec' $EXEC WaitExec u "$X2"
+
 # RunContainer: create and start in one call. A --rm container that ends at
 # once still gives its exit code: RunExited reaches the caller before the
 # removal, which a WaitContainer sent after the reply could come too late for.

@@ -331,6 +331,7 @@ int store_tags_write(Store *s, json_t *tags) {
 
 int store_staging_new(Store *s, StoreStaging **ret) {
         _cleanup_(store_staging_freep) StoreStaging *st = NULL;
+        _cleanup_(store_unlock) StoreLock lock = {};
         _cleanup_free_ char *tmp = NULL;
         int r;
 
@@ -340,6 +341,12 @@ int store_staging_new(Store *s, StoreStaging **ret) {
         st->store = s;
         st->dirfd = -EBADF;
         r = tempname_at("tmp/op", &tmp);
+        if (r < 0)
+                return r;
+        /* Under the store lock, which GC holds throughout: between mkdir and
+         * flock a GC (of another process) would take the new directory for
+         * a leftover. */
+        r = store_lock(s, &lock);
         if (r < 0)
                 return r;
         if (mkdirat(s->root_fd, tmp, 0700) < 0)

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 
 #include "container.h"
+#include "fileio.h"
 
 int container_registry_new(ContainerRegistry **ret) {
         _cleanup_(container_registry_freep) ContainerRegistry *r = calloc(1, sizeof(ContainerRegistry));
@@ -122,16 +123,11 @@ int container_registry_load(ContainerRegistry *r, int root_fd, char ***ret_corru
         _cleanup_strv_free_ char **corrupt = NULL;
         _cleanup_closedir_ DIR *d = NULL;
         struct dirent *de;
-        int fd, n = 0, k;
+        int n = 0, k;
 
-        fd = openat(root_fd, CONTAINER_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
-                return errno == ENOENT ? 0 : -errno;
-        d = fdopendir(fd);
-        if (!d) {
-                safe_close(fd);
-                return -errno;
-        }
+        k = opendir_at(root_fd, CONTAINER_DIR, 0, &d);
+        if (k < 0)
+                return k == -ENOENT ? 0 : k;
         while ((de = readdir(d))) {
                 _cleanup_(container_freep) Container *c = NULL;
 

@@ -162,6 +162,10 @@ int container_add_mount(Container *c, MountSpec *m) {
         return 0;
 }
 
+static char *state_path(const char *id) {
+        return strjoin(CONTAINER_DIR "/", id, "/" CONTAINER_STATE_FILE);
+}
+
 int container_save(const Container *c, int root_fd, bool durable) {
         _cleanup_free_ char *dir = NULL, *path = NULL, *text = NULL;
         json_t *j = NULL;
@@ -170,7 +174,7 @@ int container_save(const Container *c, int root_fd, bool durable) {
         if (!container_id_is_valid(c->id))
                 return -EINVAL;
         dir = strjoin(CONTAINER_DIR "/", c->id);
-        path = strjoin(CONTAINER_DIR "/", c->id, "/" CONTAINER_STATE_FILE);
+        path = state_path(c->id);
         if (!dir || !path)
                 return -ENOMEM;
         r = container_to_json(c, &j);
@@ -183,12 +187,11 @@ int container_save(const Container *c, int root_fd, bool durable) {
         r = mkdir_p_at(root_fd, dir, 0700);
         if (r < 0)
                 return r;
-        return durable ? write_file_atomic_at(root_fd, path, text, strlen(text), 0600) :
-                         write_string_file_replace_at(root_fd, path, text);
+        return write_file_replace_at(root_fd, path, text, strlen(text), 0600, durable);
 }
 
 int container_sync(const Container *c, int root_fd) {
-        _cleanup_free_ char *path = strjoin(CONTAINER_DIR "/", c->id, "/" CONTAINER_STATE_FILE);
+        _cleanup_free_ char *path = state_path(c->id);
 
         if (!path)
                 return -ENOMEM;
@@ -205,7 +208,7 @@ int container_load(int root_fd, const char *id, Container **ret) {
 
         if (!container_id_is_valid(id))
                 return -EINVAL;
-        path = strjoin(CONTAINER_DIR "/", id, "/" CONTAINER_STATE_FILE);
+        path = state_path(id);
         if (!path)
                 return -ENOMEM;
         r = read_full_file_at(root_fd, path, 16 * 1024 * 1024, &text, &size);

@@ -44,6 +44,22 @@ static int write_all(int fd, const void *data, size_t size) {
         return 0;
 }
 
+int opendir_at(int dirfd, const char *path, int flags, DIR **ret) {
+        int fd = openat(dirfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | flags);
+        DIR *d;
+
+        if (fd < 0)
+                return -errno;
+        d = fdopendir(fd);
+        if (!d) {
+                int r = -errno;
+                safe_close(fd);
+                return r;
+        }
+        *ret = d;
+        return 0;
+}
+
 /* Makes a file written earlier without fsync durable, with its name. */
 int fsync_path_at(int dirfd, const char *path) {
         _cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
@@ -71,8 +87,8 @@ int fsync_directory_of_at(int dirfd, const char *path) {
         return fsync(fd) < 0 ? -errno : 0;
 }
 
-static int write_file_replace(int dirfd, const char *path, const void *data, size_t size, mode_t mode,
-                              bool durable) {
+int write_file_replace_at(int dirfd, const char *path, const void *data, size_t size, mode_t mode,
+                          bool durable) {
         _cleanup_free_ char *tmp = NULL;
         _cleanup_close_ int fd = -EBADF;
         int r;
@@ -98,11 +114,11 @@ static int write_file_replace(int dirfd, const char *path, const void *data, siz
 }
 
 int write_file_atomic_at(int dirfd, const char *path, const void *data, size_t size, mode_t mode) {
-        return write_file_replace(dirfd, path, data, size, mode, true);
+        return write_file_replace_at(dirfd, path, data, size, mode, true);
 }
 
 int write_string_file_replace_at(int dirfd, const char *path, const char *s) {
-        return write_file_replace(dirfd, path, s, strlen(s), 0644, false);
+        return write_file_replace_at(dirfd, path, s, strlen(s), 0644, false);
 }
 
 int write_string_file_atomic_at(int dirfd, const char *path, const char *s) {

@@ -10,13 +10,18 @@
  * content or the new one, never a mix. */
 int write_file_atomic_at(int dirfd, const char *path, const void *data, size_t size, mode_t mode);
 int write_string_file_atomic_at(int dirfd, const char *path, const char *s);
-/* Atomic but not durable (no fsync): for files that are made again when lost. */
+/* Atomic, and durable only if asked: without, for files that are made again
+ * when lost, or whose loss a power cut makes moot. */
+int write_file_replace_at(int dirfd, const char *path, const void *data, size_t size, mode_t mode,
+                          bool durable);
 int write_string_file_replace_at(int dirfd, const char *path, const char *s);
 
 int read_full_file_at(int dirfd, const char *path, size_t max_size, char **ret, size_t *ret_size);
 int read_full_fd(int fd, size_t max_size, char **ret, size_t *ret_size);
 
 int fsync_directory_of_at(int dirfd, const char *path);
+/* opendir() of path below dirfd; flags are added to O_RDONLY|O_DIRECTORY|O_CLOEXEC. */
+int opendir_at(int dirfd, const char *path, int flags, DIR **ret);
 int fsync_path_at(int dirfd, const char *path);
 int mkdir_p(const char *path, mode_t mode);
 int mkdir_p_at(int dirfd, const char *path, mode_t mode);

@@ -69,15 +69,14 @@ static int holders_of(Store *s, const char *id, char ***ret) {
         _cleanup_free_ char *p = strjoin("holds/", strempty(digest_hex(id)));
         _cleanup_closedir_ DIR *d = NULL;
         struct dirent *de;
-        int fd;
+        int r;
 
         if (!l || !p)
                 return -ENOMEM;
-        fd = openat(s->root_fd, p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0 || !(d = fdopendir(fd))) {
-                safe_close(fd);
-                if (errno != ENOENT)
-                        return -errno;
+        r = opendir_at(s->root_fd, p, 0, &d);
+        if (r < 0) {
+                if (r != -ENOENT)
+                        return r;
                 *ret = TAKE_PTR(l);
                 return 0;
         }

@@ -264,18 +264,13 @@ int store_record_list(Store *s, char ***ret) {
         _cleanup_strv_free_ char **l = calloc(1, sizeof(char *));
         _cleanup_closedir_ DIR *d = NULL;
         struct dirent *de;
-        int fd;
+        int r;
 
         if (!l)
                 return -ENOMEM;
-        fd = openat(s->root_fd, "images", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        d = fdopendir(fd);
-        if (!d) {
-                safe_close(fd);
-                return -errno;
-        }
+        r = opendir_at(s->root_fd, "images", 0, &d);
+        if (r < 0)
+                return r;
         while ((de = readdir(d))) {
                 const char *e = endswith(de->d_name, ".json");
                 if (!e || e - de->d_name != DIGEST_HEX_LEN || de->d_name[0] == '.')
@@ -634,22 +629,16 @@ static int referenced_sets(Store *s, char ***ret_chains, char ***ret_blobs) {
 }
 
 uint64_t store_tree_size_at(int parent_fd, const char *path) {
+        _cleanup_closedir_ DIR *d = NULL;
         struct stat st;
         uint64_t total = 0;
-        int fd;
 
         if (fstatat(parent_fd, path, &st, AT_SYMLINK_NOFOLLOW) < 0)
                 return 0;
         if (!S_ISDIR(st.st_mode))
                 return S_ISREG(st.st_mode) ? (uint64_t) st.st_size : 0;
-        fd = openat(parent_fd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0)
+        if (opendir_at(parent_fd, path, O_NOFOLLOW, &d) < 0)
                 return 0;
-        _cleanup_closedir_ DIR *d = fdopendir(fd);
-        if (!d) {
-                safe_close(fd);
-                return 0;
-        }
         for (struct dirent *de; (de = readdir(d));)
                 if (!streq(de->d_name, ".") && !streq(de->d_name, ".."))
                         total += store_tree_size_at(dirfd(d), de->d_name);
@@ -661,16 +650,11 @@ uint64_t store_tree_size_at(int parent_fd, const char *path) {
 static int sweep_dir(Store *s, const char *dir, char * const *keep, bool via_tmp, uint64_t *reclaimed) {
         _cleanup_closedir_ DIR *d = NULL;
         struct dirent *de;
-        int fd, r = 0;
+        int r;
 
-        fd = openat(s->root_fd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        d = fdopendir(fd);
-        if (!d) {
-                safe_close(fd);
-                return -errno;
-        }
+        r = opendir_at(s->root_fd, dir, 0, &d);
+        if (r < 0)
+                return r;
         while ((de = readdir(d))) {
                 _cleanup_free_ char *victim = NULL;
 
@@ -713,16 +697,11 @@ int store_gc_unreferenced(Store *s, uint64_t *ret_reclaimed) {
 static int gc_tmp(Store *s) {
         _cleanup_closedir_ DIR *d = NULL;
         struct dirent *de;
-        int fd;
+        int r;
 
-        fd = openat(s->root_fd, "tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        d = fdopendir(fd);
-        if (!d) {
-                safe_close(fd);
-                return -errno;
-        }
+        r = opendir_at(s->root_fd, "tmp", 0, &d);
+        if (r < 0)
+                return r;
         while ((de = readdir(d))) {
                 _cleanup_close_ int efd = -EBADF;
 
@@ -740,13 +719,9 @@ static int gc_tmp(Store *s) {
 static void gc_dot_files(Store *s, const char *dir) {
         _cleanup_closedir_ DIR *d = NULL;
         struct dirent *de;
-        int fd;
 
-        fd = openat(s->root_fd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0 || !(d = fdopendir(fd))) {
-                safe_close(fd);
+        if (opendir_at(s->root_fd, dir, 0, &d) < 0)
                 return;
-        }
         while ((de = readdir(d)))
                 if (startswith(de->d_name, ".#"))
                         (void) unlinkat(dirfd(d), de->d_name, 0);

@@ -231,10 +231,18 @@ START_TEST(test_state_files) {
 
         ck_assert_int_eq(container_save(c, root, true), 0);
         c->state = CONTAINER_RUNNING;
-        ck_assert_int_eq(container_save(c, root, true), 0);
+        ck_assert_int_eq(container_save(c, root, false), 0);
+        ck_assert_int_eq(container_sync(c, root), 0);
         dir = strjoin("containers/", c->id);
-        /* Saved twice: exactly one file, no temporary left behind. */
+        /* Saved twice, durably and not: exactly one file, no temporary left
+         * behind, readable by root alone either way. */
         ck_assert_uint_eq(count_entries(root, dir), 1);
+        {
+                _cleanup_free_ char *state = strjoin(dir, "/state.json");
+                struct stat st;
+                ck_assert_int_eq(fstatat(root, state, &st, 0), 0);
+                ck_assert_uint_eq(st.st_mode & 07777, 0600);
+        }
         ck_assert_int_eq(container_load(root, c->id, &d), 0);
         assert_same(c, d);
         ck_assert_int_eq(d->state, CONTAINER_RUNNING);

@@ -81,45 +81,16 @@ static int cpuset_make(const char *root, const char *cg, char **ret_dir) {
         return 0;
 }
 
-/* The processes systemd counts in the scope: the named systemd hierarchy of a
- * hybrid or legacy host, else the unified one. */
-static int scope_procs(const char *root, const char *cg, char **ret) {
-        int r = -ENOENT;
-
-        FOREACH_STRING(h, "/systemd", "/unified") {
-                _cleanup_free_ char *p = strjoin(root, h, cg, "/cgroup.procs");
-                if (!p)
-                        return -ENOMEM;
-                r = read_full_file_at(AT_FDCWD, p, 4 * 1024 * 1024, ret, NULL);
-                if (r != -ENOENT)
-                        return r;
-        }
-        return r;
-}
-
 /* Every process of the scope joins the cpuset cgroup, not only pid: an
- * update may give a cpuset to a container that has forked long ago. What
- * forks after the first pass follows its parent into the cpuset, or is
- * caught by the second pass; what exits meanwhile (ESRCH) is no matter. */
+ * update may give a cpuset to a container that has forked long ago. */
 static int cpuset_join_scope(const char *root, const char *cg, const char *procs) {
-        for (int pass = 0; pass < 2; pass++) {
-                _cleanup_free_ char *pids = NULL;
-                int r = scope_procs(root, cg, &pids);
+        _cleanup_free_ char *systemd = strjoin(root, "/systemd");
+        int r;
 
-                if (r == -ENOENT)
-                        return 0;
-                if (r < 0)
-                        return r;
-                for (char *s = pids, *e; *s; s = e) {
-                        e = s + strcspn(s, "\n");
-                        if (*e)
-                                *e++ = 0;
-                        r = isempty(s) ? 0 : write_string_file_at(AT_FDCWD, procs, s);
-                        if (r < 0 && r != -ESRCH)
-                                return r;
-                }
-        }
-        return 0;
+        if (!systemd)
+                return -ENOMEM;
+        r = scope_v1_move_processes(systemd, cg, procs);
+        return r == -ENOENT ? 0 : r;
 }
 
 static int apply_cpuset(const char *root, const char *cg, pid_t pid, const ScopeLimits *l) {

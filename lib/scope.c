@@ -498,21 +498,6 @@ static char *freezer_file(const char *root, const char *cg, const char *file) {
         return strjoin(root, cg, file ? "/" : "", strempty(file));
 }
 
-int scope_v1_freezer_join(const char *root, const char *cg, pid_t pid) {
-        _cleanup_free_ char *dir = freezer_file(root, cg, NULL);
-        _cleanup_free_ char *procs = freezer_file(root, cg, "cgroup.procs");
-        char buf[32];
-        int r;
-
-        if (!dir || !procs)
-                return -ENOMEM;
-        r = mkdir_p(dir, 0755);
-        if (r < 0)
-                return r;
-        snprintf(buf, sizeof buf, "%d", (int) pid);
-        return write_string_file_at(AT_FDCWD, procs, buf);
-}
-
 int scope_v1_freezer_state(const char *root, const char *cg, char **ret) {
         _cleanup_free_ char *path = freezer_file(root, cg, "freezer.state");
         char *s;
@@ -538,12 +523,8 @@ int scope_v1_freezer_remove(const char *root, const char *cg) {
         return 0;
 }
 
-/* systemd does not manage the v1 freezer controller, so the scope's
- * processes sit in the freezer root: move every one of them into a freezer
- * cgroup of the same path. Moved tasks freeze at once in a FROZEN cgroup and
- * cannot fork, so repeating until a pass finds nothing new converges. */
-static int v1_freezer_migrate(const char *cg) {
-        _cleanup_free_ char *procs = freezer_file(SYSTEMD_V1_ROOT, cg, "cgroup.procs");
+int scope_v1_move_processes(const char *systemd_root, const char *cg, const char *target_procs) {
+        _cleanup_free_ char *procs = strjoin(systemd_root, cg, "/cgroup.procs");
         _cleanup_free_ char *last = NULL;
         int r;
 
@@ -567,12 +548,22 @@ static int v1_freezer_migrate(const char *cg) {
 
                         if (safe_atoi(t, &pid) < 0)
                                 continue;
-                        r = scope_v1_freezer_join(FREEZER_ROOT, cg, pid);
+                        r = write_string_file_at(AT_FDCWD, target_procs, t);
                         if (r < 0 && r != -ESRCH)
                                 return r;
                 }
         }
         return -EBUSY;
+}
+
+/* systemd does not manage the v1 freezer controller, so the scope's
+ * processes sit in the freezer root: all of them go into a freezer cgroup of
+ * the same path (made beforehand). Moved tasks freeze at once in a FROZEN
+ * cgroup and cannot fork, so the passes converge. */
+static int v1_freezer_migrate(const char *cg) {
+        _cleanup_free_ char *target = freezer_file(FREEZER_ROOT, cg, "cgroup.procs");
+
+        return target ? scope_v1_move_processes(SYSTEMD_V1_ROOT, cg, target) : -ENOMEM;
 }
 
 static int v1_freezer_write(const char *cg, const char *state) {

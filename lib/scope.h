@@ -136,7 +136,12 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(ScopeWatch *, scope_watch_free);
  * from the event loop until the kernel reports FROZEN. cb gets "done" or r < 0. */
 int scope_freeze(sd_bus *bus, const char *unit, bool freeze, ScopeCallback cb, void *userdata, ScopeJob **ret);
 /* The v1 freezer part alone; root is normally "/sys/fs/cgroup/freezer". */
-int scope_v1_freezer_join(const char *root, const char *control_group, pid_t pid);
 int scope_v1_freezer_state(const char *root, const char *control_group, char **ret);
+/* Moves every process of the scope (as the named systemd hierarchy under
+ * systemd_root lists them) into target_procs, the cgroup.procs file of a v1
+ * hierarchy systemd leaves alone. What forks meanwhile follows its parent or
+ * turns up in the next pass; a pass that reads the list the one before read
+ * ends it (-EBUSY after 100). A process that exits meanwhile is no matter. */
+int scope_v1_move_processes(const char *systemd_root, const char *control_group, const char *target_procs);
 /* Removes the freezer cgroup systemd does not know about; call after the scope is gone. */
 int scope_v1_freezer_remove(const char *root, const char *control_group);

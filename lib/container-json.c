@@ -4,17 +4,7 @@
 #include <signal.h>
 
 #include "container.h"
-
-static json_t *strv_to_json(char * const *l) {
-        json_t *a = json_array();
-
-        STRV_FOREACH(s, l)
-                if (!a || json_array_append_new(a, json_string(*s)) < 0) {
-                        json_decref(a);
-                        return NULL;
-                }
-        return a;
-}
+#include "json-util.h"
 
 static json_t *labels_to_json(char * const *l) {
         json_t *o = json_object();
@@ -71,16 +61,16 @@ static json_t *config_to_json(const ContainerConfig *c) {
         /* "o" steals the reference; json_pack frees all of them on failure. */
         return json_pack("{s:o, s:o, s:o, s:s*, s:s*, s:s*, s:o, s:o, s:s, "
                          "s:{s:o, s:o, s:b, s:b, s:b, s:s*}, s:o, s:i, s:I, s:b, s:b, s:b}",
-                         "argv", strv_to_json(c->argv),
-                         "entrypoint", strv_to_json(c->entrypoint),
-                         "env", strv_to_json(c->env),
+                         "argv", json_strv(c->argv),
+                         "entrypoint", json_strv(c->entrypoint),
+                         "env", json_strv(c->env),
                          "cwd", c->cwd, "user", c->user, "hostname", c->hostname,
                          "labels", labels_to_json(c->labels),
                          "mounts", mounts,
                          "network", network_mode_to_string(c->network),
                          "security",
-                         "cap_add", strv_to_json(s->cap_add),
-                         "cap_drop", strv_to_json(s->cap_drop),
+                         "cap_add", json_strv(s->cap_add),
+                         "cap_drop", json_strv(s->cap_drop),
                          "privileged", s->privileged,
                          "read_only", s->read_only,
                          "no_new_privileges", s->no_new_privileges,
@@ -118,7 +108,9 @@ int container_to_json(const Container *c, json_t **ret) {
         return 0;
 }
 
-static int json_get_strv(json_t *o, const char *key, char ***ret) {
+/* Unlike json_get_strv(), [] reads back as NULL: what json_strv() wrote for
+ * NULL, so that a state file round-trips. */
+static int strv_from_json(json_t *o, const char *key, char ***ret) {
         json_t *a = json_object_get(o, key), *v;
         _cleanup_strv_free_ char **l = NULL;
         size_t i;
@@ -138,7 +130,7 @@ static int json_get_strv(json_t *o, const char *key, char ***ret) {
         return 0;
 }
 
-static int json_get_labels(json_t *o, char ***ret) {
+static int labels_from_json(json_t *o, char ***ret) {
         json_t *obj = json_object_get(o, "labels"), *v;
         _cleanup_strv_free_ char **l = NULL;
         const char *k;
@@ -221,9 +213,9 @@ static int security_from_json(json_t *o, SecurityOptions *s) {
         s->privileged = priv;
         s->read_only = ro;
         s->no_new_privileges = nnp;
-        r = json_get_strv(o, "cap_add", &s->cap_add);
+        r = strv_from_json(o, "cap_add", &s->cap_add);
         if (r >= 0)
-                r = json_get_strv(o, "cap_drop", &s->cap_drop);
+                r = strv_from_json(o, "cap_drop", &s->cap_drop);
         if (r >= 0)
                 r = dup_opt(seccomp, &s->seccomp_profile);
         return r;
@@ -263,13 +255,13 @@ static int config_from_json(json_t *o, Container *c) {
                 return -EBADMSG;
         r = config_scalars_from_json(o, cfg);
         if (r >= 0)
-                r = json_get_strv(o, "argv", &cfg->argv);
+                r = strv_from_json(o, "argv", &cfg->argv);
         if (r >= 0)
-                r = json_get_strv(o, "entrypoint", &cfg->entrypoint);
+                r = strv_from_json(o, "entrypoint", &cfg->entrypoint);
         if (r >= 0)
-                r = json_get_strv(o, "env", &cfg->env);
+                r = strv_from_json(o, "env", &cfg->env);
         if (r >= 0)
-                r = json_get_labels(o, &cfg->labels);
+                r = labels_from_json(o, &cfg->labels);
         if (r >= 0)
                 r = security_from_json(json_object_get(o, "security"), &cfg->security);
         if (r >= 0)

@@ -20,9 +20,7 @@
 VARIANTS=("")
 [ "${1:-}" = --gzip ] && VARIANTS=("" gzip)
 
-bench_private_mounts "$@"
-bench_setup
-bench_own_disk
+bench_begin "$@"
 DISK=$BENCH_TMP/disk
 RUN=0
 

@@ -71,7 +71,15 @@ bench_private_mounts() {
         BENCH_UNSHARED=1 exec unshare --mount --propagation private "$0" "$@"
 }
 
-# BENCH_DISK=own (the default where a script calls this): $BENCH_TMP/disk is
+# What every benchmark does first: its own mount namespace, its temporary
+# folder, and there the disk the stores and floors write to.
+bench_begin() {
+        bench_private_mounts "$@"
+        bench_setup
+        bench_own_disk
+}
+
+# BENCH_DISK=own (the default): $BENCH_TMP/disk is
 # a fresh ext4 with Debian's mkfs defaults (so with a journal), in a sparse
 # file beside it, mounted in this script's own mount namespace. The host's
 # root file system may be unusual (this VM's has no journal and discards on

@@ -79,9 +79,7 @@ measure() {
 berthd_pids() { sbx systemctl show -p MainPID --value berthd.service; }
 docker_pids() { sbx pgrep -x 'dockerd|containerd'; }
 
-bench_private_mounts "$@"
-bench_setup
-bench_own_disk
+bench_begin "$@"
 bench_build || note "Berth: $BERTH_BUILD_ERROR"
 bench_sandbox_start || die "the sandbox did not start"
 bench_stage_archive "" || die "no archive"

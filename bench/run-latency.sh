@@ -46,9 +46,7 @@ berth_run_available() {
         fi
 }
 
-bench_private_mounts "$@"
-bench_setup
-bench_own_disk
+bench_begin "$@"
 bench_build || note "Berth: $BERTH_BUILD_ERROR"
 bench_sandbox_start || die "the sandbox did not start"
 bench_stage_archive "" || die "no archive"

@@ -17,6 +17,7 @@ SOURCE_DIR=${SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 SBX_TMP=
 SBX_PID=
 SBX_CGROUPS=()
+SBX_HOME_CGROUPS=()
 SBX_PASSED=0
 SBX_FAILED=0
 SBX_TEST_NAME=${SBX_TEST_NAME:-$(basename "$0" .sh)}
@@ -100,6 +101,7 @@ sandbox_install_build() {
 sandbox_launch() {
         local dirs d
         dirs=$(sandbox_cgroup_dirs)
+        mapfile -t SBX_HOME_CGROUPS <<<"$dirs"
         mapfile -t SBX_CGROUPS < <(sed "s|\$|/sandbox-$SBX_ID|" <<<"$dirs")
         (
                 for d in "${SBX_CGROUPS[@]}"; do
@@ -117,12 +119,25 @@ sandbox_launch() {
         SBX_LAUNCHER=$!
 }
 
+# The launcher (unshare, waiting for the sandbox's PID 1) is outside the
+# sandbox's pid namespace: left in the sandbox's root cgroup, it shows there
+# as pid 0, which systemd fails to move (EIO) each time it enables a v1
+# controller for a unit, and then tries again at the next unit. Its cgroup
+# namespace is made, so it goes back where it came from.
+sandbox_release_launcher() {
+        local d
+        for d in "${SBX_HOME_CGROUPS[@]}"; do
+                echo "$SBX_LAUNCHER" >"$d/cgroup.procs" 2>/dev/null || log "launcher stays in the sandbox's cgroup in $d"
+        done
+}
+
 sandbox_find_pid1() {
         local i c
         for i in $(seq 200); do
                 c=$(cat /proc/$SBX_LAUNCHER/task/*/children 2>/dev/null | awk '{print $1}')
                 if [ -n "$c" ] && [ "$(readlink /proc/$c/exe 2>/dev/null)" = /usr/lib/systemd/systemd ]; then
                         SBX_PID=$c
+                        sandbox_release_launcher
                         return 0
                 fi
                 sleep 0.05

@@ -480,10 +480,13 @@ static bool assignments_have(char * const *assignments, const char *key) {
         return false;
 }
 
-/* Why these defaults: Delegate=yes because systemd moves a process into a
+/* Why these defaults: delegated because systemd moves a process into a
  * running unit (AttachProcessesToUnit, for exec) only when it is delegated;
  * the container still cannot write its cgroup, which the runtime mounts
- * read-only (see docs/containers.md). KillMode=control-group because a scope has no main
+ * read-only. An empty DelegateControllers= delegates without asking for
+ * every controller, which on cgroup v1 costs a directory per hierarchy and
+ * systemd realizing each controller for all sibling units (see
+ * docs/containers.md). KillMode=control-group because a scope has no main
  * process, so "mixed" would send the stop signal to nobody. */
 static int append_defaults(sd_bus_message *m, const char *unit, char * const *extra) {
         _cleanup_free_ char *name = NULL, *description = NULL;
@@ -496,18 +499,17 @@ static int append_defaults(sd_bus_message *m, const char *unit, char * const *ex
         description = strjoin("Berth container ", name);
         if (!description)
                 return -ENOMEM;
-        r = sd_bus_message_append(m, "(sv)(sv)(sv)(sv)(sv)",
+        r = sd_bus_message_append(m, "(sv)(sv)(sv)(sv)",
                                   "Slice", "s", SCOPE_SLICE,
                                   "MemoryAccounting", "b", 1,
                                   "CPUAccounting", "b", 1,
-                                  "TasksAccounting", "b", 1,
-                                  "IOAccounting", "b", 1);
+                                  "TasksAccounting", "b", 1);
         if (r < 0)
                 return r;
         if (!assignments_have(extra, "Description"))
                 r = sd_bus_message_append(m, "(sv)", "Description", "s", description);
         if (r >= 0 && !assignments_have(extra, "Delegate"))
-                r = sd_bus_message_append(m, "(sv)", "Delegate", "b", 1);
+                r = sd_bus_message_append(m, "(sv)", "DelegateControllers", "as", 0);
         if (r >= 0 && !assignments_have(extra, "CollectMode"))
                 r = sd_bus_message_append(m, "(sv)", "CollectMode", "s", "inactive-or-failed");
         if (r >= 0 && !assignments_have(extra, "KillMode"))

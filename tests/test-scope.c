@@ -316,8 +316,17 @@ static void check_start_call(sd_bus_message *m) {
                         ck_assert_int_eq(sd_bus_message_read(m, "v", "t", &quota), 1);
                 else if (streq(key, "CPUWeight"))
                         ck_assert_int_eq(sd_bus_message_read(m, "v", "t", &weight), 1);
-                else if (streq(key, "Delegate"))
-                        ck_assert_int_eq(sd_bus_message_read(m, "v", "b", &delegate), 1);
+                else if (streq(key, "DelegateControllers")) {
+                        /* Delegated (AttachProcessesToUnit works), but no
+                         * controller beyond what the limits need. */
+                        ck_assert_int_eq(sd_bus_message_enter_container(m, 'v', "as"), 1);
+                        ck_assert_int_eq(sd_bus_message_enter_container(m, 'a', "s"), 1);
+                        for (delegate = 0; sd_bus_message_read(m, "s", &key) > 0; delegate++)
+                                ;
+                        ck_assert_int_eq(sd_bus_message_exit_container(m), 1);
+                        ck_assert_int_eq(sd_bus_message_exit_container(m), 1);
+                } else if (streq(key, "Delegate") || streq(key, "IOAccounting"))
+                        ck_abort_msg("%s: every controller on v1", key);
                 else if (streq(key, "DevicePolicy"))
                         ck_assert_int_eq(sd_bus_message_read(m, "v", "s", &policy), 1);
                 else if (streq(key, "DeviceAllow"))
@@ -346,7 +355,7 @@ static void check_start_call(sd_bus_message *m) {
         ck_assert_uint_eq(tasks_max, 64);
         ck_assert_uint_eq(quota, 500000);
         ck_assert_uint_eq(weight, scope_cpu_shares_to_weight(2048));
-        ck_assert_int_eq(delegate, 1);
+        ck_assert_int_eq(delegate, 0);
         ck_assert_int_eq(pids, 1);
         ck_assert_uint_eq(n_cpus, 1);
         ck_assert_uint_eq(((const uint8_t *) cpus)[0], 0x03);

@@ -93,7 +93,7 @@ static int spawn_leader(Engine *e, Container *c, const EngineStdio *stdio, Live 
         spec = (RuntimeSpec) {
                 .name = c->name, .unit = c->unit, .hostname = cfg->hostname, .lowerdirs = lower,
                 .upperdir = paths.upper, .workdir = paths.work, .rootfs = paths.rootfs,
-                .readonly_rootfs = cfg->security.read_only,
+                .readonly_rootfs = cfg->security.read_only, .volatile_upper = cfg->auto_remove,
                 .hostname_file = paths.hostname, .hosts_file = paths.hosts,
                 .resolv_conf_file = paths.resolv,
                 .mounts = cfg->mounts, .n_mounts = cfg->n_mounts,

@@ -70,7 +70,8 @@ static bool overlay_path_ok(const char *p) {
         return p && p[0] == '/' && !strpbrk(p, ",:\\");
 }
 
-int mount_overlay_options(char * const *lowerdirs, const char *upper, const char *work, char **ret) {
+int mount_overlay_options(char * const *lowerdirs, const char *upper, const char *work, bool volatile_upper,
+                          char **ret) {
         _cleanup_free_ char *lower = NULL, *o = NULL;
         long page = sysconf(_SC_PAGESIZE);
 
@@ -82,7 +83,8 @@ int mount_overlay_options(char * const *lowerdirs, const char *upper, const char
         lower = strv_join(lowerdirs, ":");
         if (!lower)
                 return -ENOMEM;
-        o = strjoin("lowerdir=", lower, ",upperdir=", upper, ",workdir=", work, ",index=off");
+        o = strjoin("lowerdir=", lower, ",upperdir=", upper, ",workdir=", work, ",index=off",
+                    volatile_upper ? ",volatile" : "");
         if (!o)
                 return -ENOMEM;
         if ((long) strlen(o) >= (page > 0 ? page : 4096) - 1)
@@ -133,7 +135,8 @@ static int move_mount_to(int mfd, int targetfd) {
 
 /* The overlay fsconfig() route: one "lowerdir+" per layer (Linux 6.8), so
  * the page-sized limit on the option string does not apply. */
-static int overlay_create_by_layer(char * const *lowerdirs, const char *upper, const char *work, int *ret_fd) {
+static int overlay_create_by_layer(char * const *lowerdirs, const char *upper, const char *work,
+                                   bool volatile_upper, int *ret_fd) {
         _cleanup_close_ int fsfd = fsopen("overlay", FSOPEN_CLOEXEC);
         int mfd;
 
@@ -145,6 +148,7 @@ static int overlay_create_by_layer(char * const *lowerdirs, const char *upper, c
         if (fsconfig(fsfd, FSCONFIG_SET_STRING, "upperdir", upper, 0) < 0 ||
             fsconfig(fsfd, FSCONFIG_SET_STRING, "workdir", work, 0) < 0 ||
             fsconfig(fsfd, FSCONFIG_SET_STRING, "index", "off", 0) < 0 ||
+            (volatile_upper && fsconfig(fsfd, FSCONFIG_SET_FLAG, "volatile", NULL, 0) < 0) ||
             fsconfig(fsfd, FSCONFIG_SET_STRING, "source", "overlay", 0) < 0 ||
             fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
                 return negative_errno();
@@ -155,7 +159,7 @@ static int overlay_create_by_layer(char * const *lowerdirs, const char *upper, c
         return 0;
 }
 
-int mount_overlay(char * const *lowerdirs, const char *upper, const char *work,
+int mount_overlay(char * const *lowerdirs, const char *upper, const char *work, bool volatile_upper,
                   const char *options, const char *target, SetupFailure *f) {
         _cleanup_close_ int mfd = -EBADF, tfd = -EBADF;
         int r;
@@ -165,7 +169,7 @@ int mount_overlay(char * const *lowerdirs, const char *upper, const char *work,
                         return fail_errno(f, SETUP_STAGE_MOUNT, target);
                 return 0;
         }
-        r = overlay_create_by_layer(lowerdirs, upper, work, &mfd);
+        r = overlay_create_by_layer(lowerdirs, upper, work, volatile_upper, &mfd);
         if (r < 0)
                 return setup_fail(f, SETUP_STAGE_MOUNT, target, r);
         tfd = open(target, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -173,6 +177,20 @@ int mount_overlay(char * const *lowerdirs, const char *upper, const char *work,
                 return fail_errno(f, SETUP_STAGE_MOUNT, target);
         r = move_mount_to(mfd, tfd);
         return r < 0 ? setup_fail(f, SETUP_STAGE_MOUNT, target, r) : 0;
+}
+
+int mount_overlay_clear_volatile(const char *work) {
+        _cleanup_close_ int fd = open(work, O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+        if (fd < 0)
+                return errno == ENOENT ? 0 : negative_errno();
+        /* The marker the kernel leaves in the work directory of a volatile
+         * mount; deepest first. */
+        if ((unlinkat(fd, "work/incompat/volatile/dirty", 0) < 0 && errno != ENOENT) ||
+            (unlinkat(fd, "work/incompat/volatile", AT_REMOVEDIR) < 0 && errno != ENOENT) ||
+            (unlinkat(fd, "work/incompat", AT_REMOVEDIR) < 0 && errno != ENOENT))
+                return negative_errno();
+        return 0;
 }
 
 int mount_make_private(SetupFailure *f) {

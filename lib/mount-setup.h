@@ -57,10 +57,16 @@ extern char * const mount_default_masked_paths[];
 extern char * const mount_default_readonly_paths[];
 
 /* Built before fork: the overlay option string, or -E2BIG when it does not
- * fit in a page and the layers must be added one by one with fsconfig(). */
-int mount_overlay_options(char * const *lowerdirs, const char *upper, const char *work, char **ret);
-int mount_overlay(char * const *lowerdirs, const char *upper, const char *work,
+ * fit in a page and the layers must be added one by one with fsconfig().
+ * volatile_upper: the upper layer goes with the container, so the overlay
+ * never syncs it (nor the whole file system under it when unmounted). */
+int mount_overlay_options(char * const *lowerdirs, const char *upper, const char *work, bool volatile_upper,
+                          char **ret);
+int mount_overlay(char * const *lowerdirs, const char *upper, const char *work, bool volatile_upper,
                   const char *options, const char *target, SetupFailure *f);
+/* A volatile overlay marks its work directory so that it is never mounted
+ * again; only for a container whose previous run is over. */
+int mount_overlay_clear_volatile(const char *work);
 
 int mount_make_private(SetupFailure *f);
 /* Opens path below rootfd (RESOLVE_IN_ROOT), creating it and its parents;

@@ -43,11 +43,15 @@ static void child_reset_signals(void) {
         (void) sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
-static int child_prepare(SetupFailure *f) {
+static int child_prepare(ChildPlan *plan, SetupFailure *f) {
         /* Not dumpable until exec: a process of the container must not be able
          * to open /proc/<pid>/exe of this copy of the daemon (CVE-2019-5736)
-         * nor ptrace it. execve() resets it for the user's command. */
-        if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+         * nor ptrace it. execve() resets it for the user's command. A child
+         * in the daemon's memory leaves the flag alone: it is the memory's,
+         * no process of its container exists before its execve, and the
+         * kernel clears it anyway once the child changes credentials (see
+         * spawn_setup_begin() for how the daemon gets it back). */
+        if (!plan->shared_vm && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
                 return setup_fail(f, SETUP_STAGE_SYNC, NULL, negative_errno());
         child_reset_signals();
         /* Modes are given explicitly to every mknod and mkdir of the setup. */
@@ -71,7 +75,7 @@ static int child_wait_release(ChildPlan *plan, SetupFailure *f) {
 }
 
 static int child_begin(ChildPlan *plan, SetupFailure *f) {
-        int r = child_prepare(f);
+        int r = child_prepare(plan, f);
 
         return r < 0 ? r : child_wait_release(plan, f);
 }
@@ -252,7 +256,8 @@ static int child_mount_root(ChildPlan *plan, int *ret_rootfd, SetupFailure *f) {
 
         r = mount_make_private(f);
         if (r >= 0)
-                r = mount_overlay(s->lowerdirs, s->upperdir, s->workdir, plan->overlay_options, s->rootfs, f);
+                r = mount_overlay(s->lowerdirs, s->upperdir, s->workdir, s->volatile_upper, plan->overlay_options,
+                                  s->rootfs, f);
         if (r < 0)
                 return r;
         rootfd = open(s->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -317,8 +322,12 @@ static int child_switch_user(ChildPlan *plan, SetupFailure *f) {
          * (no ambient capabilities, as in Docker). */
         if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
                 return setup_fail(f, SETUP_STAGE_SETUID, NULL, negative_errno());
-        if (setgroups(c.n_groups, c.groups) < 0 || setresgid(c.gid, c.gid, c.gid) < 0 ||
-            setresuid(c.uid, c.uid, c.uid) < 0)
+        /* Raw system calls: glibc's wrappers change the credentials of every
+         * thread they know of, and a child in the daemon's memory would see
+         * the daemon's threads. */
+        if (syscall(SYS_setgroups, c.n_groups, c.groups) < 0 ||
+            syscall(SYS_setresgid, c.gid, c.gid, c.gid) < 0 ||
+            syscall(SYS_setresuid, c.uid, c.uid, c.uid) < 0)
                 return setup_fail(f, SETUP_STAGE_SETUID, p->user ?: "root", negative_errno());
         if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
                 return setup_fail(f, SETUP_STAGE_SETUID, NULL, negative_errno());
@@ -416,10 +425,14 @@ static int child_finalize(ChildPlan *plan, int tty_slave_set, SetupFailure *f) {
  * release. */
 void child_spawn_main(ChildPlan *plan) {
         _cleanup_close_ int rootfd = -EBADF;
+        ChannelMsg started = { .type = CHANNEL_MSG_STARTED };
         SetupFailure f = {};
         int r;
 
-        r = child_prepare(&f);
+        r = channel_send(plan->channel, &started, -EBADF);
+        if (r < 0)
+                _exit(RUNTIME_EXIT_ENGINE_ERROR);
+        r = child_prepare(plan, &f);
         if (r >= 0)
                 r = child_mount_root(plan, &rootfd, &f);
         if (r >= 0)

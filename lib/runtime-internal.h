@@ -13,6 +13,7 @@ typedef enum ChannelMsgType {
         CHANNEL_MSG_ERROR,
         CHANNEL_MSG_PTY,    /* carries the pty master */
         CHANNEL_MSG_PID,    /* runtime_exec's helper: carries the new process's pidfd */
+        CHANNEL_MSG_STARTED, /* runtime_spawn's child is alive: its pidfd is ready */
 } ChannelMsgType;
 
 typedef struct ChannelMsg {
@@ -25,10 +26,20 @@ typedef struct ChannelMsg {
 
 /* Everything the child needs, computed before clone: after clone the child
  * must not allocate, since another thread of the daemon may have held the
- * allocator's lock at that moment (clone3 runs no atfork handlers). */
+ * allocator's lock at that moment (clone3 runs no atfork handlers).
+ *
+ * runtime_spawn's child shares the daemon's memory (CLONE_VM, see
+ * runtime.c), so it reads the plan in place: the plan then owns a copy of
+ * the spec, and is freed by the last of the daemon and the spawning thread
+ * to let go of it. */
 typedef struct ChildPlan {
+        unsigned n_ref;
         const RuntimeSpec *spec;             /* NULL for exec */
         const RuntimeProcessSpec *process;
+        RuntimeSpec own_spec;                /* spawn: what spec points to */
+        bool shared_vm;                      /* spawn: the child runs in the daemon's memory */
+        unsigned long clone_flags;
+        int pidfd;                           /* spawn: set by the kernel at clone */
         int channel;
         int target_pidfd;                    /* exec: the container's leader */
         char *overlay_options;               /* NULL: add layers one by one */

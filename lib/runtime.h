@@ -59,6 +59,8 @@ typedef struct RuntimeSpec {
         const char *upperdir, *workdir;
         const char *rootfs;            /* an empty directory the overlay is mounted on,
                                         * inside the container's mount namespace only */
+        bool volatile_upper;           /* the upper layer goes with the container (--rm):
+                                        * never synced, fsync in the container included */
         bool readonly_rootfs;
         const char *hostname_file, *hosts_file, *resolv_conf_file; /* prepared by the caller */
         bool etc_files_readonly;

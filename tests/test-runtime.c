@@ -3,7 +3,9 @@
 #include <check.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -576,6 +578,104 @@ START_TEST(test_never_released) {
 }
 END_TEST
 
+/* The child runs in the caller's memory until its execve: what it reads of
+ * the spec must be the runtime's own copy, as the caller's may be gone. */
+START_TEST(test_spec_copied) {
+        RuntimeProcess p = RUNTIME_PROCESS_NULL;
+        _cleanup_close_ int rd = -EBADF;
+        char *script = strdup("hostname; echo $0 done"), *hostname = strdup("copied");
+        int pipefd[2], status;
+        Run r;
+
+        run_init(&r, script);
+        r.spec.hostname = hostname;
+        ck_assert_int_eq(pipe2(pipefd, O_CLOEXEC), 0);
+        rd = pipefd[0];
+        r.spec.process.stdout_fd = pipefd[1];
+        ck_assert_int_eq(runtime_spawn(&r.spec, &p), 0);
+        safe_close(pipefd[1]);
+        memset(script, 'x', strlen(script));
+        memset(hostname, 'y', strlen(hostname));
+        free(script);
+        free(hostname);
+        memset(&r.spec, 0xff, sizeof r.spec);
+        ck_assert_int_eq(runtime_release(&p, NULL), 0);
+        read_all(rd, r.output, sizeof r.output);
+        ck_assert_int_eq(runtime_wait(&p, &status), 0);
+        runtime_process_done(&p);
+        ck_assert_int_eq(status, 0);
+        ck_assert_str_eq(r.output, "copied\nsh done\n");
+}
+END_TEST
+
+static void *idle_thread(void *userdata) {
+        char c;
+
+        (void) read(*(int *) userdata, &c, 1);
+        return NULL;
+}
+
+static void check_task_uids(void) {
+        _cleanup_(closedirp) DIR *d = opendir("/proc/self/task");
+        int n = 0;
+
+        ck_assert_ptr_nonnull(d);
+        for (struct dirent *de; (de = readdir(d)); ) {
+                _cleanup_free_ char *path = NULL, *status = NULL;
+
+                if (de->d_name[0] == '.')
+                        continue;
+                path = strjoin("/proc/self/task/", de->d_name, "/status");
+                ck_assert_int_eq(read_full_file_at(AT_FDCWD, path, 1 << 16, &status, NULL), 0);
+                ck_assert_msg(strstr(status, "\nUid:\t0\t0\t0\t0\n") && strstr(status, "\nGid:\t0\t0\t0\t0\n"),
+                              "task %s changed credentials", de->d_name);
+                n++;
+        }
+        ck_assert_int_ge(n, 2);
+}
+
+/* A child that switches to another user and drops capabilities must not do
+ * so to its caller, nor to the caller's other threads (glibc's set*id()
+ * wrappers would signal every thread they know of), and the caller stays
+ * dumpable (a property of the memory the child borrows). */
+START_TEST(test_caller_unchanged) {
+        pthread_t t;
+        int pipefd[2];
+        Run r;
+
+        ck_assert_int_eq(pipe2(pipefd, O_CLOEXEC), 0);
+        ck_assert_int_eq(pthread_create(&t, NULL, idle_thread, &pipefd[0]), 0);
+        run_init(&r, "id -u");
+        r.spec.process.user = "alice";
+        ck_assert_str_eq(run_script(&r, NULL), "1000\n");
+        check_task_uids();
+        ck_assert_int_eq(prctl(PR_GET_DUMPABLE, 0, 0, 0, 0), 1);
+        {
+                uint64_t caps;
+                ck_assert_int_eq(capability_get_permitted(&caps), 0);
+                ck_assert(caps & (UINT64_C(1) << CAP_SYS_ADMIN));
+        }
+        ck_assert_int_eq(write(pipefd[1], "x", 1), 1);
+        ck_assert_int_eq(pthread_join(t, NULL), 0);
+        safe_close(pipefd[0]);
+        safe_close(pipefd[1]);
+}
+END_TEST
+
+/* --rm: the upper layer is never synced; the mark the kernel leaves on such a
+ * work directory must not stop the container from starting again. */
+START_TEST(test_volatile_upper) {
+        Run r;
+
+        run_init(&r, "grep -c ' / / .*volatile' /proc/self/mountinfo");
+        ck_assert_int_eq(run_go(&r), 0);
+        ck_assert_str_eq(r.output, "0\n");
+        r.spec.volatile_upper = true;
+        ck_assert_str_eq(run_script(&r, NULL), "1\n");
+        ck_assert_str_eq(run_script(&r, NULL), "1\n");
+}
+END_TEST
+
 static Suite *runtime_suite(void) {
         Suite *s = suite_create("runtime");
         TCase *tc = tcase_create("containers");
@@ -606,6 +706,9 @@ static Suite *runtime_suite(void) {
         tcase_add_test(tc, test_exec);
         tcase_add_test(tc, test_tty);
         tcase_add_test(tc, test_never_released);
+        tcase_add_test(tc, test_spec_copied);
+        tcase_add_test(tc, test_caller_unchanged);
+        tcase_add_test(tc, test_volatile_upper);
         suite_add_tcase(s, tc);
         return s;
 }

@@ -31,6 +31,7 @@ typedef struct Live {
         Waiter *removers;           /* rm -f of a running container: run at removal */
         bool adopted;               /* not our child: its status comes from pidfs */
         bool remove_at_exit;
+        bool restarting;            /* the coming exit is a restart's: no --rm removal */
 } Live;
 
 struct Engine {

@@ -91,6 +91,45 @@ int engine_stop(Engine *e, Container *c, uint64_t timeout_usec, EngineDone done,
                                           on_stop_timeout, l);
 }
 
+typedef struct RestartJob {
+        Engine *engine;
+        EngineDone done;
+        void *userdata;
+} RestartJob;
+
+static void restart_stopped(Container *c, int r, const char *message, int pty, void *userdata) {
+        _cleanup_free_ RestartJob *j = userdata;
+        EngineStdio stdio = ENGINE_STDIO_DETACHED;
+
+        safe_close(pty);
+        if (r >= 0 && c) {
+                errmsg_clear();
+                r = engine_start(j->engine, c, &stdio, j->done, j->userdata);
+                if (r >= 0)
+                        return;
+        }
+        j->done(c, r < 0 ? r : -ESRCH, message ?: errmsg_last(), -EBADF, j->userdata);
+}
+
+int engine_restart(Engine *e, Container *c, uint64_t timeout_usec, EngineDone done, void *userdata) {
+        RestartJob *j = calloc(1, sizeof *j);
+        Live *l = engine_live(e, c);
+        int r;
+
+        if (!j || !l) {
+                free(j);
+                return -ENOMEM;
+        }
+        *j = (RestartJob) { .engine = e, .done = done, .userdata = userdata };
+        l->restarting = is_running(c);
+        r = engine_stop(e, c, timeout_usec, restart_stopped, j);
+        if (r < 0) {
+                l->restarting = false;
+                free(j);
+        }
+        return r;
+}
+
 int engine_remove(Engine *e, Container *c, bool force, EngineDone done, void *userdata) {
         Live *l;
         int r;

@@ -376,6 +376,7 @@ void engine_watch_oom(Engine *e, Container *c) {
 
 void engine_handle_exit(Engine *e, Container *c) {
         Live *l = c->live;
+        bool remove;
         int r;
 
         /* Off epoll before the pidfd is closed: systemd's fd store holds a
@@ -398,9 +399,14 @@ void engine_handle_exit(Engine *e, Container *c) {
         (void) engine_save_state(e, c);
         log_debug("Container %s exited with %d.", c->name, c->exit_code);
         engine_changed(e, c);
-        if (l)
+        /* Decided before the waiters run: a restart's waiter starts the
+         * container again, which must then stay. */
+        remove = (c->config.auto_remove && !(l && l->restarting)) || (l && l->remove_at_exit);
+        if (l) {
+                l->restarting = false;
                 engine_run_waiters(&l->waiters, c, 0, NULL);
-        if (c->config.auto_remove || (l && l->remove_at_exit))
+        }
+        if (remove)
                 engine_finish_remove(e, c);
 }
 

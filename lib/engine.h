@@ -69,6 +69,9 @@ int engine_run(Engine *e, Container *c, const char *image, const EngineStdio *st
  * done runs when the container has exited. timeout_usec UINT64_MAX: the
  * container's own. */
 int engine_stop(Engine *e, Container *c, uint64_t timeout_usec, EngineDone done, void *userdata);
+/* engine_stop() then engine_start(), detached. As in Docker, the stop of a
+ * restart does not remove a --rm container. done gets the start's result. */
+int engine_restart(Engine *e, Container *c, uint64_t timeout_usec, EngineDone done, void *userdata);
 int engine_kill(Engine *e, Container *c, int sig);
 /* Refuses a running container unless force (then it is killed first);
  * done runs once it is gone. */

@@ -354,32 +354,8 @@ int method_stop_container(sd_bus_message *message, void *userdata, sd_bus_error 
         return 1;
 }
 
-typedef struct RestartJob {
-        Manager *manager;
-        sd_bus_message *request;
-        char *id;
-} RestartJob;
-
-static void restart_stopped(Container *c, int r, const char *message, int pty, void *userdata) {
-        _cleanup_free_ RestartJob *j = userdata;
-        EngineStdio stdio = ENGINE_STDIO_DETACHED;
-
-        safe_close(pty);
-        if (r >= 0 && c) {
-                errmsg_clear();
-                r = engine_start(j->manager->engine, c, &stdio, reply_done, j->request);
-                if (r >= 0) {
-                        free(j->id);
-                        return;
-                }
-        }
-        reply_done(c, r < 0 ? r : -ESRCH, message ?: errmsg_last(), -EBADF, j->request);
-        free(j->id);
-}
-
 int method_restart_container(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
-        RestartJob *j;
         Container *c;
         int32_t timeout;
         int r;
@@ -389,14 +365,10 @@ int method_restart_container(sd_bus_message *message, void *userdata, sd_bus_err
                 r = sd_bus_message_read(message, "i", &timeout);
         if (r < 0)
                 return r;
-        j = calloc(1, sizeof *j);
-        if (!j)
-                return -ENOMEM;
-        *j = (RestartJob) { .manager = m, .request = sd_bus_message_ref(message) };
-        r = engine_stop(m->engine, c, timeout_from_seconds(timeout), restart_stopped, j);
+        errmsg_clear();
+        r = engine_restart(m->engine, c, timeout_from_seconds(timeout), reply_done, sd_bus_message_ref(message));
         if (r < 0) {
-                sd_bus_message_unref(j->request);
-                free(j);
+                sd_bus_message_unref(message);
                 return container_error(error, r, NULL);
         }
         return 1;

@@ -119,6 +119,15 @@ check "start starts it again" sbx_ctl start lim
 check_output "... running" '^s "running"$' prop lim State
 check "restart works" sbx_ctl restart -t 0 lim
 check_output "... running again" '^s "running"$' prop lim State
+sbx_ctl run -d --rm --name rmr bb sleep 300 >/dev/null
+check "restart of a --rm container" timeout 30 nsenter -a -t "$SBX_PID" berthctl restart -t 0 rmr
+check_output "... keeps it, running" '^s "running"$' prop rmr State
+check_output "... on an upper layer that is never synced" 'volatile' \
+        sbx_ctl exec rmr sh -c 'grep " / / " /proc/self/mountinfo'
+check "... and a stop still removes it" sbx_ctl stop -t 0 rmr
+wait_for "... then it is gone" sh -c "! nsenter -a -t $SBX_PID berthctl inspect rmr >/dev/null 2>&1"
+check_output "a container without --rm is synced as usual" '^0$' \
+        sbx_ctl exec lim sh -c 'grep " / / " /proc/self/mountinfo | grep -c volatile || true'
 check_exit "rm of a running container is refused" 125 sbx_ctl rm lim
 check_output "... saying so" 'running' sbx_ctl rm lim
 check "rm -f removes it" sbx_ctl rm -f lim

@@ -27,7 +27,8 @@ typedef struct Live {
         RuntimeProcess process;     /* between spawn and release */
         EngineDone start_done;
         void *start_userdata;
-        Waiter *waiters;            /* wait, stop: run at exit */
+        Waiter *watchers;           /* wait: told of the exit first, change nothing */
+        Waiter *waiters;            /* stop, restart: run at exit, once it is recorded */
         Waiter *removers;           /* rm -f of a running container: run at removal */
         bool adopted;               /* not our child: its status comes from pidfs */
         bool remove_at_exit;

@@ -26,7 +26,7 @@ int engine_wait(Engine *e, Container *c, EngineDone done, void *userdata) {
         l = engine_live(e, c);
         if (!l)
                 return -ENOMEM;
-        return engine_add_waiter(&l->waiters, done, userdata);
+        return engine_add_waiter(&l->watchers, done, userdata);
 }
 
 int engine_kill(Engine *e, Container *c, int sig) {

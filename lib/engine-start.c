@@ -135,6 +135,7 @@ static void start_failed(Engine *e, Container *c, int r, int exit_code, const ch
         (void) engine_save_state(e, c);
         engine_changed(e, c);
         start_finish(l, r, message, -EBADF);
+        engine_run_waiters(&l->watchers, c, 0, NULL);
         engine_run_waiters(&l->waiters, c, 0, NULL);
         if (c->config.auto_remove)
                 engine_finish_remove(e, c);
@@ -394,6 +395,10 @@ void engine_handle_exit(Engine *e, Container *c) {
                 (void) engine_watch_exit(e, c);
                 return;
         }
+        /* An attached run is waiting for this exit code: it goes out before
+         * the bookkeeping, which cannot change it. */
+        if (l)
+                engine_run_waiters(&l->watchers, c, 0, NULL);
         engine_fdstore_remove(c);
         engine_remove_v1_cgroups(e, c);
         (void) engine_save_state(e, c);

@@ -37,6 +37,7 @@ int engine_new(sd_event *event, sd_bus *bus, Store *store, int root_fd, const ch
 static void live_free(Live *l) {
         if (!l)
                 return;
+        engine_run_waiters(&l->watchers, l->container, -ECANCELED, "berthd is stopping");
         engine_run_waiters(&l->waiters, l->container, -ECANCELED, "berthd is stopping");
         engine_run_waiters(&l->removers, l->container, -ECANCELED, "berthd is stopping");
         sd_event_source_disable_unref(l->exit_source);

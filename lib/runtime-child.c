@@ -22,11 +22,28 @@
 #include "passwd.h"
 #include "runtime-internal.h"
 
-_noreturn_ static void child_fail(ChildPlan *plan, const SetupFailure *f, int r) {
+static void child_report(ChildPlan *plan, const SetupFailure *f, int r) {
         ChannelMsg m = { .type = CHANNEL_MSG_ERROR, .stage = f->stage, .error = -r };
 
         memcpy(m.path, f->path, sizeof m.path);
         (void) channel_send(plan->channel, &m, -EBADF);
+}
+
+_noreturn_ static void child_fail(ChildPlan *plan, const SetupFailure *f, int r) {
+        child_report(plan, f, r);
+        _exit(runtime_exit_code(f->stage, -r));
+}
+
+/* A failure before the release is reported at once, but the child exits
+ * only once released, that is inside its scope: gone before systemd moved
+ * it there, it would leave the scope running and empty, as systemd learns
+ * of emptiness only from a cgroup that was populated. */
+_noreturn_ static void child_fail_before_release(ChildPlan *plan, const SetupFailure *f, int r) {
+        char c;
+
+        child_report(plan, f, r);
+        while (read(plan->channel, &c, 1) < 0 && errno == EINTR)
+                ;
         _exit(runtime_exit_code(f->stage, -r));
 }
 
@@ -90,14 +107,17 @@ static int dup_high(int fd) {
  * scope: journald names the unit from the writer's cgroup, and falls back to
  * the declared one when that cgroup is gone already (a short-lived command
  * whose lines it reads after the exit). */
-static int journal_stream_open(const char *identifier, const char *unit, int priority) {
-        static const union {
+static int journal_stream_open(const char *socket_path, const char *identifier, const char *unit, int priority) {
+        union {
                 struct sockaddr sa;
                 struct sockaddr_un un;
-        } sa = { .un = { .sun_family = AF_UNIX, .sun_path = "/run/systemd/journal/stdout" } };
+        } sa = { .un = { .sun_family = AF_UNIX } };
         char header[512];
         int fd, n, sndbuf = 8 * 1024 * 1024;
 
+        if (strlen(socket_path) >= sizeof sa.un.sun_path)
+                return -ENAMETOOLONG;
+        strcpy(sa.un.sun_path, socket_path);
         n = snprintf(header, sizeof header, "%s\n%s\n%i\n0\n0\n0\n0\n", identifier, unit ?: "", priority);
         if (n < 0 || (size_t) n >= sizeof header)
                 return -ENAMETOOLONG;
@@ -114,17 +134,24 @@ static int journal_stream_open(const char *identifier, const char *unit, int pri
         return fd;
 }
 
-/* Returns a new fd (>= 3, CLOEXEC) for stdio slot i, or a negative errno. */
-static int stdio_source(ChildPlan *plan, int i, int tty_slave) {
+/* Returns a new fd (>= 3, CLOEXEC) for stdio slot i, or a negative errno.
+ * journal_socket: journald's stream socket, opened (O_PATH) before
+ * pivot_root took the host's /run out of reach. */
+static int stdio_source(ChildPlan *plan, int i, int tty_slave, int journal_socket) {
         const RuntimeProcessSpec *p = plan->process;
         int fd = i == 0 ? p->stdin_fd : i == 1 ? p->stdout_fd : p->stderr_fd, r;
 
         if (tty_slave >= 0)
                 return dup_high(tty_slave);
         if (i > 0 && p->journal && plan->spec) {
+                char path[64];
+
+                if (journal_socket < 0)
+                        return -EBADF;
                 /* Connected from inside the scope, so that journald attributes
                  * the stream to the container's unit. */
-                r = journal_stream_open(plan->spec->name, plan->spec->unit, i == 1 ? LOG_INFO : LOG_ERR);
+                snprintf(path, sizeof path, "/proc/self/fd/%i", journal_socket);
+                r = journal_stream_open(path, plan->spec->name, plan->spec->unit, i == 1 ? LOG_INFO : LOG_ERR);
                 if (r < 0)
                         return r;
                 fd = dup_high(r);
@@ -141,13 +168,13 @@ static int stdio_source(ChildPlan *plan, int i, int tty_slave) {
         return fd;
 }
 
-static int child_setup_stdio(ChildPlan *plan, int tty_slave, SetupFailure *f) {
+static int child_setup_stdio(ChildPlan *plan, int tty_slave, int journal_socket, SetupFailure *f) {
         int fds[3] = { -EBADF, -EBADF, -EBADF }, r = 0;
 
         /* All three are first copied above 2, so that a source that is itself
          * 0, 1 or 2 is not overwritten before it is used. */
         for (int i = 0; i < 3 && r >= 0; i++) {
-                fds[i] = stdio_source(plan, i, tty_slave);
+                fds[i] = stdio_source(plan, i, tty_slave, journal_socket);
                 if (fds[i] < 0)
                         r = fds[i];
         }
@@ -185,7 +212,7 @@ static int child_setup_tty(ChildPlan *plan, int rootfd, bool console, SetupFailu
         r = channel_send(plan->channel, &m, master);
         if (r < 0)
                 return setup_fail(f, SETUP_STAGE_TTY, NULL, r);
-        return child_setup_stdio(plan, slave, f);
+        return child_setup_stdio(plan, slave, -EBADF, f);
 }
 
 static int loopback_up(void) {
@@ -200,15 +227,11 @@ static int loopback_up(void) {
         return 0;
 }
 
-static int child_namespaces(ChildPlan *plan, SetupFailure *f) {
+/* Network and hostname: namespaces of our own since the clone. */
+static int child_network_hostname(ChildPlan *plan, SetupFailure *f) {
         const RuntimeSpec *s = plan->spec;
         int r;
 
-        /* The cgroup namespace is created only now, after the caller moved us
-         * into the container's cgroup: created at clone time it would be
-         * rooted at the daemon's cgroup and show the container its siblings. */
-        if (unshare(CLONE_NEWCGROUP) < 0)
-                return setup_fail(f, SETUP_STAGE_NAMESPACE, "cgroup", negative_errno());
         if (s->network != RUNTIME_NETWORK_HOST) {
                 r = loopback_up();
                 if (r < 0)
@@ -276,47 +299,56 @@ static int child_mount_root(ChildPlan *plan, int *ret_rootfd, SetupFailure *f) {
         return 0;
 }
 
+/* pivot_root, then Docker's masked and read-only paths, which Docker lifts
+ * for --privileged, and so do we. */
+static int child_enter_root(ChildPlan *plan, int rootfd, SetupFailure *f) {
+        const RuntimeSpec *s = plan->spec;
+        int r;
+
+        r = mount_pivot_root(rootfd, f);
+        if (r < 0 || plan->process->privileged)
+                return r;
+        r = mount_mask_paths(s->masked_paths ?: mount_default_masked_paths, f);
+        if (r >= 0)
+                r = mount_readonly_paths(s->readonly_paths ?: mount_default_readonly_paths, f);
+        return r;
+}
+
 /* After the release: /sys/fs/cgroup shows the container's own cgroup only
  * once it is in its scope and in a cgroup namespace of its own. */
 static int child_finish_root(ChildPlan *plan, int rootfd, SetupFailure *f) {
-        const RuntimeSpec *s = plan->spec;
         int r;
 
         r = mount_setup_cgroup(rootfd, !plan->process->privileged, f);
         if (r >= 0 && plan->process->tty)
                 r = child_setup_tty(plan, rootfd, true, f);
-        if (r >= 0)
-                r = mount_pivot_root(rootfd, f);
         if (r < 0)
                 return r;
-        /* Docker lifts the masks for --privileged, and so do we. */
-        if (!plan->process->privileged) {
-                r = mount_mask_paths(s->masked_paths ?: mount_default_masked_paths, f);
-                if (r >= 0)
-                        r = mount_readonly_paths(s->readonly_paths ?: mount_default_readonly_paths, f);
-                if (r < 0)
-                        return r;
-        }
-        return s->readonly_rootfs ? mount_readonly_root(f) : 0;
+        return plan->spec->readonly_rootfs ? mount_readonly_root(f) : 0;
 }
 
-static int child_switch_user(ChildPlan *plan, SetupFailure *f) {
+/* Looked up in the container's files after pivot_root, so neither the
+ * host's NSS nor its /etc is ever consulted. */
+static int child_resolve_user(ChildPlan *plan, UserCreds *ret, SetupFailure *f) {
         const RuntimeProcessSpec *p = plan->process;
         _cleanup_close_ int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-        UserCreds c;
         int r;
 
         if (rootfd < 0)
                 return setup_fail(f, SETUP_STAGE_USER, "/", negative_errno());
-        /* Looked up in the container's files after pivot_root, so neither the
-         * host's NSS nor its /etc is ever consulted. */
-        r = passwd_resolve(rootfd, p->user, &c);
+        r = passwd_resolve(rootfd, p->user, ret);
         if (r < 0)
                 return setup_fail(f, SETUP_STAGE_USER, p->user ?: "root", r);
         if (plan->need_home) {
-                snprintf(plan->home_env, sizeof plan->home_env, "HOME=%s", c.home);
+                snprintf(plan->home_env, sizeof plan->home_env, "HOME=%s", ret->home);
                 plan->envp[plan->n_env] = plan->home_env;
         }
+        return 0;
+}
+
+static int child_switch_user(ChildPlan *plan, const UserCreds *c, SetupFailure *f) {
+        const char *user = plan->process->user ?: "root";
+
         /* Keep the permitted set across setuid: the final capability sets are
          * applied afterwards, and a non-root user then loses them at execve
          * (no ambient capabilities, as in Docker). */
@@ -325,23 +357,23 @@ static int child_switch_user(ChildPlan *plan, SetupFailure *f) {
         /* Raw system calls: glibc's wrappers change the credentials of every
          * thread they know of, and a child in the daemon's memory would see
          * the daemon's threads. */
-        if (syscall(SYS_setgroups, c.n_groups, c.groups) < 0 ||
-            syscall(SYS_setresgid, c.gid, c.gid, c.gid) < 0 ||
-            syscall(SYS_setresuid, c.uid, c.uid, c.uid) < 0)
-                return setup_fail(f, SETUP_STAGE_SETUID, p->user ?: "root", negative_errno());
+        if (syscall(SYS_setgroups, c->n_groups, c->groups) < 0 ||
+            syscall(SYS_setresgid, c->gid, c->gid, c->gid) < 0 ||
+            syscall(SYS_setresuid, c->uid, c->uid, c->uid) < 0)
+                return setup_fail(f, SETUP_STAGE_SETUID, user, negative_errno());
         if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
                 return setup_fail(f, SETUP_STAGE_SETUID, NULL, negative_errno());
         return 0;
 }
 
-static int child_security(ChildPlan *plan, SetupFailure *f) {
+static int child_security(ChildPlan *plan, const UserCreds *creds, SetupFailure *f) {
         const RuntimeProcessSpec *p = plan->process;
         int r;
 
         r = capability_apply_bounding(plan->caps);
         if (r < 0)
                 return setup_fail(f, SETUP_STAGE_CAPS, "bounding set", r);
-        r = child_switch_user(plan, f);
+        r = child_switch_user(plan, creds, f);
         if (r < 0)
                 return r;
         r = capability_apply(plan->caps_setup);
@@ -390,7 +422,7 @@ static int child_exec(ChildPlan *plan, SetupFailure *f) {
         return setup_fail(f, SETUP_STAGE_EXEC, argv[0], saved);
 }
 
-static int child_finalize(ChildPlan *plan, int tty_slave_set, SetupFailure *f) {
+static int child_finalize(ChildPlan *plan, int tty_slave_set, const UserCreds *creds, SetupFailure *f) {
         const char *cwd = plan->process->cwd ?: "/";
         _cleanup_close_ int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC), cwdfd = -EBADF;
         int r;
@@ -404,7 +436,7 @@ static int child_finalize(ChildPlan *plan, int tty_slave_set, SetupFailure *f) {
                 return setup_fail(f, SETUP_STAGE_TTY, NULL, negative_errno());
         if (tty_slave_set && ioctl(0, TIOCSCTTY, 0) < 0)
                 return setup_fail(f, SETUP_STAGE_TTY, NULL, negative_errno());
-        r = child_security(plan, f);
+        r = child_security(plan, creds, f);
         if (r < 0)
                 return r;
         /* After the user switch, with the user's own rights. */
@@ -418,38 +450,67 @@ static int child_finalize(ChildPlan *plan, int tty_slave_set, SetupFailure *f) {
         return child_exec(plan, f);
 }
 
-/* The mounts that are our own work, not the user's, run while the daemon
- * waits for systemd to make the scope; everything that must happen inside
- * the scope (the cgroup namespace, the journal streams, which journald files
- * under the writer's unit) and everything after pivot_root waits for the
- * release. */
+/* While the daemon waits for systemd to make the scope: everything that
+ * needs neither the scope nor the final credentials, up to the user lookup
+ * in the container's own files. journald's socket is opened (O_PATH) before
+ * pivot_root takes the host's /run out of reach; the streams connect through
+ * it after the release, from inside the scope, as journald files a stream
+ * under the writer's unit. */
+static int child_before_release(ChildPlan *plan, int *rootfd, int *journal_socket, UserCreds *creds,
+                                SetupFailure *f) {
+        int r;
+
+        r = child_prepare(plan, f);
+        if (r >= 0)
+                r = child_mount_root(plan, rootfd, f);
+        if (r < 0)
+                return r;
+        if (plan->process->journal && !plan->process->tty) {
+                *journal_socket = open("/run/systemd/journal/stdout", O_PATH | O_CLOEXEC);
+                if (*journal_socket < 0)
+                        return setup_fail(f, SETUP_STAGE_JOURNAL, "/run/systemd/journal/stdout",
+                                          negative_errno());
+        }
+        r = child_network_hostname(plan, f);
+        if (r >= 0)
+                r = child_enter_root(plan, *rootfd, f);
+        if (r >= 0)
+                r = child_resolve_user(plan, creds, f);
+        return r;
+}
+
 void child_spawn_main(ChildPlan *plan) {
-        _cleanup_close_ int rootfd = -EBADF;
+        _cleanup_close_ int rootfd = -EBADF, journal_socket = -EBADF;
         ChannelMsg started = { .type = CHANNEL_MSG_STARTED };
         SetupFailure f = {};
+        UserCreds creds;
         int r;
 
         r = channel_send(plan->channel, &started, -EBADF);
         if (r < 0)
                 _exit(RUNTIME_EXIT_ENGINE_ERROR);
-        r = child_prepare(plan, &f);
-        if (r >= 0)
-                r = child_mount_root(plan, &rootfd, &f);
-        if (r >= 0)
-                r = child_wait_release(plan, &f);
-        if (r >= 0)
-                r = child_namespaces(plan, &f);
+        r = child_before_release(plan, &rootfd, &journal_socket, &creds, &f);
+        if (r < 0)
+                child_fail_before_release(plan, &f, r);
+        r = child_wait_release(plan, &f);
+        /* The cgroup namespace is created only now, after the caller moved us
+         * into the container's cgroup: created at clone time it would be
+         * rooted at the daemon's cgroup and show the container its siblings. */
+        if (r >= 0 && unshare(CLONE_NEWCGROUP) < 0)
+                r = setup_fail(&f, SETUP_STAGE_NAMESPACE, "cgroup", negative_errno());
         if (r >= 0 && !plan->process->tty)
-                r = child_setup_stdio(plan, -EBADF, &f);
+                r = child_setup_stdio(plan, -EBADF, journal_socket, &f);
+        journal_socket = safe_close(journal_socket);
         if (r >= 0)
                 r = child_finish_root(plan, rootfd, &f);
         if (r >= 0)
-                r = child_finalize(plan, plan->process->tty, &f);
+                r = child_finalize(plan, plan->process->tty, &creds, &f);
         child_fail(plan, &f, r);
 }
 
 static void child_exec_process(ChildPlan *plan) {
         SetupFailure f = {};
+        UserCreds creds;
         int r;
 
         r = child_begin(plan, &f);
@@ -459,9 +520,11 @@ static void child_exec_process(ChildPlan *plan) {
                 r = rootfd < 0 ? setup_fail(&f, SETUP_STAGE_TTY, "/", negative_errno())
                                : child_setup_tty(plan, rootfd, false, &f);
         } else if (r >= 0)
-                r = child_setup_stdio(plan, -EBADF, &f);
+                r = child_setup_stdio(plan, -EBADF, -EBADF, &f);
         if (r >= 0)
-                r = child_finalize(plan, plan->process->tty, &f);
+                r = child_resolve_user(plan, &creds, &f);
+        if (r >= 0)
+                r = child_finalize(plan, plan->process->tty, &creds, &f);
         child_fail(plan, &f, r);
 }
 

@@ -55,6 +55,10 @@ typedef struct ChildPlan {
 } ChildPlan;
 
 int runtime_exit_code(SetupStage stage, int error);
+/* The plan's parts that spawn and exec share (runtime.c). */
+int plan_build(ChildPlan *plan, const RuntimeProcessSpec *p, const char *hostname);
+void child_plan_done(ChildPlan *plan);
+void close_pair(int (*pair)[2]);
 pid_t raw_clone3(struct clone_args *args);
 
 int channel_send(int fd, const ChannelMsg *m, int passfd);

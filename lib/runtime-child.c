@@ -486,6 +486,9 @@ void child_spawn_main(ChildPlan *plan) {
         UserCreds creds;
         int r;
 
+        /* Our copy of the daemon's end would keep us from ever seeing it
+         * hang up. */
+        (void) close(plan->parent_channel);
         r = channel_send(plan->channel, &started, -EBADF);
         if (r < 0)
                 _exit(RUNTIME_EXIT_ENGINE_ERROR);

@@ -41,6 +41,8 @@ typedef struct ChildPlan {
         unsigned long clone_flags;
         int pidfd;                           /* spawn: set by the kernel at clone */
         int channel;
+        int parent_channel;                  /* spawn: the daemon's end, which the child's
+                                              * copy of the fd table holds too */
         int target_pidfd;                    /* exec: the container's leader */
         char *overlay_options;               /* NULL: add layers one by one */
         char **envp;                         /* one spare slot at the end for HOME */

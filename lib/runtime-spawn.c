@@ -311,7 +311,7 @@ static int plan_new_spawn(const RuntimeSpec *spec, ChildPlan **ret) {
         if (!plan)
                 return -ENOMEM;
         *plan = (ChildPlan) { .n_ref = 1, .shared_vm = true, .pidfd = -EBADF, .channel = -EBADF,
-                              .target_pidfd = -EBADF };
+                              .parent_channel = -EBADF, .target_pidfd = -EBADF };
         r = spec_copy(spec, &plan->own_spec);
         if (r < 0)
                 return r;
@@ -355,6 +355,7 @@ int runtime_spawn(const RuntimeSpec *spec, RuntimeProcess *ret) {
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)
                 return negative_errno();
         plan->channel = TAKE_FD(pair[1]);
+        plan->parent_channel = pair[0];
         r = spawn_thread_start(plan);
         if (r < 0)
                 return r;

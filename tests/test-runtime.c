@@ -578,6 +578,29 @@ START_TEST(test_never_released) {
 }
 END_TEST
 
+/* A daemon that goes away before the release (crash, stop) must not leave
+ * its child waiting forever. */
+START_TEST(test_abandoned_child_exits) {
+        RuntimeProcess p = RUNTIME_PROCESS_NULL;
+        struct pollfd pfd;
+        int status;
+        Run r;
+
+        run_init(&r, "touch /ran");
+        ck_assert_int_eq(runtime_spawn(&r.spec, &p), 0);
+        p.channel = safe_close(p.channel);
+        pfd = (struct pollfd) { .fd = p.pidfd, .events = POLLIN };
+        ck_assert_int_eq(poll(&pfd, 1, 10000), 1);
+        ck_assert_int_eq(runtime_wait(&p, &status), 0);
+        ck_assert_int_eq(status, RUNTIME_EXIT_ENGINE_ERROR);
+        runtime_process_done(&p);
+        {
+                _cleanup_free_ char *ran = strjoin(r.upper, "/ran");
+                ck_assert_int_eq(access(ran, F_OK), -1);
+        }
+}
+END_TEST
+
 /* The child runs in the caller's memory until its execve: what it reads of
  * the spec must be the runtime's own copy, as the caller's may be gone. */
 START_TEST(test_spec_copied) {
@@ -706,6 +729,7 @@ static Suite *runtime_suite(void) {
         tcase_add_test(tc, test_exec);
         tcase_add_test(tc, test_tty);
         tcase_add_test(tc, test_never_released);
+        tcase_add_test(tc, test_abandoned_child_exits);
         tcase_add_test(tc, test_spec_copied);
         tcase_add_test(tc, test_caller_unchanged);
         tcase_add_test(tc, test_volatile_upper);

@@ -56,7 +56,11 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(Table *, table_free);
 int table_add(Table *t, const char *cell);
 int table_add_many(Table *t, ...);   /* exactly n_columns cells */
 void table_print(const Table *t, FILE *f);
+/* The same layout for lines already rendered: NUL-ended, cells split by tabs,
+ * as many columns as the first line has. */
+void table_print_lines(const char *lines, size_t size, FILE *f);
 size_t utf8_width(const char *s);
+size_t utf8_width_n(const char *s, size_t len);
 /* Go's units.HumanDuration: "Less than a second", "About a minute", "5 hours". */
 char *format_human_duration(uint64_t usec, char *buf, size_t n);
 

@@ -15,20 +15,38 @@ typedef struct PsOptions {
         uint64_t now;
 } PsOptions;
 
+/* Field by field: sd_bus_message_read() parses its signature again for
+ * every row, a sixth of a 1,000-container ps. */
+static int read_container_row(sd_bus_message *reply, ContainerRow *row) {
+        const char **strings[] = { &row->id, &row->name, &row->image, &row->state, &row->command };
+        uint64_t *times[] = { &row->created, &row->started, &row->finished };
+        int r;
+
+        r = sd_bus_message_enter_container(reply, 'r', "sssssttti");
+        if (r <= 0)
+                return r;
+        for (size_t i = 0; r >= 0 && i < ELEMENTSOF(strings); i++)
+                r = sd_bus_message_read_basic(reply, 's', strings[i]);
+        for (size_t i = 0; r >= 0 && i < ELEMENTSOF(times); i++)
+                r = sd_bus_message_read_basic(reply, 't', times[i]);
+        if (r >= 0)
+                r = sd_bus_message_read_basic(reply, 'i', &row->exit_code);
+        if (r >= 0)
+                r = sd_bus_message_exit_container(reply);
+        return r < 0 ? r : 1;
+}
+
 /* The rows point into reply, which must outlive them. */
 static int read_container_rows(sd_bus_message *reply, ContainerRow **ret, size_t *ret_n) {
         _cleanup_free_ ContainerRow *rows = NULL;
         size_t n = 0, allocated = 0;
         int r;
 
-        r = sd_bus_message_enter_container(reply, 'a', "(ssssstttio)");
+        r = sd_bus_message_enter_container(reply, 'a', "(sssssttti)");
         while (r >= 0) {
                 ContainerRow row = {};
-                const char *path;
 
-                r = sd_bus_message_read(reply, "(ssssstttio)", &row.id, &row.name, &row.image, &row.state,
-                                        &row.command, &row.created, &row.started, &row.finished,
-                                        &row.exit_code, &path);
+                r = read_container_row(reply, &row);
                 if (r <= 0)
                         break;
                 if (n == allocated) {
@@ -127,15 +145,64 @@ static json_t *row_json(const ContainerRow *row, uint64_t now) {
                          "Status", row_status(row, now, status, sizeof status), "ExitCode", (int) row->exit_code);
 }
 
+static const char *field_id(const ContainerRow *row, const PsOptions *o, char *buf, size_t n) {
+        return row_id(row, o->no_trunc, buf, n);
+}
+
+static const char *field_names(const ContainerRow *row, const PsOptions *o, char *buf, size_t n) {
+        return row->name;
+}
+
+static const char *field_image(const ContainerRow *row, const PsOptions *o, char *buf, size_t n) {
+        return row->image;
+}
+
+static const char *field_command(const ContainerRow *row, const PsOptions *o, char *buf, size_t n) {
+        return row_command(row, o->no_trunc, buf, n);
+}
+
+static const char *field_created_at(const ContainerRow *row, const PsOptions *o, char *buf, size_t n) {
+        time_t t = (time_t) (row->created / 1000000);
+        struct tm tm;
+
+        if (!localtime_r(&t, &tm) || strftime(buf, n, "%Y-%m-%d %H:%M:%S %z %Z", &tm) == 0)
+                buf[0] = 0;
+        return buf;
+}
+
+static const char *field_running_for(const ContainerRow *row, const PsOptions *o, char *buf, size_t n) {
+        return row_running_for(row, o->now, buf, n);
+}
+
+static const char *field_status(const ContainerRow *row, const PsOptions *o, char *buf, size_t n) {
+        return row_status(row, o->now, buf, n);
+}
+
+static const char *field_state(const ContainerRow *row, const PsOptions *o, char *buf, size_t n) {
+        return row->state;
+}
+
+static const char *field_ports(const ContainerRow *row, const PsOptions *o, char *buf, size_t n) {
+        return "";
+}
+
+static const char *field_exit_code(const ContainerRow *row, const PsOptions *o, char *buf, size_t n) {
+        snprintf(buf, n, "%d", (int) row->exit_code);
+        return buf;
+}
+
 typedef struct PsField {
         const char *name;
         const char *header;
+        const char *(*value)(const ContainerRow *row, const PsOptions *o, char *buf, size_t n);
 } PsField;
 
 static const PsField ps_fields[] = {
-        { "ID", "CONTAINER ID" }, { "Image", "IMAGE" }, { "Command", "COMMAND" },
-        { "CreatedAt", "CREATED AT" }, { "RunningFor", "CREATED" }, { "Status", "STATUS" },
-        { "State", "STATE" }, { "Ports", "PORTS" }, { "Names", "NAMES" }, { "ExitCode", "EXIT CODE" },
+        { "ID", "CONTAINER ID", field_id }, { "Image", "IMAGE", field_image },
+        { "Command", "COMMAND", field_command }, { "CreatedAt", "CREATED AT", field_created_at },
+        { "RunningFor", "CREATED", field_running_for }, { "Status", "STATUS", field_status },
+        { "State", "STATE", field_state }, { "Ports", "PORTS", field_ports },
+        { "Names", "NAMES", field_names }, { "ExitCode", "EXIT CODE", field_exit_code },
 };
 
 static const PsField *ps_field_find(const char *name) {
@@ -145,46 +212,41 @@ static const PsField *ps_field_find(const char *name) {
         return NULL;
 }
 
-/* A field's value for --format; NULL for fields berthctl does not know. */
-static const char *ps_field_value(const ContainerRow *row, const char *field, const PsOptions *o,
-                                  char *buf, size_t n) {
-        if (streq(field, "ID"))
-                return row_id(row, o->no_trunc, buf, n);
-        if (streq(field, "Names"))
-                return row->name;
-        if (streq(field, "Image"))
-                return row->image;
-        if (streq(field, "Command"))
-                return row_command(row, o->no_trunc, buf, n);
-        if (streq(field, "CreatedAt")) {
-                time_t t = (time_t) (row->created / 1000000);
-                struct tm tm;
-                if (!localtime_r(&t, &tm) || strftime(buf, n, "%Y-%m-%d %H:%M:%S %z %Z", &tm) == 0)
-                        buf[0] = 0;
-                return buf;
-        }
-        if (streq(field, "RunningFor"))
-                return row_running_for(row, o->now, buf, n);
-        if (streq(field, "Status"))
-                return row_status(row, o->now, buf, n);
-        if (streq(field, "State"))
-                return row->state;
-        if (streq(field, "Ports"))
-                return "";
-        if (streq(field, "ExitCode")) {
-                snprintf(buf, n, "%d", (int) row->exit_code);
-                return buf;
-        }
-        return NULL;
-}
-
 #define PS_DEFAULT_FORMAT "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}"
 
-/* Renders one {{...}}: the header for row == NULL, else the row's value. */
-static int render_placeholder(const char *s, size_t len, const ContainerRow *row, const PsOptions *o, FILE *out) {
-        char inner[64], buf[4096];
+/* A --format template, parsed once: literal text and placeholders in turn.
+ * A part with neither field nor json is literal text of the template. */
+typedef struct TemplatePart {
+        const char *text;
+        size_t len;
+        const PsField *field;
+        bool json;                     /* {{json .}} */
+} TemplatePart;
+
+typedef struct Template {
+        TemplatePart *parts;
+        size_t n;
+} Template;
+
+static void template_done(Template *t) {
+        t->parts = mfree(t->parts);
+        t->n = 0;
+}
+
+static int template_add(Template *t, TemplatePart part) {
+        TemplatePart *p = reallocarray(t->parts, t->n + 1, sizeof *p);
+
+        if (!p)
+                return -EXIT_ENGINE;
+        t->parts = p;
+        t->parts[t->n++] = part;
+        return 0;
+}
+
+/* One {{...}} (s, len: what is between the braces) as a part. */
+static int placeholder_part(const char *s, size_t len, TemplatePart *ret) {
+        char inner[64];
         const PsField *f;
-        const char *v;
 
         while (len > 0 && *s == ' ')
                 s++, len--;
@@ -192,10 +254,7 @@ static int render_placeholder(const char *s, size_t len, const ContainerRow *row
                 len--;
         snprintf(inner, sizeof inner, "%.*s", (int) MIN(len, sizeof inner - 1), s);
         if (streq(inner, "json .")) {
-                json_t *j = row ? row_json(row, o->now) : NULL;
-                if (j)
-                        json_dumpf(j, out, JSON_COMPACT);
-                json_decref(j);
+                *ret = (TemplatePart) { .json = true };
                 return 0;
         }
         f = inner[0] == '.' ? ps_field_find(inner + 1) : NULL;
@@ -204,32 +263,58 @@ static int render_placeholder(const char *s, size_t len, const ContainerRow *row
                         ".Command, .CreatedAt, .RunningFor, .Status, .State, .Ports, .ExitCode and 'json .'.\n", inner);
                 return -EXIT_ENGINE;
         }
-        v = row ? ps_field_value(row, f->name, o, buf, sizeof buf) : f->header;
-        fputs(strempty(v), out);
+        *ret = (TemplatePart) { .field = f };
+        return 0;
+}
+
+/* The parts point into s, which must outlive them. */
+static int template_parse(const char *s, Template *ret) {
+        _cleanup_(template_done) Template t = {};
+        int r = 0;
+
+        while (*s && r >= 0) {
+                const char *open = strstr(s, "{{"), *close = open ? strstr(open + 2, "}}") : NULL;
+                TemplatePart p;
+
+                if (open && !close) {
+                        fprintf(stderr, "Error: unterminated '{{' in --format.\n");
+                        return -EXIT_ENGINE;
+                }
+                if (!open) {
+                        r = template_add(&t, (TemplatePart) { .text = s, .len = strlen(s) });
+                        break;
+                }
+                r = template_add(&t, (TemplatePart) { .text = s, .len = open - s });
+                if (r >= 0)
+                        r = placeholder_part(open + 2, close - open - 2, &p);
+                if (r >= 0)
+                        r = template_add(&t, p);
+                s = close + 2;
+        }
+        if (r < 0)
+                return r;
+        *ret = t;
+        t = (Template) {};
         return 0;
 }
 
 /* Renders the template for row (the header for NULL) into out. */
-static int render_template(const char *t, const ContainerRow *row, const PsOptions *o, FILE *out) {
-        while (*t) {
-                const char *open = strstr(t, "{{"), *close = open ? strstr(open + 2, "}}") : NULL;
-                int r;
+static void template_render(const Template *t, const ContainerRow *row, const PsOptions *o, FILE *out) {
+        char buf[4096];
 
-                if (!open) {
-                        fputs(t, out);
-                        break;
-                }
-                if (!close) {
-                        fprintf(stderr, "Error: unterminated '{{' in --format.\n");
-                        return -EXIT_ENGINE;
-                }
-                fwrite(t, 1, open - t, out);
-                r = render_placeholder(open + 2, close - open - 2, row, o, out);
-                if (r < 0)
-                        return r;
-                t = close + 2;
+        for (size_t i = 0; i < t->n; i++) {
+                const TemplatePart *p = &t->parts[i];
+
+                if (p->json) {
+                        json_t *j = row ? row_json(row, o->now) : NULL;
+                        if (j)
+                                json_dumpf(j, out, JSON_COMPACT);
+                        json_decref(j);
+                } else if (p->field)
+                        fputs(strempty(row ? p->field->value(row, o, buf, sizeof buf) : p->field->header), out);
+                else
+                        fwrite(p->text, 1, p->len, out);
         }
-        return 0;
 }
 
 /* Docker's templates take "\t" and "\n" as written on the command line. */
@@ -249,60 +334,32 @@ static char *unescape_format(const char *f) {
         return s;
 }
 
-static int table_add_line(Table *t, char *line) {
-        size_t i = 0;
-        char *cell = line;
-        int r = 0;
-
-        for (; r >= 0 && i < t->n_columns; i++) {
-                char *tab = cell ? strchr(cell, '\t') : NULL;
-                if (tab && i + 1 < t->n_columns)
-                        *tab = 0;
-                r = table_add(t, cell);
-                cell = tab && i + 1 < t->n_columns ? tab + 1 : NULL;
-        }
-        return r;
-}
-
 /* The header and the rows go into one buffer, each ended by a NUL, which no
- * cell contains, and are then split into the table's cells (a stream per
- * row cost a fifth of a 1,000-container ps: each zeroes a fresh buffer). */
-static int print_rows_table(const char *tmpl, const ContainerRow *rows, size_t n, const PsOptions *o) {
+ * cell contains, and are laid out from there (a stream per row cost a fifth
+ * of a 1,000-container ps: each zeroes a fresh buffer). */
+static int print_rows_table(const Template *t, const ContainerRow *rows, size_t n, const PsOptions *o) {
         _cleanup_free_ char *lines = NULL;
-        _cleanup_(table_freep) Table *t = NULL;
-        size_t size = 0, columns = 1;
+        size_t size = 0;
         FILE *out = open_memstream(&lines, &size);
-        int r;
 
         if (!out)
                 return -EXIT_ENGINE;
-        r = render_template(tmpl, NULL, o, out);
-        for (size_t i = 0; r >= 0 && i <= n; i++) {
+        template_render(t, NULL, o, out);
+        for (size_t i = 0; i < n; i++) {
                 fputc(0, out);
-                if (i < n)
-                        r = render_template(tmpl, &rows[i], o, out);
+                template_render(t, &rows[i], o, out);
         }
-        if (fclose(out) != 0 || r < 0)
-                return r < 0 ? r : -EXIT_ENGINE;
-        for (const char *p = lines; *p; p++)
-                columns += *p == '\t';
-        t = table_new(columns);
-        if (!t)
+        fputc(0, out);
+        if (fclose(out) != 0)
                 return -EXIT_ENGINE;
-        for (char *line = lines, *next; r >= 0 && line < lines + size; line = next) {
-                next = line + strlen(line) + 1;   /* before its tabs become NULs */
-                r = table_add_line(t, line);
-        }
-        if (r < 0)
-                return r;
-        table_print(t, stdout);
+        table_print_lines(lines, size, stdout);
         return 0;
 }
 
 static int print_rows(const ContainerRow *rows, size_t n, const PsOptions *o) {
         _cleanup_free_ char *tmpl = NULL;
+        _cleanup_(template_done) Template t = {};
         const char *table;
-        FILE *out;
         int r;
 
         tmpl = unescape_format(o->quiet ? "{{.ID}}" : streq_ptr(o->format, "json") ? "{{json .}}" :
@@ -312,18 +369,19 @@ static int print_rows(const ContainerRow *rows, size_t n, const PsOptions *o) {
         table = startswith(tmpl, "table");
         if (table) {
                 table += strspn(table, " ");
-                return print_rows_table(isempty(table) ? PS_DEFAULT_FORMAT + strlen("table ") : table, rows, n, o);
+                table = isempty(table) ? PS_DEFAULT_FORMAT + strlen("table ") : table;
         }
-        /* Checked once, so that a bad template fails with no containers too. */
-        out = fopen("/dev/null", "we");
-        r = out ? render_template(tmpl, NULL, o, out) : -EXIT_ENGINE;
-        if (out)
-                fclose(out);
-        for (size_t i = 0; r >= 0 && i < n; i++) {
-                r = render_template(tmpl, &rows[i], o, stdout);
+        /* Parsed once, so that a bad template fails with no containers too. */
+        r = template_parse(table ?: tmpl, &t);
+        if (r < 0)
+                return r;
+        if (table)
+                return print_rows_table(&t, rows, n, o);
+        for (size_t i = 0; i < n; i++) {
+                template_render(&t, &rows[i], o, stdout);
                 putchar('\n');
         }
-        return r;
+        return 0;
 }
 
 static int print_rows_json(const ContainerRow *rows, size_t n, const PsOptions *o) {

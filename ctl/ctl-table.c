@@ -55,13 +55,17 @@ int table_add_many(Table *t, ...) {
 }
 
 /* Characters, not bytes: "…" is one column wide. */
-size_t utf8_width(const char *s) {
+size_t utf8_width_n(const char *s, size_t len) {
         size_t n = 0;
 
-        for (; *s; s++)
-                if (((unsigned char) *s & 0xC0) != 0x80)
+        for (size_t i = 0; i < len; i++)
+                if (((unsigned char) s[i] & 0xC0) != 0x80)
                         n++;
         return n;
+}
+
+size_t utf8_width(const char *s) {
+        return utf8_width_n(s, strlen(s));
 }
 
 static void pad(FILE *f, size_t n) {
@@ -71,28 +75,68 @@ static void pad(FILE *f, size_t n) {
                 fwrite(spaces, 1, MIN(n, sizeof spaces - 1), f);
 }
 
+static size_t column_width(size_t widest_cell) {
+        return MAX(widest_cell + TABLE_PADDING, (size_t) TABLE_MIN_WIDTH);
+}
+
+static void print_cell(FILE *f, const char *cell, size_t len, size_t width, bool last) {
+        fwrite(cell, 1, len, f);
+        if (last)
+                fputc('\n', f);
+        else
+                pad(f, width - utf8_width_n(cell, len));
+}
+
 void table_print(const Table *t, FILE *f) {
-        _cleanup_free_ size_t *widths = NULL, *cell_widths = NULL;
+        _cleanup_free_ size_t *widths = NULL;
 
         if (t->n_columns == 0)
                 return;
         widths = calloc(t->n_columns, sizeof *widths);
-        cell_widths = reallocarray(NULL, MAX(t->n_cells, 1u), sizeof *cell_widths);
-        if (!widths || !cell_widths)
+        if (!widths)
                 return;
         for (size_t i = 0; i < t->n_cells; i++) {
                 size_t *w = &widths[i % t->n_columns];
-                cell_widths[i] = utf8_width(t->cells[i]);
-                *w = MAX(*w, cell_widths[i] + TABLE_PADDING);
+                *w = MAX(*w, utf8_width(t->cells[i]));
         }
         for (size_t i = 0; i < t->n_cells; i++) {
                 size_t col = i % t->n_columns;
-                fputs(t->cells[i], f);
-                if (col + 1 == t->n_columns)
-                        fputc('\n', f);
-                else
-                        pad(f, MAX(widths[col], (size_t) TABLE_MIN_WIDTH) - cell_widths[i]);
+                print_cell(f, t->cells[i], strlen(t->cells[i]), column_width(widths[col]),
+                           col + 1 == t->n_columns);
         }
+}
+
+/* The length of the cell at p, column col of n: up to the next tab, or the
+ * rest of the line in the last column (cells may hold tabs there). */
+static size_t cell_len(const char *p, size_t col, size_t n) {
+        const char *tab = col + 1 < n ? strchr(p, '\t') : NULL;
+        return tab ? (size_t) (tab - p) : strlen(p);
+}
+
+static const char *cell_next(const char *p, size_t len) {
+        return p + len + (p[len] == '\t');
+}
+
+void table_print_lines(const char *lines, size_t size, FILE *f) {
+        _cleanup_free_ size_t *widths = NULL;
+        const char *end = lines + size;
+        size_t n = 1;
+
+        for (const char *p = lines; *p; p++)
+                n += *p == '\t';
+        widths = calloc(n, sizeof *widths);
+        if (!widths)
+                return;
+        for (const char *p = lines; p < end; p++)        /* p++: over the line's NUL */
+                for (size_t col = 0, len; col < n; col++, p = cell_next(p, len)) {
+                        len = cell_len(p, col, n);
+                        widths[col] = MAX(widths[col], utf8_width_n(p, len));
+                }
+        for (const char *p = lines; p < end; p++)
+                for (size_t col = 0, len; col < n; col++, p = cell_next(p, len)) {
+                        len = cell_len(p, col, n);
+                        print_cell(f, p, len, column_width(widths[col]), col + 1 == n);
+                }
 }
 
 /* Go's units.HumanDuration, which docker prints in CREATED and STATUS. */

@@ -625,25 +625,69 @@ int method_wait_exec(sd_bus_message *message, void *userdata, sd_bus_error *erro
         return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "No such exec: %u", id);
 }
 
-static int append_container_row(sd_bus_message *reply, const Container *c) {
-        _cleanup_strv_free_ char **cmd = strv_copy(c->config.entrypoint);
-        _cleanup_free_ char *path = NULL, *joined = NULL;
+static int buffer_reserve(char **buf, size_t *size, size_t need) {
+        char *p;
+
+        if (need <= *size)
+                return 0;
+        p = realloc(*buf, MAX(need, 2 * *size));
+        if (!p)
+                return -ENOMEM;
+        *buf = p;
+        *size = MAX(need, 2 * *size);
+        return 0;
+}
+
+/* Entrypoint and arguments joined by spaces into *buf, which grows as needed
+ * and serves every row of a listing. */
+static int join_command(const ContainerConfig *cfg, char **buf, size_t *size) {
+        char * const *parts[] = { cfg->entrypoint, cfg->argv };
+        size_t n = 0;
+        int r = buffer_reserve(buf, size, 256);
+
+        for (size_t i = 0; r >= 0 && i < ELEMENTSOF(parts); i++)
+                STRV_FOREACH(a, parts[i]) {
+                        size_t len = strlen(*a);
+
+                        r = buffer_reserve(buf, size, n + 1 + len + 1);
+                        if (r < 0)
+                                break;
+                        if (n > 0)
+                                (*buf)[n++] = ' ';
+                        memcpy(*buf + n, *a, len);
+                        n += len;
+                }
+        if (r >= 0)
+                (*buf)[n] = 0;
+        return r;
+}
+
+/* Field by field: sd_bus_message_append() would parse the row's signature
+ * again for each of a thousand rows. */
+static int append_container_row(sd_bus_message *reply, const Container *c, char **cmd, size_t *cmd_size) {
+        const char *strings[] = { c->id, c->name, strempty(c->image_ref), container_state_to_string(c->state) };
+        const uint64_t times[] = { c->created_usec, c->started_usec, c->finished_usec };
+        int32_t exit_code = c->exit_code;
         int r;
 
-        STRV_FOREACH(a, c->config.argv)
-                if (!cmd || strv_extend(&cmd, *a) < 0)
-                        return -ENOMEM;
-        joined = strv_join(cmd, " ");
-        r = container_object_path(c->id, &path);
-        if (r < 0 || !joined)
-                return -ENOMEM;
-        return sd_bus_message_append(reply, "(ssssstttio)", c->id, c->name, strempty(c->image_ref),
-                                     container_state_to_string(c->state), joined, c->created_usec,
-                                     c->started_usec, c->finished_usec, (int32_t) c->exit_code, path);
+        r = join_command(&c->config, cmd, cmd_size);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'r', "sssssttti");
+        for (size_t i = 0; r >= 0 && i < ELEMENTSOF(strings); i++)
+                r = sd_bus_message_append_basic(reply, 's', strings[i]);
+        if (r >= 0)
+                r = sd_bus_message_append_basic(reply, 's', *cmd);
+        for (size_t i = 0; r >= 0 && i < ELEMENTSOF(times); i++)
+                r = sd_bus_message_append_basic(reply, 't', &times[i]);
+        if (r >= 0)
+                r = sd_bus_message_append_basic(reply, 'i', &exit_code);
+        return r < 0 ? r : sd_bus_message_close_container(reply);
 }
 
 int method_list_containers(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_free_ char *cmd = NULL;
+        size_t cmd_size = 0;
         Manager *m = userdata;
         const char *key;
         void *value;
@@ -654,11 +698,11 @@ int method_list_containers(sd_bus_message *message, void *userdata, sd_bus_error
         if (r >= 0)
                 r = sd_bus_message_new_method_return(message, &reply);
         if (r >= 0)
-                r = sd_bus_message_open_container(reply, 'a', "(ssssstttio)");
+                r = sd_bus_message_open_container(reply, 'a', "(sssssttti)");
         while (r >= 0 && hashmap_iterate(engine_registry(m->engine)->by_id, &i, &key, &value)) {
                 Container *c = value;
                 if (all || IN_SET(c->state, CONTAINER_RUNNING, CONTAINER_PAUSED))
-                        r = append_container_row(reply, c);
+                        r = append_container_row(reply, c, &cmd, &cmd_size);
         }
         if (r >= 0)
                 r = sd_bus_message_close_container(reply);

@@ -166,7 +166,7 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("WaitExec", SD_BUS_ARGS("u", id), SD_BUS_RESULT("i", exit_code),
                                 method_wait_exec, 0),
         SD_BUS_METHOD_WITH_ARGS("ListContainers", SD_BUS_ARGS("b", all),
-                                SD_BUS_RESULT("a(ssssstttio)", containers), method_list_containers,
+                                SD_BUS_RESULT("a(sssssttti)", containers), method_list_containers,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("GetContainer", SD_BUS_ARGS("s", name), SD_BUS_RESULT("o", container),
                                 method_get_container, SD_BUS_VTABLE_UNPRIVILEGED),

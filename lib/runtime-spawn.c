@@ -83,7 +83,18 @@ static int mounts_copy(const MountSpec *from, size_t n, const MountSpec **ret) {
  * capabilities, the seccomp profile) are left out. */
 static int spec_copy(const RuntimeSpec *from, RuntimeSpec *to) {
         const RuntimeProcessSpec *p = &from->process;
-        int r;
+        const struct { const char *from; const char **to; } strings[] = {
+                { from->name, &to->name }, { from->unit, &to->unit }, { from->hostname, &to->hostname },
+                { from->upperdir, &to->upperdir }, { from->workdir, &to->workdir },
+                { from->rootfs, &to->rootfs }, { from->hostname_file, &to->hostname_file },
+                { from->hosts_file, &to->hosts_file }, { from->resolv_conf_file, &to->resolv_conf_file },
+                { p->cwd, &to->process.cwd }, { p->user, &to->process.user },
+        };
+        const struct { char * const *from; char ***to; } lists[] = {
+                { from->lowerdirs, &to->lowerdirs }, { from->masked_paths, &to->masked_paths },
+                { from->readonly_paths, &to->readonly_paths }, { p->argv, &to->process.argv },
+        };
+        int r = 0;
 
         *to = (RuntimeSpec) {
                 .readonly_rootfs = from->readonly_rootfs, .volatile_upper = from->volatile_upper,
@@ -93,37 +104,12 @@ static int spec_copy(const RuntimeSpec *from, RuntimeSpec *to) {
                              .stderr_fd = p->stderr_fd, .journal = p->journal, .privileged = p->privileged,
                              .no_new_privs = p->no_new_privs, .seccomp = p->seccomp },
         };
-        r = strdup_opt(from->name, &to->name);
-        if (r >= 0)
-                r = strdup_opt(from->unit, &to->unit);
-        if (r >= 0)
-                r = strdup_opt(from->hostname, &to->hostname);
-        if (r >= 0)
-                r = strv_copy_opt(from->lowerdirs, &to->lowerdirs);
-        if (r >= 0)
-                r = strdup_opt(from->upperdir, &to->upperdir);
-        if (r >= 0)
-                r = strdup_opt(from->workdir, &to->workdir);
-        if (r >= 0)
-                r = strdup_opt(from->rootfs, &to->rootfs);
-        if (r >= 0)
-                r = strdup_opt(from->hostname_file, &to->hostname_file);
-        if (r >= 0)
-                r = strdup_opt(from->hosts_file, &to->hosts_file);
-        if (r >= 0)
-                r = strdup_opt(from->resolv_conf_file, &to->resolv_conf_file);
+        for (size_t i = 0; r >= 0 && i < ELEMENTSOF(strings); i++)
+                r = strdup_opt(strings[i].from, strings[i].to);
+        for (size_t i = 0; r >= 0 && i < ELEMENTSOF(lists); i++)
+                r = strv_copy_opt(lists[i].from, lists[i].to);
         if (r >= 0)
                 r = mounts_copy(from->mounts, from->n_mounts, &to->mounts);
-        if (r >= 0)
-                r = strv_copy_opt(from->masked_paths, &to->masked_paths);
-        if (r >= 0)
-                r = strv_copy_opt(from->readonly_paths, &to->readonly_paths);
-        if (r >= 0)
-                r = strv_copy_opt(p->argv, &to->process.argv);
-        if (r >= 0)
-                r = strdup_opt(p->cwd, &to->process.cwd);
-        if (r >= 0)
-                r = strdup_opt(p->user, &to->process.user);
         if (r < 0)
                 spec_copy_done(to);
         return r;

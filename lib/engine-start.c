@@ -442,11 +442,18 @@ void engine_fdstore_put(Container *c, int fd, const char *suffix) {
         (void) sd_pid_notify_with_fds(0, false, msg, &fd, 1);
 }
 
+static void fdstore_remove_name(const char *name) {
+        _cleanup_free_ char *msg = strjoin("FDSTOREREMOVE=1\nFDNAME=", name);
+
+        if (msg)
+                (void) sd_notify(false, msg);
+}
+
 void engine_fdstore_remove(Container *c) {
         FOREACH_STRING(suffix, "", ".tty") {
-                _cleanup_free_ char *msg = strjoin("FDSTOREREMOVE=1\nFDNAME=", c->id, suffix);
-                if (msg)
-                        (void) sd_notify(false, msg);
+                _cleanup_free_ char *name = strjoin(c->id, suffix);
+                if (name)
+                        fdstore_remove_name(name);
         }
 }
 
@@ -513,14 +520,19 @@ int engine_load(Engine *e) {
                         adopt(e, c, fd);
                         if (tty >= 0)
                                 (void) engine_drain_terminal(e, c, tty, false);
-                } else {
+                } else if (fd >= 0 || tty >= 0) {
+                        /* A run that ended while berthd was away: its pidfd
+                         * must not be taken for a later run's after a crash. */
                         safe_close(fd);
                         safe_close(tty);
+                        engine_fdstore_remove(c);
                 }
         }
-        /* Pidfds of containers that no longer exist. */
+        /* Fds of containers that no longer exist. */
         for (int k = 0; k < n_fds; k++)
-                if (names && names[k])
+                if (names && names[k]) {
                         safe_close(SD_LISTEN_FDS_START + k);
+                        fdstore_remove_name(names[k]);
+                }
         return 0;
 }

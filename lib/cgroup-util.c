@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <linux/magic.h>
+#include <sys/stat.h>
 #include <sys/vfs.h>
 
 #include "cgroup-util.h"
@@ -30,4 +31,15 @@ CgroupVersion cgroup_detect_version(const char *root) {
         if (is_fs_type(unified, CGROUP2_SUPER_MAGIC))
                 return CGROUP_VERSION_HYBRID;
         return CGROUP_VERSION_LEGACY;
+}
+
+bool cgroup_cpu_accounting_readable(const char *root, CgroupVersion v) {
+        _cleanup_free_ char *cpu = strjoin(strempty(root), "/sys/fs/cgroup/cpu");
+        _cleanup_free_ char *cpuacct = strjoin(strempty(root), "/sys/fs/cgroup/cpuacct");
+        struct stat a, b;
+
+        if (v == CGROUP_VERSION_UNIFIED)
+                return true;
+        return cpu && cpuacct && stat(cpu, &a) >= 0 && stat(cpuacct, &b) >= 0 &&
+               a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }

@@ -42,6 +42,7 @@ struct Engine {
         int root_fd;
         char *root;
         CgroupVersion cgroup_version;
+        bool cpu_accounting;        /* systemd can count CPU time here (CPUAccounting=) */
         ContainerRegistry *registry;
         EngineCallbacks cb;
         void *userdata;

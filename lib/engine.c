@@ -22,6 +22,7 @@ int engine_new(sd_event *event, sd_bus *bus, Store *store, int root_fd, const ch
         e->cb = *cb;
         e->userdata = userdata;
         e->cgroup_version = cgroup_detect_version(NULL);
+        e->cpu_accounting = cgroup_cpu_accounting_readable(NULL, e->cgroup_version);
         e->root = strdup(root);
         if (!e->root)
                 return -ENOMEM;

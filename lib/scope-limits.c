@@ -410,6 +410,7 @@ static const Assignment assignment_table[] = {
         { "CollectMode", 's' },
         { "OOMPolicy", 's' },
         { "Delegate", 'b' },
+        { "CPUAccounting", 'b' },    /* the caller's: on some v1 hosts it costs and counts nothing */
         { "DevicePolicy", 's' },
         { "DeviceAllow", 'D' },      /* "SPECIFIER PERMISSIONS", one per assignment */
 };
@@ -499,10 +500,9 @@ static int append_defaults(sd_bus_message *m, const char *unit, char * const *ex
         description = strjoin("Berth container ", name);
         if (!description)
                 return -ENOMEM;
-        r = sd_bus_message_append(m, "(sv)(sv)(sv)(sv)",
+        r = sd_bus_message_append(m, "(sv)(sv)(sv)",
                                   "Slice", "s", SCOPE_SLICE,
                                   "MemoryAccounting", "b", 1,
-                                  "CPUAccounting", "b", 1,
                                   "TasksAccounting", "b", 1);
         if (r < 0)
                 return r;

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <check.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/socket.h>
 
+#include "cgroup-util.h"
+#include "fileio.h"
 #include "scope.h"
 
 /* Limits parsing and conversion. */
@@ -295,7 +298,7 @@ static void check_start_call(sd_bus_message *m) {
         uint64_t memory_max = 0, tasks_max = 0, quota = 0, weight = 0, swap = 0;
         const void *cpus = NULL;
         size_t n_cpus = 0;
-        int pids = 0, delegate = -1;
+        int pids = 0, delegate = -1, cpu_accounting = -1;
 
         ck_assert(sd_bus_message_is_method_call(m, "org.freedesktop.systemd1.Manager", "StartTransientUnit"));
         ck_assert_int_eq(sd_bus_message_read(m, "ss", &name, &mode), 1);
@@ -327,6 +330,8 @@ static void check_start_call(sd_bus_message *m) {
                         ck_assert_int_eq(sd_bus_message_exit_container(m), 1);
                 } else if (streq(key, "Delegate") || streq(key, "IOAccounting"))
                         ck_abort_msg("%s: every controller on v1", key);
+                else if (streq(key, "CPUAccounting"))
+                        ck_assert_int_eq(sd_bus_message_read(m, "v", "b", &cpu_accounting), 1);
                 else if (streq(key, "DevicePolicy"))
                         ck_assert_int_eq(sd_bus_message_read(m, "v", "s", &policy), 1);
                 else if (streq(key, "DeviceAllow"))
@@ -356,6 +361,7 @@ static void check_start_call(sd_bus_message *m) {
         ck_assert_uint_eq(quota, 500000);
         ck_assert_uint_eq(weight, scope_cpu_shares_to_weight(2048));
         ck_assert_int_eq(delegate, 0);
+        ck_assert_int_eq(cpu_accounting, 1);   /* once, from the caller */
         ck_assert_int_eq(pids, 1);
         ck_assert_uint_eq(n_cpus, 1);
         ck_assert_uint_eq(((const uint8_t *) cpus)[0], 0x03);
@@ -373,6 +379,33 @@ static void test_limits_fill(ScopeLimits *l) {
         ck_assert_int_eq(scope_limits_set(l, SCOPE_LIMIT_CPUSET_CPUS, "0-1"), 0);
 }
 
+/* CPUAccounting only where systemd can read the counter back: on v1 that
+ * needs cpu and cpuacct to be one hierarchy (the usual "cpu,cpuacct" with
+ * two symlinks to it), not two mounts side by side. */
+START_TEST(test_cpu_accounting_readable) {
+        char root[] = "/tmp/berth-test-cgroup.XXXXXX";
+        _cleanup_free_ char *cg = NULL, *cpu = NULL, *cpuacct = NULL, *both = NULL;
+
+        ck_assert_ptr_nonnull(mkdtemp(root));
+        cg = strjoin(root, "/sys/fs/cgroup");
+        cpu = strjoin(cg, "/cpu");
+        cpuacct = strjoin(cg, "/cpuacct");
+        both = strjoin(cg, "/cpu,cpuacct");
+        ck_assert_int_eq(mkdir_p(cpu, 0755), 0);
+        ck_assert_int_eq(mkdir_p(cpuacct, 0755), 0);
+        ck_assert(!cgroup_cpu_accounting_readable(root, CGROUP_VERSION_HYBRID));
+        ck_assert(!cgroup_cpu_accounting_readable(root, CGROUP_VERSION_LEGACY));
+        ck_assert(cgroup_cpu_accounting_readable(root, CGROUP_VERSION_UNIFIED));
+        ck_assert_int_eq(rmdir(cpu), 0);
+        ck_assert_int_eq(rmdir(cpuacct), 0);
+        ck_assert_int_eq(mkdir_p(both, 0755), 0);
+        ck_assert_int_eq(symlink("cpu,cpuacct", cpu), 0);
+        ck_assert_int_eq(symlink("cpu,cpuacct", cpuacct), 0);
+        ck_assert(cgroup_cpu_accounting_readable(root, CGROUP_VERSION_HYBRID));
+        ck_assert_int_eq(rm_rf_at(AT_FDCWD, root), 0);
+}
+END_TEST
+
 START_TEST(test_start_message) {
         ScopeLimits l;
         Pair p;
@@ -381,7 +414,8 @@ START_TEST(test_start_message) {
         char *bad[] = { (char *) "Bogus=1", NULL };
         char *bad_dev[] = { (char *) "DeviceAllow=/dev/null", NULL };
         char *extra[] = { (char *) "KillSignal=SIGINT", (char *) "TimeoutStopUSec=5000000",
-                          (char *) "DevicePolicy=strict", (char *) "DeviceAllow=char-* m", NULL };
+                          (char *) "DevicePolicy=strict", (char *) "DeviceAllow=char-* m",
+                          (char *) "CPUAccounting=yes", NULL };
         sd_bus_message *m = NULL;
 
         pair_init(&p);
@@ -577,6 +611,7 @@ static Suite *scope_suite(void) {
         tcase_add_test(tc, test_merge);
         tcase_add_test(tc, test_unit_names);
         tcase_add_test(tc, test_signal_names);
+        tcase_add_test(tc, test_cpu_accounting_readable);
         suite_add_tcase(s, tc);
         tcase_add_test(bus, test_start_message);
         tcase_add_test(bus, test_job_reply_then_signal);

@@ -334,13 +334,36 @@ static char *unescape_format(const char *f) {
         return s;
 }
 
+/* A FILE that appends to a buffer grown by doubling: open_memstream() zeroes
+ * every new half, and on this VM each fresh page costs a fault. */
+typedef struct Buffer {
+        char *data;
+        size_t size, allocated;
+} Buffer;
+
+static ssize_t buffer_write(void *cookie, const char *p, size_t n) {
+        Buffer *b = cookie;
+
+        if (b->size + n > b->allocated) {
+                size_t want = MAX(MAX(b->allocated * 2, b->size + n), (size_t) 64 * 1024);
+                char *d = realloc(b->data, want);
+                if (!d)
+                        return -1;
+                b->data = d;
+                b->allocated = want;
+        }
+        memcpy(b->data + b->size, p, n);
+        b->size += n;
+        return (ssize_t) n;
+}
+
 /* The header and the rows go into one buffer, each ended by a NUL, which no
  * cell contains, and are laid out from there (a stream per row cost a fifth
  * of a 1,000-container ps: each zeroes a fresh buffer). */
 static int print_rows_table(const Template *t, const ContainerRow *rows, size_t n, const PsOptions *o) {
-        _cleanup_free_ char *lines = NULL;
-        size_t size = 0;
-        FILE *out = open_memstream(&lines, &size);
+        _cleanup_free_ Buffer *b = calloc(1, sizeof *b);
+        FILE *out = b ? fopencookie(b, "w", (cookie_io_functions_t) { .write = buffer_write }) : NULL;
+        int r = 0;
 
         if (!out)
                 return -EXIT_ENGINE;
@@ -351,9 +374,11 @@ static int print_rows_table(const Template *t, const ContainerRow *rows, size_t 
         }
         fputc(0, out);
         if (fclose(out) != 0)
-                return -EXIT_ENGINE;
-        table_print_lines(lines, size, stdout);
-        return 0;
+                r = -EXIT_ENGINE;
+        else
+                table_print_lines(b->data, b->size, stdout);
+        free(b->data);
+        return r;
 }
 
 static int print_rows(const ContainerRow *rows, size_t n, const PsOptions *o) {

@@ -344,14 +344,8 @@ typedef struct Buffer {
 static ssize_t buffer_write(void *cookie, const char *p, size_t n) {
         Buffer *b = cookie;
 
-        if (b->size + n > b->allocated) {
-                size_t want = MAX(MAX(b->allocated * 2, b->size + n), (size_t) 64 * 1024);
-                char *d = realloc(b->data, want);
-                if (!d)
-                        return -1;
-                b->data = d;
-                b->allocated = want;
-        }
+        if (greedy_realloc((void **) &b->data, &b->allocated, b->size + n, 1) < 0)
+                return -1;
         memcpy(b->data + b->size, p, n);
         b->size += n;
         return (ssize_t) n;

@@ -103,8 +103,7 @@ static int spawn_leader(Engine *e, Container *c, const EngineStdio *stdio, Live 
         r = runtime_spawn(&spec, &l->process);
         if (r < 0)
                 return errmsg_set(r, "Cannot create the container's process: %s", strerror(-r));
-        r = container_attach_pid(c, l->process.pid);
-        return r;
+        return container_attach_pid(c, l->process.pid);
 }
 
 static void start_finish(Live *l, int r, const char *message, int pty_master) {
@@ -352,9 +351,12 @@ int engine_apply_v1_limits(Engine *e, const Container *c, pid_t pid, const Scope
 /* The v1 cgroups Berth made itself (cpuset, freezer): systemd does not
  * know them and leaves them behind. */
 void engine_remove_v1_cgroups(Engine *e, Container *c) {
-        _cleanup_free_ char *cg = engine_control_group(c);
+        _cleanup_free_ char *cg = NULL;
 
-        if (!cg || e->cgroup_version == CGROUP_VERSION_UNIFIED)
+        if (e->cgroup_version == CGROUP_VERSION_UNIFIED)
+                return;
+        cg = engine_control_group(c);
+        if (!cg)
                 return;
         (void) scope_v1_remove("/sys/fs/cgroup", cg);
         (void) scope_v1_freezer_remove("/sys/fs/cgroup/freezer", cg);

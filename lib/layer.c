@@ -96,21 +96,6 @@ const char *layer_last_error(void) {
         return last_error_set ? last_error : NULL;
 }
 
-static int grow(void **p, size_t *alloc, size_t need, size_t elem) {
-        size_t n;
-        void *q;
-
-        if (need <= *alloc)
-                return 0;
-        n = MAX(need, MAX(*alloc * 2, (size_t) 64));
-        q = reallocarray(*p, n, elem);
-        if (!q)
-                return -ENOMEM;
-        *p = q;
-        *alloc = n;
-        return 0;
-}
-
 static bool limit_exceeded(uint64_t value, uint64_t limit) {
         return limit > 0 && value > limit;
 }
@@ -234,7 +219,7 @@ static int path_clean(const char *name, char **buf, size_t *alloc) {
         const char *p = name;
         int r;
 
-        r = grow((void **) buf, alloc, len + 1, 1);
+        r = greedy_realloc((void **) buf, alloc, len + 1, 1);
         if (r < 0)
                 return r;
         while (*p) {
@@ -270,7 +255,7 @@ static const char *path_split(const char *path, char **dir, size_t *alloc) {
         const char *slash = strrchr(path, '/');
         size_t n = slash ? (size_t) (slash - path) : 0;
 
-        if (grow((void **) dir, alloc, n + 1, 1) < 0)
+        if (greedy_realloc((void **) dir, alloc, n + 1, 1) < 0)
                 return NULL;
         memcpy(*dir, path, n);
         (*dir)[n] = 0;
@@ -330,10 +315,10 @@ static int dir_time_add(Unpacker *u, const char *path, const struct timespec ts[
         size_t len = strlen(path) + 1;
         int r;
 
-        r = grow((void **) &u->dirs, &u->dirs_alloc, u->n_dirs + 1, sizeof(DirTime));
+        r = greedy_realloc((void **) &u->dirs, &u->dirs_alloc, u->n_dirs + 1, sizeof(DirTime));
         if (r < 0)
                 return r;
-        r = grow((void **) &u->dir_paths, &u->dir_paths_alloc, u->dir_paths_size + len, 1);
+        r = greedy_realloc((void **) &u->dir_paths, &u->dir_paths_alloc, u->dir_paths_size + len, 1);
         if (r < 0)
                 return r;
         memcpy(u->dir_paths + u->dir_paths_size, path, len);

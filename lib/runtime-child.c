@@ -34,16 +34,24 @@ _noreturn_ static void child_fail(ChildPlan *plan, const SetupFailure *f, int r)
         _exit(runtime_exit_code(f->stage, -r));
 }
 
+/* The parent's release: 1 when it came, 0 when the parent hung up, -1 on error. */
+static ssize_t read_release(ChildPlan *plan) {
+        ssize_t n;
+        char c;
+
+        do
+                n = read(plan->channel, &c, 1);
+        while (n < 0 && errno == EINTR);
+        return n;
+}
+
 /* A failure before the release is reported at once, but the child exits
  * only once released, that is inside its scope: gone before systemd moved
  * it there, it would leave the scope running and empty, as systemd learns
  * of emptiness only from a cgroup that was populated. */
 _noreturn_ static void child_fail_before_release(ChildPlan *plan, const SetupFailure *f, int r) {
-        char c;
-
         child_report(plan, f, r);
-        while (read(plan->channel, &c, 1) < 0 && errno == EINTR)
-                ;
+        (void) read_release(plan);
         _exit(runtime_exit_code(f->stage, -r));
 }
 
@@ -78,12 +86,8 @@ static int child_prepare(ChildPlan *plan, SetupFailure *f) {
 
 /* Blocks until the parent has put us into our cgroup and says go. */
 static int child_wait_release(ChildPlan *plan, SetupFailure *f) {
-        ssize_t n;
-        char c;
+        ssize_t n = read_release(plan);
 
-        do
-                n = read(plan->channel, &c, 1);
-        while (n < 0 && errno == EINTR);
         if (n == 0)
                 _exit(RUNTIME_EXIT_ENGINE_ERROR); /* the caller gave up on us */
         if (n < 0)

@@ -29,7 +29,7 @@ typedef struct ChannelMsg {
  * allocator's lock at that moment (clone3 runs no atfork handlers).
  *
  * runtime_spawn's child shares the daemon's memory (CLONE_VM, see
- * runtime.c), so it reads the plan in place: the plan then owns a copy of
+ * runtime-spawn.c), so it reads the plan in place: the plan then owns a copy of
  * the spec, and is freed by the last of the daemon and the spawning thread
  * to let go of it. */
 typedef struct ChildPlan {

@@ -39,14 +39,6 @@ static void spec_copy_done(RuntimeSpec *s) {
         *s = (RuntimeSpec) {};
 }
 
-static int strdup_opt(const char *s, const char **ret) {
-        *ret = NULL;
-        if (!s)
-                return 0;
-        *ret = strdup(s);
-        return *ret ? 0 : -ENOMEM;
-}
-
 static int strv_copy_opt(char * const *l, char ***ret) {
         *ret = NULL;
         if (!l)
@@ -69,11 +61,11 @@ static int mounts_copy(const MountSpec *from, size_t n, const MountSpec **ret) {
         for (size_t i = 0; i < n && r >= 0; i++) {
                 m[i] = (MountSpec) { .type = from[i].type, .read_only = from[i].read_only,
                                      .tmpfs_size = from[i].tmpfs_size, .tmpfs_mode = from[i].tmpfs_mode };
-                r = strdup_opt(from[i].source, (const char **) &m[i].source);
+                r = free_and_strdup(&m[i].source, from[i].source);
                 if (r >= 0)
-                        r = strdup_opt(from[i].target, (const char **) &m[i].target);
+                        r = free_and_strdup(&m[i].target, from[i].target);
                 if (r >= 0)
-                        r = strdup_opt(from[i].options, (const char **) &m[i].options);
+                        r = free_and_strdup(&m[i].options, from[i].options);
         }
         return r;
 }
@@ -105,7 +97,7 @@ static int spec_copy(const RuntimeSpec *from, RuntimeSpec *to) {
                              .no_new_privs = p->no_new_privs, .seccomp = p->seccomp },
         };
         for (size_t i = 0; r >= 0 && i < ELEMENTSOF(strings); i++)
-                r = strdup_opt(strings[i].from, strings[i].to);
+                r = free_and_strdup((char **) strings[i].to, strings[i].from);
         for (size_t i = 0; r >= 0 && i < ELEMENTSOF(lists); i++)
                 r = strv_copy_opt(lists[i].from, lists[i].to);
         if (r >= 0)

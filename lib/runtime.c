@@ -277,8 +277,8 @@ int runtime_release(RuntimeProcess *p, RuntimeError *ret_error) {
 
         if (channel < 0)
                 return -EALREADY;
-        /* A child that failed before the release has closed its end, but its
-         * reason is still queued: read it. */
+        /* A child gone before the release (killed) has closed its end, but
+         * what it sent is still queued: read it. */
         if (send(channel, "1", 1, MSG_NOSIGNAL) < 0 && errno != EPIPE)
                 return negative_errno();
         for (;;) {

@@ -40,6 +40,21 @@ char *strjoin_real(const char *first, ...) {
         return r;
 }
 
+int greedy_realloc(void **p, size_t *alloc, size_t need, size_t elem) {
+        size_t n;
+        void *q;
+
+        if (need <= *alloc)
+                return 0;
+        n = MAX(need, MAX(*alloc * 2, (size_t) 64));
+        q = reallocarray(*p, n, elem);
+        if (!q)
+                return -ENOMEM;
+        *p = q;
+        *alloc = n;
+        return 0;
+}
+
 int free_and_strdup(char **p, const char *s) {
         char *c = NULL;
 

@@ -113,6 +113,9 @@ const char *endswith(const char *s, const char *suffix) _pure_;
 char *strjoin_real(const char *first, ...) __attribute__((sentinel));
 #define strjoin(...) strjoin_real(__VA_ARGS__, NULL)
 int free_and_strdup(char **p, const char *s);
+/* Makes *p hold at least need elements of elem bytes, growing by doubling
+ * (64 at the least); *alloc is its size in elements. */
+int greedy_realloc(void **p, size_t *alloc, size_t need, size_t elem);
 
 /* NULL-terminated string vectors. */
 typedef char **Strv;

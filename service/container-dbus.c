@@ -625,31 +625,18 @@ int method_wait_exec(sd_bus_message *message, void *userdata, sd_bus_error *erro
         return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "No such exec: %u", id);
 }
 
-static int buffer_reserve(char **buf, size_t *size, size_t need) {
-        char *p;
-
-        if (need <= *size)
-                return 0;
-        p = realloc(*buf, MAX(need, 2 * *size));
-        if (!p)
-                return -ENOMEM;
-        *buf = p;
-        *size = MAX(need, 2 * *size);
-        return 0;
-}
-
 /* Entrypoint and arguments joined by spaces into *buf, which grows as needed
  * and serves every row of a listing. */
 static int join_command(const ContainerConfig *cfg, char **buf, size_t *size) {
         char * const *parts[] = { cfg->entrypoint, cfg->argv };
         size_t n = 0;
-        int r = buffer_reserve(buf, size, 256);
+        int r = greedy_realloc((void **) buf, size, 1, 1);
 
         for (size_t i = 0; r >= 0 && i < ELEMENTSOF(parts); i++)
                 STRV_FOREACH(a, parts[i]) {
                         size_t len = strlen(*a);
 
-                        r = buffer_reserve(buf, size, n + 1 + len + 1);
+                        r = greedy_realloc((void **) buf, size, n + 1 + len + 1, 1);
                         if (r < 0)
                                 break;
                         if (n > 0)

@@ -484,14 +484,6 @@ void seccomp_bpf_done(SeccompBpf *b) {
         b->len = 0;
 }
 
-int seccomp_bpf_install(const SeccompBpf *b) {
-        struct sock_fprog prog = { .len = b->len, .filter = b->filter };
-
-        if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
-                return negative_errno();
-        return 0;
-}
-
 #define DEFAULT_BPF_CACHE_SIZE 8
 
 static struct {

@@ -2,8 +2,10 @@
 #pragma once
 
 #include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <seccomp.h>
 #include <stdint.h>
+#include <sys/syscall.h>
 
 #include "util.h"
 
@@ -62,8 +64,15 @@ void seccomp_bpf_done(SeccompBpf *b);
  * of milliseconds, which would dominate starting a container. The copy in
  * ret is the caller's. Thread-safe. */
 int seccomp_default_bpf(uint64_t caps, SeccompBpf *ret);
-/* Installs the filter in the calling thread; needs no_new_privs or CAP_SYS_ADMIN. */
-int seccomp_bpf_install(const SeccompBpf *b);
+/* Installs the filter in the calling thread; needs no_new_privs or
+ * CAP_SYS_ADMIN. Inline, so that berth-exec needs no libseccomp. */
+static inline int seccomp_bpf_install(const SeccompBpf *b) {
+        struct sock_fprog prog = { .len = b->len, .filter = b->filter };
+
+        if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
+                return -errno;
+        return 0;
+}
 
 const char *seccomp_mode_to_string(SeccompMode m);
 SeccompMode seccomp_mode_from_string(const char *s);

@@ -5,6 +5,7 @@
  * vectors, errno helpers), written fresh for Berth. */
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -21,6 +22,10 @@
 #define _noreturn_ __attribute__((noreturn))
 #define _pure_ __attribute__((pure))
 
+#define USEC_PER_SEC UINT64_C(1000000)
+#define USEC_PER_MSEC UINT64_C(1000)
+#define STRINGIFY_(x) #x
+#define STRINGIFY(x) STRINGIFY_(x)
 #define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
 #define IN_SET(x, first, ...)                                                  \
         ({                                                                     \

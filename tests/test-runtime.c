@@ -124,7 +124,7 @@ static int run_go(Run *r) {
         safe_close(pipefd[1]);
         if (k < 0)
                 return k;
-        r->release = runtime_release(&p, &r->error);
+        r->release = runtime_release(&p, UINT64_MAX, &r->error);
         read_all(rd, r->output, sizeof r->output);
         ck_assert_int_eq(runtime_wait(&p, &r->status), 0);
         runtime_process_done(&p);
@@ -516,7 +516,7 @@ START_TEST(test_exec) {
         r.spec.process.stdin_fd = in[0];
         ck_assert_int_eq(runtime_spawn(&r.spec, &leader), 0);
         safe_close(in[0]);
-        ck_assert_int_eq(runtime_release(&leader, NULL), 0);
+        ck_assert_int_eq(runtime_release(&leader, UINT64_MAX, NULL), 0);
 
         runtime_process_spec_init(&ps);
         ps.argv = argv;
@@ -527,7 +527,7 @@ START_TEST(test_exec) {
         ck_assert_int_eq(runtime_exec(leader.pidfd, &ps, &p), 0);
         safe_close(out[1]);
         ck_assert_int_gt(p.pid, 0);
-        ck_assert_int_eq(runtime_release(&p, NULL), 0);
+        ck_assert_int_eq(runtime_release(&p, UINT64_MAX, NULL), 0);
         read_all(out[0], buf, sizeof buf);
         safe_close(out[0]);
         ck_assert_int_eq(runtime_wait(&p, &status), 0);
@@ -553,7 +553,7 @@ START_TEST(test_tty) {
         run_init(&r, "tty; test -c /dev/console && echo console; echo $TERM");
         r.spec.process.tty = true;
         ck_assert_int_eq(runtime_spawn(&r.spec, &p), 0);
-        ck_assert_int_eq(runtime_release(&p, NULL), 0);
+        ck_assert_int_eq(runtime_release(&p, UINT64_MAX, NULL), 0);
         ck_assert_int_ge(p.pty_master, 0);
         ck_assert_int_eq(runtime_wait(&p, &status), 0);
         ck_assert_int_eq(status, 0);
@@ -622,7 +622,7 @@ START_TEST(test_spec_copied) {
         free(script);
         free(hostname);
         memset(&r.spec, 0xff, sizeof r.spec);
-        ck_assert_int_eq(runtime_release(&p, NULL), 0);
+        ck_assert_int_eq(runtime_release(&p, UINT64_MAX, NULL), 0);
         read_all(rd, r.output, sizeof r.output);
         ck_assert_int_eq(runtime_wait(&p, &status), 0);
         runtime_process_done(&p);
@@ -745,6 +745,7 @@ int main(void) {
                 fprintf(stderr, "needs root and /bin/busybox (busybox-static), skipping\n");
                 return 77;
         }
+        runtime_set_exec_helper(BERTH_EXEC_HELPER_BUILD);
         sr = srunner_create(runtime_suite());
         srunner_run_all(sr, CK_NORMAL);
         failed = srunner_ntests_failed(sr);

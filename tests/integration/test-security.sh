@@ -114,6 +114,71 @@ check_output "... with a message naming the profile" "^Error: .*(seccomp|profile
         run --security-opt seccomp="$T/nosuch.json" bb true
 check_exit "a relative profile path is refused (125)" 125 run --security-opt seccomp=rel.json bb true
 
+# --- Seccomp: socket families through socketcall, ptrace in the container ----
+# sec-probe (tests/sec-probe.c) makes the calls busybox cannot, in an image of
+# its own.
+PROBE=$BUILD_DIR/tests/sec-probe
+d=$(mktemp -d "$T/probe.XXXXXX")
+make_rootfs "$d"
+cp "$PROBE" "$d/bin/sec-probe"
+tar -C "$d" --numeric-owner -cf "$T/probe.tar" . && rm -rf "$d"
+check "import the sec-probe image" sbx_ctl import "$T/probe.tar" probe
+check_output "socket(AF_VSOCK) is refused by default (it reaches the host)" '^failed: Operation not permitted$' \
+        run probe sec-probe socket vsock
+if [ "$(sbx "$PROBE" socket vsock)" = ok ]; then
+        check_output "... which the host has: unconfined, it works" '^ok$' \
+                run --security-opt seccomp=unconfined probe sec-probe socket vsock
+else
+        log "this host has no AF_VSOCK: the refusal is checked, not what it prevents"
+fi
+check_output "socket(AF_INET) works" '^ok$' run probe sec-probe socket inet
+check_output "socket(AF_UNIX) works" '^ok$' run probe sec-probe socket unix
+# Any x86-64 process can enter the i386 ABI (int $0x80), whose socketcall(2)
+# takes its arguments from memory, out of seccomp's reach.
+case "$(run probe sec-probe socketcall-i386 vsock)" in
+"no ia32 entry")
+        log "this kernel has no ia32 entry: the i386 calls are checked on the filter below" ;;
+*)
+        check_output "i386 socketcall(SYS_SOCKET, AF_VSOCK) is refused" '^failed: Function not implemented$' \
+                run probe sec-probe socketcall-i386 vsock
+        check_output "... as is every socketcall(SYS_SOCKET), AF_INET too" '^failed: Function not implemented$' \
+                run probe sec-probe socketcall-i386 inet
+        check_output "i386 socket(AF_VSOCK) is refused" '^failed: Operation not permitted$' \
+                run probe sec-probe socket-i386 vsock
+        check_output "i386 socket(AF_INET) works" '^ok$' run probe sec-probe socket-i386 inet ;;
+esac
+# What the filter in force answers, whatever this machine can call: read
+# from a running container (PTRACE_SECCOMP_GET_FILTER) and simulated.
+check "run -d starts a container" sbx_ctl run -d --name sockc probe sleep 1000
+PID=$(sbx_ctl inspect sockc | grep -o '"Pid": *[0-9]*' | grep -o '[0-9]*$')
+FILTER=$(sbx "$PROBE" filter "$PID")
+for expect in 'x86_64 socket\(AF_VSOCK\): errno 1' 'x86_64 socket\(AF_INET\): allow' \
+              'x32 socket\(AF_VSOCK\): errno 1' 'i386 socket\(AF_VSOCK\): errno 1' \
+              'i386 socket\(AF_INET\): allow' 'i386 socketcall\(SYS_SOCKET\): errno 38' \
+              'i386 socketcall\(SYS_CONNECT\): allow'; do
+        check_output "its filter answers ${expect//\\/}" "^$expect\$" echo "$FILTER"
+done
+check "rm -f removes it" sbx_ctl rm -f sockc
+# As in Docker: ptrace within the container, under the kernel's own checks
+# (Yama's scope on hosts that have it).
+SCOPE=$(cat /proc/sys/kernel/yama/ptrace_scope 2>/dev/null || echo 0)
+if [ "$SCOPE" -le 1 ]; then
+        check_output "a process can trace its children (PTRACE_TRACEME, PTRACE_ATTACH, process_vm_readv)" '^ok$' \
+                run probe sec-probe trace-child
+        check_output "... also as a non-root user" '^ok$' run -u 1000 probe sec-probe trace-child
+        check_output "... also with --cap-drop ALL and no-new-privileges" '^ok$' \
+                run --cap-drop ALL --security-opt no-new-privileges probe sec-probe trace-child
+else
+        log "Yama's ptrace_scope is $SCOPE here: no attaching without CAP_SYS_PTRACE"
+fi
+check "run -d starts a container" sbx_ctl run -d --name tracec probe sleep 1000
+if [ "$SCOPE" = 0 ]; then
+        check_output "root in it can attach to its pid 1" '^ok$' sbx_ctl exec tracec sec-probe attach 1
+fi
+check_output "a non-root user cannot attach to root's pid 1" '^failed: Operation not permitted$' \
+        sbx_ctl exec -u 1000 tracec sec-probe attach 1
+check "rm -f removes it" sbx_ctl rm -f tracec
+
 # --- Masked and read-only paths ---------------------------------------------
 # empty PATH: prints "empty" if PATH reads as nothing (or not at all).
 empty() { printf 'if [ -z "$(cat %s 2>/dev/null)" ]; then echo empty; else echo "has content"; fi' "$1"; }

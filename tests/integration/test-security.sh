@@ -367,6 +367,68 @@ check_exit "an unknown user fails with 125" 125 run -u nosuch bb true
 check_output "... with a clear error" '^Error: .*nosuch.*no matching entries' run -u nosuch bb true
 check_exit "an unknown group fails with 125" 125 run -u user:nosuchgroup bb true
 
+# --- Terminal controls in image metadata --------------------------------------
+# An image's strings (Cmd, Entrypoint, labels, history) and what a container
+# sets (its processes' command lines) reach berthctl's tables and sentences
+# escaped ("\x1b]0;pwned\a", "\u009b"), and its JSON with every control as
+# \u00NN: none of them may drive the admin's terminal.
+E=$'\033]0;pwned\007'
+CLEAR=$'\033[2J'
+# shows_escaped DESCRIPTION CMD...: CMD's output shows the image's text
+# ("pwn", ps cuts the rest) and holds no control character but tab and
+# newline, neither as a byte nor as UTF-8 C1.
+shows_escaped() {
+        local desc=$1 out; shift
+        out=$("$@" 2>&1)
+        if ! grep -q pwn <<<"$out"; then
+                fail "$desc"; log "the image's text is missing from:"; printf '%s\n' "$out" | sed 's/^/#   /' >&2
+        elif LC_ALL=C grep -qP '[\x00-\x08\x0b-\x1f\x7f]|\xc2[\x80-\x9f]' <<<"$out"; then
+                fail "$desc"; log "control characters in:"; printf '%s' "$out" | od -c | head -20 | sed 's/^/#   /' >&2
+        else
+                pass "$desc"
+        fi
+}
+python3 "$SOURCE_DIR/tests/integration/controls-archive.py" "$T/rootfs.tar" "$T/controls.tar" "controls:1"
+check "load an image whose Cmd, label and history hold terminal controls" sbx_ctl load -i "$T/controls.tar"
+check "import one with such a CMD, LABEL and ENTRYPOINT" sbx_ctl import "$T/rootfs.tar" controls2 \
+        --change 'CMD ["sh","-c","echo \u001b]0;pwned\u0007 \u009b2J"]' --change "LABEL x=\"$E\"" \
+        --change 'ENTRYPOINT ["/nonexistent\u001b]0;pwned\u0007"]'
+check_output "a tag with controls is refused, and quoted escaped" 'Invalid reference "bad\\x1b\]0;pwned\\a"' \
+        sbx_ctl import "$T/rootfs.tar" "bad$E"
+check "create a container of it" sbx_ctl create --name ctlc controls:1
+shows_escaped "run: the error quoting the Entrypoint" sbx_ctl run --name ctlc2 controls2
+check "run -d one whose process has controls in its command line" \
+        sbx_ctl run -d --name ctlc3 bb sh -c 'sleep 1000; :' "$E$CLEAR"
+shows_escaped "ps -a" sbx_ctl ps -a
+shows_escaped "ps -a --no-trunc" sbx_ctl ps -a --no-trunc
+shows_escaped "ps -a --format with a table" sbx_ctl ps -a --format 'table {{.Names}}\t{{.Command}}'
+shows_escaped "ps -a --format '{{json .}}'" sbx_ctl ps -a --format '{{json .}}'
+shows_escaped "--json ps -a" sbx_ctl --json ps -a
+shows_escaped "image history" sbx_ctl image history controls:1
+shows_escaped "--json image history" sbx_ctl --json image history controls:1
+shows_escaped "inspect of the image" sbx_ctl inspect controls:1
+shows_escaped "inspect of a container" sbx_ctl inspect ctlc
+shows_escaped "top" sbx_ctl top ctlc3
+check_output "... which shows the command line escaped" 'sleep 1000; : \\x1b\]0;pwned\\a\\x1b\[2J' sbx_ctl top ctlc3
+check_output "ps shows the Cmd escaped" '"sh -c echo \\x1b\]0;pwned\\a\\x1b\[2J\\u009b2J"' \
+        sbx_ctl ps -a --no-trunc --format '{{.Command}}'
+check_output "image history shows the comment escaped" 'pwned \\x1b\]0;pwned\\a\\x1b\[2J\\u009b2J$' \
+        sbx_ctl image history controls:1
+# The JSON holds the same strings: a JSON reader gets the controls back.
+SAME_CMD='import json, sys
+d = json.load(sys.stdin)[0]
+c = d.get("Cmd") or d.get("Config", {}).get("Cmd")
+print("same" if c == ["sh", "-c", "echo \x1b]0;pwned\x07\x1b[2J\u009b2J"] else repr(c))'
+check_output "the JSON of inspect decodes to the image's Cmd" '^same$' \
+        bash -c "nsenter -a -t $SBX_PID berthctl inspect controls:1 | python3 -c '$SAME_CMD'"
+# A tag cannot hold controls; an archive that says otherwise is quoted escaped.
+python3 "$SOURCE_DIR/tests/integration/controls-archive.py" "$T/rootfs.tar" "$T/controls-tag.tar" "bad$E:1"
+shows_escaped "load of an archive tagged with controls" sbx_ctl load -i "$T/controls-tag.tar"
+check_output "images holds no control character" '^clean$' bash -c \
+        "nsenter -a -t $SBX_PID berthctl images -a | LC_ALL=C grep -qP '[\x00-\x08\x0b-\x1f\x7f]|\xc2[\x80-\x9f]' && echo controls || echo clean"
+check "rm -f removes them" sbx_ctl rm -f ctlc ctlc2 ctlc3
+check "rmi removes the images" sbx_ctl image rm controls:1 controls2
+
 # --- Nothing left behind ------------------------------------------------------
 SHORT=$(run --name gone bb hostname)
 check_output "run --rm ran" '^[0-9a-f]{12}$' echo "$SHORT"

@@ -280,6 +280,12 @@ bool string_is_terminal_safe(const char *s) {
         for (size_t n; *s; s += n) {
                 uint32_t c;
 
+                /* Printable ASCII (0x20..0x7e) in one comparison: ps checks
+                 * every cell of every row. */
+                while ((unsigned char) (*s - 0x20) < 0x5f)
+                        s++;
+                if (!*s)
+                        break;
                 n = utf8_decode(s, &c);
                 if (n == 0 || is_control(c))
                         return false;

@@ -6,6 +6,8 @@
 #include "runtime.h"
 #include "scope.h"
 
+typedef struct ExecJob ExecJob;
+
 typedef struct Waiter {
         EngineDone done;
         void *userdata;
@@ -32,6 +34,7 @@ typedef struct Live {
         Waiter *watchers;           /* wait: told of the exit first, change nothing */
         Waiter *waiters;            /* stop, restart: run at exit, once it is recorded */
         Waiter *removers;           /* rm -f of a running container: run at removal */
+        ExecJob *execs;             /* exec'd processes, in setup or running */
         bool adopted;               /* not our child: its status comes from pidfs */
         bool remove_at_exit;
         bool restarting;            /* the coming exit is a restart's: no --rm removal */
@@ -67,6 +70,9 @@ void engine_watch_oom(Engine *e, Container *c);
 void engine_remove_v1_cgroups(Engine *e, Container *c);
 char *engine_control_group(const Container *c);
 int engine_apply_v1_limits(Engine *e, const Container *c, pid_t pid, const ScopeLimits *l);
+/* The container goes: its execs' callbacks are told, their processes in
+ * setup killed, those running left alone (their exit is not watched). */
+void engine_exec_cancel_all(Live *l);
 /* Reaps a child of ours once it has exited, from the loop. Takes pidfd. */
 void engine_reap(Engine *e, int pidfd);
 /* The time limit of a setup: fires after e->setup_timeout_usec. */

@@ -239,7 +239,9 @@ typedef enum ExecPhase {
         EXEC_RUNNING,
 } ExecPhase;
 
-typedef struct ExecJob {
+struct ExecJob {
+        Live *live;                 /* of the container; the job is in its list */
+        ExecJob *next;
         Engine *engine;
         RuntimeProcess process;
         ExecPhase phase;
@@ -249,11 +251,20 @@ typedef struct ExecJob {
         EngineExecExited exited;
         void *userdata;
         Container *container;
-} ExecJob;
+};
+
+static void exec_job_unlink(ExecJob *j) {
+        for (ExecJob **p = &j->live->execs; *p; p = &(*p)->next)
+                if (*p == j) {
+                        *p = j->next;
+                        break;
+                }
+}
 
 static ExecJob *exec_job_free(ExecJob *j) {
         if (!j)
                 return NULL;
+        exec_job_unlink(j);
         sd_event_source_disable_unref(j->channel_source);
         sd_event_source_disable_unref(j->timer);
         sd_event_source_disable_unref(j->exit_source);
@@ -364,6 +375,18 @@ static int on_exec_channel(sd_event_source *s, int fd, uint32_t revents, void *u
         return 0;
 }
 
+void engine_exec_cancel_all(Live *l) {
+        while (l->execs) {
+                ExecJob *j = l->execs;
+
+                if (j->phase == EXEC_RUNNING) {
+                        j->exited(CONTAINER_EXIT_CODE_UNKNOWN, j->userdata);
+                        exec_job_free(j);
+                } else
+                        exec_job_failed(j, -ESRCH, "The container is gone.", CONTAINER_EXIT_CODE_ENGINE);
+        }
+}
+
 static int on_exec_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
         ExecJob *j = userdata;
         char what[256], msg[512];
@@ -380,6 +403,7 @@ int engine_exec(Engine *e, Container *c, char **argv, char **env, const char *us
         _cleanup_strv_free_ char **merged_env = NULL;
         RuntimeProcessSpec spec;
         ExecJob *j;
+        Live *l;
         int r;
 
         if (c->state == CONTAINER_PAUSED)
@@ -401,8 +425,14 @@ int engine_exec(Engine *e, Container *c, char **argv, char **env, const char *us
         j = calloc(1, sizeof *j);
         if (!j)
                 return -ENOMEM;
-        *j = (ExecJob) { .engine = e, .process = RUNTIME_PROCESS_NULL, .started = started,
-                         .exited = exited, .userdata = userdata, .container = c };
+        l = engine_live(e, c);
+        if (!l) {
+                free(j);
+                return -ENOMEM;
+        }
+        *j = (ExecJob) { .live = l, .next = l->execs, .engine = e, .process = RUNTIME_PROCESS_NULL,
+                         .started = started, .exited = exited, .userdata = userdata, .container = c };
+        l->execs = j;
         r = runtime_exec_begin(c->pidfd, &spec, &j->process);
         if (r < 0) {
                 exec_job_free(j);

@@ -91,6 +91,7 @@ static void live_free(Live *l) {
         sd_event_source_disable_unref(l->terminal);
         sd_event_source_disable_unref(l->setup_io);
         sd_event_source_disable_unref(l->setup_timer);
+        engine_exec_cancel_all(l);
         runtime_process_done(&l->process);
         l->container->live = NULL;
         free(l);

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/keyctl.h>
+#include <linux/openat2.h>
 #include <linux/sched.h>
 #include <net/if.h>
 #include <sched.h>
@@ -410,6 +411,33 @@ static int child_security(ChildPlan *plan, const UserCreds *creds, SetupFailure 
         return 0;
 }
 
+static int open_exec_target(const char *path, uint64_t resolve) {
+        struct open_how how = { .flags = O_PATH | O_CLOEXEC, .resolve = resolve };
+        int fd = (int) syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how);
+
+        return fd < 0 ? negative_errno() : fd;
+}
+
+/* A command reached through a magic link of the container's /proc would be
+ * whatever that link names: until the execve, /proc/self/exe is berthd's own
+ * binary (or berth-exec's copy) and /proc/self/fd/N, /proc/1/root... lead
+ * wherever this process's fds and root lead (CVE-2019-5736). Such a path is
+ * refused (-EXDEV); anything else is left to execve(), errno and all. */
+static void child_execve(const char *path, char * const *argv, char * const *envp) {
+        int fd = open_exec_target(path, RESOLVE_NO_MAGICLINKS);
+
+        if (fd == -ELOOP) {
+                fd = open_exec_target(path, 0);
+                if (fd >= 0) {
+                        safe_close(fd);
+                        errno = EXDEV;
+                        return;
+                }
+        }
+        safe_close(fd);
+        execve(path, argv, envp);
+}
+
 static int child_exec(ChildPlan *plan, SetupFailure *f) {
         char * const *argv = plan->process->argv;
         char buf[PATH_MAX], dirs[PATH_MAX], *state = NULL;
@@ -421,7 +449,7 @@ static int child_exec(ChildPlan *plan, SetupFailure *f) {
                 return setup_fail(f, SETUP_STAGE_EXEC, NULL, negative_errno());
 
         if (strchr(argv[0], '/')) {
-                execve(argv[0], argv, plan->envp);
+                child_execve(argv[0], argv, plan->envp);
                 return setup_fail(f, SETUP_STAGE_EXEC, argv[0], negative_errno());
         }
         /* Our own PATH walk: execvpe() would search the daemon's PATH, not the
@@ -431,7 +459,7 @@ static int child_exec(ChildPlan *plan, SetupFailure *f) {
         for (char *d = strtok_r(dirs, ":", &state); d; d = strtok_r(NULL, ":", &state)) {
                 if ((size_t) snprintf(buf, sizeof buf, "%s/%s", d, argv[0]) >= sizeof buf)
                         continue;
-                execve(buf, argv, plan->envp);
+                child_execve(buf, argv, plan->envp);
                 if (errno == EACCES)
                         saved = -EACCES;
                 else if (!IN_SET(errno, ENOENT, ENOTDIR, ESTALE, ENODEV, ETIMEDOUT)) {

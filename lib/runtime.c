@@ -150,6 +150,8 @@ static const char *runtime_error_reason(SetupStage stage, int error) {
                 return "larger than " STRINGIFY(PASSWD_FILE_MAX_MIB) " MiB";
         if (stage == SETUP_STAGE_CWD && error == EXDEV)
                 return "the working directory is outside the container";
+        if (stage == SETUP_STAGE_EXEC && error == EXDEV)
+                return "refusing to run a command through a /proc magic link";
         return strerror(error);
 }
 

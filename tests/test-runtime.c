@@ -933,6 +933,31 @@ START_TEST(test_session_keyring_own) {
 }
 END_TEST
 
+/* An Entrypoint through a magic link of the container's /proc would run
+ * what the link names before the execve: the daemon's binary for
+ * /proc/self/exe (CVE-2019-5736), the host's files through /proc/1/root. */
+START_TEST(test_entrypoint_through_proc_magic_links) {
+        const char *paths[] = { "/proc/self/exe", "/proc/1/exe", "/proc/1/root/bin/true",
+                                "/proc/self/root/bin/true", "/proc/thread-self/exe" };
+
+        for (size_t i = 0; i < ELEMENTSOF(paths); i++) {
+                char expected[256];
+                Run r;
+
+                run_init(&r, NULL);
+                r.argv[0] = (char *) paths[i];
+                r.argv[1] = (char *) "--version";
+                r.argv[2] = NULL;
+                ck_assert_int_eq(run_go(&r), -EXDEV);
+                ck_assert_int_eq(r.status, 126);
+                snprintf(expected, sizeof expected, "exec %s: refusing to run a command through a /proc magic link",
+                         paths[i]);
+                ck_assert_str_eq(r.error.message, expected);
+                ck_assert_str_eq(r.output, "");
+        }
+}
+END_TEST
+
 static Suite *runtime_suite(void) {
         Suite *s = suite_create("runtime");
         TCase *tc = tcase_create("containers");
@@ -973,6 +998,7 @@ static Suite *runtime_suite(void) {
         tcase_add_test(tc, test_hostile_passwd_and_group);
         tcase_add_test(tc, test_release_time_limit);
         tcase_add_test(tc, test_session_keyring_own);
+        tcase_add_test(tc, test_entrypoint_through_proc_magic_links);
         suite_add_tcase(s, tc);
         return s;
 }

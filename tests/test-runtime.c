@@ -507,46 +507,70 @@ START_TEST(test_mount_target_symlink_stays_inside) {
 }
 END_TEST
 
+/* A leader running script with a pipe as stdin, released: the script can
+ * wait for a line there, which leader_finish() writes. */
+static void leader_start(Run *r, const char *script, RuntimeProcess *leader, int *ret_stdin) {
+        int in[2];
+
+        run_init(r, script);
+        ck_assert_int_eq(pipe2(in, O_CLOEXEC), 0);
+        r->spec.process.stdin_fd = in[0];
+        ck_assert_int_eq(runtime_spawn(&r->spec, leader), 0);
+        safe_close(in[0]);
+        ck_assert_int_eq(runtime_release(leader, UINT64_MAX, NULL), 0);
+        *ret_stdin = in[1];
+}
+
+static void leader_finish(RuntimeProcess *leader, int stdin_fd, int expected_status) {
+        int status;
+
+        ck_assert_int_eq(write(stdin_fd, "go\n", 3), 3);
+        safe_close(stdin_fd);
+        ck_assert_int_eq(runtime_wait(leader, &status), 0);
+        ck_assert_int_eq(status, expected_status);
+        runtime_process_done(leader);
+}
+
+/* Runs ps in the container of leader to its end, its stdout and stderr in buf. */
+static int exec_capture(const RuntimeProcess *leader, RuntimeProcessSpec *ps, char *buf, size_t size,
+                        int *ret_status) {
+        RuntimeProcess p = RUNTIME_PROCESS_NULL;
+        int out[2], r;
+
+        ck_assert_int_eq(pipe2(out, O_CLOEXEC), 0);
+        ps->stdout_fd = ps->stderr_fd = out[1];
+        r = runtime_exec(leader->pidfd, ps, &p);
+        safe_close(out[1]);
+        if (r >= 0) {
+                ck_assert_int_gt(p.pid, 0);
+                r = runtime_release(&p, UINT64_MAX, NULL);
+                read_all(out[0], buf, size);
+                ck_assert_int_eq(runtime_wait(&p, ret_status), 0);
+        }
+        safe_close(out[0]);
+        runtime_process_done(&p);
+        return r;
+}
+
 START_TEST(test_exec) {
-        RuntimeProcess leader = RUNTIME_PROCESS_NULL, p = RUNTIME_PROCESS_NULL;
+        RuntimeProcess leader = RUNTIME_PROCESS_NULL;
         RuntimeProcessSpec ps;
         char *argv[] = { (char *) "sh", (char *) "-c",
                          (char *) "hostname; set -- /proc/[0-9]*; echo $#; id -u; pwd", NULL };
-        int in[2], out[2], status;
+        int in, status;
         char buf[4096];
         Run r;
 
-        /* The leader waits for a line on stdin. */
-        run_init(&r, "read line; exit 7");
-        ck_assert_int_eq(pipe2(in, O_CLOEXEC), 0);
-        r.spec.process.stdin_fd = in[0];
-        ck_assert_int_eq(runtime_spawn(&r.spec, &leader), 0);
-        safe_close(in[0]);
-        ck_assert_int_eq(runtime_release(&leader, UINT64_MAX, NULL), 0);
-
+        leader_start(&r, "read line; exit 7", &leader, &in);
         runtime_process_spec_init(&ps);
         ps.argv = argv;
         ps.user = "alice";
         ps.cwd = "/tmp";
-        ck_assert_int_eq(pipe2(out, O_CLOEXEC), 0);
-        ps.stdout_fd = ps.stderr_fd = out[1];
-        ck_assert_int_eq(runtime_exec(leader.pidfd, &ps, &p), 0);
-        safe_close(out[1]);
-        ck_assert_int_gt(p.pid, 0);
-        ck_assert_int_eq(runtime_release(&p, UINT64_MAX, NULL), 0);
-        read_all(out[0], buf, sizeof buf);
-        safe_close(out[0]);
-        ck_assert_int_eq(runtime_wait(&p, &status), 0);
+        ck_assert_int_eq(exec_capture(&leader, &ps, buf, sizeof buf, &status), 0);
         ck_assert_int_eq(status, 0);
         /* Same UTS and pid namespace: two processes (leader and us), our user. */
         ck_assert_str_eq(buf, "berth-test\n2\n1000\n/tmp\n");
-
-        ck_assert_int_eq(write(in[1], "go\n", 3), 3);
-        safe_close(in[1]);
-        ck_assert_int_eq(runtime_wait(&leader, &status), 0);
-        ck_assert_int_eq(status, 7);
-        runtime_process_done(&p);
-        runtime_process_done(&leader);
+        leader_finish(&leader, in, 7);
 }
 END_TEST
 
@@ -752,68 +776,46 @@ END_TEST
  * does /proc/1/fd from an exec. */
 START_TEST(test_exec_holds_nothing_of_ours) {
         _cleanup_close_ int stray = open(base, O_RDONLY | O_DIRECTORY);
-        RuntimeProcess leader = RUNTIME_PROCESS_NULL, p = RUNTIME_PROCESS_NULL;
+        RuntimeProcess leader = RUNTIME_PROCESS_NULL;
         RuntimeProcessSpec ps;
         char *argv[] = { (char *) "sh", (char *) "-c",
                          (char *) "ls /proc/self/fd | tr '\\n' ' '; echo; grep CapEff /proc/self/status; "
                                   "readlink /proc/self/exe; readlink /proc/self/cwd", NULL };
-        int in[2], out[2], status;
+        int in, status;
         char buf[4096];
         Run r;
 
         ck_assert_int_ge(stray, 3);
-        run_init(&r, "read line; exit 0");
-        ck_assert_int_eq(pipe2(in, O_CLOEXEC), 0);
-        r.spec.process.stdin_fd = in[0];
-        ck_assert_int_eq(runtime_spawn(&r.spec, &leader), 0);
-        safe_close(in[0]);
-        ck_assert_int_eq(runtime_release(&leader, UINT64_MAX, NULL), 0);
-
+        leader_start(&r, "read line; exit 0", &leader, &in);
         runtime_process_spec_init(&ps);
         ps.argv = argv;
         ps.user = "alice";
         ps.cwd = "/tmp";
-        ck_assert_int_eq(pipe2(out, O_CLOEXEC), 0);
-        ps.stdout_fd = ps.stderr_fd = out[1];
-        ck_assert_int_eq(runtime_exec(leader.pidfd, &ps, &p), 0);
-        safe_close(out[1]);
-        ck_assert_int_eq(runtime_release(&p, UINT64_MAX, NULL), 0);
-        read_all(out[0], buf, sizeof buf);
-        safe_close(out[0]);
-        ck_assert_int_eq(runtime_wait(&p, &status), 0);
+        ck_assert_int_eq(exec_capture(&leader, &ps, buf, sizeof buf, &status), 0);
         ck_assert_int_eq(status, 0);
         /* ls holds the directory as 3. */
         ck_assert_str_eq(buf, "0 1 2 3 \nCapEff:\t0000000000000000\n/bin/busybox\n/tmp\n");
-
-        ck_assert_int_eq(write(in[1], "go\n", 3), 3);
-        safe_close(in[1]);
-        ck_assert_int_eq(runtime_wait(&leader, &status), 0);
-        runtime_process_done(&p);
-        runtime_process_done(&leader);
+        leader_finish(&leader, in, 0);
 }
 END_TEST
 
 /* An exec whose working directory the running container turned into a
  * magic link: entered through the fd resolved in the root, or refused. */
 START_TEST(test_exec_cwd_symlink_to_proc_fd) {
-        RuntimeProcess leader = RUNTIME_PROCESS_NULL, p = RUNTIME_PROCESS_NULL;
-        char host[PATH_MAX], marker[PATH_MAX + 16];
+        RuntimeProcess leader = RUNTIME_PROCESS_NULL;
+        char host[PATH_MAX], marker[PATH_MAX + 16], buf[4096];
         _cleanup_close_ int hostfd = -EBADF;
         RuntimeProcessSpec ps;
         char *argv[] = { (char *) "sh", (char *) "-c", (char *) "echo x > escaped; pwd", NULL };
-        int in[2], status;
+        int in, status;
         Run r;
 
         snprintf(host, sizeof host, "%s/exec-host-dir", base);
         ck_assert_int_eq(mkdir_p(host, 0755), 0);
         hostfd = open(host, O_RDONLY | O_DIRECTORY);
         ck_assert_int_ge(hostfd, 0);
-        run_init(&r, "for n in 3 4 5 6 7 8 9 10 11 12; do ln -s /proc/self/fd/$n /w$n; done; read line");
-        ck_assert_int_eq(pipe2(in, O_CLOEXEC), 0);
-        r.spec.process.stdin_fd = in[0];
-        ck_assert_int_eq(runtime_spawn(&r.spec, &leader), 0);
-        safe_close(in[0]);
-        ck_assert_int_eq(runtime_release(&leader, UINT64_MAX, NULL), 0);
+        leader_start(&r, "for n in 3 4 5 6 7 8 9 10 11 12; do ln -s /proc/self/fd/$n /w$n; done; read line",
+                     &leader, &in);
         usleep(200 * 1000);
         for (int n = 3; n <= 12; n++) {
                 char cwd[16];
@@ -822,18 +824,11 @@ START_TEST(test_exec_cwd_symlink_to_proc_fd) {
                 runtime_process_spec_init(&ps);
                 ps.argv = argv;
                 ps.cwd = cwd;
-                if (runtime_exec(leader.pidfd, &ps, &p) == 0) {
-                        (void) runtime_release(&p, UINT64_MAX, NULL);
-                        ck_assert_int_eq(runtime_wait(&p, &status), 0);
-                }
-                runtime_process_done(&p);
+                (void) exec_capture(&leader, &ps, buf, sizeof buf, &status);
                 snprintf(marker, sizeof marker, "%s/escaped", host);
                 ck_assert_msg(access(marker, F_OK) < 0, "exec -w %s escaped to the host", cwd);
         }
-        ck_assert_int_eq(write(in[1], "go\n", 3), 3);
-        safe_close(in[1]);
-        ck_assert_int_eq(runtime_wait(&leader, &status), 0);
-        runtime_process_done(&leader);
+        leader_finish(&leader, in, 0);
 }
 END_TEST
 

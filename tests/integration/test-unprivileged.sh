@@ -109,5 +109,11 @@ check_output "one caller gets at most a few ContainerProcesses in flight" '^org.
         sbx $NOBODY /tmp/bus-flood ps forky 1 32
 check_output "top still lists the container's processes" 'sleep 1000' sbx_ctl top forky
 check "the container goes" sbx_ctl rm -f forky
+# A process names itself: a command line that is no UTF-8 (sd-bus refuses such strings).
+check "a container with a command line that is no UTF-8 runs" sbx_ctl run -d --name badutf bb \
+        sh -c 'exec sh -c "sleep 1000; true" "$(printf "\377\300")"'
+sleep 0.3
+check_output "top still lists its processes" 'sleep 1000; true \?\?' sbx_ctl top badutf
+check "the container goes" sbx_ctl rm -f badutf
 check "GetInfo answers within 1 s at the end" answers_quickly
 check_output "berthd never restarted" '^0$' sbx systemctl show -P NRestarts berthd.service

@@ -96,6 +96,11 @@ int manager_new(ManagerConfig *config, Manager **ret) {
         r = sd_event_default(&m->event);
         if (r < 0)
                 return r;
+        /* WATCHDOG=1 from the loop itself (when the unit has WatchdogSec=):
+         * systemd restarts a berthd whose loop stopped turning. */
+        r = sd_event_set_watchdog(m->event, true);
+        if (r < 0)
+                return r;
         r = detect_features(&m->features);
         if (r < 0)
                 return r;

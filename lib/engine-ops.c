@@ -58,10 +58,11 @@ static Container *find_by_id(Engine *e, const char *id) {
 typedef struct KillCall {
         Engine *engine;
         char id[CONTAINER_ID_LENGTH + 1];
+        pid_t pid;
 } KillCall;
 
 /* systemd could not kill the scope (it is gone, or refused): the leader at
- * least, and with it its pid namespace. */
+ * least, and with it its pid namespace, unless a restart made a new one. */
 static void on_scope_killed(const char *result, int r, const sd_bus_error *error, void *userdata) {
         _cleanup_free_ KillCall *k = userdata;
         Container *c;
@@ -70,7 +71,7 @@ static void on_scope_killed(const char *result, int r, const sd_bus_error *error
                 return;
         c = find_by_id(k->engine, k->id);
         log_debug_errno(r, "KillUnit(%s) failed: %s", c ? c->unit : k->id, error && error->message ? error->message : "");
-        if (c)
+        if (c && c->pid == k->pid)
                 (void) pidfd_send_signal_to(c->pidfd, SIGKILL);
 }
 
@@ -82,7 +83,7 @@ static void kill_scope(Engine *e, Container *c) {
         int r = -ENOMEM;
 
         if (k) {
-                k->engine = e;
+                *k = (KillCall) { .engine = e, .pid = c->pid };
                 strcpy(k->id, c->id);
                 r = scope_kill(e->bus, c->unit, "all", SIGKILL, on_scope_killed, k);
         }

@@ -134,22 +134,47 @@ int engine_stop(Engine *e, Container *c, uint64_t timeout_usec, EngineDone done,
 
 typedef struct RestartJob {
         Engine *engine;
+        char id[CONTAINER_ID_LENGTH + 1];
         EngineDone done;
         void *userdata;
 } RestartJob;
 
-static void restart_stopped(Container *c, int r, const char *message, int pty, void *userdata) {
+#define RESTART_SCOPE_GONE_TIMEOUT_USEC (10ULL * 1000000ULL)
+
+static void restart_scope_gone(const char *result, int r, const sd_bus_error *error, void *userdata) {
         _cleanup_free_ RestartJob *j = userdata;
         EngineStdio stdio = ENGINE_STDIO_DETACHED;
+        Container *c = find_by_id(j->engine, j->id);
 
-        safe_close(pty);
-        if (r >= 0 && c) {
-                errmsg_clear();
+        /* After a timeout the start is tried all the same: its error says what lingers. */
+        errmsg_clear();
+        if (!c)
+                r = errmsg_set(-ESRCH, "The container was removed during its restart.");
+        else {
                 r = engine_start(j->engine, c, &stdio, j->done, j->userdata);
                 if (r >= 0)
                         return;
         }
-        j->done(c, r < 0 ? r : -ESRCH, message ?: errmsg_last(), -EBADF, j->userdata);
+        j->done(c, r, errmsg_last(), -EBADF, j->userdata);
+}
+
+/* The old scope lingers a moment after its processes are gone (systemd
+ * notices the empty cgroup, then collects the unit), and systemd refuses a
+ * new one of the same name meanwhile: the start waits for it to go. */
+static void restart_stopped(Container *c, int r, const char *message, int pty, void *userdata) {
+        _cleanup_free_ RestartJob *j = userdata;
+
+        safe_close(pty);
+        if (r >= 0 && c) {
+                r = scope_wait_removed(j->engine->bus, c->unit, RESTART_SCOPE_GONE_TIMEOUT_USEC,
+                                       restart_scope_gone, j, NULL);
+                if (r >= 0) {
+                        TAKE_PTR(j);
+                        return;
+                }
+                message = NULL;
+        }
+        j->done(c, r < 0 ? r : -ESRCH, message ?: strerror(r < 0 ? -r : ESRCH), -EBADF, j->userdata);
 }
 
 int engine_restart(Engine *e, Container *c, uint64_t timeout_usec, EngineDone done, void *userdata) {
@@ -162,6 +187,7 @@ int engine_restart(Engine *e, Container *c, uint64_t timeout_usec, EngineDone do
                 return -ENOMEM;
         }
         *j = (RestartJob) { .engine = e, .done = done, .userdata = userdata };
+        strcpy(j->id, c->id);
         l->restarting = is_running(c);
         r = engine_stop(e, c, timeout_usec, restart_stopped, j);
         if (r < 0) {

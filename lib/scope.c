@@ -425,6 +425,59 @@ int scope_get_pids(sd_bus *bus, const char *unit, ScopePidsCallback cb, void *us
         return scope_call(bus, m, reply_call_pids, (ScopeCall) { .pids = cb, .userdata = userdata }, ret_slot);
 }
 
+static int match_unit_gone(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        scope_job_finish(userdata, "done", 0, NULL);
+        return 0;
+}
+
+static int reply_get_unit(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        ScopeJob *j = userdata;
+
+        j->call_slot = sd_bus_slot_unref(j->call_slot);
+        if (sd_bus_message_is_method_error(m, "org.freedesktop.systemd1.NoSuchUnit"))
+                scope_job_finish(j, "done", 0, NULL);
+        else if (sd_bus_message_is_method_error(m, NULL))
+                scope_job_finish(j, NULL, -sd_bus_message_get_errno(m), sd_bus_message_get_error(m));
+        /* Otherwise it is still loaded: UnitRemoved will tell. */
+        return 0;
+}
+
+static int on_wait_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
+        scope_job_finish(userdata, NULL, -ETIMEDOUT, NULL);
+        return 0;
+}
+
+int scope_wait_removed(sd_bus *bus, const char *unit, uint64_t timeout_usec, ScopeCallback cb, void *userdata,
+                       ScopeJob **ret) {
+        _cleanup_(scope_job_freep) ScopeJob *j = NULL;
+        _cleanup_free_ char *rule = NULL;
+        sd_event *e = sd_bus_get_event(bus);
+        int r;
+
+        if (!scope_unit_name_is_valid(unit))
+                return -EINVAL;
+        if (!e)
+                return -ENXIO;
+        r = scope_job_new(bus, unit, cb, userdata, &j);
+        if (r < 0)
+                return r;
+        /* The match before the question, on the same connection: the
+         * removal cannot fall between the two. */
+        rule = strjoin("type='signal',sender='" SD_DEST "',path='" SD_PATH "',"
+                       "interface='" SD_MANAGER "',member='UnitRemoved',arg0='", unit, "'");
+        if (!rule)
+                return -ENOMEM;
+        r = sd_bus_add_match_async(bus, &j->match_slot, rule, match_unit_gone, NULL, j);
+        if (r >= 0)
+                r = sd_bus_call_method_async(bus, &j->call_slot, SD_DEST, SD_PATH, SD_MANAGER, "GetUnit",
+                                             reply_get_unit, j, "s", unit);
+        if (r >= 0)
+                r = sd_event_add_time_relative(e, &j->timer, CLOCK_MONOTONIC, timeout_usec, 0, on_wait_timeout, j);
+        if (r < 0)
+                return r;
+        return scope_job_hand_out(TAKE_PTR(j), ret);
+}
+
 struct ScopeWatch {
         char *unit;
         sd_bus_slot *changed_slot;

@@ -124,6 +124,13 @@ int scope_get_stats(sd_bus *bus, const char *unit, ScopeStatsCallback cb, void *
 typedef void (*ScopePidsCallback)(const pid_t *pids, size_t n, int r, void *userdata);
 int scope_get_pids(sd_bus *bus, const char *unit, ScopePidsCallback cb, void *userdata, sd_bus_slot **ret_slot);
 
+/* Until the unit is gone (GetUnit says NoSuchUnit, or UnitRemoved comes;
+ * needs scope_subscribe()): systemd refuses a new scope of the name while the
+ * old one is loaded, which it stays a moment after its processes are gone.
+ * cb gets "done", or -ETIMEDOUT after timeout_usec. */
+int scope_wait_removed(sd_bus *bus, const char *unit, uint64_t timeout_usec, ScopeCallback cb, void *userdata,
+                       ScopeJob **ret);
+
 /* State watching: cb gets ActiveState/SubState as they change, and removed =
  * true once the unit is gone (UnitRemoved). Needs scope_subscribe(). */
 typedef struct ScopeWatch ScopeWatch;

@@ -294,7 +294,13 @@ static int probe(sd_bus *bus, sd_event *e) {
         CHECK(scope_kill(bus, unit, "all", SIGKILL, on_job, &d) >= 0 && run_until(e, &d.done, 5000000) && d.r >= 0,
               "KillUnit all SIGKILL");
         CHECK(waitpid(pid, &status, 0) == pid && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL, "child killed");
+        d = (Done) {};
+        CHECK(scope_wait_removed(bus, unit, 15000000, on_job, &d, NULL) >= 0 && run_until(e, &d.done, 16000000) &&
+              d.r >= 0, "waited for the unit to go");
         CHECK(run_until(e, &watch.removed, 15000000), "unit removed (last state %s)", watch.active);
+        d = (Done) {};
+        CHECK(scope_wait_removed(bus, unit, 15000000, on_job, &d, NULL) >= 0 && run_until(e, &d.done, 1000000) &&
+              d.r >= 0, "a gone unit needs no waiting");
         if (cg && v != CGROUP_VERSION_UNIFIED)
                 CHECK(scope_v1_freezer_remove("/sys/fs/cgroup/freezer", cg) >= 0, "freezer cgroup removed");
         check_stop(bus, e);

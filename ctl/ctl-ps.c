@@ -308,10 +308,13 @@ static void template_render(const Template *t, const ContainerRow *row, const Ps
                 if (p->json) {
                         json_t *j = row ? row_json(row, o->now) : NULL;
                         if (j)
-                                json_dumpf(j, out, JSON_COMPACT);
+                                ctl_dump_json(j, JSON_COMPACT, out);
                         json_decref(j);
                 } else if (p->field)
-                        fputs(strempty(row ? p->field->value(row, o, buf, sizeof buf) : p->field->header), out);
+                        /* Escaped here, before the table is laid out: a tab or a
+                         * newline in a name must not make a column or a row. */
+                        fputs(strempty(row ? ctl_escape(p->field->value(row, o, buf, sizeof buf))
+                                           : p->field->header), out);
                 else
                         fwrite(p->text, 1, p->len, out);
         }
@@ -467,7 +470,7 @@ int ctl_container_path(sd_bus *bus, const char *name, bool quiet, char **ret_pat
                                "GetContainer", &error, &reply, "s", name);
         if (r < 0 && sd_bus_error_has_name(&error, BERTH_ERROR_NO_SUCH_CONTAINER)) {
                 if (!quiet)
-                        fprintf(stderr, "Error: No such container: %s\n", name);
+                        fprintf(stderr, "Error: No such container: %s\n", ctl_escape(name));
                 return -ENOENT;
         }
         if (r >= 0)
@@ -506,7 +509,7 @@ int ctl_container_call(sd_bus *bus, const char *member, const char *name, bool q
         if (!sd_bus_error_is_set(&error) || !startswith(error.name, "org.berth.Berth1.Error."))
                 return -ctl_call_failed(member, &error, r);
         if (!quiet)
-                fprintf(stderr, "Error: %s\n", error.message ?: error.name);
+                fprintf(stderr, "Error: %s\n", ctl_escape(error.message ?: error.name));
         return sd_bus_error_has_name(&error, BERTH_ERROR_NO_SUCH_CONTAINER) ? -ENOENT : -ESRCH;
 }
 
@@ -571,7 +574,7 @@ static int inspect_one(sd_bus *bus, const char *name, const char *type, json_t *
                 if (r != -ENOENT)
                         return r;
         }
-        fprintf(stderr, "Error: No such %s: %s\n", streq(type, "image") ? "image" : "container", name);
+        fprintf(stderr, "Error: No such %s: %s\n", streq(type, "image") ? "image" : "container", ctl_escape(name));
         return -EXIT_ENGINE;
 }
 

@@ -25,6 +25,8 @@ typedef struct Live {
         sd_event_source *terminal;    /* -d -t: the pty master, drained into the journal */
         bool attach;
         RuntimeProcess process;     /* between spawn and release */
+        sd_event_source *setup_io;  /* the released child's channel, until it exec'd */
+        sd_event_source *setup_timer;
         EngineDone start_done;
         void *start_userdata;
         Waiter *watchers;           /* wait: told of the exit first, change nothing */
@@ -44,6 +46,7 @@ struct Engine {
         char *root;
         CgroupVersion cgroup_version;
         bool cpu_accounting;        /* systemd can count CPU time here (CPUAccounting=) */
+        uint64_t setup_timeout_usec; /* release to exec, of a start or an exec */
         ContainerRegistry *registry;
         EngineCallbacks cb;
         void *userdata;
@@ -68,6 +71,12 @@ void engine_watch_oom(Engine *e, Container *c);
 void engine_remove_v1_cgroups(Engine *e, Container *c);
 char *engine_control_group(const Container *c);
 int engine_apply_v1_limits(Engine *e, const Container *c, pid_t pid, const ScopeLimits *l);
+/* Reaps a child of ours once it has exited, from the loop. Takes pidfd. */
+void engine_reap(Engine *e, int pidfd);
+/* The time limit of a setup: fires after e->setup_timeout_usec. */
+int engine_add_setup_timer(Engine *e, sd_event_source **ret, sd_event_time_handler_t handler, void *userdata);
+/* "did not finish its setup within 30 s" */
+void engine_setup_timeout_message(Engine *e, const char *what, char *buf, size_t size);
 /* Takes the master of a detached container's terminal. */
 int engine_drain_terminal(Engine *e, Container *c, int master, bool store);
 

@@ -352,10 +352,23 @@ int engine_update(Engine *e, Container *c, const ScopeLimits *update, EngineDone
         return 0;
 }
 
+/* An exec: berth-exec sets the process up in the container (phase
+ * EXEC_HELPER), systemd moves it into the scope (EXEC_ATTACH), it is
+ * released (EXEC_RELEASE) and then runs. Every step is driven from the loop
+ * and the whole setup is bounded in time. */
+typedef enum ExecPhase {
+        EXEC_HELPER,
+        EXEC_ATTACH,
+        EXEC_RELEASE,
+        EXEC_RUNNING,
+} ExecPhase;
+
 typedef struct ExecJob {
         Engine *engine;
         RuntimeProcess process;
-        sd_event_source *exit_source;
+        ExecPhase phase;
+        sd_event_source *channel_source, *timer, *exit_source;
+        sd_bus_slot *attach_slot;
         EngineDone started;
         EngineExecExited exited;
         void *userdata;
@@ -365,10 +378,25 @@ typedef struct ExecJob {
 static ExecJob *exec_job_free(ExecJob *j) {
         if (!j)
                 return NULL;
+        sd_event_source_disable_unref(j->channel_source);
+        sd_event_source_disable_unref(j->timer);
         sd_event_source_disable_unref(j->exit_source);
+        sd_bus_slot_unref(j->attach_slot);
+        /* In setup still: killed, and reaped by the loop. */
+        runtime_process_kill(&j->process);
+        engine_reap(j->engine, TAKE_FD(j->process.helper_pidfd));
+        if (j->phase != EXEC_RUNNING)
+                engine_reap(j->engine, TAKE_FD(j->process.pidfd));
         runtime_process_done(&j->process);
         free(j);
         return NULL;
+}
+
+/* Tells both callbacks (the caller waits for the start, then the exit). */
+static void exec_job_failed(ExecJob *j, int r, const char *message, int exit_code) {
+        j->started(j->container, r, message ?: strerror(-r), -EBADF, j->userdata);
+        j->exited(exit_code, j->userdata);
+        exec_job_free(j);
 }
 
 static int on_exec_exit(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
@@ -386,32 +414,87 @@ static int on_exec_exit(sd_event_source *s, int fd, uint32_t revents, void *user
         return 0;
 }
 
+static void exec_running(ExecJob *j) {
+        int r;
+
+        j->phase = EXEC_RUNNING;
+        j->channel_source = sd_event_source_disable_unref(j->channel_source);
+        j->timer = sd_event_source_disable_unref(j->timer);
+        r = sd_event_add_io(j->engine->event, &j->exit_source, j->process.pidfd, EPOLLIN, on_exec_exit, j);
+        j->started(j->container, r, r < 0 ? strerror(-r) : NULL, TAKE_FD(j->process.pty_master), j->userdata);
+        if (r < 0)
+                exec_job_free(j);
+}
+
 static int on_exec_attached(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
         ExecJob *j = userdata;
         const sd_bus_error *e = sd_bus_message_get_error(reply);
-        RuntimeError err = {};
         int r;
 
+        j->attach_slot = sd_bus_slot_unref(j->attach_slot);
         if (e) {
-                j->started(j->container, -sd_bus_error_get_errno(e), e->message, -EBADF, j->userdata);
-                exec_job_free(j);
+                exec_job_failed(j, -sd_bus_error_get_errno(e), e->message, CONTAINER_EXIT_CODE_ENGINE);
                 return 0;
         }
         /* systemd moved it into the scope's cgroups; the v1 cpuset is ours. */
         if (j->container->config.limits.allowed_cpus_size > 0)
                 (void) engine_apply_v1_limits(j->engine, j->container, j->process.pid,
                                               &j->container->config.limits);
-        r = runtime_release(&j->process, &err);
-        if (r < 0) {
-                j->started(j->container, r, err.message[0] ? err.message : strerror(-r), -EBADF, j->userdata);
-                j->exited(err.exit_code ?: CONTAINER_EXIT_CODE_ENGINE, j->userdata);
-                exec_job_free(j);
-                return 0;
-        }
-        r = sd_event_add_io(j->engine->event, &j->exit_source, j->process.pidfd, EPOLLIN, on_exec_exit, j);
-        j->started(j->container, r, r < 0 ? strerror(-r) : NULL, TAKE_FD(j->process.pty_master), j->userdata);
+        j->phase = EXEC_RELEASE;
+        r = runtime_release_begin(&j->process);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(j->channel_source, SD_EVENT_ON);
         if (r < 0)
-                exec_job_free(j);
+                exec_job_failed(j, r, NULL, CONTAINER_EXIT_CODE_ENGINE);
+        return 0;
+}
+
+/* Into the container's scope before it runs anything. */
+static int exec_attach(ExecJob *j) {
+        Engine *e = j->engine;
+        int r;
+
+        /* berth-exec is done with it: the loop reaps it. */
+        engine_reap(e, TAKE_FD(j->process.helper_pidfd));
+        j->phase = EXEC_ATTACH;
+        r = sd_event_source_set_enabled(j->channel_source, SD_EVENT_OFF);
+        if (r < 0)
+                return r;
+        return sd_bus_call_method_async(e->bus, &j->attach_slot, "org.freedesktop.systemd1",
+                                        "/org/freedesktop/systemd1", "org.freedesktop.systemd1.Manager",
+                                        "AttachProcessesToUnit", on_exec_attached, j, "ssau",
+                                        j->container->unit, "", 1, (uint32_t) j->process.pid);
+}
+
+static int on_exec_channel(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        ExecJob *j = userdata;
+        RuntimeError err = {};
+        int r;
+
+        if (j->phase == EXEC_HELPER) {
+                r = runtime_exec_continue(&j->process, &err);
+                if (r > 0)
+                        r = exec_attach(j);
+        } else {
+                r = runtime_release_continue(&j->process, &err);
+                if (r == 0) {
+                        exec_running(j);
+                        return 0;
+                }
+        }
+        if (r < 0 && r != -EAGAIN)
+                exec_job_failed(j, r, err.message[0] ? err.message : NULL,
+                                err.exit_code ?: CONTAINER_EXIT_CODE_ENGINE);
+        return 0;
+}
+
+static int on_exec_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
+        ExecJob *j = userdata;
+        char what[256], msg[512];
+
+        snprintf(what, sizeof what, "The exec in container %s", j->container->name);
+        engine_setup_timeout_message(j->engine, what, msg, sizeof msg);
+        exec_job_failed(j, -ETIMEDOUT, msg, CONTAINER_EXIT_CODE_ENGINE);
         return 0;
 }
 
@@ -444,15 +527,14 @@ int engine_exec(Engine *e, Container *c, char **argv, char **env, const char *us
                 return -ENOMEM;
         *j = (ExecJob) { .engine = e, .process = RUNTIME_PROCESS_NULL, .started = started,
                          .exited = exited, .userdata = userdata, .container = c };
-        r = runtime_exec(c->pidfd, &spec, &j->process);
+        r = runtime_exec_begin(c->pidfd, &spec, &j->process);
         if (r < 0) {
                 exec_job_free(j);
                 return errmsg_set(r, "Cannot enter container %s: %s", c->name, strerror(-r));
         }
-        /* Into the container's scope before it runs anything. */
-        r = sd_bus_call_method_async(e->bus, NULL, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
-                                     "org.freedesktop.systemd1.Manager", "AttachProcessesToUnit",
-                                     on_exec_attached, j, "ssau", c->unit, "", 1, (uint32_t) j->process.pid);
+        r = sd_event_add_io(e->event, &j->channel_source, j->process.channel, EPOLLIN, on_exec_channel, j);
+        if (r >= 0)
+                r = engine_add_setup_timer(e, &j->timer, on_exec_timeout, j);
         if (r < 0)
                 exec_job_free(j);
         return r;

@@ -119,11 +119,20 @@ static void start_finish(Live *l, int r, const char *message, int pty_master) {
                 safe_close(pty_master);
 }
 
+/* The leader in setup is killed, never waited for: the loop reaps it. */
+static void setup_abort(Engine *e, Live *l) {
+        l->setup_io = sd_event_source_disable_unref(l->setup_io);
+        l->setup_timer = sd_event_source_disable_unref(l->setup_timer);
+        runtime_process_kill(&l->process);
+        engine_reap(e, TAKE_FD(l->process.pidfd));
+        runtime_process_done(&l->process);
+}
+
 /* The process never ran the command: say why, as "docker start" does. */
 static void start_failed(Engine *e, Container *c, int r, int exit_code, const char *message) {
         Live *l = c->live;
 
-        runtime_process_done(&l->process);
+        setup_abort(e, l);
         engine_fdstore_remove(c);
         c->pidfd = safe_close(c->pidfd);
         c->pid = 0;
@@ -140,11 +149,55 @@ static void start_failed(Engine *e, Container *c, int r, int exit_code, const ch
                 engine_finish_remove(e, c);
 }
 
+static void start_running(Live *l) {
+        Engine *e = l->engine;
+        Container *c = l->container;
+        int pty = TAKE_FD(l->process.pty_master), r;
+
+        l->setup_io = sd_event_source_disable_unref(l->setup_io);
+        l->setup_timer = sd_event_source_disable_unref(l->setup_timer);
+        runtime_process_done(&l->process);
+        c->state = CONTAINER_RUNNING;
+        c->started_usec = now_usec(CLOCK_REALTIME);
+        c->oom_killed = false;
+        (void) engine_save_state(e, c);
+        engine_watch_oom(e, c);
+        r = engine_watch_exit(e, c);
+        if (r < 0)
+                log_warning_errno(r, "Cannot watch container %s for its exit: %m", c->name);
+        engine_changed(e, c);
+        start_finish(l, 0, NULL, pty);
+}
+
+static int on_setup_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        Live *l = userdata;
+        RuntimeError err = {};
+        int r = runtime_release_continue(&l->process, &err);
+
+        if (r == -EAGAIN)
+                return 0;
+        if (r < 0)
+                start_failed(l->engine, l->container, r, err.exit_code ?: CONTAINER_EXIT_CODE_ENGINE,
+                             err.message[0] ? err.message : strerror(-r));
+        else
+                start_running(l);
+        return 0;
+}
+
+static int on_setup_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
+        Live *l = userdata;
+        char what[256], msg[512];
+
+        snprintf(what, sizeof what, "Container %s", l->container->name);
+        engine_setup_timeout_message(l->engine, what, msg, sizeof msg);
+        start_failed(l->engine, l->container, -ETIMEDOUT, CONTAINER_EXIT_CODE_ENGINE, msg);
+        return 0;
+}
+
 static void on_scope_started(const char *result, int r, const sd_bus_error *error, void *userdata) {
         Live *l = userdata;
         Engine *e = l->engine;
         Container *c = l->container;
-        RuntimeError err = {};
         char msg[512];
 
         l->job = NULL;
@@ -158,24 +211,20 @@ static void on_scope_started(const char *result, int r, const sd_bus_error *erro
                 snprintf(msg, sizeof msg, "Cannot apply the cgroup v1 limits of %s: %s", c->unit, strerror(-r));
                 return start_failed(e, c, r, CONTAINER_EXIT_CODE_ENGINE, msg);
         }
-        /* The leader is in its scope: only now may it run the user's command. */
-        r = runtime_release(&l->process, &err);
-        if (r < 0)
-                return start_failed(e, c, r, err.exit_code ?: CONTAINER_EXIT_CODE_ENGINE,
-                                    err.message[0] ? err.message : strerror(-r));
-        int pty = TAKE_FD(l->process.pty_master);
-        runtime_process_done(&l->process);
-        c->state = CONTAINER_RUNNING;
-        c->started_usec = now_usec(CLOCK_REALTIME);
-        c->oom_killed = false;
-        (void) engine_save_state(e, c);
-        engine_watch_oom(e, c);
-        r = engine_watch_exit(e, c);
-        if (r < 0)
-                log_warning_errno(r, "Cannot watch container %s for its exit: %m", c->name);
-        engine_changed(e, c);
-        start_finish(l, 0, NULL, pty);
+        /* The leader is in its scope: only now may it run the user's
+         * command. Its setup reads the container's files, so the loop
+         * follows it on its channel, within a time limit. */
+        r = runtime_release_begin(&l->process);
+        if (r >= 0)
+                r = sd_event_add_io(e->event, &l->setup_io, l->process.channel, EPOLLIN, on_setup_io, l);
+        if (r >= 0)
+                r = engine_add_setup_timer(e, &l->setup_timer, on_setup_timeout, l);
+        if (r < 0) {
+                snprintf(msg, sizeof msg, "Cannot release the leader of %s: %s", c->name, strerror(-r));
+                return start_failed(e, c, r, CONTAINER_EXIT_CODE_ENGINE, msg);
+        }
 }
+
 
 /* Docker's device cgroup rules: any node may be created, but only the
  * standard pseudo devices opened. Without this, CAP_MKNOD (in the default
@@ -223,7 +272,7 @@ int engine_start(Engine *e, Container *c, const EngineStdio *stdio, EngineDone d
                         on_scope_started, l, &l->job);
         if (r < 0) {
                 l->start_done = NULL;
-                runtime_process_done(&l->process);
+                setup_abort(e, l);
                 engine_fdstore_remove(c);
                 return errmsg_set(r, "Cannot ask systemd for the scope %s: %s", c->unit, strerror(-r));
         }

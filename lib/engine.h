@@ -46,6 +46,12 @@ int engine_new(sd_event *event, sd_bus *bus, Store *store, int root_fd, const ch
 Engine *engine_free(Engine *e);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Engine *, engine_free);
 
+/* How long a container's or an exec's setup may take from the release to
+ * the exec of the command: it reads the container's files, which the image
+ * or the running container may have made slow. Then it is killed. */
+#define ENGINE_SETUP_TIMEOUT_USEC_DEFAULT (30 * USEC_PER_SEC)
+void engine_set_setup_timeout(Engine *e, uint64_t usec);
+
 /* Loads the state files, re-adopts running containers, and collects the exit
  * status of those that ended while berthd was away. */
 int engine_load(Engine *e);

@@ -35,6 +35,7 @@ static const ConfigItem manager_config_items[] = {
         LIMIT("MaxLayersPerImage", config_parse_size, max_layers),
         LIMIT("UnpackThreads", config_parse_unsigned, unpack_threads),
 #undef LIMIT
+        { "Containers", "SetupTimeoutSec", config_parse_unsigned, offsetof(ManagerConfig, setup_timeout_sec) },
 };
 
 int manager_config_load(ManagerConfig *c, const char *path) {
@@ -150,6 +151,7 @@ static int manager_load_containers(Manager *m) {
                        &container_dbus_callbacks, m, &m->engine);
         if (r < 0)
                 return log_error_errno(r, "Failed to set up the container engine: %m");
+        engine_set_setup_timeout(m->engine, m->config.setup_timeout_sec * USEC_PER_SEC);
         r = scope_subscribe(m->bus);
         if (r < 0)
                 return log_error_errno(r, "Failed to subscribe to systemd's signals: %m");

@@ -16,6 +16,7 @@ typedef struct ManagerConfig {
         int log_level;
         unsigned max_operations;
         StoreLimits store_limits;
+        unsigned setup_timeout_sec;     /* 0: the engine's default */
 } ManagerConfig;
 
 typedef struct Operation Operation;

@@ -8,11 +8,11 @@
 
 typedef struct ExecJob ExecJob;
 
-typedef struct Waiter {
+struct Waiter {
         EngineDone done;
         void *userdata;
-        struct Waiter *next;
-} Waiter;
+        struct Waiter *next, *prev;
+};
 
 /* What the engine keeps about a container while berthd runs. */
 typedef struct Live {
@@ -38,6 +38,7 @@ typedef struct Live {
         bool adopted;               /* not our child: its status comes from pidfs */
         bool remove_at_exit;
         bool restarting;            /* the coming exit is a restart's: no --rm removal */
+        bool updating;              /* SetUnitProperties in flight */
 } Live;
 
 struct Engine {
@@ -60,6 +61,9 @@ int engine_save(Engine *e, Container *c);
 int engine_save_state(Engine *e, Container *c);
 int engine_create_full(Engine *e, Container *c, const char *image, bool durable, Container **ret);
 int engine_add_waiter(Waiter **list, EngineDone done, void *userdata);
+/* ret names the waiter for engine_remove_waiter(). */
+int engine_add_waiter_full(Waiter **list, EngineDone done, void *userdata, Waiter **ret);
+void engine_remove_waiter(Waiter **list, Waiter *w);
 void engine_run_waiters(Waiter **list, Container *c, int r, const char *message);
 /* Forgets the container: releases its image, removes its state, frees it. */
 void engine_finish_remove(Engine *e, Container *c);

@@ -16,9 +16,11 @@ static bool is_running(const Container *c) {
         return IN_SET(c->state, CONTAINER_RUNNING, CONTAINER_PAUSED);
 }
 
-int engine_wait(Engine *e, Container *c, EngineDone done, void *userdata) {
+int engine_wait(Engine *e, Container *c, EngineDone done, void *userdata, Waiter **ret) {
         Live *l;
 
+        if (ret)
+                *ret = NULL;
         if (!is_running(c) && !(c->live && ((Live *) c->live)->start_done)) {
                 done(c, 0, NULL, -EBADF, userdata);
                 return 0;
@@ -26,7 +28,15 @@ int engine_wait(Engine *e, Container *c, EngineDone done, void *userdata) {
         l = engine_live(e, c);
         if (!l)
                 return -ENOMEM;
-        return engine_add_waiter(&l->watchers, done, userdata);
+        return engine_add_waiter_full(&l->watchers, done, userdata, ret);
+}
+
+void engine_wait_cancel(Engine *e, Container *c, Waiter *w) {
+        Live *l = c->live;
+
+        /* Without a Live every wait has been answered: nothing can be pending. */
+        if (l && w)
+                engine_remove_waiter(&l->watchers, w);
 }
 
 int engine_kill(Engine *e, Container *c, int sig) {
@@ -40,15 +50,46 @@ int engine_kill(Engine *e, Container *c, int sig) {
         return 0;
 }
 
-/* Everything in the scope, not only the leader: what a stop's timeout and
- * rm -f promise. A frozen scope is thawed so the signal can land. */
-static void kill_scope(Engine *e, Container *c) {
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        int r;
+/* Containers by id once systemd answers: they may be gone by then. */
+static Container *find_by_id(Engine *e, const char *id) {
+        return hashmap_get(e->registry->by_id, id);
+}
 
-        r = scope_kill(e->bus, c->unit, "all", SIGKILL, &error);
+typedef struct KillCall {
+        Engine *engine;
+        char id[CONTAINER_ID_LENGTH + 1];
+        pid_t pid;
+} KillCall;
+
+/* systemd could not kill the scope (it is gone, or refused): the leader at
+ * least, and with it its pid namespace, unless a restart made a new one. */
+static void on_scope_killed(const char *result, int r, const sd_bus_error *error, void *userdata) {
+        _cleanup_free_ KillCall *k = userdata;
+        Container *c;
+
+        if (r >= 0)
+                return;
+        c = find_by_id(k->engine, k->id);
+        log_debug_errno(r, "KillUnit(%s) failed: %s", c ? c->unit : k->id, error && error->message ? error->message : "");
+        if (c && c->pid == k->pid)
+                (void) pidfd_send_signal_to(c->pidfd, SIGKILL);
+}
+
+/* Everything in the scope, not only the leader: what a stop's timeout and
+ * rm -f promise. A frozen scope is thawed so the signal can land; systemd
+ * takes the two calls in order. */
+static void kill_scope(Engine *e, Container *c) {
+        KillCall *k = calloc(1, sizeof *k);
+        int r = -ENOMEM;
+
+        if (k) {
+                *k = (KillCall) { .engine = e, .pid = c->pid };
+                strcpy(k->id, c->id);
+                r = scope_kill(e->bus, c->unit, "all", SIGKILL, on_scope_killed, k);
+        }
         if (r < 0) {
-                log_debug_errno(r, "KillUnit(%s) failed: %s", c->unit, error.message ?: "");
+                free(k);
+                log_debug_errno(r, "Cannot send KillUnit(%s): %m", c->unit);
                 (void) pidfd_send_signal_to(c->pidfd, SIGKILL);
         }
         if (c->state == CONTAINER_PAUSED)
@@ -93,22 +134,47 @@ int engine_stop(Engine *e, Container *c, uint64_t timeout_usec, EngineDone done,
 
 typedef struct RestartJob {
         Engine *engine;
+        char id[CONTAINER_ID_LENGTH + 1];
         EngineDone done;
         void *userdata;
 } RestartJob;
 
-static void restart_stopped(Container *c, int r, const char *message, int pty, void *userdata) {
+#define RESTART_SCOPE_GONE_TIMEOUT_USEC (10ULL * 1000000ULL)
+
+static void restart_scope_gone(const char *result, int r, const sd_bus_error *error, void *userdata) {
         _cleanup_free_ RestartJob *j = userdata;
         EngineStdio stdio = ENGINE_STDIO_DETACHED;
+        Container *c = find_by_id(j->engine, j->id);
 
-        safe_close(pty);
-        if (r >= 0 && c) {
-                errmsg_clear();
+        /* After a timeout the start is tried all the same: its error says what lingers. */
+        errmsg_clear();
+        if (!c)
+                r = errmsg_set(-ESRCH, "The container was removed during its restart.");
+        else {
                 r = engine_start(j->engine, c, &stdio, j->done, j->userdata);
                 if (r >= 0)
                         return;
         }
-        j->done(c, r < 0 ? r : -ESRCH, message ?: errmsg_last(), -EBADF, j->userdata);
+        j->done(c, r, errmsg_last(), -EBADF, j->userdata);
+}
+
+/* The old scope lingers a moment after its processes are gone (systemd
+ * notices the empty cgroup, then collects the unit), and systemd refuses a
+ * new one of the same name meanwhile: the start waits for it to go. */
+static void restart_stopped(Container *c, int r, const char *message, int pty, void *userdata) {
+        _cleanup_free_ RestartJob *j = userdata;
+
+        safe_close(pty);
+        if (r >= 0 && c) {
+                r = scope_wait_removed(j->engine->bus, c->unit, RESTART_SCOPE_GONE_TIMEOUT_USEC,
+                                       restart_scope_gone, j, NULL);
+                if (r >= 0) {
+                        TAKE_PTR(j);
+                        return;
+                }
+                message = NULL;
+        }
+        j->done(c, r < 0 ? r : -ESRCH, message ?: strerror(r < 0 ? -r : ESRCH), -EBADF, j->userdata);
 }
 
 int engine_restart(Engine *e, Container *c, uint64_t timeout_usec, EngineDone done, void *userdata) {
@@ -121,6 +187,7 @@ int engine_restart(Engine *e, Container *c, uint64_t timeout_usec, EngineDone do
                 return -ENOMEM;
         }
         *j = (RestartJob) { .engine = e, .done = done, .userdata = userdata };
+        strcpy(j->id, c->id);
         l->restarting = is_running(c);
         r = engine_stop(e, c, timeout_usec, restart_stopped, j);
         if (r < 0) {
@@ -200,31 +267,88 @@ int engine_pause(Engine *e, Container *c, bool pause, EngineDone done, void *use
         return 0;
 }
 
-int engine_update(Engine *e, Container *c, const ScopeLimits *update, sd_bus_error *error) {
+typedef struct UpdateJob {
+        Engine *engine;
+        char id[CONTAINER_ID_LENGTH + 1];
+        ScopeLimits merged;
+        EngineDone done;
+        void *userdata;
+} UpdateJob;
+
+static void update_commit(Engine *e, Container *c, ScopeLimits *merged) {
+        scope_limits_done(&c->config.limits);
+        c->config.limits = *merged;
+        *merged = (ScopeLimits) {};
+        (void) engine_save(e, c);
+        engine_changed(e, c);
+}
+
+static void on_limits_set(const char *result, int r, const sd_bus_error *error, void *userdata) {
+        UpdateJob *j = userdata;
+        Container *c = find_by_id(j->engine, j->id);
+        const char *message = NULL;
+
+        errmsg_clear();
+        if (!c)
+                r = errmsg_set(-ESRCH, "The container was removed during the update.");
+        else if (r < 0)
+                (void) errmsg_set(r, "systemd refused the new limits: %s",
+                                  error && error->message ? error->message : strerror(-r));
+        else if (is_running(c)) {
+                r = engine_apply_v1_limits(j->engine, c, c->pid, &j->merged);
+                if (r < 0)
+                        (void) errmsg_set(r, "Cannot apply the cgroup v1 limits: %s", strerror(-r));
+        }
+        if (c && c->live)
+                ((Live *) c->live)->updating = false;
+        if (r >= 0)
+                update_commit(j->engine, c, &j->merged);
+        else
+                message = errmsg_last();
+        j->done(c, r, message, -EBADF, j->userdata);
+        scope_limits_done(&j->merged);
+        free(j);
+}
+
+int engine_update(Engine *e, Container *c, const ScopeLimits *update, EngineDone done, void *userdata) {
+        _cleanup_(scope_limits_done) ScopeLimits merged = {};
         const char *reason = NULL;
-        ScopeLimits merged = {};
+        UpdateJob *j;
+        Live *l;
         int r;
 
         r = scope_limits_copy(&c->config.limits, &merged);
         if (r >= 0)
                 r = scope_limits_merge(&merged, update);
-        if (r >= 0 && scope_limits_verify(&merged, &reason) < 0)
-                r = errmsg_set(-EINVAL, "%s", reason);
-        if (r >= 0 && is_running(c))
-                r = scope_set_limits(e->bus, c->unit, &merged, error);
-        if (r >= 0 && is_running(c)) {
-                r = engine_apply_v1_limits(e, c, c->pid, &merged);
-                if (r < 0)
-                        r = errmsg_set(r, "Cannot apply the cgroup v1 limits: %s", strerror(-r));
-        }
-        if (r < 0) {
-                scope_limits_done(&merged);
+        if (r < 0)
                 return r;
+        if (scope_limits_verify(&merged, &reason) < 0)
+                return errmsg_set(-EINVAL, "%s", reason);
+        if (!is_running(c)) {
+                update_commit(e, c, &merged);
+                done(c, 0, NULL, -EBADF, userdata);
+                return 0;
         }
-        scope_limits_done(&c->config.limits);
-        c->config.limits = merged;
-        (void) engine_save(e, c);
-        engine_changed(e, c);
+        /* One at a time: each sends the whole merged set, and a second one
+         * merged before the first is recorded would drop its changes. */
+        l = engine_live(e, c);
+        if (!l)
+                return -ENOMEM;
+        if (l->updating)
+                return errmsg_set(-EBUSY, "An update of container %s is under way already.", c->name);
+        j = calloc(1, sizeof *j);
+        if (!j)
+                return -ENOMEM;
+        *j = (UpdateJob) { .engine = e, .merged = merged, .done = done, .userdata = userdata };
+        merged = (ScopeLimits) {};
+        strcpy(j->id, c->id);
+        r = scope_set_limits(e->bus, c->unit, &j->merged, on_limits_set, j);
+        if (r < 0) {
+                scope_limits_done(&j->merged);
+                free(j);
+                return errmsg_set(r, "Cannot ask systemd for the new limits: %s", strerror(-r));
+        }
+        l->updating = true;
         return 0;
 }
 

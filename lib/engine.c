@@ -168,22 +168,46 @@ int engine_save_state(Engine *e, Container *c) {
 }
 
 int engine_add_waiter(Waiter **list, EngineDone done, void *userdata) {
+        return engine_add_waiter_full(list, done, userdata, NULL);
+}
+
+int engine_add_waiter_full(Waiter **list, EngineDone done, void *userdata, Waiter **ret) {
         Waiter *w;
 
+        if (ret)
+                *ret = NULL;
         if (!done)
                 return 0;
         w = calloc(1, sizeof *w);
         if (!w)
                 return -ENOMEM;
         *w = (Waiter) { .done = done, .userdata = userdata, .next = *list };
+        if (*list)
+                (*list)->prev = w;
         *list = w;
+        if (ret)
+                *ret = w;
         return 0;
+}
+
+/* Doubly linked, so that the waits of a caller that left go in O(1) each,
+ * however many others wait for the same container. */
+void engine_remove_waiter(Waiter **list, Waiter *w) {
+        if (w->prev)
+                w->prev->next = w->next;
+        else
+                *list = w->next;
+        if (w->next)
+                w->next->prev = w->prev;
+        free(w);
 }
 
 void engine_run_waiters(Waiter **list, Container *c, int r, const char *message) {
         while (*list) {
                 Waiter *w = *list;
                 *list = w->next;
+                if (*list)
+                        (*list)->prev = NULL;
                 w->done(c, r, message, -EBADF, w->userdata);
                 free(w);
         }

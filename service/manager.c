@@ -97,6 +97,11 @@ int manager_new(ManagerConfig *config, Manager **ret) {
         r = sd_event_default(&m->event);
         if (r < 0)
                 return r;
+        /* WATCHDOG=1 from the loop itself (when the unit has WatchdogSec=):
+         * systemd restarts a berthd whose loop stopped turning. */
+        r = sd_event_set_watchdog(m->event, true);
+        if (r < 0)
+                return r;
         r = detect_features(&m->features);
         if (r < 0)
                 return r;
@@ -109,7 +114,9 @@ Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
         operation_cancel_all(m);
+        /* The engine answers the waits it holds (the callers' requests) first. */
         engine_free(m->engine);
+        callers_free(m);
         manager_free_images(m);
         store_free(m->store);
         sd_bus_flush_close_unref(m->bus);
@@ -164,6 +171,9 @@ static int manager_connect_bus(Manager *m) {
         r = manager_dbus_register(m);
         if (r < 0)
                 return log_error_errno(r, "Failed to register D-Bus objects: %m");
+        r = callers_watch(m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to follow the callers on the bus: %m");
         r = sd_bus_attach_event(m->bus, m->event, SD_EVENT_PRIORITY_NORMAL);
         if (r < 0)
                 return log_error_errno(r, "Failed to attach the bus to the event loop: %m");

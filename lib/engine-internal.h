@@ -38,6 +38,7 @@ typedef struct Live {
         bool adopted;               /* not our child: its status comes from pidfs */
         bool remove_at_exit;
         bool restarting;            /* the coming exit is a restart's: no --rm removal */
+        bool scope_retried;         /* the start waited once for the last run's scope to go */
         bool updating;              /* SetUnitProperties in flight */
 } Live;
 

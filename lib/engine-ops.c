@@ -139,15 +139,20 @@ typedef struct RestartJob {
         void *userdata;
 } RestartJob;
 
-#define RESTART_SCOPE_GONE_TIMEOUT_USEC (10ULL * 1000000ULL)
-
-static void restart_scope_gone(const char *result, int r, const sd_bus_error *error, void *userdata) {
+/* The start waits itself for the stopped run's scope to go (see
+ * engine_start()); the container is found again by id, since it may have
+ * been removed meanwhile. */
+static void restart_stopped(Container *c, int r, const char *message, int pty, void *userdata) {
         _cleanup_free_ RestartJob *j = userdata;
         EngineStdio stdio = ENGINE_STDIO_DETACHED;
-        Container *c = find_by_id(j->engine, j->id);
 
-        /* After a timeout the start is tried all the same: its error says what lingers. */
+        safe_close(pty);
+        if (r < 0) {
+                j->done(c, r, message ?: strerror(-r), -EBADF, j->userdata);
+                return;
+        }
         errmsg_clear();
+        c = find_by_id(j->engine, j->id);
         if (!c)
                 r = errmsg_set(-ESRCH, "The container was removed during its restart.");
         else {
@@ -156,25 +161,6 @@ static void restart_scope_gone(const char *result, int r, const sd_bus_error *er
                         return;
         }
         j->done(c, r, errmsg_last(), -EBADF, j->userdata);
-}
-
-/* The old scope lingers a moment after its processes are gone (systemd
- * notices the empty cgroup, then collects the unit), and systemd refuses a
- * new one of the same name meanwhile: the start waits for it to go. */
-static void restart_stopped(Container *c, int r, const char *message, int pty, void *userdata) {
-        _cleanup_free_ RestartJob *j = userdata;
-
-        safe_close(pty);
-        if (r >= 0 && c) {
-                r = scope_wait_removed(j->engine->bus, c->unit, RESTART_SCOPE_GONE_TIMEOUT_USEC,
-                                       restart_scope_gone, j, NULL);
-                if (r >= 0) {
-                        TAKE_PTR(j);
-                        return;
-                }
-                message = NULL;
-        }
-        j->done(c, r < 0 ? r : -ESRCH, message ?: strerror(r < 0 ? -r : ESRCH), -EBADF, j->userdata);
 }
 
 int engine_restart(Engine *e, Container *c, uint64_t timeout_usec, EngineDone done, void *userdata) {

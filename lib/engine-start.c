@@ -119,6 +119,8 @@ static void start_finish(Live *l, int r, const char *message, int pty_master) {
                 safe_close(pty_master);
 }
 
+static void on_scope_started(const char *result, int r, const sd_bus_error *error, void *userdata);
+
 /* The leader in setup is killed, never waited for: the loop reaps it. */
 static void setup_abort(Engine *e, Live *l) {
         l->setup_io = sd_event_source_disable_unref(l->setup_io);
@@ -194,6 +196,67 @@ static int on_setup_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
+/* Docker's device cgroup rules: any node may be created, but only the
+ * standard pseudo devices opened. Without this, CAP_MKNOD (in the default
+ * set) would let a container create and open a node of the host's disk.
+ * The runtime's own mknods of /dev run inside the scope, hence "m" on them. */
+static const char * const device_policy[] = {
+        "DevicePolicy=strict",
+        "DeviceAllow=/dev/null rwm", "DeviceAllow=/dev/zero rwm", "DeviceAllow=/dev/full rwm",
+        "DeviceAllow=/dev/random rwm", "DeviceAllow=/dev/urandom rwm", "DeviceAllow=/dev/tty rwm",
+        "DeviceAllow=/dev/ptmx rwm", "DeviceAllow=char-pts rwm", "DeviceAllow=/dev/net/tun rwm",
+        "DeviceAllow=char-* m", "DeviceAllow=block-* m",
+};
+
+/* The scope of the leader in setup, asked of systemd. */
+static int scope_request(Live *l) {
+        Engine *e = l->engine;
+        Container *c = l->container;
+        _cleanup_strv_free_ char **props = NULL;
+        int r;
+
+        r = strv_consume(&props, strjoin("Description=Berth container ", c->name));
+        /* Where systemd cannot count CPU time (cpu and cpuacct apart on v1)
+         * the property costs a start 2 ms (measured on such a host) and
+         * gives stats nothing. */
+        if (r >= 0 && e->cpu_accounting)
+                r = strv_extend(&props, "CPUAccounting=yes");
+        for (size_t i = 0; r >= 0 && !c->config.security.privileged && i < ELEMENTSOF(device_policy); i++)
+                r = strv_extend(&props, device_policy[i]);
+        if (r < 0)
+                return r;
+        return scope_start(e->bus, c->unit, l->process.pid, &c->config.limits, props, on_scope_started, l,
+                           &l->job);
+}
+
+static void on_old_scope_gone(const char *result, int r, const sd_bus_error *error, void *userdata) {
+        Live *l = userdata;
+        char msg[512];
+
+        /* After a timeout it is tried all the same: systemd's error then
+         * says what lingers. */
+        l->job = NULL;
+        r = scope_request(l);
+        if (r < 0) {
+                snprintf(msg, sizeof msg, "Cannot ask systemd for the scope %s: %s", l->container->unit,
+                         strerror(-r));
+                start_failed(l->engine, l->container, r, CONTAINER_EXIT_CODE_ENGINE, msg);
+        }
+}
+
+/* The scope of the container's last run lingers a moment after its
+ * processes are gone (systemd notices the empty cgroup, then collects the
+ * unit) and systemd refuses a new one of the name meanwhile, so a start
+ * right after an exit, or a run right after rm -f of a namesake, waits for
+ * it to go and asks once more. */
+static bool scope_retry_when_gone(Live *l, const sd_bus_error *error) {
+        if (l->scope_retried || !sd_bus_error_has_name(error, "org.freedesktop.systemd1.UnitExists"))
+                return false;
+        l->scope_retried = true;
+        return scope_wait_removed(l->engine->bus, l->container->unit, SCOPE_GONE_TIMEOUT_USEC, on_old_scope_gone,
+                                  l, &l->job) >= 0;
+}
+
 static void on_scope_started(const char *result, int r, const sd_bus_error *error, void *userdata) {
         Live *l = userdata;
         Engine *e = l->engine;
@@ -201,6 +264,8 @@ static void on_scope_started(const char *result, int r, const sd_bus_error *erro
         char msg[512];
 
         l->job = NULL;
+        if (r < 0 && error && scope_retry_when_gone(l, error))
+                return;
         if (r < 0 || !streq_ptr(result, "done")) {
                 snprintf(msg, sizeof msg, "Cannot start the scope %s: %s", c->unit,
                          error && error->message ? error->message : r < 0 ? strerror(-r) : strempty(result));
@@ -226,20 +291,7 @@ static void on_scope_started(const char *result, int r, const sd_bus_error *erro
 }
 
 
-/* Docker's device cgroup rules: any node may be created, but only the
- * standard pseudo devices opened. Without this, CAP_MKNOD (in the default
- * set) would let a container create and open a node of the host's disk.
- * The runtime's own mknods of /dev run inside the scope, hence "m" on them. */
-static const char * const device_policy[] = {
-        "DevicePolicy=strict",
-        "DeviceAllow=/dev/null rwm", "DeviceAllow=/dev/zero rwm", "DeviceAllow=/dev/full rwm",
-        "DeviceAllow=/dev/random rwm", "DeviceAllow=/dev/urandom rwm", "DeviceAllow=/dev/tty rwm",
-        "DeviceAllow=/dev/ptmx rwm", "DeviceAllow=char-pts rwm", "DeviceAllow=/dev/net/tun rwm",
-        "DeviceAllow=char-* m", "DeviceAllow=block-* m",
-};
-
 int engine_start(Engine *e, Container *c, const EngineStdio *stdio, EngineDone done, void *userdata) {
-        _cleanup_strv_free_ char **props = NULL;
         Live *l;
         int r;
 
@@ -255,21 +307,11 @@ int engine_start(Engine *e, Container *c, const EngineStdio *stdio, EngineDone d
         r = spawn_leader(e, c, stdio, l);
         if (r < 0)
                 return r;
-        r = strv_consume(&props, strjoin("Description=Berth container ", c->name));
-        /* Where systemd cannot count CPU time (cpu and cpuacct apart on v1)
-         * the property costs a start 2 ms (measured on such a host) and
-         * gives stats nothing. */
-        if (r >= 0 && e->cpu_accounting)
-                r = strv_extend(&props, "CPUAccounting=yes");
-        for (size_t i = 0; r >= 0 && !c->config.security.privileged && i < ELEMENTSOF(device_policy); i++)
-                r = strv_extend(&props, device_policy[i]);
-        if (r < 0)
-                return r;
         l->start_done = done;
         l->start_userdata = userdata;
         l->attach = stdio->attach;
-        r = scope_start(e->bus, c->unit, l->process.pid, &c->config.limits, props,
-                        on_scope_started, l, &l->job);
+        l->scope_retried = false;
+        r = scope_request(l);
         if (r < 0) {
                 l->start_done = NULL;
                 setup_abort(e, l);

@@ -130,6 +130,8 @@ int scope_get_pids(sd_bus *bus, const char *unit, ScopePidsCallback cb, void *us
  * cb gets "done", or -ETIMEDOUT after timeout_usec. */
 int scope_wait_removed(sd_bus *bus, const char *unit, uint64_t timeout_usec, ScopeCallback cb, void *userdata,
                        ScopeJob **ret);
+/* How long a start waits for the scope of the last run to go. */
+#define SCOPE_GONE_TIMEOUT_USEC (10 * USEC_PER_SEC)
 
 /* State watching: cb gets ActiveState/SubState as they change, and removed =
  * true once the unit is gone (UnitRemoved). Needs scope_subscribe(). */

@@ -248,7 +248,7 @@ static void reply_started(Container *c, int r, const char *message, int pty, voi
                 log_warning_errno(r, "Failed to reply to %s: %m", sd_bus_message_get_member(request));
 }
 
-/* Attached runs pass their own stdin/stdout/stderr in the options. */
+/* Attached runs pass stdin/stdout/stderr in the options: pipes or sockets only. */
 static int read_start_options(sd_bus_message *message, EngineStdio *stdio, sd_bus_error *error) {
         const char *key;
         int r;
@@ -274,6 +274,9 @@ static int read_start_options(sd_bus_message *message, EngineStdio *stdio, sd_bu
                 if (!dst)
                         return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Unknown start option '%s'.", key);
                 r = sd_bus_message_read(message, "v", "h", &fd);
+                if (r < 0)
+                        return r;
+                r = container_options_check_stdio(key, fd, error);
                 if (r < 0)
                         return r;
                 *dst = fd;
@@ -585,6 +588,10 @@ static int read_exec_options(sd_bus_message *message, EngineStdio *stdio, char *
                         return r;
                 if (IN_SET_STR(key, "Stdin", "Stdout", "Stderr")) {
                         r = sd_bus_message_read(message, "v", "h", &fd);
+                        if (r >= 0)
+                                r = container_options_check_stdio(key, fd, error);
+                        if (r < 0)
+                                return r;
                         *(streq(key, "Stdin") ? &stdio->stdin_fd : streq(key, "Stdout") ? &stdio->stdout_fd :
                           &stdio->stderr_fd) = fd;
                         stdio->attach = true;

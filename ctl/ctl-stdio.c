@@ -4,6 +4,8 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/epoll.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <systemd/sd-event.h>
 
@@ -13,9 +15,10 @@
 /* The container gets our stdin, stdout and stderr only where berthd would
  * take them as they are: pipes and connected AF_UNIX stream sockets
  * (lib/stdio-fd.c says why). Passing those straight through is what keeps
- * attached runs fast. Anything else (a terminal, a file, a directory,
- * /dev/null, ...) stays ours: the container gets a pipe, and we copy between
- * it and our own fd until the container's side closes.
+ * attached runs fast. Anything else (a terminal, a file, a directory, ...)
+ * stays ours: the container gets a pipe, and we copy between it and our own
+ * fd until the container's side closes. For our /dev/null it gets nothing:
+ * berthd gives it a /dev/null of its own, which does the same.
  *
  * Our own fds are never made non-blocking: O_NONBLOCK belongs to the open
  * file, which our shell shares. Only our ends of the pipes are. Reading our
@@ -186,6 +189,12 @@ static bool same_open_file(int a, int b) {
         return syscall(SYS_kcmp, pid, pid, KCMP_FILE, a, b) == 0;
 }
 
+static bool is_dev_null(int fd) {
+        struct stat st;
+
+        return fstat(fd, &st) >= 0 && S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3);
+}
+
 static int relay_new(CtlStdio *s, int i) {
         _cleanup_close_ int rd = -EBADF, wr = -EBADF;
         int p[2];
@@ -230,8 +239,8 @@ int ctl_stdio_new(bool with_stdin, CtlStdio **ret) {
                 s->remote[i] = -EBADF;
         for (int i = with_stdin ? 0 : 1; i < 3; i++) {
                 r = stdio_fd_check(i, &what);
-                if (r == -EBADF)
-                        continue;   /* closed: the container gets /dev/null */
+                if (r == -EBADF || (r == -EPERM && is_dev_null(i)))
+                        continue;   /* closed or /dev/null: the container gets berthd's /dev/null */
                 if (r >= 0)
                         s->remote[i] = i;
                 else if (i == STDERR_FILENO && s->relays[1] && same_open_file(1, 2))

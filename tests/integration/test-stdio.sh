@@ -17,7 +17,7 @@ HERE=$SOURCE_DIR/tests/integration
 make_rootfs_tar "$T/rootfs.tar"
 sbx_ctl import "$T/rootfs.tar" bb >/dev/null || { fail "import the busybox image"; exit 1; }
 
-ctl() { nsenter -a -t "$SBX_PID" /usr/bin/berthctl "$@"; }
+ctl() { sbx /usr/bin/berthctl "$@"; }
 # dbus ARGS...: stdio-dbus.py, a D-Bus caller of berthd handing it an fd.
 dbus() { sbx /usr/bin/python3 "$HERE/stdio-dbus.py" "$@"; }
 # same FILE EXPECTED: FILE's bytes are exactly EXPECTED's, pipe:[inode] as pipe:[N].
@@ -76,6 +76,10 @@ ctl run -i --rm bb sh -c 'cat >&2' <"$T/blob" 2>"$T/copy" >/dev/null
 check "... and through stderr" cmp "$T/blob" "$T/copy"
 ctl exec -i ex cat <"$T/blob" >"$T/copy"
 check "... and through an exec" cmp "$T/blob" "$T/copy"
+check "create -i a container" ctl create -i --name st bb cat
+ctl start -a -i st <"$T/blob" >"$T/copy"
+check "... and through start -a -i" cmp "$T/blob" "$T/copy"
+check "rm st" ctl rm st
 rm -f "$T/copy"
 check_exit "a relayed run keeps the exit code" 7 bash -c "nsenter -a -t $SBX_PID berthctl run -i --rm bb sh -c 'cat >/dev/null; exit 7' <'$T/blob' >'$T/o'"
 check_exit "... and so does a relayed exec" 9 bash -c "nsenter -a -t $SBX_PID berthctl exec -i ex sh -c 'cat >/dev/null; exit 9' <'$T/blob' >'$T/o'"

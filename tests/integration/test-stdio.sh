@@ -145,6 +145,9 @@ check_output "... what is typed reaches it, and end of file" '^got:typed eof $' 
 check_output "... its exit code comes back" '^exit: 0$' grep '^exit:' "$T/tty"
 check_output "... the terminal's settings are unchanged" '^termios: unchanged$' grep '^termios:' "$T/tty"
 check_output "... and its O_NONBLOCK too" '^flags: unchanged$' grep '^flags:' "$T/tty"
+sbx /usr/bin/python3 "$HERE/stdio-tty.py" /usr/bin/berthctl run -i --rm bb sh -c 'echo bye; exit 3' >"$T/tty" 2>&1
+check_output "a container that exits without reading the terminal: berthctl does not wait for input" \
+        '^bye exit: 3 ' bash -c "tr '\n' ' ' <'$T/tty'"
 sbx /usr/bin/python3 "$HERE/stdio-tty.py" /usr/bin/berthctl exec -i ex sh -c "$TTY_SCRIPT" >"$T/tty" 2>&1
 check_output "an exec on a terminal gets pipes too" '^pipe:\[[0-9]+\] pipe:\[[0-9]+\] pipe:\[[0-9]+\] 0 ' \
         tr '\n' ' ' <"$T/tty"

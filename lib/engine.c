@@ -92,6 +92,9 @@ static void live_free(Live *l) {
         sd_event_source_disable_unref(l->setup_io);
         sd_event_source_disable_unref(l->setup_timer);
         engine_exec_cancel_all(l);
+        /* A leader still in setup is killed, and reaped by the loop. */
+        runtime_process_kill(&l->process);
+        engine_reap(l->engine, TAKE_FD(l->process.pidfd));
         runtime_process_done(&l->process);
         l->container->live = NULL;
         free(l);

@@ -36,11 +36,11 @@ c["process"]["args"] = ["/bin/true"]
 json.dump(c, open(p, "w"), indent=1)
 EOF
         # The same rootfs, running sleep, for runc exec.
-        mkdir -p "$b-sleep" && ln -sfn "$b/rootfs" "$b-sleep/rootfs" &&
-                python3 - "$b/config.json" "$b-sleep/config.json" <<'EOF'
+        mkdir -p "$b-sleep" && python3 - "$b/config.json" "$b-sleep/config.json" <<'EOF'
 import json, sys
 c = json.load(open(sys.argv[1]))
 c["process"]["args"] = ["/bin/sleep", "100000"]
+c["root"]["path"] = "/run/bench-disk/runc-bundle/rootfs"
 json.dump(c, open(sys.argv[2], "w"), indent=1)
 EOF
 }
@@ -128,12 +128,12 @@ fi
 if runc_bundle >/dev/null 2>&1; then
         bench_hyperfine "runc run (busybox bundle)" \
                 "runc --root /run/bench-runc run --bundle /run/bench-disk/runc-bundle bench"
-        if sbx runc --root /run/bench-runc run -d --bundle /run/bench-disk/runc-bundle-sleep bench-exec \
-                        >/dev/null 2>&1 </dev/null; then
+        if out=$(sbx runc --root /run/bench-runc run -d --bundle /run/bench-disk/runc-bundle-sleep bench-exec \
+                        2>&1 </dev/null >/dev/null); then
                 exec_bench "runc exec" "runc --root /run/bench-runc exec bench-exec /bin/true"
                 sbx runc --root /run/bench-runc delete -f bench-exec >/dev/null 2>&1
         else
-                exec_na "runc exec" "n/a (runc run -d failed)"
+                exec_na "runc exec" "n/a (runc run -d failed: $(tail -1 <<<"$out" | cut -c1-80))"
         fi
 else
         bench_na "runc run (busybox bundle)" "n/a (could not write the bundle)"

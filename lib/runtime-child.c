@@ -499,6 +499,14 @@ static int child_enter_cwd(int cwdfd, const char *cwd, SetupFailure *f) {
         return 0;
 }
 
+/* The working directory, resolved (and made, as Docker does) inside the
+ * root; a failure names it as the working directory. */
+static int child_open_cwd(int rootfd, const char *cwd, int *ret_fd, SetupFailure *f) {
+        int r = mount_open_target(rootfd, cwd, true, ret_fd, f);
+
+        return r < 0 ? setup_fail(f, SETUP_STAGE_CWD, cwd, r) : 0;
+}
+
 static int child_finalize(ChildPlan *plan, int tty_slave_set, const UserCreds *creds, SetupFailure *f) {
         const char *cwd = plan->process->cwd ?: "/";
         _cleanup_close_ int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC), cwdfd = -EBADF;
@@ -506,9 +514,9 @@ static int child_finalize(ChildPlan *plan, int tty_slave_set, const UserCreds *c
 
         if (rootfd < 0)
                 return setup_fail(f, SETUP_STAGE_CWD, "/", negative_errno());
-        r = mount_open_target(rootfd, cwd, true, &cwdfd, f);
+        r = child_open_cwd(rootfd, cwd, &cwdfd, f);
         if (r < 0)
-                return setup_fail(f, SETUP_STAGE_CWD, cwd, r);
+                return r;
         if (setsid() < 0)
                 return setup_fail(f, SETUP_STAGE_TTY, NULL, negative_errno());
         if (tty_slave_set && ioctl(0, TIOCSCTTY, 0) < 0)
@@ -649,7 +657,7 @@ static int exec_setup(ChildPlan *plan, SetupFailure *f) {
         if (r >= 0)
                 r = child_resolve_user(plan, &creds, f);
         if (r >= 0)
-                r = mount_open_target(rootfd, cwd, true, &cwdfd, f);
+                r = child_open_cwd(rootfd, cwd, &cwdfd, f);
         if (r < 0)
                 return r;
         r = child_security(plan, &creds, f);
@@ -659,17 +667,24 @@ static int exec_setup(ChildPlan *plan, SetupFailure *f) {
 }
 
 /* The process that becomes the command: a session of its own, then it waits
- * until the daemon has moved it into the container's scope. */
+ * until the daemon has moved it into the container's scope. Until then it
+ * dies with the daemon: a process of the container may keep it stopped, and
+ * it would never read the hang-up; the daemon's next life knows nothing of
+ * it. The command itself outlives the daemon, as containers do. */
 _noreturn_ static void exec_command(ChildPlan *plan) {
         SetupFailure f = {};
         int r = 0;
 
-        if (setsid() < 0)
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+                r = setup_fail(&f, SETUP_STAGE_SYNC, NULL, negative_errno());
+        if (r >= 0 && setsid() < 0)
                 r = setup_fail(&f, SETUP_STAGE_TTY, NULL, negative_errno());
         if (r >= 0 && plan->process->tty && ioctl(STDIN_FILENO, TIOCSCTTY, 0) < 0)
                 r = setup_fail(&f, SETUP_STAGE_TTY, NULL, negative_errno());
         if (r >= 0)
                 r = child_wait_release(plan, &f);
+        if (r >= 0 && prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0) < 0)
+                r = setup_fail(&f, SETUP_STAGE_SYNC, NULL, negative_errno());
         if (r >= 0)
                 r = child_exec(plan, &f);
         child_fail(plan, &f, r);

@@ -228,14 +228,30 @@ int container_load(int root_fd, const char *id, Container **ret) {
         return 0;
 }
 
+/* The state file goes last: a removal that fails (or a crash) leaves a
+ * container that is still known, in state "removing", and can be removed
+ * again. */
 int container_remove_dir(int root_fd, const char *id) {
         _cleanup_free_ char *dir = NULL;
+        _cleanup_closedir_ DIR *d = NULL;
+        struct dirent *de;
+        int r = 0;
 
         if (!container_id_is_valid(id))
                 return -EINVAL;
         dir = strjoin(CONTAINER_DIR "/", id);
         if (!dir)
                 return -ENOMEM;
+        if (opendir_at(root_fd, dir, O_NOFOLLOW, &d) < 0)
+                return rm_rf_at(root_fd, dir);
+        while ((de = readdir(d)))
+                if (!IN_SET_STR(de->d_name, ".", "..", CONTAINER_STATE_FILE)) {
+                        int q = rm_rf_at(dirfd(d), de->d_name);
+                        if (q < 0 && r == 0)
+                                r = q;
+                }
+        if (r < 0)
+                return r;
         return rm_rf_at(root_fd, dir);
 }
 

@@ -155,8 +155,15 @@ void engine_finish_remove(Engine *e, Container *c) {
         if (r < 0 && r != -ENOENT)
                 log_warning_errno(r, "Failed to release image %s for %s: %m", c->image_id, c->name);
         r = container_remove_dir(e->root_fd, c->id);
-        if (r < 0)
-                log_warning_errno(r, "Failed to remove the state of container %s: %m", c->name);
+        if (r < 0) {
+                /* It stays, "removing", with its state file: rm -f tries again,
+                 * also after a restart. */
+                log_warning_errno(r, "Failed to remove the files of container %s: %m", c->name);
+                engine_changed(e, c);
+                if (l)
+                        engine_run_waiters(&l->removers, c, r, "Cannot remove all files of the container.");
+                return;
+        }
         if (l)
                 engine_run_waiters(&l->removers, c, 0, NULL);
         if (e->cb.removed)

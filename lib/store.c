@@ -15,6 +15,8 @@ const StoreLimits store_limits_default = {
                 .max_uncompressed_size = 64ULL << 30,
                 .max_entries = 1000000,
                 .max_path_length = 4096,
+                .max_header_size = 4ULL << 20,
+                .max_dir_table_size = 64ULL << 20,
         },
         .max_json_size = 4ULL << 20,
         .max_archive_entries = 100000,

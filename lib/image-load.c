@@ -47,25 +47,48 @@ static char *normalize_member_path(const char *p) {
 }
 
 static LoadMember *member_find(LoadContext *c, const char *path) {
-        for (size_t i = 0; i < c->n_members; i++)
-                if (streq(c->members[i]->path, path))
-                        return c->members[i];
-        return NULL;
+        return c->by_path ? hashmap_get(c->by_path, path) : NULL;
 }
 
-static LoadMember *member_add(LoadContext *c, char *path) {
-        LoadMember **l = reallocarray(c->members, c->n_members + 1, sizeof(LoadMember *));
-        LoadMember *m;
+/* Every member's name stays in memory for the whole load: their length is
+ * bounded one by one and together. */
+static int member_account(LoadContext *c, const char *path, const char *link) {
+        const StoreLimits *lim = store_limits(c->store);
+        uint64_t max = lim->layer.max_path_length;
+        size_t n = strlen(path), k = link ? strlen(link) : 0;
 
+        if (max > 0 && (n > max || k > max))
+                return errmsg_set(-E2BIG, "Archive member %.64s...: %s longer than the limit of %llu bytes.", path,
+                                  n > max ? "path" : "link target", (unsigned long long) max);
+        c->names_size += n + k;
+        if (lim->max_archive_names_size > 0 && c->names_size > lim->max_archive_names_size)
+                return errmsg_set(-E2BIG, "The names of the archive's members take more than the limit of %llu bytes.",
+                                  (unsigned long long) lim->max_archive_names_size);
+        return 0;
+}
+
+/* Takes path on success. */
+static int member_add(LoadContext *c, char *path, LoadMember **ret) {
+        _cleanup_free_ LoadMember *m = NULL;
+        LoadMember **l;
+        int r;
+
+        if (!c->by_path && !(c->by_path = hashmap_new()))
+                return -ENOMEM;
+        l = reallocarray(c->members, c->n_members + 1, sizeof(LoadMember *));
         if (!l)
-                return NULL;
+                return -ENOMEM;
         c->members = l;
         m = calloc(1, sizeof(LoadMember));
         if (!m)
-                return NULL;
+                return -ENOMEM;
         m->path = path;
+        r = hashmap_put(c->by_path, m->path, m);
+        if (r < 0)
+                return r;
         c->members[c->n_members++] = m;
-        return m;
+        *ret = TAKE_PTR(m);
+        return 0;
 }
 
 static int spool_archive_entry(LoadContext *c, struct archive *a, const char *path, LoadMember *m) {
@@ -147,22 +170,28 @@ static int spool_duplicate(LoadContext *c, struct archive *a, struct archive_ent
 }
 
 static int spool_entry(LoadContext *c, struct archive *a, struct archive_entry *e) {
-        _cleanup_free_ char *path = normalize_member_path(archive_entry_pathname(e) ?: "");
+        _cleanup_free_ char *path = NULL;
         mode_t type = archive_entry_filetype(e);
         LoadMember *m;
+        int r;
 
         if (type == AE_IFDIR)
                 return 0;
+        if (type != AE_IFREG && type != AE_IFLNK && !archive_entry_hardlink(e))
+                return 0;
+        r = member_account(c, strempty(archive_entry_pathname(e)),
+                           archive_entry_hardlink(e) ?: (type == AE_IFLNK ? archive_entry_symlink(e) : NULL));
+        if (r < 0)
+                return r;
+        path = normalize_member_path(archive_entry_pathname(e) ?: "");
         if (!path)
                 return errmsg_set(-EBADMSG, "Malformed archive: member path \"%s\" is not allowed.",
                                   strempty(archive_entry_pathname(e)));
-        if (type != AE_IFREG && type != AE_IFLNK && !archive_entry_hardlink(e))
-                return 0;
         if (member_find(c, path))
                 return spool_duplicate(c, a, e, path);
-        m = member_add(c, path);
-        if (!m)
-                return -ENOMEM;
+        r = member_add(c, path, &m);
+        if (r < 0)
+                return r;
         TAKE_PTR(path);
         if (type == AE_IFLNK || archive_entry_hardlink(e)) {
                 m->link_target = link_target(m->path, archive_entry_hardlink(e), archive_entry_symlink(e));
@@ -255,8 +284,10 @@ static int member_get(LoadContext *c, const char *path, const char *what, LoadMe
                         _cleanup_close_ int fd = open_beneath(c->layout_fd, p);
                         if (fd >= 0) {
                                 _cleanup_free_ char *mp = strdup(p);
-                                if (!mp || !(m = member_add(c, mp)))
+                                if (!mp)
                                         return -ENOMEM;
+                                if ((r = member_account(c, mp, NULL)) < 0 || (r = member_add(c, mp, &m)) < 0)
+                                        return r;
                                 TAKE_PTR(mp);
                                 r = load_spool_fd(c, fd, store_limits(c->store)->layer.max_compressed_size, p, m);
                                 if (r < 0)
@@ -474,7 +505,6 @@ static int docker_entry_source(LoadContext *c, json_t *e, size_t idx, ImageSourc
 static int load_docker(LoadContext *c, StagedImage **ret, size_t *ret_n) {
         _cleanup_free_ char *data = NULL;
         json_auto_t *j = NULL;
-        json_error_t e;
         StagedImage *imgs;
         LoadMember *m;
         size_t size, n, i;
@@ -484,10 +514,9 @@ static int load_docker(LoadContext *c, StagedImage **ret, size_t *ret_n) {
         if ((r = member_get(c, "manifest.json", "manifest.json", &m)) < 0 ||
             (r = member_read(c, m, "manifest.json", &data, &size)) < 0)
                 return r;
-        j = json_loadb(data, size, 0, &e);
-        if (!j)
-                return errmsg_set(-EBADMSG, "Malformed manifest.json: %s%s.",
-                                  e.position >= (int) size ? "truncated JSON: " : "", e.text);
+        r = json_parse("manifest.json", data, size, &j);
+        if (r < 0)
+                return r;
         if (!json_is_array(j) || json_array_size(j) == 0)
                 return errmsg_set(-EBADMSG, "Malformed manifest.json: expected a non-empty array.");
         n = json_array_size(j);
@@ -523,7 +552,8 @@ static int docker_tags_for_config(LoadContext *c, const char *config_digest, cha
         if (!member_find(c, "manifest.json") || member_get(c, "manifest.json", "manifest.json", &m) < 0 ||
             member_read(c, m, "manifest.json", &data, &size) < 0)
                 return 0;
-        j = json_loadb(data, size, 0, NULL);
+        if (json_parse("manifest.json", data, size, &j) < 0)
+                return 0;
         json_array_foreach(j, i, e)
                 if (streq_ptr(json_string_value(json_object_get(e, "Config")), want))
                         return json_get_strv("manifest.json", e, "RepoTags", ret);

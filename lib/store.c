@@ -21,6 +21,7 @@ const StoreLimits store_limits_default = {
         .max_json_size = 4ULL << 20,
         .max_archive_entries = 100000,
         .max_archive_size = 256ULL << 30,
+        .max_archive_names_size = 16ULL << 20,
         .max_images = 1000,
         .max_layers = 128,
         .unpack_threads = 1,   /* see docs/storage.md: more threads redo layers that imply directories */

@@ -200,9 +200,18 @@ static int spool_entry(LoadContext *c, struct archive *a, struct archive_entry *
         return spool_archive_entry(c, a, m->path, m);
 }
 
+/* Two readers, as for layers (lib/layer.c): one undoes the compression, the
+ * other parses the tar stream it is handed, so that what the tar parser
+ * takes while it reads a header (all libarchive keeps of an entry: pax
+ * records, long names, a sparse map) is counted in uncompressed bytes. */
 typedef struct ArchiveInput {
         int fd;
         const volatile int *cancel;
+        struct archive *raw;
+        bool raw_eof;
+        bool in_header;
+        uint64_t header_size, max_header_size;
+        int error;                /* set by the tar reader's callback */
         uint8_t block[64 * 1024];
 } ArchiveInput;
 
@@ -216,9 +225,80 @@ static ssize_t archive_read_cb(struct archive *a, void *userdata, const void **b
         return n;
 }
 
+static ssize_t archive_tar_cb(struct archive *a, void *userdata, const void **buf) {
+        ArchiveInput *in = userdata;
+        size_t size = 0;
+        la_int64_t offset;
+        int r;
+
+        while (size == 0) {
+                if (in->raw_eof)
+                        return 0;
+                r = archive_read_data_block(in->raw, buf, &size, &offset);
+                if (r == ARCHIVE_EOF) {
+                        in->raw_eof = true;
+                        return 0;
+                }
+                if (r < ARCHIVE_WARN) {
+                        archive_set_error(a, archive_errno(in->raw), "%s", strempty(archive_error_string(in->raw)));
+                        return -1;
+                }
+        }
+        if (in->in_header) {
+                in->header_size += size;
+                if (in->max_header_size > 0 && in->header_size > in->max_header_size) {
+                        in->error = -E2BIG;
+                        archive_set_error(a, E2BIG, "tar headers of one member exceed the limit");
+                        return -1;
+                }
+        }
+        return (ssize_t) size;
+}
+
+/* gzip, bzip2, xz and zstd, as docker and podman load them; none of the
+ * filters libarchive would run an external program for. */
+static int archive_open_input(LoadContext *c, ArchiveInput *in, struct archive *a) {
+        struct archive_entry *e;
+        int r;
+
+        in->raw = archive_read_new();
+        if (!in->raw)
+                return -ENOMEM;
+        if (archive_read_support_filter_gzip(in->raw) != ARCHIVE_OK ||
+            archive_read_support_filter_bzip2(in->raw) != ARCHIVE_OK ||
+            archive_read_support_filter_xz(in->raw) != ARCHIVE_OK ||
+            archive_read_support_filter_zstd(in->raw) != ARCHIVE_OK ||
+            archive_read_support_format_raw(in->raw) != ARCHIVE_OK ||
+            archive_read_support_format_tar(a) != ARCHIVE_OK)
+                return errmsg_set(-EOPNOTSUPP, "libarchive lacks tar, gzip, bzip2, xz or zstd support.");
+        if (archive_read_open(in->raw, in, NULL, archive_read_cb, NULL) != ARCHIVE_OK)
+                return archive_errno(in->raw) == ECANCELED ? (load_check_cancel(c) ?: -ECANCELED) :
+                       errmsg_set(-EBADMSG, "Not an image archive: %s.", archive_error_string(in->raw));
+        r = archive_read_next_header(in->raw, &e);
+        if (r == ARCHIVE_EOF)
+                in->raw_eof = true;
+        else if (r < ARCHIVE_WARN)
+                return archive_errno(in->raw) == ECANCELED ? (load_check_cancel(c) ?: -ECANCELED) :
+                       errmsg_set(-EBADMSG, "Not an image archive: %s.", archive_error_string(in->raw));
+        if (archive_read_open(a, in, NULL, archive_tar_cb, NULL) != ARCHIVE_OK)
+                return archive_errno(a) == ECANCELED ? (load_check_cancel(c) ?: -ECANCELED) :
+                       errmsg_set(-EBADMSG, "Not an image archive: %s.", archive_error_string(a));
+        return 0;
+}
+
+static int archive_failed(LoadContext *c, ArchiveInput *in, struct archive *a, const char *what) {
+        if (in->error == -E2BIG)
+                return errmsg_set(-E2BIG, "The tar headers of one archive member (pax extended headers, long names, "
+                                  "sparse map) exceed the limit of %llu bytes.",
+                                  (unsigned long long) in->max_header_size);
+        if (archive_errno(a) == ECANCELED)
+                return load_check_cancel(c) ?: -ECANCELED;
+        return errmsg_set(-EBADMSG, "%s: %s.", what, archive_error_string(a));
+}
+
 /* Reads the whole archive stream once, spooling each member to staging. */
 static int spool_archive(LoadContext *c, int fd) {
-        _cleanup_free_ ArchiveInput *in = malloc(sizeof(ArchiveInput));
+        _cleanup_free_ ArchiveInput *in = calloc(1, sizeof(ArchiveInput));
         struct archive *a = archive_read_new();
         struct archive_entry *e;
         uint64_t entries = 0;
@@ -230,14 +310,17 @@ static int spool_archive(LoadContext *c, int fd) {
         }
         in->fd = fd;
         in->cancel = c->opts ? c->opts->cancel : NULL;
-        archive_read_support_filter_all(a);
-        archive_read_support_format_tar(a);
-        if (archive_read_open(a, in, NULL, archive_read_cb, NULL) != ARCHIVE_OK) {
-                r = archive_errno(a) == ECANCELED ? (load_check_cancel(c) ?: -ECANCELED) :
-                    errmsg_set(-EBADMSG, "Not an image archive: %s.", archive_error_string(a));
+        in->max_header_size = store_limits(c->store)->layer.max_header_size;
+        r = archive_open_input(c, in, a);
+        if (r < 0)
                 goto finish;
-        }
-        while ((q = archive_read_next_header(a, &e)) == ARCHIVE_OK || q == ARCHIVE_WARN) {
+        for (;;) {
+                in->in_header = true;
+                in->header_size = 0;
+                q = archive_read_next_header(a, &e);
+                in->in_header = false;
+                if (q != ARCHIVE_OK && q != ARCHIVE_WARN)
+                        break;
                 if (++entries > store_limits(c->store)->max_archive_entries) {
                         r = errmsg_set(-E2BIG, "The archive has more than %llu members.",
                                        (unsigned long long) store_limits(c->store)->max_archive_entries);
@@ -246,14 +329,21 @@ static int spool_archive(LoadContext *c, int fd) {
                 r = spool_entry(c, a, e);
                 if (r < 0)
                         goto finish;
+                /* What was not spooled (a link's data) is skipped here, not
+                 * counted with the next header. */
+                if (archive_read_data_skip(a) < ARCHIVE_WARN) {
+                        r = archive_failed(c, in, a, "Malformed or truncated archive");
+                        goto finish;
+                }
         }
         if (q != ARCHIVE_EOF)
-                r = archive_errno(a) == ECANCELED ? (load_check_cancel(c) ?: -ECANCELED) :
-                    errmsg_set(-EBADMSG, "Malformed or truncated archive: %s.", archive_error_string(a));
+                r = archive_failed(c, in, a, "Malformed or truncated archive");
         else if (entries == 0)
                 r = errmsg_set(-EBADMSG, "The archive is empty.");
 finish:
         archive_read_free(a);
+        if (in)
+                archive_read_free(in->raw);
         return r;
 }
 

@@ -1115,6 +1115,41 @@ START_TEST(test_attack_archive_headers) {
 }
 END_TEST
 
+/* xz is not read: libarchive lets a 160 KB stream ask liblzma for a 1 GiB
+ * dictionary (measured: 1 GiB of resident memory). */
+START_TEST(test_attack_xz_refused) {
+        char *root = t_mkdtemp();
+        _cleanup_(store_freep) Store *s = t_store(root);
+        struct archive *a = archive_write_new();
+        struct archive_entry *e = archive_entry_new();
+        TImage imgs[2];
+        TBuf plain, ar = {};
+
+        /* A good archive, which loads uncompressed. */
+        two_images(imgs);
+        t_docker_archive(&plain, imgs, 1, 0);
+        archive_write_set_format_raw(a);
+        ck_assert_int_eq(archive_write_add_filter_xz(a), ARCHIVE_OK);
+        ck_assert_int_eq(archive_write_open(a, &ar, NULL, tbuf_write_cb, NULL), ARCHIVE_OK);
+        archive_entry_set_filetype(e, AE_IFREG);
+        archive_entry_set_pathname(e, "data");
+        archive_entry_set_size(e, (la_int64_t) plain.size);
+        ck_assert_int_eq(archive_write_header(a, e), ARCHIVE_OK);
+        ck_assert_int_eq(archive_write_data(a, plain.data, plain.size), (la_ssize_t) plain.size);
+        archive_entry_free(e);
+        t_finish(a);
+        load_buf_pipe(s, &ar, -EBADMSG, NULL, NULL);
+        ck_assert_uint_eq(count_dir(root, "images"), 0);
+        load_buf_pipe(s, &plain, 0, NULL, NULL);
+        tbuf_done(&plain);
+        ck_assert_uint_eq(count_dir(root, "tmp"), 0);
+        tbuf_done(&ar);
+        t_image_done(&imgs[0]);
+        t_image_done(&imgs[1]);
+        t_rmdir(root);
+}
+END_TEST
+
 int main(void) {
         Suite *s = suite_create("image-load");
         TCase *tc = tcase_create("core");
@@ -1145,6 +1180,7 @@ int main(void) {
         tcase_add_test(tc, test_attack_json_nodes);
         tcase_add_test(tc, test_attack_member_names);
         tcase_add_test(tc, test_attack_archive_headers);
+        tcase_add_test(tc, test_attack_xz_refused);
         suite_add_tcase(s, tc);
         return check_run_suite(s);
 }

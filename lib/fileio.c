@@ -2,6 +2,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <linux/openat2.h>
 #include <sys/random.h>
 #include <sys/syscall.h>
@@ -9,6 +10,7 @@
 #include <sys/sysmacros.h>
 
 #include "fileio.h"
+#include "log.h"
 
 /* "dir/name" -> "dir/.#name.XXXXXXXXXXXXXXXX", in the same directory so the
  * rename stays atomic. */
@@ -451,6 +453,100 @@ int rm_rf_at(int dirfd, const char *path) {
 
 int tree_size_at(int dirfd, const char *path, uint64_t *ret) {
         return walk_at(dirfd, path, false, ret);
+}
+
+/* Removals in the background: one thread, started when there is work and
+ * gone when there is none, takes them in order. */
+typedef struct RmJob {
+        int dirfd;
+        char *path;
+        struct RmJob *next;
+} RmJob;
+
+static pthread_mutex_t rm_lock = PTHREAD_MUTEX_INITIALIZER;
+static RmJob *rm_queue, **rm_queue_tail = &rm_queue;
+static bool rm_thread_running;
+
+static RmJob *rm_job_free(RmJob *j) {
+        if (j) {
+                safe_close(j->dirfd);
+                free(j->path);
+                free(j);
+        }
+        return NULL;
+}
+
+static void *rm_thread(void *userdata) {
+        for (;;) {
+                RmJob *j;
+                int r;
+
+                pthread_mutex_lock(&rm_lock);
+                j = rm_queue;
+                if (j) {
+                        rm_queue = j->next;
+                        if (!rm_queue)
+                                rm_queue_tail = &rm_queue;
+                } else
+                        rm_thread_running = false;
+                pthread_mutex_unlock(&rm_lock);
+                if (!j)
+                        return NULL;
+                r = rm_rf_at(j->dirfd, j->path);
+                if (r < 0)
+                        log_debug_errno(r, "Cannot remove %s: %m", j->path);
+                rm_job_free(j);
+        }
+}
+
+static int rm_thread_start(void) {
+        pthread_attr_t attr;
+        pthread_t t;
+        int r;
+
+        r = -pthread_attr_init(&attr);
+        if (r < 0)
+                return r;
+        r = -pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        /* The walk needs little stack: rm_rf_at() is iterative. */
+        if (r >= 0)
+                r = -pthread_attr_setstacksize(&attr, 256 * 1024);
+        if (r >= 0)
+                r = -pthread_create(&t, &attr, rm_thread, NULL);
+        (void) pthread_attr_destroy(&attr);
+        return r;
+}
+
+int rm_rf_background(int dirfd, const char *path) {
+        RmJob *j = calloc(1, sizeof *j);
+        int r = 0;
+
+        if (!j)
+                return -ENOMEM;
+        j->dirfd = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
+        j->path = strdup(path);
+        if (j->dirfd < 0 || !j->path) {
+                r = j->dirfd < 0 ? -errno : -ENOMEM;
+                rm_job_free(j);
+                return r;
+        }
+        pthread_mutex_lock(&rm_lock);
+        /* The queue is empty whenever no thread runs. */
+        if (!rm_thread_running) {
+                r = rm_thread_start();
+                rm_thread_running = r >= 0;
+        }
+        if (r >= 0) {
+                *rm_queue_tail = j;
+                rm_queue_tail = &j->next;
+        }
+        pthread_mutex_unlock(&rm_lock);
+        if (r < 0) {
+                /* No thread: removed here and now, then. */
+                r = rm_rf_at(j->dirfd, j->path);
+                rm_job_free(j);
+        }
+        return r;
 }
 
 /* For kernel interface files (cgroup, proc): one write() of the whole string,

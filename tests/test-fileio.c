@@ -201,6 +201,26 @@ START_TEST(test_rm_rf_symlinks) {
 }
 END_TEST
 
+/* The same tree removed in the background: the call returns at once. */
+START_TEST(test_rm_rf_background) {
+        char base[PATH_MAX];
+        int fd = mkdir_fresh(base, sizeof base, "background");
+        uint64_t start;
+
+        make_deep(fd, "tree");
+        start = now_usec(CLOCK_MONOTONIC);
+        ck_assert_int_eq(rm_rf_background(fd, "tree"), 0);
+        ck_assert_int_eq(rm_rf_background(fd, "nonexistent"), 0);
+        ck_assert_uint_lt(now_usec(CLOCK_MONOTONIC) - start, 100 * 1000);
+        close(fd);
+        fd = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        for (int i = 0; i < 1200 && faccessat(fd, "tree", F_OK, AT_SYMLINK_NOFOLLOW) == 0; i++)
+                usleep(100 * 1000);
+        ck_assert_int_eq(faccessat(fd, "tree", F_OK, AT_SYMLINK_NOFOLLOW), -1);
+        close(fd);
+}
+END_TEST
+
 /* A mount inside the tree (a tmpfs, a bind mount of the same file system)
  * is not entered: its content stays, the removal fails with -EBUSY, and
  * succeeds once it is unmounted. */
@@ -251,6 +271,7 @@ int main(void) {
         tcase_add_test(tc, test_rm_rf_wide);
         tcase_add_test(tc, test_rm_rf_symlinks);
         tcase_add_test(tc, test_rm_rf_mounts);
+        tcase_add_test(tc, test_rm_rf_background);
         suite_add_tcase(s, tc);
         r = check_run_suite(s);
         (void) rm_rf_at(AT_FDCWD, top);

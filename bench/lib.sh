@@ -73,7 +73,23 @@ bench_private_mounts() {
 
 # What every benchmark does first: its own mount namespace, its temporary
 # folder, and there the disk the stores and floors write to.
+# What the benchmarks run, from Debian; installed when missing (docker.io
+# is fetched into the sandbox only, see bench_docker_fetch).
+BENCH_DEPS=(hyperfine debootstrap runc podman skopeo systemd-container util-linux procps python3 e2fsprogs)
+
+bench_install_deps() {
+        local p missing=()
+        for p in "${BENCH_DEPS[@]}"; do
+                dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+        done
+        [ ${#missing[@]} = 0 ] && return 0
+        note "installing ${missing[*]}"
+        DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null &&
+                DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
 bench_begin() {
+        bench_install_deps || die "cannot install ${BENCH_DEPS[*]}"
         bench_private_mounts "$@"
         bench_setup
         bench_own_disk

@@ -34,7 +34,16 @@ int ctl_call(sd_bus *bus, const char *member, sd_bus_message **reply, const char
 bool ctl_want_help(int argc, char *argv[], const Verb *v);
 void ctl_print_verb_help(const Verb *v);
 
+/* JSON as jansson writes it, with DEL and the C1 controls escaped too
+ * (escape_json_text()): an image's strings reach the terminal as text. */
+void ctl_dump_json(json_t *j, size_t flags, FILE *f);
 void ctl_print_json(json_t *j);
+/* Every string that comes from an image, a container or berthd goes through
+ * this before a table or a sentence prints it: s itself when it holds no
+ * control character, else escape_terminal()'s copy, valid for the next
+ * CTL_ESCAPE_SLOTS - 1 calls (enough for one printf). Never NULL unless s is. */
+#define CTL_ESCAPE_SLOTS 8
+const char *ctl_escape(const char *s);
 
 /* Reads an a{sv} reply into a JSON object, for --json and for printing. */
 int bus_message_read_dict_json(sd_bus_message *m, json_t **ret);
@@ -95,6 +104,23 @@ int create_request_append(sd_bus_message *m, const CreateRequest *q);
 int ctl_append_strv_option(sd_bus_message *m, const char *key, char **l);
 void create_request_done(CreateRequest *q);
 
+/* Our stdin (with_stdin), stdout and stderr as a container gets them
+ * (ctl-stdio.c): pipes and AF_UNIX stream sockets as they are, anything else
+ * through a pipe that we relay. */
+typedef struct CtlStdio CtlStdio;
+int ctl_stdio_new(bool with_stdin, CtlStdio **ret);
+CtlStdio *ctl_stdio_free(CtlStdio *s);
+DEFINE_TRIVIAL_CLEANUP_FUNC(CtlStdio *, ctl_stdio_free);
+/* Appends Stdin/Stdout/Stderr entries to an open a{sv}, then closes our
+ * copies of the pipe ends given away. */
+int ctl_stdio_append(CtlStdio *s, sd_bus_message *m);
+/* Relays from now on, in e's loop. */
+int ctl_stdio_attach(CtlStdio *s, sd_event *e);
+bool ctl_stdio_outputs_done(const CtlStdio *s);
+/* Stops reading our stdin; relays the container's output until it closes,
+ * for timeout_usec at most. */
+int ctl_stdio_drain(CtlStdio *s, sd_event *e, uint64_t timeout_usec);
+
 /* Attached I/O of run/start/exec: stdio passed to berthd, or a terminal. */
 int ctl_attach_terminal(int master, bool interactive);
 typedef enum CtlStartKind {
@@ -103,8 +129,11 @@ typedef enum CtlStartKind {
         CTL_START_RUN,         /* RunContainer: the container comes with the reply */
 } CtlStartKind;
 
-int ctl_start_and_wait(sd_bus *bus, sd_bus_message *start, const char *container, CtlStartKind kind,
-                       bool interactive, int *ret_exit_code);
+/* Sends start, which it takes (it unrefs it once sent: the message holds
+ * copies of the pipe ends given to the container), and relays stdio (NULL:
+ * none) until the container is done. */
+int ctl_start_and_wait(sd_bus *bus, sd_bus_message *start, CtlStdio *stdio, const char *container,
+                       CtlStartKind kind, bool interactive, int *ret_exit_code);
 
 int verb_version(int argc, char *argv[]);
 int verb_info(int argc, char *argv[]);

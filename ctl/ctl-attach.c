@@ -241,8 +241,13 @@ static int read_run_reply(Session *s) {
         return s->run_id ? send_wait(s, "WaitContainer", s->run_id, 0) : -EXIT_ENGINE;
 }
 
-int ctl_start_and_wait(sd_bus *bus, sd_bus_message *start, const char *container, CtlStartKind kind,
-                       bool interactive, int *ret_exit_code) {
+/* An exec's process may leave children holding its streams: Docker waits
+ * as long for them. */
+#define STREAMS_DRAIN_USEC (2 * 1000000ULL)
+
+int ctl_start_and_wait(sd_bus *bus, sd_bus_message *start, CtlStdio *stdio, const char *container,
+                       CtlStartKind kind, bool interactive, int *ret_exit_code) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *start_call = start;
         bool is_exec = kind == CTL_START_EXEC;
         Session s = { .bus = bus, .container = kind == CTL_START_CONTAINER ? container : NULL, .exit_code = -1 };
         _cleanup_close_ int master = -EBADF;
@@ -254,7 +259,12 @@ int ctl_start_and_wait(sd_bus *bus, sd_bus_message *start, const char *container
         if (r >= 0 && kind == CTL_START_RUN)
                 r = sd_bus_add_filter(bus, NULL, on_run_exited, &s);
         if (r >= 0)
-                r = sd_bus_call_async(bus, NULL, start, on_start_reply, &s, UINT64_MAX);
+                r = sd_bus_call_async(bus, NULL, start_call, on_start_reply, &s, UINT64_MAX);
+        /* Our copies of the container's pipe ends go with the message: else
+         * the container's stdout would never end. */
+        start_call = sd_bus_message_unref(start_call);
+        if (r >= 0 && stdio)
+                r = ctl_stdio_attach(stdio, s.event);
         if (r >= 0 && kind == CTL_START_CONTAINER)
                 r = send_wait(&s, "WaitContainer", container, 0);
         while (r >= 0 && !s.start_reply)
@@ -265,7 +275,7 @@ int ctl_start_and_wait(sd_bus *bus, sd_bus_message *start, const char *container
         }
         e = sd_bus_message_get_error(s.start_reply);
         if (e) {
-                fprintf(stderr, "Error: %s\n", e->message);
+                fprintf(stderr, "Error: %s\n", ctl_escape(e->message));
                 r = -start_error_exit_code(e);
                 goto finish;
         }
@@ -285,6 +295,8 @@ int ctl_start_and_wait(sd_bus *bus, sd_bus_message *start, const char *container
                 r = send_wait(&s, "WaitExec", NULL, exec_id);
         while (r >= 0 && s.exit_code < 0 && s.error == 0)
                 r = sd_event_run(s.event, UINT64_MAX);
+        if (r >= 0 && stdio)
+                r = ctl_stdio_drain(stdio, s.event, STREAMS_DRAIN_USEC);
         if (r < 0)
                 r = -ctl_call_failed("wait", NULL, r);
         else if (s.error > 0)

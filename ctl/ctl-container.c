@@ -31,23 +31,27 @@ static int create_container(sd_bus *bus, const CreateRequest *q, char **ret_id) 
         return *ret_id ? 0 : -EXIT_ENGINE;
 }
 
-/* Attached: our stdout and stderr (and stdin with -i) are the container's;
- * with -t the container gets a terminal whose master comes back to us. */
-static int append_attach_options(sd_bus_message *m, bool interactive, bool tty) {
-        int r = sd_bus_message_open_container(m, 'a', "{sv}");
+/* Attached: the container gets our stdout and stderr (and stdin with -i),
+ * or pipes we relay to them (ctl-stdio.c); with -t a terminal whose master
+ * comes back to us, and none of ours. Without -i its stdin is /dev/null. */
+static int append_attach_options(sd_bus_message *m, bool interactive, bool tty, CtlStdio **ret_stdio) {
+        int r = 0;
 
+        *ret_stdio = NULL;
+        if (!tty)
+                r = ctl_stdio_new(interactive, ret_stdio);
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'a', "{sv}");
         if (r >= 0)
                 r = sd_bus_message_append(m, "{sv}", "Attach", "b", 1);
-        if (r >= 0 && !tty && interactive)
-                r = sd_bus_message_append(m, "{sv}", "Stdin", "h", STDIN_FILENO);
-        if (r >= 0 && !tty)
-                r = sd_bus_message_append(m, "{sv}{sv}", "Stdout", "h", STDOUT_FILENO,
-                                          "Stderr", "h", STDERR_FILENO);
+        if (r >= 0 && *ret_stdio)
+                r = ctl_stdio_append(*ret_stdio, m);
         return r < 0 ? r : sd_bus_message_close_container(m);
 }
 
 static int start_attached(sd_bus *bus, const char *id, bool interactive, bool tty, int *ret_exit_code) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        _cleanup_(ctl_stdio_freep) CtlStdio *io = NULL;
         int r;
 
         r = new_call(bus, "StartContainer", &m);
@@ -55,16 +59,17 @@ static int start_attached(sd_bus *bus, const char *id, bool interactive, bool tt
                 return r;
         r = sd_bus_message_append(m, "s", id);
         if (r >= 0)
-                r = append_attach_options(m, interactive, tty);
+                r = append_attach_options(m, interactive, tty, &io);
         if (r < 0)
                 return -ctl_call_failed("start", NULL, r);
-        return ctl_start_and_wait(bus, m, id, CTL_START_CONTAINER, interactive, ret_exit_code);
+        return ctl_start_and_wait(bus, TAKE_PTR(m), io, id, CTL_START_CONTAINER, interactive, ret_exit_code);
 }
 
 /* One call makes and starts it: berthd overlaps the creation's disk flushes
  * with systemd's work on the scope. */
 static int run_attached(sd_bus *bus, const CreateRequest *q, int *ret_exit_code) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        _cleanup_(ctl_stdio_freep) CtlStdio *io = NULL;
         int r;
 
         r = new_call(bus, "RunContainer", &m);
@@ -72,10 +77,10 @@ static int run_attached(sd_bus *bus, const CreateRequest *q, int *ret_exit_code)
                 return r;
         r = create_request_append(m, q);
         if (r >= 0)
-                r = append_attach_options(m, q->interactive, q->tty);
+                r = append_attach_options(m, q->interactive, q->tty, &io);
         if (r < 0)
                 return -ctl_call_failed("run", NULL, r);
-        return ctl_start_and_wait(bus, m, NULL, CTL_START_RUN, q->interactive, ret_exit_code);
+        return ctl_start_and_wait(bus, TAKE_PTR(m), io, NULL, CTL_START_RUN, q->interactive, ret_exit_code);
 }
 
 static int start_detached(sd_bus *bus, const char *id) {
@@ -90,7 +95,7 @@ static int start_detached(sd_bus *bus, const char *id) {
                 return r;
         r = sd_bus_call(bus, m, UINT64_MAX, &error, NULL);
         if (r < 0) {
-                fprintf(stderr, "Error: %s\n", error.message ?: strerror(-r));
+                fprintf(stderr, "Error: %s\n", error.message ? ctl_escape(error.message) : strerror(-r));
                 return sd_bus_error_has_name(&error, BERTH_ERROR_COMMAND_NOT_FOUND) ? -EXIT_NOT_FOUND :
                        sd_bus_error_has_name(&error, BERTH_ERROR_COMMAND_NOT_EXECUTABLE) ? -EXIT_CANNOT_EXEC :
                        -ctl_call_failed("start", &error, r);
@@ -395,16 +400,16 @@ static int exec_parse(int argc, char *argv[], ExecRequest *x) {
         return optind;
 }
 
-static int exec_append_options(sd_bus_message *m, const ExecRequest *x) {
-        int r = sd_bus_message_open_container(m, 'a', "{sv}");
+static int exec_append_options(sd_bus_message *m, const ExecRequest *x, CtlStdio **ret_stdio) {
+        int r = 0;
 
-        if (r >= 0 && !x->tty && !x->detach) {
-                if (x->interactive)
-                        r = sd_bus_message_append(m, "{sv}", "Stdin", "h", STDIN_FILENO);
-                if (r >= 0)
-                        r = sd_bus_message_append(m, "{sv}{sv}", "Stdout", "h", STDOUT_FILENO,
-                                                  "Stderr", "h", STDERR_FILENO);
-        }
+        *ret_stdio = NULL;
+        if (!x->tty && !x->detach)
+                r = ctl_stdio_new(x->interactive, ret_stdio);
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'a', "{sv}");
+        if (r >= 0 && *ret_stdio)
+                r = ctl_stdio_append(*ret_stdio, m);
         if (r >= 0 && x->tty)
                 r = sd_bus_message_append(m, "{sv}", "Tty", "b", 1);
         if (r >= 0 && x->user)
@@ -421,6 +426,7 @@ static int exec_append_options(sd_bus_message *m, const ExecRequest *x) {
 int verb_exec(int argc, char *argv[]) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        _cleanup_(ctl_stdio_freep) CtlStdio *io = NULL;
         ExecRequest x = {};
         int i, r, code = 0;
 
@@ -433,10 +439,10 @@ int verb_exec(int argc, char *argv[]) {
         if (r >= 0)
                 r = new_call(bus, "ExecContainer", &m);
         if (r >= 0 && (sd_bus_message_append(m, "s", argv[i]) < 0 ||
-                       sd_bus_message_append_strv(m, argv + i + 1) < 0 || exec_append_options(m, &x) < 0))
+                       sd_bus_message_append_strv(m, argv + i + 1) < 0 || exec_append_options(m, &x, &io) < 0))
                 r = -EXIT_ENGINE;
         strv_free(x.env);
         if (r >= 0)
-                r = ctl_start_and_wait(bus, m, argv[i], CTL_START_EXEC, x.interactive, &code);
+                r = ctl_start_and_wait(bus, TAKE_PTR(m), io, argv[i], CTL_START_EXEC, x.interactive, &code);
         return r < 0 ? -r : code;
 }

@@ -4,6 +4,7 @@
 #include "bus-util.h"
 #include "container-options.h"
 #include "seccomp-profile.h"
+#include "stdio-fd.h"
 
 /* CreateContainer's a{sv} options, into a Container the engine completes.
  * Each key is one docker run flag; unknown keys and mistyped values are
@@ -249,5 +250,19 @@ int container_options_read(sd_bus_message *m, Container **ret, char **ret_image,
                 return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "No image given (option 'Image').");
         *ret = TAKE_PTR(c);
         *ret_image = TAKE_PTR(image);
+        return 0;
+}
+
+int container_options_check_stdio(const char *key, int fd, sd_bus_error *error) {
+        const char *stream = streq(key, "Stdin") ? "stdin" : streq(key, "Stdout") ? "stdout" : "stderr";
+        const char *what;
+        int r = stdio_fd_check(fd, &what);
+
+        if (r == -EPERM && what)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                         "%s must be a pipe or a connected AF_UNIX stream socket, not %s.",
+                                         stream, what);
+        if (r < 0)
+                return sd_bus_error_set_errnof(error, r, "Cannot examine the %s given: %m", stream);
         return 0;
 }

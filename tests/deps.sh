@@ -11,6 +11,7 @@ DEPS=(
         libjansson-dev libcurl4-openssl-dev libseccomp-dev libcap-dev check libsubunit-dev
         # run and test: the real systemd and bus inside the sandbox
         systemd dbus polkitd util-linux iproute2 libglib2.0-bin python3
+        python3-gi gir1.2-glib-2.0   # D-Bus calls that pass fds (tests/integration/stdio-dbus.py)
         busybox-static zstd gzip tar
         # peers the tests compare with
         podman skopeo umoci

@@ -188,8 +188,8 @@ int engine_remove(Engine *e, Container *c, bool force, EngineDone done, void *us
         int r;
 
         /* Removal is synchronous: a container still in state "removing" is
-         * one whose files could not all be removed, or whose removal a crash
-         * cut short. Removing it again tries again. */
+         * one whose directory could not be moved to the trash, or whose
+         * removal a crash cut short. Removing it again tries again. */
         if (!is_running(c)) {
                 l = engine_live(e, c);
                 if (!l)

@@ -228,15 +228,39 @@ int container_load(int root_fd, const char *id, Container **ret) {
         return 0;
 }
 
+/* The directory is renamed into the trash, which is quick whatever is in
+ * it (a container may have made 50,000 nested directories), and removed from
+ * there in the background. Until the rename is done the container exists
+ * with its state; after it, it does not, and what a crash or a failure
+ * leaves in the trash goes at the next container_trash_sweep(). */
 int container_remove_dir(int root_fd, const char *id) {
-        _cleanup_free_ char *dir = NULL;
+        _cleanup_free_ char *dir = NULL, *trash = NULL;
+        int r;
 
         if (!container_id_is_valid(id))
                 return -EINVAL;
         dir = strjoin(CONTAINER_DIR "/", id);
         if (!dir)
                 return -ENOMEM;
-        return rm_rf_at(root_fd, dir);
+        r = tempname_at(CONTAINER_TRASH_DIR "/x", &trash);
+        if (r < 0)
+                return r;
+        if (mkdirat(root_fd, CONTAINER_TRASH_DIR, 0700) < 0 && errno != EEXIST)
+                return -errno;
+        if (renameat(root_fd, dir, root_fd, trash) < 0)
+                return errno == ENOENT ? 0 : -errno;
+        return rm_rf_background(root_fd, trash);
+}
+
+void container_trash_sweep(int root_fd) {
+        _cleanup_closedir_ DIR *d = NULL;
+        struct dirent *de;
+
+        if (opendir_at(root_fd, CONTAINER_TRASH_DIR, O_NOFOLLOW, &d) < 0)
+                return;
+        while ((de = readdir(d)))
+                if (!IN_SET_STR(de->d_name, ".", ".."))
+                        (void) rm_rf_background(dirfd(d), de->d_name);
 }
 
 /* The "comm" field may contain spaces and parentheses, so parse from the last ')'. */

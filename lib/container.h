@@ -18,6 +18,8 @@
 #define CONTAINER_NAME_MAX 253
 #define CONTAINER_STATE_FILE "state.json"
 #define CONTAINER_DIR "containers"
+/* Directories of removed containers, on their way out. */
+#define CONTAINER_TRASH_DIR "trash"
 /* Docker's answer for an exit status nobody could observe. */
 #define CONTAINER_EXIT_CODE_UNKNOWN 255
 /* ... and for failures of the engine before the command ran. */
@@ -118,6 +120,8 @@ int container_save(const Container *c, int root_fd, bool durable);
 int container_sync(const Container *c, int root_fd);
 int container_load(int root_fd, const char *id, Container **ret);
 int container_remove_dir(int root_fd, const char *id);
+/* Removes (in the background) what removals left in the trash. */
+void container_trash_sweep(int root_fd);
 
 /* The start time of a process in clock ticks since boot, field 22 of /proc/PID/stat. */
 int pid_get_start_time(pid_t pid, uint64_t *ret);

@@ -187,11 +187,16 @@ int engine_remove(Engine *e, Container *c, bool force, EngineDone done, void *us
         Live *l;
         int r;
 
-        if (c->state == CONTAINER_REMOVING)
-                return errmsg_set(-EBUSY, "Container %s is being removed already.", c->name);
+        /* Removal is synchronous: a container still in state "removing" is
+         * one whose directory could not be moved to the trash, or whose
+         * removal a crash cut short. Removing it again tries again. */
         if (!is_running(c)) {
-                if (done)
-                        done(c, 0, NULL, -EBADF, userdata);
+                l = engine_live(e, c);
+                if (!l)
+                        return -ENOMEM;
+                r = engine_add_waiter(&l->removers, done, userdata);
+                if (r < 0)
+                        return r;
                 engine_finish_remove(e, c);
                 return 0;
         }

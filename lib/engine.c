@@ -29,6 +29,7 @@ int engine_new(sd_event *event, sd_bus *bus, Store *store, int root_fd, const ch
                 return -ENOMEM;
         if (mkdirat(root_fd, CONTAINER_DIR, 0700) < 0 && errno != EEXIST)
                 return -errno;
+        container_trash_sweep(root_fd);
         r = container_registry_new(&e->registry);
         if (r < 0)
                 return r;
@@ -226,9 +227,18 @@ void engine_finish_remove(Engine *e, Container *c) {
         r = store_release_image(e->store, c->image_id, c->id);
         if (r < 0 && r != -ENOENT)
                 log_warning_errno(r, "Failed to release image %s for %s: %m", c->image_id, c->name);
+        errmsg_clear();         /* not the removal's error (a retry finds no hold: fine) */
         r = container_remove_dir(e->root_fd, c->id);
-        if (r < 0)
-                log_warning_errno(r, "Failed to remove the state of container %s: %m", c->name);
+        if (r < 0) {
+                /* It stays, "removing", with its state: rm -f tries again, also
+                 * after a restart. */
+                log_warning_errno(r, "Failed to remove the directory of container %s: %m", c->name);
+                engine_changed(e, c);
+                if (l)
+                        engine_run_waiters(&l->removers, c, errmsg_set(r, "Cannot remove the container's "
+                                                                       "directory: %s.", strerror(-r)), NULL);
+                return;
+        }
         if (l)
                 engine_run_waiters(&l->removers, c, 0, NULL);
         if (e->cb.removed)

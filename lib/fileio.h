@@ -25,7 +25,17 @@ int opendir_at(int dirfd, const char *path, int flags, DIR **ret);
 int fsync_path_at(int dirfd, const char *path);
 int mkdir_p(const char *path, mode_t mode);
 int mkdir_p_at(int dirfd, const char *path, mode_t mode);
+/* Removes the tree at path (a file, a symlink, or a directory with all in
+ * it), never following a symlink nor entering a mount point (-EBUSY), with
+ * no recursion: any depth, one fd and heap memory linear in the depth. Goes
+ * on after a failure and returns the first; 0 if path does not exist. */
 int rm_rf_at(int dirfd, const char *path);
+/* The same in a thread of its own, for a tree nobody looks up again (one
+ * renamed away first): returns once it is queued (or, without a thread,
+ * removed). Failures are logged at debug level only. */
+int rm_rf_background(int dirfd, const char *path);
+/* Sums the sizes of the regular files in the tree at path, the same way. */
+int tree_size_at(int dirfd, const char *path, uint64_t *ret);
 int tempname_at(const char *path, char **ret);
 /* For kernel interface files (cgroup, proc): opens without O_CREAT, writes once. */
 int write_string_file_at(int dirfd, const char *path, const char *s);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include "hashmap.h"
 #include "image-load.h"
 #include "store-internal.h"
 
@@ -22,6 +23,8 @@ typedef struct LoadContext {
         int layout_fd;           /* OCI layout dir, or -EBADF for an archive */
         LoadMember **members;    /* individually allocated: pointers to them stay valid */
         size_t n_members;
+        Hashmap *by_path;        /* the same, by path (keys are the members' own) */
+        uint64_t names_size;     /* bytes of their names and link targets */
         uint64_t bytes_done, bytes_total;
         char **unpacked;         /* chain id, staged dir, ... of layers unpacked by this operation */
 } LoadContext;

@@ -47,25 +47,48 @@ static char *normalize_member_path(const char *p) {
 }
 
 static LoadMember *member_find(LoadContext *c, const char *path) {
-        for (size_t i = 0; i < c->n_members; i++)
-                if (streq(c->members[i]->path, path))
-                        return c->members[i];
-        return NULL;
+        return c->by_path ? hashmap_get(c->by_path, path) : NULL;
 }
 
-static LoadMember *member_add(LoadContext *c, char *path) {
-        LoadMember **l = reallocarray(c->members, c->n_members + 1, sizeof(LoadMember *));
-        LoadMember *m;
+/* Every member's name stays in memory for the whole load: their length is
+ * bounded one by one and together. */
+static int member_account(LoadContext *c, const char *path, const char *link) {
+        const StoreLimits *lim = store_limits(c->store);
+        uint64_t max = lim->layer.max_path_length;
+        size_t n = strlen(path), k = link ? strlen(link) : 0;
 
+        if (max > 0 && (n > max || k > max))
+                return errmsg_set(-E2BIG, "Archive member %.64s...: %s longer than the limit of %llu bytes.", path,
+                                  n > max ? "path" : "link target", (unsigned long long) max);
+        c->names_size += n + k;
+        if (lim->max_archive_names_size > 0 && c->names_size > lim->max_archive_names_size)
+                return errmsg_set(-E2BIG, "The names of the archive's members take more than the limit of %llu bytes.",
+                                  (unsigned long long) lim->max_archive_names_size);
+        return 0;
+}
+
+/* Takes path on success. */
+static int member_add(LoadContext *c, char *path, LoadMember **ret) {
+        _cleanup_free_ LoadMember *m = NULL;
+        LoadMember **l;
+        int r;
+
+        if (!c->by_path && !(c->by_path = hashmap_new()))
+                return -ENOMEM;
+        l = reallocarray(c->members, c->n_members + 1, sizeof(LoadMember *));
         if (!l)
-                return NULL;
+                return -ENOMEM;
         c->members = l;
         m = calloc(1, sizeof(LoadMember));
         if (!m)
-                return NULL;
+                return -ENOMEM;
         m->path = path;
+        r = hashmap_put(c->by_path, m->path, m);
+        if (r < 0)
+                return r;
         c->members[c->n_members++] = m;
-        return m;
+        *ret = TAKE_PTR(m);
+        return 0;
 }
 
 static int spool_archive_entry(LoadContext *c, struct archive *a, const char *path, LoadMember *m) {
@@ -147,22 +170,28 @@ static int spool_duplicate(LoadContext *c, struct archive *a, struct archive_ent
 }
 
 static int spool_entry(LoadContext *c, struct archive *a, struct archive_entry *e) {
-        _cleanup_free_ char *path = normalize_member_path(archive_entry_pathname(e) ?: "");
+        _cleanup_free_ char *path = NULL;
         mode_t type = archive_entry_filetype(e);
         LoadMember *m;
+        int r;
 
         if (type == AE_IFDIR)
                 return 0;
+        if (type != AE_IFREG && type != AE_IFLNK && !archive_entry_hardlink(e))
+                return 0;
+        r = member_account(c, strempty(archive_entry_pathname(e)),
+                           archive_entry_hardlink(e) ?: (type == AE_IFLNK ? archive_entry_symlink(e) : NULL));
+        if (r < 0)
+                return r;
+        path = normalize_member_path(archive_entry_pathname(e) ?: "");
         if (!path)
                 return errmsg_set(-EBADMSG, "Malformed archive: member path \"%s\" is not allowed.",
                                   strempty(archive_entry_pathname(e)));
-        if (type != AE_IFREG && type != AE_IFLNK && !archive_entry_hardlink(e))
-                return 0;
         if (member_find(c, path))
                 return spool_duplicate(c, a, e, path);
-        m = member_add(c, path);
-        if (!m)
-                return -ENOMEM;
+        r = member_add(c, path, &m);
+        if (r < 0)
+                return r;
         TAKE_PTR(path);
         if (type == AE_IFLNK || archive_entry_hardlink(e)) {
                 m->link_target = link_target(m->path, archive_entry_hardlink(e), archive_entry_symlink(e));
@@ -171,9 +200,18 @@ static int spool_entry(LoadContext *c, struct archive *a, struct archive_entry *
         return spool_archive_entry(c, a, m->path, m);
 }
 
+/* Two readers, as for layers (lib/layer.c): one undoes the compression, the
+ * other parses the tar stream it is handed, so that what the tar parser
+ * takes while it reads a header (all libarchive keeps of an entry: pax
+ * records, long names, a sparse map) is counted in uncompressed bytes. */
 typedef struct ArchiveInput {
         int fd;
         const volatile int *cancel;
+        struct archive *raw;
+        bool raw_eof;
+        bool in_header;
+        uint64_t header_size, max_header_size;
+        int error;                /* set by the tar reader's callback */
         uint8_t block[64 * 1024];
 } ArchiveInput;
 
@@ -187,9 +225,80 @@ static ssize_t archive_read_cb(struct archive *a, void *userdata, const void **b
         return n;
 }
 
+static ssize_t archive_tar_cb(struct archive *a, void *userdata, const void **buf) {
+        ArchiveInput *in = userdata;
+        size_t size = 0;
+        la_int64_t offset;
+        int r;
+
+        while (size == 0) {
+                if (in->raw_eof)
+                        return 0;
+                r = archive_read_data_block(in->raw, buf, &size, &offset);
+                if (r == ARCHIVE_EOF) {
+                        in->raw_eof = true;
+                        return 0;
+                }
+                if (r < ARCHIVE_WARN) {
+                        archive_set_error(a, archive_errno(in->raw), "%s", strempty(archive_error_string(in->raw)));
+                        return -1;
+                }
+        }
+        if (in->in_header) {
+                in->header_size += size;
+                if (in->max_header_size > 0 && in->header_size > in->max_header_size) {
+                        in->error = -E2BIG;
+                        archive_set_error(a, E2BIG, "tar headers of one member exceed the limit");
+                        return -1;
+                }
+        }
+        return (ssize_t) size;
+}
+
+/* gzip, bzip2 and zstd: none of the filters libarchive would run an
+ * external program for (lrzip, lzop, grzip, ...), and not xz, to which
+ * libarchive lets a stream of 160 KB ask for a 1 GiB dictionary. */
+static int archive_open_input(LoadContext *c, ArchiveInput *in, struct archive *a) {
+        struct archive_entry *e;
+        int r;
+
+        in->raw = archive_read_new();
+        if (!in->raw)
+                return -ENOMEM;
+        if (archive_read_support_filter_gzip(in->raw) != ARCHIVE_OK ||
+            archive_read_support_filter_bzip2(in->raw) != ARCHIVE_OK ||
+            archive_read_support_filter_zstd(in->raw) != ARCHIVE_OK ||
+            archive_read_support_format_raw(in->raw) != ARCHIVE_OK ||
+            archive_read_support_format_tar(a) != ARCHIVE_OK)
+                return errmsg_set(-EOPNOTSUPP, "libarchive lacks tar, gzip, bzip2 or zstd support.");
+        if (archive_read_open(in->raw, in, NULL, archive_read_cb, NULL) != ARCHIVE_OK)
+                return archive_errno(in->raw) == ECANCELED ? (load_check_cancel(c) ?: -ECANCELED) :
+                       errmsg_set(-EBADMSG, "Not an image archive: %s.", archive_error_string(in->raw));
+        r = archive_read_next_header(in->raw, &e);
+        if (r == ARCHIVE_EOF)
+                in->raw_eof = true;
+        else if (r < ARCHIVE_WARN)
+                return archive_errno(in->raw) == ECANCELED ? (load_check_cancel(c) ?: -ECANCELED) :
+                       errmsg_set(-EBADMSG, "Not an image archive: %s.", archive_error_string(in->raw));
+        if (archive_read_open(a, in, NULL, archive_tar_cb, NULL) != ARCHIVE_OK)
+                return archive_errno(a) == ECANCELED ? (load_check_cancel(c) ?: -ECANCELED) :
+                       errmsg_set(-EBADMSG, "Not an image archive: %s.", archive_error_string(a));
+        return 0;
+}
+
+static int archive_failed(LoadContext *c, ArchiveInput *in, struct archive *a, const char *what) {
+        if (in->error == -E2BIG)
+                return errmsg_set(-E2BIG, "The tar headers of one archive member (pax extended headers, long names, "
+                                  "sparse map) exceed the limit of %llu bytes.",
+                                  (unsigned long long) in->max_header_size);
+        if (archive_errno(a) == ECANCELED)
+                return load_check_cancel(c) ?: -ECANCELED;
+        return errmsg_set(-EBADMSG, "%s: %s.", what, archive_error_string(a));
+}
+
 /* Reads the whole archive stream once, spooling each member to staging. */
 static int spool_archive(LoadContext *c, int fd) {
-        _cleanup_free_ ArchiveInput *in = malloc(sizeof(ArchiveInput));
+        _cleanup_free_ ArchiveInput *in = calloc(1, sizeof(ArchiveInput));
         struct archive *a = archive_read_new();
         struct archive_entry *e;
         uint64_t entries = 0;
@@ -201,14 +310,17 @@ static int spool_archive(LoadContext *c, int fd) {
         }
         in->fd = fd;
         in->cancel = c->opts ? c->opts->cancel : NULL;
-        archive_read_support_filter_all(a);
-        archive_read_support_format_tar(a);
-        if (archive_read_open(a, in, NULL, archive_read_cb, NULL) != ARCHIVE_OK) {
-                r = archive_errno(a) == ECANCELED ? (load_check_cancel(c) ?: -ECANCELED) :
-                    errmsg_set(-EBADMSG, "Not an image archive: %s.", archive_error_string(a));
+        in->max_header_size = store_limits(c->store)->layer.max_header_size;
+        r = archive_open_input(c, in, a);
+        if (r < 0)
                 goto finish;
-        }
-        while ((q = archive_read_next_header(a, &e)) == ARCHIVE_OK || q == ARCHIVE_WARN) {
+        for (;;) {
+                in->in_header = true;
+                in->header_size = 0;
+                q = archive_read_next_header(a, &e);
+                in->in_header = false;
+                if (q != ARCHIVE_OK && q != ARCHIVE_WARN)
+                        break;
                 if (++entries > store_limits(c->store)->max_archive_entries) {
                         r = errmsg_set(-E2BIG, "The archive has more than %llu members.",
                                        (unsigned long long) store_limits(c->store)->max_archive_entries);
@@ -217,14 +329,21 @@ static int spool_archive(LoadContext *c, int fd) {
                 r = spool_entry(c, a, e);
                 if (r < 0)
                         goto finish;
+                /* What was not spooled (a link's data) is skipped here, not
+                 * counted with the next header. */
+                if (archive_read_data_skip(a) < ARCHIVE_WARN) {
+                        r = archive_failed(c, in, a, "Malformed or truncated archive");
+                        goto finish;
+                }
         }
         if (q != ARCHIVE_EOF)
-                r = archive_errno(a) == ECANCELED ? (load_check_cancel(c) ?: -ECANCELED) :
-                    errmsg_set(-EBADMSG, "Malformed or truncated archive: %s.", archive_error_string(a));
+                r = archive_failed(c, in, a, "Malformed or truncated archive");
         else if (entries == 0)
                 r = errmsg_set(-EBADMSG, "The archive is empty.");
 finish:
         archive_read_free(a);
+        if (in)
+                archive_read_free(in->raw);
         return r;
 }
 
@@ -255,8 +374,10 @@ static int member_get(LoadContext *c, const char *path, const char *what, LoadMe
                         _cleanup_close_ int fd = open_beneath(c->layout_fd, p);
                         if (fd >= 0) {
                                 _cleanup_free_ char *mp = strdup(p);
-                                if (!mp || !(m = member_add(c, mp)))
+                                if (!mp)
                                         return -ENOMEM;
+                                if ((r = member_account(c, mp, NULL)) < 0 || (r = member_add(c, mp, &m)) < 0)
+                                        return r;
                                 TAKE_PTR(mp);
                                 r = load_spool_fd(c, fd, store_limits(c->store)->layer.max_compressed_size, p, m);
                                 if (r < 0)
@@ -474,7 +595,6 @@ static int docker_entry_source(LoadContext *c, json_t *e, size_t idx, ImageSourc
 static int load_docker(LoadContext *c, StagedImage **ret, size_t *ret_n) {
         _cleanup_free_ char *data = NULL;
         json_auto_t *j = NULL;
-        json_error_t e;
         StagedImage *imgs;
         LoadMember *m;
         size_t size, n, i;
@@ -484,10 +604,9 @@ static int load_docker(LoadContext *c, StagedImage **ret, size_t *ret_n) {
         if ((r = member_get(c, "manifest.json", "manifest.json", &m)) < 0 ||
             (r = member_read(c, m, "manifest.json", &data, &size)) < 0)
                 return r;
-        j = json_loadb(data, size, 0, &e);
-        if (!j)
-                return errmsg_set(-EBADMSG, "Malformed manifest.json: %s%s.",
-                                  e.position >= (int) size ? "truncated JSON: " : "", e.text);
+        r = json_parse("manifest.json", data, size, &j);
+        if (r < 0)
+                return r;
         if (!json_is_array(j) || json_array_size(j) == 0)
                 return errmsg_set(-EBADMSG, "Malformed manifest.json: expected a non-empty array.");
         n = json_array_size(j);
@@ -523,7 +642,8 @@ static int docker_tags_for_config(LoadContext *c, const char *config_digest, cha
         if (!member_find(c, "manifest.json") || member_get(c, "manifest.json", "manifest.json", &m) < 0 ||
             member_read(c, m, "manifest.json", &data, &size) < 0)
                 return 0;
-        j = json_loadb(data, size, 0, NULL);
+        if (json_parse("manifest.json", data, size, &j) < 0)
+                return 0;
         json_array_foreach(j, i, e)
                 if (streq_ptr(json_string_value(json_object_get(e, "Config")), want))
                         return json_get_strv("manifest.json", e, "RepoTags", ret);

@@ -17,6 +17,7 @@ void load_context_done(LoadContext *c) {
                 free(c->members[i]);
         }
         free(c->members);
+        c->by_path = hashmap_free(c->by_path);
         strv_free(c->unpacked);
         c->members = NULL;
         c->n_members = 0;

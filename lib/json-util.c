@@ -1,10 +1,37 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "json-util.h"
 
-int json_parse_object(const char *what, const char *data, size_t size, json_t **ret) {
+/* Counts the values and keys of a JSON text without parsing it (an
+ * over-count: "[]" counts two), skipping strings with their escapes; a
+ * malformed text is left for the parser to refuse. */
+static uint64_t json_count_nodes(const char *p, size_t n) {
+        uint64_t count = 1;
+        bool in_string = false;
+
+        for (size_t i = 0; i < n; i++) {
+                if (in_string) {
+                        if (p[i] == '\\')
+                                i++;
+                        else if (p[i] == '"')
+                                in_string = false;
+                } else if (p[i] == '"')
+                        in_string = true;
+                else if (IN_SET(p[i], '[', '{', ',', ':'))
+                        count++;
+        }
+        return count;
+}
+
+int json_parse(const char *what, const char *data, size_t size, json_t **ret) {
+        uint64_t nodes = json_count_nodes(data, size), max = JSON_MAX_NODES_BASE + size / JSON_BYTES_PER_NODE;
         json_error_t e;
         json_t *j;
 
+        /* jansson takes up to ~230 bytes for a value ("[{},{},...]"): 4 MiB
+         * of such text would cost 300 MiB. */
+        if (nodes > max)
+                return errmsg_set(-E2BIG, "The %s has %llu JSON values, more than the limit of %llu for its size.",
+                                  what, (unsigned long long) nodes, (unsigned long long) max);
         j = json_loadb(data, size, JSON_REJECT_DUPLICATES, &e);
         if (!j) {
                 if (e.position >= (int) size)
@@ -12,6 +39,17 @@ int json_parse_object(const char *what, const char *data, size_t size, json_t **
                 return errmsg_set(-EBADMSG, "Malformed %s: invalid JSON at line %d column %d: %s.",
                                   what, e.line, e.column, e.text);
         }
+        *ret = j;
+        return 0;
+}
+
+int json_parse_object(const char *what, const char *data, size_t size, json_t **ret) {
+        json_t *j;
+        int r;
+
+        r = json_parse(what, data, size, &j);
+        if (r < 0)
+                return r;
         if (!json_is_object(j)) {
                 json_decref(j);
                 return errmsg_set(-EBADMSG, "Malformed %s: expected a JSON object.", what);

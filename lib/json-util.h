@@ -10,6 +10,13 @@
 
 /* jansson >= 2.11 provides json_auto_t. */
 
+/* A document may hold at most JSON_MAX_NODES_BASE + size / JSON_BYTES_PER_NODE
+ * values and keys (-E2BIG): that bounds jansson's memory to ~10 times the
+ * text (~50 MiB for 4 MiB) instead of ~75 times; real documents (digests,
+ * paths, commands) have far fewer values for their size. */
+#define JSON_MAX_NODES_BASE 65536
+#define JSON_BYTES_PER_NODE 16
+int json_parse(const char *what, const char *data, size_t size, json_t **ret);
 int json_parse_object(const char *what, const char *data, size_t size, json_t **ret);
 /* Optional string field: *ret NULL if absent or null; -EBADMSG if not a string. */
 int json_get_string(const char *what, json_t *o, const char *key, bool required, const char **ret);

@@ -16,12 +16,16 @@
 /* 32 GiB compressed, 64 GiB uncompressed, 10 million entries, 4096 bytes of
  * path: far above any real image (the largest common layers are a few GiB and
  * a few hundred thousand files), small enough that a hostile stream cannot
- * fill the disk or the inode table unnoticed. */
+ * fill the disk or the inode table unnoticed. The headers of one entry (4 MiB)
+ * and the directory table (64 MiB, a few hundred thousand directories) bound
+ * the memory an unpack takes, whatever the stream. */
 const LayerLimits layer_limits_default = {
         .max_compressed_size = UINT64_C(32) << 30,
         .max_uncompressed_size = UINT64_C(64) << 30,
         .max_entries = 10000000,
         .max_path_length = 4096,
+        .max_header_size = UINT64_C(4) << 20,
+        .max_dir_table_size = UINT64_C(64) << 20,
 };
 
 #define INPUT_BUFFER_SIZE (256 * 1024)
@@ -57,6 +61,9 @@ typedef struct Unpacker {
         uint64_t uncompressed_size;
         uint64_t entries;
         uint64_t implied_dirs;
+        uint64_t written;               /* declared sizes of the files written, and copied up */
+        bool in_header;                 /* archive_read_next_header() is running */
+        uint64_t header_size;           /* bytes the tar parser took for the current header */
         uint8_t *input;
         int error;                      /* set by the read callbacks */
 
@@ -195,6 +202,19 @@ static ssize_t tar_read_cb(struct archive *a, void *userdata, const void **ret_b
                 }
         }
         u->uncompressed_size += size;
+        /* All libarchive keeps of an entry (pax records, long names, sparse
+         * maps) comes from the stream while it parses the header: what it
+         * takes then bounds that memory, to within one block. */
+        if (u->in_header) {
+                u->header_size += size;
+                if (limit_exceeded(u->header_size, u->limits.max_header_size)) {
+                        u->error = u->error ?: fail(-E2BIG, "the tar headers of the entry after '%s' (pax extended "
+                                                    "headers, long names, sparse map) exceed the limit of %" PRIu64
+                                                    " bytes", prev_name(u), u->limits.max_header_size);
+                        archive_set_error(a, E2BIG, "header size limit");
+                        return -1;
+                }
+        }
         if (limit_exceeded(u->uncompressed_size, u->limits.max_uncompressed_size)) {
                 u->error = u->error ?: fail(-EFBIG, "uncompressed layer exceeds the limit of %" PRIu64 " bytes",
                                             u->limits.max_uncompressed_size);
@@ -314,6 +334,11 @@ static int lower_open(Unpacker *u, const char *path, struct stat *ret_st) {
 static int dir_time_add(Unpacker *u, const char *path, const struct timespec ts[2]) {
         size_t len = strlen(path) + 1;
         int r;
+
+        if (limit_exceeded((u->n_dirs + 1) * sizeof(DirTime) + u->dir_paths_size + len, u->limits.max_dir_table_size))
+                return fail(-E2BIG, "the layer's directories (%zu so far, their paths and times kept until the "
+                            "end) exceed the limit of %" PRIu64 " bytes of memory, at entry '%s'",
+                            u->n_dirs, u->limits.max_dir_table_size, u->path);
 
         r = greedy_realloc((void **) &u->dirs, &u->dirs_alloc, u->n_dirs + 1, sizeof(DirTime));
         if (r < 0)
@@ -476,6 +501,11 @@ static bool xattr_allowed(const char *name) {
         return !startswith(name, "trusted.overlay.");
 }
 
+static int xattr_too_big(Unpacker *u, const char *name, size_t size) {
+        return fail(-E2BIG, "entry '%s': xattr %s has %zu bytes, more than the kernel's limit of %d",
+                    u->path, name, size, XATTR_SIZE_MAX);
+}
+
 static int entry_ids(struct archive_entry *e, uid_t *ret_uid, gid_t *ret_gid) {
         la_int64_t uid = archive_entry_uid(e), gid = archive_entry_gid(e);
 
@@ -515,6 +545,8 @@ static int apply_metadata_fd(Unpacker *u, int fd, struct archive_entry *e, bool 
         while (archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK) {
                 if (!xattr_allowed(name))
                         continue;
+                if (size > XATTR_SIZE_MAX)
+                        return xattr_too_big(u, name, size);
                 if (fsetxattr(fd, name, value, size, 0) < 0)
                         return fail(-errno, "entry '%s': cannot set xattr %s: %m", u->path, name);
         }
@@ -548,6 +580,8 @@ static int apply_metadata_at(Unpacker *u, int dirfd, const char *name, struct ar
 
                 if (!xattr_allowed(xname))
                         continue;
+                if (size > XATTR_SIZE_MAX)
+                        return xattr_too_big(u, xname, size);
                 snprintf(p, sizeof p, "/proc/self/fd/%i/%s", dirfd, name);
                 if (lsetxattr(p, xname, value, size, 0) < 0)
                         return fail(-errno, "entry '%s': cannot set xattr %s: %m", u->path, xname);
@@ -578,7 +612,38 @@ static int open_parent(Unpacker *u, int *ret_fd, const char **ret_name) {
         return 0;
 }
 
-static int write_data(Unpacker *u, int fd, struct archive_entry *e) {
+/* Counts size bytes of files against the limit of the stream: a sparse
+ * file's holes and a file copied up from a lower layer cost no bytes of the
+ * stream, but as much disk once a container or a copy writes them out. */
+static int count_written(Unpacker *u, uint64_t size, const char *what) {
+        if (size > UINT64_MAX - u->written || limit_exceeded(u->written + size, u->limits.max_uncompressed_size))
+                return fail(-EFBIG, "entry '%s': %s of %" PRIu64 " bytes takes the layer's files past the limit of "
+                            "%" PRIu64 " bytes", u->path, what, size, u->limits.max_uncompressed_size);
+        u->written += size;
+        return 0;
+}
+
+/* The bytes a regular file entry may cover: its declared size, or the end
+ * of its sparse map's furthest extent. Counted before anything is written,
+ * so that holes cannot take a file past the limit. */
+static int entry_extent(Unpacker *u, struct archive_entry *e, uint64_t *ret) {
+        la_int64_t size = archive_entry_size_is_set(e) ? archive_entry_size(e) : 0, offset, length;
+        uint64_t end;
+
+        if (size < 0)
+                return fail(-EBADMSG, "entry '%s': negative size", u->path);
+        end = (uint64_t) size;
+        if (archive_entry_sparse_reset(e) > 0)
+                while (archive_entry_sparse_next(e, &offset, &length) == ARCHIVE_OK) {
+                        if (offset < 0 || length < 0 || offset > INT64_MAX - length)
+                                return fail(-EBADMSG, "entry '%s': invalid sparse map", u->path);
+                        end = MAX(end, (uint64_t) (offset + length));
+                }
+        *ret = end;
+        return 0;
+}
+
+static int write_data(Unpacker *u, int fd, struct archive_entry *e, uint64_t extent) {
         const void *buf;
         size_t size;
         la_int64_t offset;
@@ -594,6 +659,10 @@ static int write_data(Unpacker *u, int fd, struct archive_entry *e) {
                                                 u->path, strempty(archive_error_string(u->tar)));
                 if (cancelled(u))
                         return fail(-ECANCELED, "unpacking was cancelled");
+                /* libarchive's blocks follow its own copy of the sparse map,
+                 * which the entry's (the one counted) leaves out past the size. */
+                if (offset < 0 || (uint64_t) offset > extent || size > extent - (uint64_t) offset)
+                        return fail(-EBADMSG, "entry '%s': data beyond its declared size", u->path);
                 /* Sparse files come as blocks at offsets; pwrite() leaves the holes. */
                 for (const uint8_t *p = buf; size > 0;) {
                         ssize_t k = pwrite(fd, p, size, offset);
@@ -644,12 +713,19 @@ static int create_file(Unpacker *u, int *ret_fd) {
 
 static int unpack_regular(Unpacker *u, struct archive_entry *e) {
         _cleanup_close_ int fd = -EBADF;
+        uint64_t extent = 0;
         int r;
 
+        r = entry_extent(u, e, &extent);
+        if (r < 0)
+                return r;
+        r = count_written(u, extent, archive_entry_sparse_count(e) > 0 ? "a sparse file (holes included)" : "a file");
+        if (r < 0)
+                return r;
         r = create_file(u, &fd);
         if (r < 0)
                 return r;
-        r = write_data(u, fd, e);
+        r = write_data(u, fd, e, extent);
         if (r < 0)
                 return r;
         return apply_metadata_fd(u, fd, e, true);
@@ -838,10 +914,14 @@ static int copy_data(int from, int to) {
 
 /* Copies a regular file of a lower layer to the same path in this layer
  * (content, owner, mode, xattrs, times), so that a hardlink can point at it. */
-static int copy_up_regular(int lfd, const struct stat *st, int dfd, const char *name) {
+static int copy_up_regular(Unpacker *u, int lfd, const struct stat *st, int dfd, const char *name) {
         _cleanup_close_ int from = -EBADF, to = -EBADF;
         char p[64];
         int r;
+
+        r = count_written(u, (uint64_t) st->st_size, "copying up a file of a lower layer");
+        if (r < 0)
+                return r;
 
         /* Reopens the O_PATH fd that was resolved safely inside the lower layer. */
         snprintf(p, sizeof p, "/proc/self/fd/%i", lfd);
@@ -874,7 +954,7 @@ static int copy_up(Unpacker *u, const char *path, int dfd, const char *name) {
         if (lfd < 0)
                 return lfd;
         if (S_ISREG(st.st_mode))
-                return copy_up_regular(lfd, &st, dfd, name);
+                return copy_up_regular(u, lfd, &st, dfd, name);
         if (S_ISDIR(st.st_mode))
                 return -EISDIR;
         if (S_ISLNK(st.st_mode)) {
@@ -913,6 +993,8 @@ static int open_link_source(Unpacker *u, int *ret_fd, const char **ret_name) {
                         r = copy_up(u, u->link, dfd, name);
                 if (r == -ENOENT)
                         return fail(-EBADMSG, "entry '%s': hardlink target '%s' does not exist", u->path, u->link);
+                if (r == -EFBIG)
+                        return r;       /* count_written() said why */
                 if (r < 0)
                         return fail(r, "entry '%s': cannot copy up hardlink target '%s': %s",
                                     u->path, u->link, strerror(-r));
@@ -1021,7 +1103,10 @@ static int unpack_entries(Unpacker *u) {
         for (;;) {
                 if (cancelled(u))
                         return fail(-ECANCELED, "unpacking was cancelled");
+                u->in_header = true;
+                u->header_size = 0;
                 r = archive_read_next_header(u->tar, &e);
+                u->in_header = false;
                 if (r == ARCHIVE_EOF)
                         return 0;
                 if (u->error)
@@ -1029,6 +1114,8 @@ static int unpack_entries(Unpacker *u) {
                 if (r < ARCHIVE_WARN) {
                         const char *s = strempty(archive_error_string(u->tar));
 
+                        if (strcasestr(s, "too large"))
+                                return fail(-E2BIG, "tar header after entry '%s' refused: %s", prev_name(u), s);
                         if (strcasestr(s, "truncated"))
                                 return fail(-EBADMSG, "truncated tar stream after entry '%s'", prev_name(u));
                         return fail(-EBADMSG, "malformed tar stream after entry '%s': %s", prev_name(u), s);
@@ -1038,6 +1125,10 @@ static int unpack_entries(Unpacker *u) {
                 r = unpack_entry(u, e);
                 if (r < 0)
                         return u->error ?: r;
+                /* Data not read (of a hardlink, a whiteout) is skipped here,
+                 * not while the next header counts. */
+                if (archive_read_data_skip(u->tar) < ARCHIVE_WARN)
+                        return u->error ?: fail(-EBADMSG, "truncated tar stream in entry '%s'", u->path);
                 remember_entry(u);
         }
 }

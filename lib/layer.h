@@ -45,14 +45,23 @@
 
 typedef struct LayerLimits {
         uint64_t max_compressed_size;     /* bytes read from the fd */
-        uint64_t max_uncompressed_size;   /* bytes of tar stream after decompression */
+        uint64_t max_uncompressed_size;   /* bytes of tar stream after decompression, and bytes
+                                           * of the files written: regular files by their declared
+                                           * size (a sparse file's holes count), plus files copied
+                                           * up from lower layers for hardlinks */
         uint64_t max_entries;             /* tar entries */
         uint64_t max_path_length;         /* bytes of one entry's path */
+        uint64_t max_header_size;         /* bytes of tar headers of one entry: pax extended
+                                           * headers (xattrs, long names), GNU long names, sparse
+                                           * maps; what libarchive holds in memory for an entry */
+        uint64_t max_dir_table_size;      /* bytes of the table of directories whose times are
+                                           * set at the end (their paths and times) */
 } LayerLimits;
 
 /* A limit of 0 means no limit. Defaults (see layer.c): 32 GiB compressed,
- * 64 GiB uncompressed, 10 million entries, 4096 bytes of path
- * (documented in docs/storage.md). */
+ * 64 GiB uncompressed, 10 million entries, 4096 bytes of path, 4 MiB of
+ * headers per entry, 64 MiB of directory table (documented in
+ * docs/storage.md). */
 extern const LayerLimits layer_limits_default;
 
 typedef struct LayerUnpackResult {

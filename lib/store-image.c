@@ -418,6 +418,7 @@ static int remove_locked(Store *s, json_t *tags, const char *name, bool force, c
 int store_remove_image(Store *s, const char *name_or_id, bool force, char ***ret_untagged, char ***ret_deleted) {
         _cleanup_(store_unlock) StoreLock lock = {};
         _cleanup_strv_free_ char **untagged = calloc(1, sizeof(char *)), **deleted = calloc(1, sizeof(char *));
+        _cleanup_strv_free_ char **victims = NULL;
         json_auto_t *tags = NULL;
         int r;
 
@@ -435,7 +436,9 @@ int store_remove_image(Store *s, const char *name_or_id, bool force, char ***ret
         if (r < 0)
                 return r;
         if (strv_length(deleted) > 0)
-                (void) store_gc_unreferenced(s, NULL);
+                (void) store_gc_unreferenced(s, NULL, &victims);
+        store_unlock(&lock);
+        store_gc_finish(s, TAKE_PTR(victims), NULL);
         if (ret_untagged)
                 *ret_untagged = TAKE_PTR(untagged);
         if (ret_deleted)
@@ -445,7 +448,8 @@ int store_remove_image(Store *s, const char *name_or_id, bool force, char ***ret
 
 int store_prune(Store *s, bool all, char ***ret_deleted, uint64_t *ret_reclaimed) {
         _cleanup_(store_unlock) StoreLock lock = {};
-        _cleanup_strv_free_ char **ids = NULL, **deleted = calloc(1, sizeof(char *));
+        _cleanup_strv_free_ char **ids = NULL, **deleted = calloc(1, sizeof(char *)), **victims = NULL;
+        uint64_t reclaimed = 0;
         json_auto_t *tags = NULL;
         int r;
 
@@ -471,9 +475,13 @@ int store_prune(Store *s, bool all, char ***ret_deleted, uint64_t *ret_reclaimed
                     (r = delete_record(s, id)) < 0 || (r = strv_extend(&deleted, id)) < 0)
                         return r;
         }
-        r = store_gc_unreferenced(s, ret_reclaimed);
+        r = store_gc_unreferenced(s, &reclaimed, &victims);
+        store_unlock(&lock);
+        store_gc_finish(s, TAKE_PTR(victims), &reclaimed);
         if (r < 0)
                 return r;
+        if (ret_reclaimed)
+                *ret_reclaimed = reclaimed;
         if (ret_deleted)
                 *ret_deleted = TAKE_PTR(deleted);
         return 0;

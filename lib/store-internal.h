@@ -99,8 +99,13 @@ void staged_image_done(StagedImage *i);
  * under the lock, each step durable before the next. */
 int store_commit_image(Store *s, StoreStaging *st, const StagedImage *img);
 
-/* Under the lock: removes layers and blobs no record references. */
-int store_gc_unreferenced(Store *s, uint64_t *ret_reclaimed);
+/* Under the lock: removes blobs no record references and renames such
+ * layers into tmp/, listing them in *ret_victims; adds what the blobs took
+ * to *reclaimed (may be NULL). */
+int store_gc_unreferenced(Store *s, uint64_t *reclaimed, char ***ret_victims);
+/* Once the lock is released: deletes the victims (adding their size to
+ * *reclaimed, may be NULL) and frees the list. */
+void store_gc_finish(Store *s, char **victims, uint64_t *reclaimed);
 /* Bytes in regular files below path (not following symlinks). */
 uint64_t store_tree_size_at(int dirfd, const char *path);
 int store_image_from_record(Store *s, const StoreRecord *rec, json_t *tags, Image **ret);

@@ -15,10 +15,13 @@ const StoreLimits store_limits_default = {
                 .max_uncompressed_size = 64ULL << 30,
                 .max_entries = 1000000,
                 .max_path_length = 4096,
+                .max_header_size = 4ULL << 20,
+                .max_dir_table_size = 64ULL << 20,
         },
         .max_json_size = 4ULL << 20,
         .max_archive_entries = 100000,
         .max_archive_size = 256ULL << 30,
+        .max_archive_names_size = 16ULL << 20,
         .max_images = 1000,
         .max_layers = 128,
         .unpack_threads = 1,   /* see docs/storage.md: more threads redo layers that imply directories */
@@ -629,25 +632,19 @@ static int referenced_sets(Store *s, char ***ret_chains, char ***ret_blobs) {
 }
 
 uint64_t store_tree_size_at(int parent_fd, const char *path) {
-        _cleanup_closedir_ DIR *d = NULL;
-        struct stat st;
-        uint64_t total = 0;
+        uint64_t size = 0;
 
-        if (fstatat(parent_fd, path, &st, AT_SYMLINK_NOFOLLOW) < 0)
-                return 0;
-        if (!S_ISDIR(st.st_mode))
-                return S_ISREG(st.st_mode) ? (uint64_t) st.st_size : 0;
-        if (opendir_at(parent_fd, path, O_NOFOLLOW, &d) < 0)
-                return 0;
-        for (struct dirent *de; (de = readdir(d));)
-                if (!streq(de->d_name, ".") && !streq(de->d_name, ".."))
-                        total += store_tree_size_at(dirfd(d), de->d_name);
-        return total;
+        /* What could be counted is: a size is for display and GC statistics. */
+        (void) tree_size_at(parent_fd, path, &size);
+        return size;
 }
 
-/* Removes entries of dir (relative to root) not in keep; layers are first
- * renamed into tmp/ so that they vanish atomically. */
-static int sweep_dir(Store *s, const char *dir, char * const *keep, bool via_tmp, uint64_t *reclaimed) {
+/* Removes entries of dir (relative to root) not in keep. Layers are renamed
+ * into tmp/, so that they vanish atomically, and added to *victims: a layer
+ * may be a million files or 50,000 nested directories, and other operations
+ * (some in berthd's event loop) wait for the lock, so they are deleted once
+ * it is released (store_gc_finish()). */
+static int sweep_dir(Store *s, const char *dir, char * const *keep, char ***victims, uint64_t *reclaimed) {
         _cleanup_closedir_ DIR *d = NULL;
         struct dirent *de;
         int r;
@@ -657,19 +654,22 @@ static int sweep_dir(Store *s, const char *dir, char * const *keep, bool via_tmp
                 return r;
         while ((de = readdir(d))) {
                 _cleanup_free_ char *victim = NULL;
+                struct stat st;
 
                 if (streq(de->d_name, ".") || streq(de->d_name, "..") || strv_contains(keep, de->d_name))
                         continue;
-                *reclaimed += store_tree_size_at(dirfd(d), de->d_name);
-                if (via_tmp) {
+                if (victims) {
                         r = tempname_at("tmp/gc", &victim);
                         if (r < 0)
                                 return r;
                         if (renameat(dirfd(d), de->d_name, s->root_fd, victim) < 0)
                                 return -errno;
-                        r = rm_rf_at(s->root_fd, victim);
-                } else
+                        r = strv_consume(victims, TAKE_PTR(victim));
+                } else {
+                        if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) >= 0 && S_ISREG(st.st_mode))
+                                *reclaimed += (uint64_t) st.st_size;
                         r = rm_rf_at(dirfd(d), de->d_name);
+                }
                 if (r < 0)
                         return r;
                 log_debug("store: removed unreferenced %s/%s", dir, de->d_name);
@@ -677,20 +677,29 @@ static int sweep_dir(Store *s, const char *dir, char * const *keep, bool via_tmp
         return 0;
 }
 
-int store_gc_unreferenced(Store *s, uint64_t *ret_reclaimed) {
+int store_gc_unreferenced(Store *s, uint64_t *reclaimed, char ***ret_victims) {
         _cleanup_strv_free_ char **chains = NULL, **blobs = NULL;
-        uint64_t reclaimed = 0;
+        uint64_t n = 0;
         int r;
 
         r = referenced_sets(s, &chains, &blobs);
         if (r < 0)
                 return r;
-        r = sweep_dir(s, "layers", chains, true, &reclaimed);
+        r = sweep_dir(s, "layers", chains, ret_victims, &n);
         if (r >= 0)
-                r = sweep_dir(s, "blobs/sha256", blobs, false, &reclaimed);
-        if (ret_reclaimed)
-                *ret_reclaimed = reclaimed;
+                r = sweep_dir(s, "blobs/sha256", blobs, NULL, &n);
+        if (reclaimed)
+                *reclaimed += n;
         return r;
+}
+
+void store_gc_finish(Store *s, char **victims, uint64_t *reclaimed) {
+        STRV_FOREACH(v, victims) {
+                if (reclaimed)
+                        *reclaimed += store_tree_size_at(s->root_fd, *v);
+                (void) rm_rf_at(s->root_fd, *v);
+        }
+        strv_free(victims);
 }
 
 /* Leftovers of interrupted operations: staging dirs nobody holds locked. */
@@ -729,6 +738,7 @@ static void gc_dot_files(Store *s, const char *dir) {
 
 int store_gc(Store *s) {
         _cleanup_(store_unlock) StoreLock lock = {};
+        _cleanup_strv_free_ char **victims = NULL;
         int r;
 
         r = store_lock(s, &lock);
@@ -739,5 +749,8 @@ int store_gc(Store *s) {
                 return r;
         gc_dot_files(s, ".");
         gc_dot_files(s, "images");
-        return store_gc_unreferenced(s, NULL);
+        r = store_gc_unreferenced(s, NULL, &victims);
+        store_unlock(&lock);
+        store_gc_finish(s, TAKE_PTR(victims), NULL);
+        return r;
 }

@@ -37,6 +37,7 @@ typedef struct StoreLimits {
         uint64_t max_json_size;          /* manifest, config, index, manifest.json */
         uint64_t max_archive_entries;    /* members of a loaded archive */
         uint64_t max_archive_size;       /* bytes read from a loaded archive */
+        uint64_t max_archive_names_size; /* bytes of the names of its members (kept while it loads) */
         uint64_t max_images;             /* images in one archive */
         uint64_t max_layers;             /* layers of one image */
         unsigned unpack_threads;         /* layers unpacked in parallel, >= 1 */

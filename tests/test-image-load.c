@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <ftw.h>
 #include <signal.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
@@ -10,6 +11,7 @@
 #include "reference.h"
 #include "store.h"
 #include "sysinfo.h"
+#include "tar-attack-util.h"
 
 static const char *const base_spec[] = {
         "d:etc", "f:etc/os-release=ID=test\n", "f:etc/gone=x", "d:bin", "f:bin/sh=#!shell", "d:var", "d:var/cache",
@@ -909,6 +911,245 @@ START_TEST(test_cancel_and_progress) {
 }
 END_TEST
 
+/* --- Attacks on the limits ------------------------------------------------ */
+
+static uint64_t blocks_total;
+
+static int add_blocks(const char *path, const struct stat *st, int type, struct FTW *ftw) {
+        blocks_total += (uint64_t) st->st_blocks * 512;
+        return 0;
+}
+
+static uint64_t disk_usage(const char *root) {
+        blocks_total = 0;
+        ck_assert_int_eq(nftw(root, add_blocks, 16, FTW_PHYS), 0);
+        return blocks_total;
+}
+
+/* Loads a docker-archive of one image with these layers; expects error. */
+static void load_attack(Store *s, const char *root, TLayer *layers, size_t n, int error, const char *message) {
+        _cleanup_free_ char *config = t_config(oci_host_architecture(), NULL, layers, n);
+        _cleanup_free_ char *before = t_list_store(root), *after = NULL;
+        uint64_t usage = disk_usage(root);
+        TImage img = { .config = config, .n = n, .tags = "[\"attack:1\"]" };
+        TBuf ar;
+
+        for (size_t i = 0; i < n; i++)
+                img.layers[i] = &layers[i];
+        t_docker_archive(&ar, &img, 1, 1);
+        load_buf_pipe(s, &ar, error, NULL, NULL);
+        if (!strstr(strempty(store_last_error()), message))
+                ck_abort_msg("message \"%s\" lacks \"%s\"", strempty(store_last_error()), message);
+        /* Nothing left: no staging directory, no layer, no blob. */
+        after = t_list_store(root);
+        ck_assert_str_eq(before, after);
+        ck_assert_uint_lt(disk_usage(root), usage + (1 << 20));
+        tbuf_done(&ar);
+}
+
+static void t_layer_raw(TLayer *l, TarBuf *plain) {
+        l->blob = (TBuf) { .data = plain->data, .size = plain->size };
+        ck_assert_int_eq(sha256_digest_buffer(plain->data, plain->size, l->diff_id), 0);
+        strcpy(l->digest, l->diff_id);
+        *plain = (TarBuf) {};
+}
+
+/* A layer of 2 KB whose sparse member declares 1 TiB. */
+START_TEST(test_attack_sparse_layer) {
+        static const uint64_t map[][2] = { { 0, 512 } };
+        char *root = t_mkdtemp();
+        _cleanup_(store_freep) Store *s = t_store(root);
+        TarBuf plain = {};
+        TLayer layer;
+
+        tar_gnu_sparse(&plain, "etc/big", UINT64_C(1) << 40, map, 1);
+        tar_end(&plain);
+        t_layer_raw(&layer, &plain);
+        ck_assert_uint_lt(layer.blob.size, 4096);
+        load_attack(s, root, &layer, 1, -EFBIG, "'etc/big': a sparse file (holes included) of 1099511627776 bytes");
+        tbuf_done(&layer.blob);
+        t_rmdir(root);
+}
+END_TEST
+
+/* Hardlinks to files of the layers below copy them up: 5.7 MB in a layer of
+ * a few KB, past a limit of 4 MiB that each layer's own files respect. */
+START_TEST(test_attack_copy_up_layer) {
+        _cleanup_free_ char *big = malloc(1900001), *fa = NULL, *fb = NULL, *fc = NULL;
+        const char *l0[] = { NULL, NULL, NULL }, *l1[] = { NULL, NULL };
+        static const char *const l2[] = { "h:la=a", "h:lb=b", "h:lc=c", NULL };
+        char *root = t_mkdtemp();
+        StoreLimits lim = store_limits_default;
+        _cleanup_(store_freep) Store *s = NULL;
+        TLayer layers[3];
+
+        lim.unpack_threads = 2;
+        lim.layer.max_uncompressed_size = 4 << 20;
+        ck_assert_int_eq(store_open(AT_FDCWD, root, &lim, &s), 0);
+        memset(big, 'z', 1900000);
+        big[1900000] = 0;
+        fa = strjoin("f:a=", big);
+        fb = strjoin("f:b=", big);
+        fc = strjoin("f:c=", big);
+        l0[0] = fa;
+        l0[1] = fb;
+        l1[0] = fc;
+        t_layer(&layers[0], 1, l0);
+        t_layer(&layers[1], 1, l1);
+        t_layer(&layers[2], 0, l2);
+        ck_assert_uint_lt(layers[2].blob.size, 16384);
+        load_attack(s, root, layers, 3, -EFBIG, "'lc': copying up a file of a lower layer of 1900000 bytes");
+        for (size_t i = 0; i < 3; i++)
+                tbuf_done(&layers[i].blob);
+        t_rmdir(root);
+}
+END_TEST
+
+/* 4 MiB of "[{},{},...]" cost jansson 300 MiB: refused before parsing. */
+START_TEST(test_attack_json_nodes) {
+        const size_t n = (4 << 20) - 16;
+        _cleanup_free_ char *json = malloc(n + 1);
+        char *root = t_mkdtemp();
+        _cleanup_(store_freep) Store *s = t_store(root);
+        struct archive *a;
+        TBuf ar;
+        long mark;
+
+        size_t i = 1;
+
+        json[0] = '[';
+        for (; i + 6 < n; i += 3)
+                memcpy(json + i, "{},", 3);
+        memcpy(json + i, "{}]", 4);
+        a = t_writer(&ar, 1);
+        t_add_str(a, "manifest.json", json);
+        t_finish(a);
+        ck_assert_uint_lt(ar.size, 64 * 1024);
+        mark = tar_memory_mark();
+        load_buf_pipe(s, &ar, -E2BIG, NULL, NULL);
+        ck_assert_msg(strstr(store_last_error(), "JSON values"), "%s", store_last_error());
+        tar_assert_memory_below(mark, 32 << 20);
+        tbuf_done(&ar);
+        t_rmdir(root);
+}
+END_TEST
+
+/* The names of an archive's members stay in memory while it loads. */
+START_TEST(test_attack_member_names) {
+        char *root = t_mkdtemp();
+        _cleanup_(store_freep) Store *s = t_store(root);
+        char name[4100];
+        struct archive *a;
+        TBuf ar;
+        long mark;
+
+        /* One name past the path limit. */
+        memset(name, 'n', 4097);
+        name[4097] = 0;
+        a = t_writer(&ar, 1);
+        t_add_str(a, name, "x");
+        t_finish(a);
+        load_buf_pipe(s, &ar, -E2BIG, NULL, NULL);
+        ck_assert_msg(strstr(store_last_error(), "path longer than the limit of 4096"), "%s", store_last_error());
+        tbuf_done(&ar);
+
+        /* 5,000 names of 4,000 bytes: 20 MB of names in 100 KB of gzip. */
+        a = t_writer(&ar, 1);
+        for (int i = 0; i < 5000; i++) {
+                memset(name, 'n', 3990);
+                snprintf(name + 3990, sizeof name - 3990, "%05d", i);
+                t_add_str(a, name, "");
+        }
+        t_finish(a);
+        ck_assert_uint_lt(ar.size, 1 << 20);
+        mark = tar_memory_mark();
+        load_buf_pipe(s, &ar, -E2BIG, NULL, NULL);
+        ck_assert_msg(strstr(store_last_error(), "names of the archive's members"), "%s", store_last_error());
+        tar_assert_memory_below(mark, 32 << 20);
+        ck_assert_uint_eq(count_dir(root, "tmp"), 0);
+        tbuf_done(&ar);
+        t_rmdir(root);
+}
+END_TEST
+
+/* The archive itself: a member whose sparse map has 2.1 million extents
+ * (50 MB of tar in 240 KB of gzip) cost libarchive 100 MiB while reading
+ * its header. */
+START_TEST(test_attack_archive_headers) {
+        const size_t n = 4 + 21 * 100000;
+        _cleanup_free_ uint64_t (*map)[2] = calloc(n, sizeof *map);
+        char *root = t_mkdtemp();
+        _cleanup_(store_freep) Store *s = t_store(root);
+        TarBuf plain = {};
+        struct archive *c;
+        struct archive_entry *e;
+        TBuf ar = {};
+        long mark;
+
+        ck_assert_ptr_nonnull(map);
+        tar_gnu_sparse(&plain, "manifest.json", 1 << 20, (const uint64_t (*)[2]) map, n);
+        tar_end(&plain);
+        c = archive_write_new();
+        e = archive_entry_new();
+        archive_write_set_format_raw(c);
+        ck_assert_int_eq(archive_write_add_filter_gzip(c), ARCHIVE_OK);
+        ck_assert_int_eq(archive_write_open(c, &ar, NULL, tbuf_write_cb, NULL), ARCHIVE_OK);
+        archive_entry_set_filetype(e, AE_IFREG);
+        archive_entry_set_pathname(e, "data");
+        archive_entry_set_size(e, (la_int64_t) plain.size);
+        ck_assert_int_eq(archive_write_header(c, e), ARCHIVE_OK);
+        ck_assert_int_eq(archive_write_data(c, plain.data, plain.size), (la_ssize_t) plain.size);
+        archive_entry_free(e);
+        t_finish(c);
+        free(plain.data);
+        ck_assert_uint_lt(ar.size, 1 << 20);
+        /* The load stops reading long before the feeder is done. */
+        signal(SIGPIPE, SIG_IGN);
+        mark = tar_memory_mark();
+        load_buf_pipe(s, &ar, -E2BIG, NULL, NULL);
+        ck_assert_msg(strstr(store_last_error(), "tar headers of one archive member"), "%s", store_last_error());
+        tar_assert_memory_below(mark, 32 << 20);
+        ck_assert_uint_eq(count_dir(root, "tmp"), 0);
+        tbuf_done(&ar);
+        t_rmdir(root);
+}
+END_TEST
+
+/* xz is not read: libarchive lets a 160 KB stream ask liblzma for a 1 GiB
+ * dictionary (measured: 1 GiB of resident memory). */
+START_TEST(test_attack_xz_refused) {
+        char *root = t_mkdtemp();
+        _cleanup_(store_freep) Store *s = t_store(root);
+        struct archive *a = archive_write_new();
+        struct archive_entry *e = archive_entry_new();
+        TImage imgs[2];
+        TBuf plain, ar = {};
+
+        /* A good archive, which loads uncompressed. */
+        two_images(imgs);
+        t_docker_archive(&plain, imgs, 1, 0);
+        archive_write_set_format_raw(a);
+        ck_assert_int_eq(archive_write_add_filter_xz(a), ARCHIVE_OK);
+        ck_assert_int_eq(archive_write_open(a, &ar, NULL, tbuf_write_cb, NULL), ARCHIVE_OK);
+        archive_entry_set_filetype(e, AE_IFREG);
+        archive_entry_set_pathname(e, "data");
+        archive_entry_set_size(e, (la_int64_t) plain.size);
+        ck_assert_int_eq(archive_write_header(a, e), ARCHIVE_OK);
+        ck_assert_int_eq(archive_write_data(a, plain.data, plain.size), (la_ssize_t) plain.size);
+        archive_entry_free(e);
+        t_finish(a);
+        load_buf_pipe(s, &ar, -EBADMSG, NULL, NULL);
+        ck_assert_uint_eq(count_dir(root, "images"), 0);
+        load_buf_pipe(s, &plain, 0, NULL, NULL);
+        tbuf_done(&plain);
+        ck_assert_uint_eq(count_dir(root, "tmp"), 0);
+        tbuf_done(&ar);
+        t_image_done(&imgs[0]);
+        t_image_done(&imgs[1]);
+        t_rmdir(root);
+}
+END_TEST
+
 int main(void) {
         Suite *s = suite_create("image-load");
         TCase *tc = tcase_create("core");
@@ -934,6 +1175,12 @@ int main(void) {
         tcase_add_test(tc, test_hardlink_to_lower_layer);
         tcase_add_test(tc, test_implied_dir_from_lower_layer);
         tcase_add_loop_test(tc, test_limits, 0, 2);
+        tcase_add_test(tc, test_attack_sparse_layer);
+        tcase_add_test(tc, test_attack_copy_up_layer);
+        tcase_add_test(tc, test_attack_json_nodes);
+        tcase_add_test(tc, test_attack_member_names);
+        tcase_add_test(tc, test_attack_archive_headers);
+        tcase_add_test(tc, test_attack_xz_refused);
         suite_add_tcase(s, tc);
         return check_run_suite(s);
 }

@@ -9,10 +9,12 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
+#include <ftw.h>
 
 #include "digest.h"
 #include "fileio.h"
 #include "layer.h"
+#include "tar-attack-util.h"
 
 /* Every test unpacks into a fresh directory below one top directory that
  * main() creates and removes; the canary lives beside the targets. */
@@ -920,13 +922,32 @@ START_TEST(test_limits) {
                 ck_assert_int_eq(lseek(fd, 0, SEEK_SET), 0);
                 l = layer_limits_default;
                 l.max_uncompressed_size = 10 << 20;
+                /* Refused by its declared size, before anything is written. */
                 ck_assert_int_eq(unpack(&d, fd, &l, &res), -EFBIG);
-                ck_assert_ptr_nonnull(strstr(layer_last_error(), "uncompressed"));
+                ck_assert_ptr_nonnull(strstr(layer_last_error(), "'bomb': a file of 104857600 bytes"));
+                ck_assert(!exists_at(&d, "bomb"));
                 ck_assert_int_eq(lseek(fd, 0, SEEK_SET), 0);
                 l = layer_limits_default;
                 l.max_compressed_size = 4096;
                 ck_assert_int_eq(unpack(&d, fd, &l, &res), -EFBIG);
                 ck_assert_ptr_nonnull(strstr(layer_last_error(), "compressed"));
+        }
+        {
+                /* The stream counts too: 20 MB of zeros after the end marker. */
+                _cleanup_close_ int fd = memfd_new();
+                _cleanup_free_ char *zeros = calloc(1, 1 << 20);
+                struct archive *a = writer_new(fd, "none");
+
+                add_file(a, "small", "x");
+                writer_finish(a, fd);
+                ck_assert_int_gt(lseek(fd, 0, SEEK_END), 0);
+                for (int i = 0; i < 20; i++)
+                        ck_assert_int_eq(write(fd, zeros, 1 << 20), 1 << 20);
+                ck_assert_int_eq(lseek(fd, 0, SEEK_SET), 0);
+                l = layer_limits_default;
+                l.max_uncompressed_size = 10 << 20;
+                ck_assert_int_eq(unpack(&d, fd, &l, &res), -EFBIG);
+                ck_assert_ptr_nonnull(strstr(layer_last_error(), "uncompressed layer exceeds"));
         }
 }
 END_TEST
@@ -1151,6 +1172,299 @@ START_TEST(test_cancel_stalled_pipe) {
 }
 END_TEST
 
+/* --- Attacks on the limits ------------------------------------------------ */
+
+static uint64_t blocks_total;
+
+static int add_blocks(const char *path, const struct stat *st, int type, struct FTW *ftw) {
+        blocks_total += (uint64_t) st->st_blocks * 512;
+        return 0;
+}
+
+/* What the files below the target really take on disk. */
+static uint64_t disk_usage(const Dirs *d) {
+        blocks_total = 0;
+        ck_assert_int_eq(nftw(d->target, add_blocks, 16, FTW_PHYS), 0);
+        return blocks_total;
+}
+
+static void tarbuf_to_fd(const TarBuf *b, int fd, bool gzip) {
+        struct archive *a = archive_write_new();
+        struct archive_entry *e = archive_entry_new();
+
+        ck_assert_int_eq(archive_write_set_format_raw(a), ARCHIVE_OK);
+        if (gzip)
+                ck_assert_int_eq(archive_write_add_filter_gzip(a), ARCHIVE_OK);
+        ck_assert_int_eq(archive_write_set_bytes_in_last_block(a, 1), ARCHIVE_OK);
+        ck_assert_int_eq(archive_write_open_fd(a, fd), ARCHIVE_OK);
+        archive_entry_set_filetype(e, AE_IFREG);
+        archive_entry_set_pathname(e, "data");
+        archive_entry_set_size(e, (la_int64_t) b->size);
+        ck_assert_int_eq(archive_write_header(a, e), ARCHIVE_OK);
+        ck_assert_int_eq(archive_write_data(a, b->data, b->size), (la_ssize_t) b->size);
+        archive_entry_free(e);
+        writer_finish(a, fd);
+}
+
+/* A sparse member is written by its declared size: a few hundred bytes of
+ * archive must not make a file of 1 TiB (it costs no disk until someone
+ * reads it out: a copy-up in a container, a save, a backup). */
+START_TEST(test_attack_sparse_declared_size) {
+        static const uint64_t one[][2] = { { 0, 512 } };
+        static const uint64_t far[][2] = { { 0, 512 }, { UINT64_C(1) << 40, 512 } };
+        static const uint64_t half[][2] = { { 0, 512 } };
+        const uint64_t tib = UINT64_C(1) << 40;
+        LayerUnpackResult res;
+        LayerLimits l;
+        Dirs d;
+
+        dirs_make(&d);
+        {
+                _cleanup_close_ int fd = memfd_new();
+                TarBuf b = {};
+
+                tar_gnu_sparse(&b, "big", tib, one, 1);
+                tar_end(&b);
+                tarbuf_to_fd(&b, fd, true);
+                ck_assert_int_lt(lseek(fd, 0, SEEK_END), 30 * 1024);
+                ck_assert_int_eq(lseek(fd, 0, SEEK_SET), 0);
+                ck_assert_int_eq(unpack(&d, fd, NULL, &res), -EFBIG);
+                ck_assert_ptr_nonnull(strstr(layer_last_error(), "'big': a sparse file (holes included) of 1099511627776"));
+                ck_assert(!exists_at(&d, "big"));
+                ck_assert_uint_lt(disk_usage(&d), 64 * 1024);
+                free(b.data);
+        }
+        {
+                /* The map reaching past the declared size, which libarchive
+                 * leaves out of the entry's map but still hands out data for. */
+                _cleanup_close_ int fd = memfd_new();
+                TarBuf b = {};
+                struct stat st;
+
+                tar_gnu_sparse(&b, "small", 1024, far, 2);
+                tar_end(&b);
+                tarbuf_to_fd(&b, fd, false);
+                ck_assert_int_lt(unpack(&d, fd, NULL, &res), 0);
+                ck_assert(!exists_at(&d, "small") ||
+                          (fstatat(d.target_fd, "small", &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_size <= 1024));
+                ck_assert_uint_lt(disk_usage(&d), 64 * 1024);
+                free(b.data);
+        }
+        {
+                /* Each sparse file is under the limit, together they are not. */
+                _cleanup_close_ int fd = memfd_new();
+                TarBuf b = {};
+
+                tar_gnu_sparse(&b, "a", 6 << 20, half, 1);
+                tar_gnu_sparse(&b, "b", 6 << 20, half, 1);
+                tar_end(&b);
+                tarbuf_to_fd(&b, fd, false);
+                l = layer_limits_default;
+                l.max_uncompressed_size = 10 << 20;
+                ck_assert_int_eq(unpack(&d, fd, &l, &res), -EFBIG);
+                ck_assert_ptr_nonnull(strstr(layer_last_error(), "'b': a sparse file"));
+                ck_assert(!exists_at(&d, "b"));
+                /* Within the limit, the same layer unpacks, holes and all. */
+                ck_assert_int_eq(lseek(fd, 0, SEEK_SET), 0);
+                l.max_uncompressed_size = 12 << 20;
+                ck_assert_int_eq(unpack(&d, fd, &l, &res), 0);
+                ck_assert_uint_lt(disk_usage(&d), 1 << 20);
+                free(b.data);
+        }
+}
+END_TEST
+
+/* A hardlink to a file of a lower layer copies it up: those bytes count. */
+START_TEST(test_attack_copy_up) {
+        _cleanup_close_ int lower_fd = -EBADF;
+        _cleanup_free_ char *data = malloc(3 << 20);
+        char lower[PATH_MAX + 16], p[PATH_MAX + 64];
+        LayerUnpackResult res;
+        LayerLimits l = layer_limits_default;
+        struct archive *a;
+        Dirs d;
+
+        dirs_make(&d);
+        snprintf(lower, sizeof lower, "%s/../lower", d.target);
+        ck_assert_int_eq(mkdir(lower, 0755), 0);
+        fill_pattern(data, 3 << 20, 1);
+        for (int i = 0; i < 3; i++) {
+                _cleanup_close_ int f = -EBADF;
+
+                snprintf(p, sizeof p, "%s/file%d", lower, i);
+                f = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+                ck_assert_int_ge(f, 0);
+                ck_assert_int_eq(write(f, data, 3 << 20), 3 << 20);
+        }
+        /* Holes too: a lower file of 1 GiB that takes no disk. */
+        snprintf(p, sizeof p, "%s/huge", lower);
+        ck_assert_int_eq(close(open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)), 0);
+        ck_assert_int_eq(truncate(p, 1 << 30), 0);
+        lower_fd = open(lower, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        ck_assert_int_ge(lower_fd, 0);
+        l.max_uncompressed_size = 8 << 20;
+        {
+                _cleanup_close_ int fd = memfd_new();
+
+                a = writer_new(fd, "gzip");
+                add_hardlink(a, "l0", "file0");
+                add_hardlink(a, "l0b", "file0");        /* the copy is there now: no second copy */
+                add_hardlink(a, "l1", "file1");
+                add_hardlink(a, "l2", "file2");         /* 9 MiB copied up: past 8 MiB */
+                writer_finish(a, fd);
+                ck_assert_int_eq(layer_unpack(fd, d.target_fd, &lower_fd, 1, &l, NULL, &res), -EFBIG);
+                ck_assert_ptr_nonnull(strstr(layer_last_error(), "'l2': copying up a file of a lower layer of 3145728"));
+                ck_assert(!exists_at(&d, "file2"));
+                ck_assert(exists_at(&d, "l1"));
+        }
+        {
+                _cleanup_close_ int fd = memfd_new();
+
+                a = writer_new(fd, "none");
+                add_hardlink(a, "big", "huge");
+                writer_finish(a, fd);
+                ck_assert_int_eq(layer_unpack(fd, d.target_fd, &lower_fd, 1, &l, NULL, &res), -EFBIG);
+                ck_assert(!exists_at(&d, "huge"));
+        }
+        ck_assert_int_eq(rm_rf_at(AT_FDCWD, lower), 0);
+}
+END_TEST
+
+static void add_xattr_file(struct archive *a, const char *path, size_t xattr_size) {
+        _cleanup_free_ char *v = malloc(xattr_size);
+        struct archive_entry *e = entry_new(path, AE_IFREG | 0644);
+
+        fill_pattern(v, xattr_size, 5);
+        archive_entry_xattr_add_entry(e, "user.big", v, xattr_size);
+        entry_write(a, e, "x", 1);
+}
+
+/* What libarchive keeps in memory for an entry (pax records, long names, a
+ * sparse map) is bounded by the bytes of its headers. */
+START_TEST(test_attack_headers) {
+        LayerUnpackResult res;
+        LayerLimits l;
+        Dirs d;
+
+        dirs_make(&d);
+        {
+                /* An xattr the kernel would refuse anyway: a clear error. */
+                _cleanup_close_ int fd = memfd_new();
+                struct archive *a = writer_new(fd, "gzip");
+
+                add_xattr_file(a, "x", 200 * 1024);
+                writer_finish(a, fd);
+                ck_assert_int_eq(unpack(&d, fd, NULL, &res), -E2BIG);
+                ck_assert_ptr_nonnull(strstr(layer_last_error(), "xattr user.big has 204800 bytes"));
+        }
+        {
+                /* A pax header of several MiB. */
+                _cleanup_close_ int fd = memfd_new();
+                struct archive *a = writer_new(fd, "gzip");
+
+                add_file(a, "before", "1");
+                add_xattr_file(a, "huge", 5 << 20);
+                writer_finish(a, fd);
+                ck_assert_int_eq(unpack(&d, fd, NULL, &res), -E2BIG);
+                ck_assert_msg(strstr(layer_last_error(), "after entry 'before' refused"), "%s", layer_last_error());
+                ck_assert(!exists_at(&d, "huge"));
+        }
+        {
+                /* Below libarchive's own bound (1 MiB a record), the configured
+                 * one holds, to within a block of the stream (64 KiB of gzip):
+                 * a 300 KiB xattr makes 700 KB of pax header. */
+                _cleanup_close_ int fd = memfd_new();
+                struct archive *a = writer_new(fd, "gzip");
+
+                add_file(a, "before", "1");
+                add_xattr_file(a, "big", 300 * 1024);
+                writer_finish(a, fd);
+                l = layer_limits_default;
+                l.max_header_size = 256 * 1024;
+                ck_assert_int_eq(unpack(&d, fd, &l, &res), -E2BIG);
+                ck_assert_msg(strstr(layer_last_error(), "tar headers of the entry after 'before'"), "%s",
+                              layer_last_error());
+                ck_assert(!exists_at(&d, "big"));
+                ck_assert_int_eq(lseek(fd, 0, SEEK_SET), 0);
+                ck_assert_int_eq(unpack(&d, fd, NULL, &res), -E2BIG);
+                ck_assert_ptr_nonnull(strstr(layer_last_error(), "xattr user.big has 307200 bytes"));
+        }
+}
+END_TEST
+
+/* A layer of a few hundred KB must not cost the daemon much memory, however
+ * it is made: a sparse map of millions of extents, thousands of directories
+ * with the longest paths (their times are kept until the end), many
+ * hardlinks. */
+START_TEST(test_attack_memory) {
+        LayerUnpackResult res;
+        LayerLimits l;
+        long mark;
+        Dirs d;
+
+        dirs_make(&d);
+        {
+                /* 2.1 million extents in 100,000 extension blocks, 50 MB of
+                 * tar, about 100 KB of gzip. */
+                const size_t n = 4 + 21 * 100000;
+                _cleanup_free_ uint64_t (*map)[2] = calloc(n, sizeof *map);
+                _cleanup_close_ int fd = memfd_new();
+                TarBuf b = {};
+
+                ck_assert_ptr_nonnull(map);
+                tar_gnu_sparse(&b, "map", 1 << 20, (const uint64_t (*)[2]) map, n);
+                tar_end(&b);
+                tarbuf_to_fd(&b, fd, true);
+                free(b.data);
+                ck_assert_int_lt(lseek(fd, 0, SEEK_END), 1 << 20);
+                ck_assert_int_eq(lseek(fd, 0, SEEK_SET), 0);
+                mark = tar_memory_mark();
+                ck_assert_int_eq(unpack(&d, fd, NULL, &res), -E2BIG);
+                tar_assert_memory_below(mark, 40 << 20);
+                ck_assert_ptr_nonnull(strstr(layer_last_error(), "sparse map"));
+        }
+        {
+                /* 2,000 directories of 4,000-byte paths: 8 MB of table. */
+                _cleanup_close_ int fd = memfd_new();
+                struct archive *a = writer_new(fd, "gzip");
+                char path[4096], *p = path;
+
+                for (int i = 0; i < 15; i++) {
+                        memset(p, 'a' + i, 250);
+                        p[250] = '/';
+                        p += 251;
+                }
+                for (int i = 0; i < 2000; i++) {
+                        snprintf(p, path + sizeof path - p, "%0200d", i);
+                        add_dir(a, path, 0755);
+                }
+                writer_finish(a, fd);
+                l = layer_limits_default;
+                l.max_dir_table_size = 1 << 20;
+                ck_assert_int_eq(unpack(&d, fd, &l, &res), -E2BIG);
+                ck_assert_msg(strstr(layer_last_error(), "directories"), "%s", layer_last_error());
+        }
+        {
+                /* 20,000 hardlinks: nothing is kept per link. */
+                _cleanup_close_ int fd = memfd_new();
+                struct archive *a = writer_new(fd, "gzip");
+                char name[64];
+                Dirs d2;
+
+                dirs_make(&d2);
+                add_file(a, "target", "shared");
+                for (int i = 0; i < 20000; i++) {
+                        snprintf(name, sizeof name, "link-%05d-%040d", i, i);
+                        add_hardlink(a, name, "target");
+                }
+                writer_finish(a, fd);
+                mark = tar_memory_mark();
+                ck_assert_int_eq(unpack(&d2, fd, NULL, &res), 0);
+                tar_assert_memory_below(mark, 8 << 20);
+        }
+}
+END_TEST
+
 int main(void) {
         Suite *s = suite_create("layer");
         TCase *tc = tcase_create("core");
@@ -1180,6 +1494,10 @@ int main(void) {
         tcase_add_test(tc, test_replace_and_repeat);
         tcase_add_test(tc, test_sparse);
         tcase_add_test(tc, test_limits);
+        tcase_add_test(tc, test_attack_sparse_declared_size);
+        tcase_add_test(tc, test_attack_copy_up);
+        tcase_add_test(tc, test_attack_headers);
+        tcase_add_test(tc, test_attack_memory);
         tcase_add_test(tc, test_truncated_and_garbage);
         tcase_add_test(tc, test_cancel);
         tcase_add_test(tc, test_cancel_stalled_pipe);

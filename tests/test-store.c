@@ -260,6 +260,66 @@ START_TEST(test_gc_during_import) {
 }
 END_TEST
 
+typedef struct RemoveJob {
+        Store *store;
+        const char *id;
+        uint64_t started, done;
+} RemoveJob;
+
+static void *remove_thread(void *userdata) {
+        RemoveJob *j = userdata;
+
+        j->started = now_usec(CLOCK_MONOTONIC);
+        ck_assert_int_eq(store_remove_image(j->store, j->id, false, NULL, NULL), 0);
+        j->done = now_usec(CLOCK_MONOTONIC);
+        return NULL;
+}
+
+/* Removing an image whose layer holds 60,000 files takes long: the store's
+ * lock, which berthd's event loop takes (holds for containers, listing), is
+ * not held meanwhile. */
+START_TEST(test_remove_big_layer_unlocked) {
+        _cleanup_free_ char *root = strdup("/dev/shm/berth-test-store.XXXXXX"), *id = NULL;
+        _cleanup_(store_freep) Store *s = NULL;
+        uint64_t worst = 0;
+        struct archive *a;
+        pthread_t t;
+        RemoveJob j;
+        TBuf tar;
+        int fd;
+
+        ck_assert_ptr_nonnull(mkdtemp(root));
+        s = t_open(root);
+        a = t_writer(&tar, 1);
+        for (int i = 0; i < 60000; i++) {
+                char name[64];
+                snprintf(name, sizeof name, "d%d/f%d", i / 1000, i);
+                t_add_str(a, name, "x");
+        }
+        t_finish(a);
+        fd = t_memfd_from(&tar);
+        ck_assert_int_eq(image_import(s, fd, "big:1", NULL, NULL, &id), 0);
+        close(fd);
+        tbuf_done(&tar);
+        j = (RemoveJob) { .store = s, .id = id };
+        ck_assert_int_eq(pthread_create(&t, NULL, remove_thread, &j), 0);
+        while (__atomic_load_n(&j.done, __ATOMIC_SEQ_CST) == 0) {
+                uint64_t a0 = now_usec(CLOCK_MONOTONIC);
+                n_images(s);
+                worst = MAX(worst, now_usec(CLOCK_MONOTONIC) - a0);
+                usleep(1000);
+        }
+        ck_assert_int_eq(pthread_join(t, NULL), 0);
+        if (j.done - j.started < 100 * 1000)
+                ck_abort_msg("the removal took only %llu us: no measure", (unsigned long long) (j.done - j.started));
+        if (worst > (j.done - j.started) / 2)
+                ck_abort_msg("listing waited %llu us of a removal of %llu us", (unsigned long long) worst,
+                             (unsigned long long) (j.done - j.started));
+        ck_assert_uint_eq(n_images(s), 0);
+        (void) rm_rf_at(AT_FDCWD, root);
+}
+END_TEST
+
 int main(void) {
         Suite *s = suite_create("store");
         TCase *tc = tcase_create("core");
@@ -273,6 +333,7 @@ int main(void) {
         tcase_add_test(tc, test_prune);
         tcase_add_test(tc, test_threads);
         tcase_add_test(tc, test_gc_during_import);
+        tcase_add_test(tc, test_remove_big_layer_unlocked);
         suite_add_tcase(s, tc);
         return check_run_suite(s);
 }

@@ -9,22 +9,26 @@
 # Writes one line per fuzzer to RESULTS, in the form of meson's testlog.json
 # (tests/summarize.py counts each as one test). A crash, leak, timeout or
 # failed check fails that fuzzer; its input is kept under
-# $BERTH_FUZZ_ARTIFACTS (default /var/tmp/berth-fuzz-artifacts) and the path
-# printed: replay it with BUILD/tests/fuzz/fuzz-NAME FILE, and once fixed
-# keep it in tests/fuzz/regressions/NAME/. Exit status 1 if any failed.
+# $BERTH_FUZZ_ARTIFACTS (default BUILD/fuzz-artifacts) and the path printed:
+# replay it with BUILD/tests/fuzz/fuzz-NAME FILE, and once fixed keep it in
+# tests/fuzz/regressions/NAME/. NAME defaults to every tests/fuzz/corpus/NAME.
+# Exit status 1 if any failed.
 set -u
 [ $# -ge 3 ] || { echo "usage: $0 BUILD SECONDS RESULTS [NAME...]" >&2; exit 2; }
 build=$1 seconds=$2 results=$3
 shift 3
 src=$(cd "$(dirname "$0")" && pwd)
 names=("$@")
-[ ${#names[@]} -gt 0 ] || names=(layer oci reference passwd change config)
-artifacts=${BERTH_FUZZ_ARTIFACTS:-/var/tmp/berth-fuzz-artifacts}
-mkdir -p "$artifacts"
+if [ ${#names[@]} = 0 ]; then
+        for d in "$src"/corpus/*/; do names+=("$(basename "$d")"); done
+fi
+artifacts=${BERTH_FUZZ_ARTIFACTS:-$build/fuzz-artifacts}
+mkdir -p "$artifacts" && artifacts=$(cd "$artifacts" && pwd)
 : >"$results"
 
 work=$(mktemp -d /var/tmp/berth-fuzz-run.XXXXXX) || exit 1
 trap 'rm -rf "$work"' EXIT
+trap 'exit 130' INT TERM
 
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0

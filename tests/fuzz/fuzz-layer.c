@@ -154,6 +154,36 @@ static bool digest_well_formed(const char *d) {
         return hex && strlen(hex) == 64 && strspn(hex, "0123456789abcdef") == 64;
 }
 
+#ifdef BERTH_LIBFUZZER
+size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t max_size);
+size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned seed);
+
+/* Mutates as libFuzzer would, then makes the checksum of every tar header
+ * right again: with a wrong one libarchive stops at the first header, and
+ * the fuzzer would hardly ever get past it. Headers start at multiples of
+ * 512 bytes; ustar/pax/GNU ones say "ustar" at offset 257. Compressed
+ * inputs are left to chance. Half of the mutations keep a wrong checksum,
+ * so that path is fuzzed too. */
+size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned seed) {
+        size = LLVMFuzzerMutate(data, size, max_size);
+        if (seed % 2)
+                return size;
+        for (size_t off = 0; off + 512 <= size; off += 512) {
+                uint8_t *h = data + off;
+                unsigned sum = 0;
+
+                if (memcmp(h + 257, "ustar", 5) != 0)
+                        continue;
+                memset(h + 148, ' ', 8);
+                for (size_t i = 0; i < 512; i++)
+                        sum += h[i];
+                snprintf((char *) h + 148, 8, "%06o", sum & 0777777);
+                h[155] = ' ';
+        }
+        return size;
+}
+#endif
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         _cleanup_close_ int fd = memfd_create("layer", MFD_CLOEXEC), target = -EBADF;
         _cleanup_free_ char *print = NULL;

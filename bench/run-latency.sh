@@ -9,6 +9,9 @@
 #   runc run                                           (a busybox bundle from `runc spec`)
 #   systemd-run --scope /bin/true                      (what a scope costs)
 #   unshare -fpmuin true                               (the floor: fresh namespaces, no image)
+# then /bin/true exec'd into a running container of each engine:
+#   berthctl exec, podman exec, docker exec, runc exec
+#   nsenter -a -t PID /bin/true                        (the floor: join the namespaces)
 # IMAGE is bench/minbase:latest (bookworm minbase), loaded untimed beforehand.
 #
 # Usage: sudo bench/run-latency.sh
@@ -31,6 +34,14 @@ c = json.load(open(p))
 c["process"]["terminal"] = False
 c["process"]["args"] = ["/bin/true"]
 json.dump(c, open(p, "w"), indent=1)
+EOF
+        # The same rootfs, running sleep, for runc exec.
+        mkdir -p "$b-sleep" && ln -sfn "$b/rootfs" "$b-sleep/rootfs" &&
+                python3 - "$b/config.json" "$b-sleep/config.json" <<'EOF'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["process"]["args"] = ["/bin/sleep", "100000"]
+json.dump(c, open(sys.argv[2], "w"), indent=1)
 EOF
 }
 
@@ -58,12 +69,29 @@ printf 'host: %s, %s CPUs, kernel %s; image %s\n' "$(. /etc/os-release && echo "
 printf 'disk: %s\n' "$BENCH_DISK_DESC"
 bench_load; echo
 
+# The exec figures go to a table of their own.
+EXEC_RESULTS=$BENCH_TMP/exec-results
+: >"$EXEC_RESULTS"
+# exec_bench NAME CMD: a row of the exec table.
+exec_bench() { BENCH_RESULTS=$EXEC_RESULTS bench_hyperfine "$@"; }
+exec_na() { BENCH_RESULTS=$EXEC_RESULTS bench_na "$@"; }
+# exec_floor PID: joining the namespaces of PID, the least an exec does.
+exec_floor() { exec_bench "nsenter -a -t PID /bin/true (floor)" "nsenter -a -t $1 /bin/true"; }
+
 bench_hyperfine "unshare -fpmuin true (floor)" "$FLOOR"
 
 if why=$(berth_run_available); then
         bench_hyperfine "berthctl run --rm" "berthctl run --rm --network none $BENCH_IMAGE /bin/true"
+        if sbx_ctl run -d --name bench-exec --network none "$BENCH_IMAGE" sleep 100000 >/dev/null; then
+                exec_floor "$(sbx pgrep -n -x sleep)"
+                exec_bench "berthctl exec" "berthctl exec bench-exec /bin/true"
+                sbx_ctl rm -f bench-exec >/dev/null
+        else
+                exec_na "berthctl exec" "n/a (the container did not start)"
+        fi
 else
         bench_na "berthctl run --rm" "$why"
+        exec_na "berthctl exec" "$why"
 fi
 
 P="podman --root /run/bench-disk/podman/root --runroot /run/bench-disk/podman/run"
@@ -71,21 +99,42 @@ P+=" --tmpdir /run/bench-disk/podman/tmp --network-config-dir /run/bench-disk/po
 P+=" --storage-driver overlay --events-backend none"
 if bench_podman podman load -q -i /run/bench-disk/archive.tar >/dev/null 2>&1; then
         bench_hyperfine "podman run --rm (runc)" "$P run --rm --network none --runtime runc $BENCH_IMAGE /bin/true"
+        if sbx $P run -d --name bench-exec --network none --runtime runc "$BENCH_IMAGE" sleep 100000 >/dev/null; then
+                exec_bench "podman exec (runc)" "$P exec bench-exec /bin/true"
+                sbx $P rm -f -t 0 bench-exec >/dev/null
+        else
+                exec_na "podman exec (runc)" "n/a (the container did not start)"
+        fi
 else
+        exec_na "podman exec (runc)" "n/a (podman load failed)"
         bench_na "podman run --rm (runc)" "n/a (podman load failed)"
 fi
 
 if why=$(bench_docker_start); then
         bench_hyperfine "docker run --rm ($(sbx "${BENCH_DOCKER[@]}" version -f '{{.Server.Version}}' 2>/dev/null))" \
                 "${BENCH_DOCKER[*]} run --rm --network none $BENCH_IMAGE /bin/true"
+        if sbx "${BENCH_DOCKER[@]}" run -d --name bench-exec --network none "$BENCH_IMAGE" sleep 100000 >/dev/null; then
+                exec_bench "docker exec" "${BENCH_DOCKER[*]} exec bench-exec /bin/true"
+                sbx "${BENCH_DOCKER[@]}" rm -f bench-exec >/dev/null
+        else
+                exec_na "docker exec" "n/a (the container did not start)"
+        fi
         sbx systemctl stop bench-dockerd.service
 else
         bench_na "docker run --rm" "$why"
+        exec_na "docker exec" "$why"
 fi
 
 if runc_bundle >/dev/null 2>&1; then
         bench_hyperfine "runc run (busybox bundle)" \
                 "runc --root /run/bench-runc run --bundle /run/bench-disk/runc-bundle bench"
+        if sbx runc --root /run/bench-runc run -d --bundle /run/bench-disk/runc-bundle-sleep bench-exec \
+                        >/dev/null 2>&1 </dev/null; then
+                exec_bench "runc exec" "runc --root /run/bench-runc exec bench-exec /bin/true"
+                sbx runc --root /run/bench-runc delete -f bench-exec >/dev/null 2>&1
+        else
+                exec_na "runc exec" "n/a (runc run -d failed)"
+        fi
 else
         bench_na "runc run (busybox bundle)" "n/a (could not write the bundle)"
 fi
@@ -93,4 +142,7 @@ fi
 bench_hyperfine "systemd-run --scope /bin/true" "systemd-run --quiet --scope /bin/true"
 
 bench_table "unshare -fpmuin true (floor)"
+echo
+echo "exec: /bin/true into a running container"
+BENCH_RESULTS=$EXEC_RESULTS bench_table "nsenter -a -t PID /bin/true (floor)"
 bench_load

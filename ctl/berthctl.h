@@ -34,7 +34,16 @@ int ctl_call(sd_bus *bus, const char *member, sd_bus_message **reply, const char
 bool ctl_want_help(int argc, char *argv[], const Verb *v);
 void ctl_print_verb_help(const Verb *v);
 
+/* JSON as jansson writes it, with DEL and the C1 controls escaped too
+ * (escape_json_text()): an image's strings reach the terminal as text. */
+void ctl_dump_json(json_t *j, size_t flags, FILE *f);
 void ctl_print_json(json_t *j);
+/* Every string that comes from an image, a container or berthd goes through
+ * this before a table or a sentence prints it: s itself when it holds no
+ * control character, else escape_terminal()'s copy, valid for the next
+ * CTL_ESCAPE_SLOTS - 1 calls (enough for one printf). Never NULL unless s is. */
+#define CTL_ESCAPE_SLOTS 8
+const char *ctl_escape(const char *s);
 
 /* Reads an a{sv} reply into a JSON object, for --json and for printing. */
 int bus_message_read_dict_json(sd_bus_message *m, json_t **ret);

@@ -265,7 +265,7 @@ int ctl_start_and_wait(sd_bus *bus, sd_bus_message *start, const char *container
         }
         e = sd_bus_message_get_error(s.start_reply);
         if (e) {
-                fprintf(stderr, "Error: %s\n", e->message);
+                fprintf(stderr, "Error: %s\n", ctl_escape(e->message));
                 r = -start_error_exit_code(e);
                 goto finish;
         }

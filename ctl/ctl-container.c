@@ -90,7 +90,7 @@ static int start_detached(sd_bus *bus, const char *id) {
                 return r;
         r = sd_bus_call(bus, m, UINT64_MAX, &error, NULL);
         if (r < 0) {
-                fprintf(stderr, "Error: %s\n", error.message ?: strerror(-r));
+                fprintf(stderr, "Error: %s\n", error.message ? ctl_escape(error.message) : strerror(-r));
                 return sd_bus_error_has_name(&error, BERTH_ERROR_COMMAND_NOT_FOUND) ? -EXIT_NOT_FOUND :
                        sd_bus_error_has_name(&error, BERTH_ERROR_COMMAND_NOT_EXECUTABLE) ? -EXIT_CANNOT_EXEC :
                        -ctl_call_failed("start", &error, r);

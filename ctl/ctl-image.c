@@ -101,17 +101,18 @@ static int print_image_row(const ImageRow *row, void *userdata) {
                 return 0;
         }
         if (o->quiet) {
-                printf("%s\n", short_id(row->id, o->no_trunc));
+                printf("%s\n", ctl_escape(short_id(row->id, o->no_trunc)));
                 return 0;
         }
         format_time_ago(row->created, now, created, sizeof created);
         format_size_si(row->size, size, sizeof size);
         if (!row->tags || !row->tags[0])
-                printf("%-40s %-15s %-14s %-20s %s\n", "<none>", "<none>", short_id(row->id, o->no_trunc),
-                       created, size);
+                printf("%-40s %-15s %-14s %-20s %s\n", "<none>", "<none>",
+                       ctl_escape(short_id(row->id, o->no_trunc)), created, size);
         STRV_FOREACH(t, row->tags) {
                 split_tag(*t, repo, sizeof repo, &tag);
-                printf("%-40s %-15s %-14s %-20s %s\n", repo, tag, short_id(row->id, o->no_trunc), created, size);
+                printf("%-40s %-15s %-14s %-20s %s\n", ctl_escape(repo), ctl_escape(tag),
+                       ctl_escape(short_id(row->id, o->no_trunc)), created, size);
         }
         return 0;
 }
@@ -165,10 +166,10 @@ static int print_loaded_row(const ImageRow *row, void *userdata) {
         if (!strv_contains(p->ids, row->id))
                 return 0;
         if (!row->tags || !row->tags[0])
-                printf("Loaded image ID: %s\n", row->id);
+                printf("Loaded image ID: %s\n", ctl_escape(row->id));
         STRV_FOREACH(t, row->tags) {
                 split_tag(*t, repo, sizeof repo, &tag);
-                printf("Loaded image: %s:%s\n", repo, tag);
+                printf("Loaded image: %s:%s\n", ctl_escape(repo), ctl_escape(tag));
         }
         return 0;
 }
@@ -280,7 +281,7 @@ int verb_image_import(int argc, char *argv[]) {
         if (r < 0)
                 return -r;
         STRV_FOREACH(id, ids)
-                printf("%s\n", *id);
+                printf("%s\n", ctl_escape(*id));
         return 0;
 }
 
@@ -401,8 +402,8 @@ int verb_image_history(int argc, char *argv[]) {
                         char ago[64];
                         e = json_array_get(h, i - 1);
                         format_time_ago((uint64_t) json_integer_value(json_array_get(e, 0)), now, ago, sizeof ago);
-                        printf("%-20s %-50.50s %s\n", ago, json_string_value(json_array_get(e, 1)),
-                               json_string_value(json_array_get(e, 3)));
+                        printf("%-20s %-50.50s %s\n", ago, ctl_escape(strempty(json_string_value(json_array_get(e, 1)))),
+                               ctl_escape(strempty(json_string_value(json_array_get(e, 3)))));
                 }
         }
         json_decref(j);
@@ -443,9 +444,9 @@ int verb_image_rm(int argc, char *argv[]) {
                         continue;
                 }
                 STRV_FOREACH(u, untagged)
-                        printf("Untagged: %s\n", *u);
+                        printf("Untagged: %s\n", ctl_escape(*u));
                 STRV_FOREACH(d, deleted)
-                        printf("Deleted: %s\n", *d);
+                        printf("Deleted: %s\n", ctl_escape(*d));
         }
         return rc;
 }
@@ -509,7 +510,7 @@ int verb_image_prune(int argc, char *argv[]) {
         if (deleted && deleted[0])
                 printf("Deleted Images:\n");
         STRV_FOREACH(d, deleted)
-                printf("deleted: %s\n", *d);
+                printf("deleted: %s\n", ctl_escape(*d));
         printf("Total reclaimed space: %s\n", format_size_si(reclaimed, size, sizeof size));
         return 0;
 }

@@ -28,7 +28,7 @@ static void draw_progress(JobWait *w, uint64_t done, uint64_t total, const char 
         format_size_si(total, t, sizeof t);
         fprintf(stderr, "\r%-9s [%.*s%s%*s] %8s/%-8s %.30s\033[K", w->verb, filled,
                 "==============================", filled < width ? ">" : "",
-                width - filled - (filled < width), "", d, total > 0 ? t : "?", strempty(current));
+                width - filled - (filled < width), "", d, total > 0 ? t : "?", strempty(ctl_escape(current)));
         fflush(stderr);
 }
 
@@ -72,7 +72,7 @@ static int on_job_removed(sd_bus_message *m, void *userdata, sd_bus_error *ret_e
                 fprintf(stderr, "Cancelled.\n");
                 w->exit_code = 130;
         } else {
-                fprintf(stderr, "Error: %s\n", error_message);
+                fprintf(stderr, "Error: %s\n", ctl_escape(error_message));
                 w->exit_code = EXIT_ENGINE;
         }
         return sd_event_exit(w->event, 0);

@@ -22,8 +22,11 @@ Table *table_free(Table *t) {
         return NULL;
 }
 
+/* Cells hold what containers and images say (a process's command line, a
+ * name): escaped, they can neither drive the terminal nor break the layout
+ * with a tab or a newline. */
 int table_add(Table *t, const char *cell) {
-        char *c = strdup(strempty(cell));
+        char *c = escape_terminal(strempty(cell));
 
         if (!c)
                 return -ENOMEM;

@@ -38,14 +38,15 @@ int ctl_call_failed(const char *what, const sd_bus_error *error, int r) {
         if (error_is_unreachable(error, r)) {
                 if (sd_bus_error_has_names(error, SD_BUS_ERROR_ACCESS_DENIED) || r == -EACCES || r == -EPERM)
                         fprintf(stderr, "Permission denied talking to berthd: %s\n",
-                                error && error->message ? error->message : strerror(-r));
+                                error && error->message ? ctl_escape(error->message) : strerror(-r));
                 else
                         fprintf(stderr, "Cannot reach berthd (org.berth.Berth1): %s. Is the service installed and running?\n",
-                                error && error->message ? error->message : strerror(-r));
+                                error && error->message ? ctl_escape(error->message) : strerror(-r));
                 return EXIT_ENGINE;
         }
-        fprintf(stderr, "Error: %s: %s\n", what,
-                error && error->message ? error->message : strerror(-r));
+        /* berthd's sentences quote image fields and container names. */
+        fprintf(stderr, "Error: %s: %s\n", ctl_escape(what),
+                error && error->message ? ctl_escape(error->message) : strerror(-r));
         return EXIT_ENGINE;
 }
 
@@ -90,8 +91,34 @@ bool ctl_want_help(int argc, char *argv[], const Verb *v) {
         return false;
 }
 
+const char *ctl_escape(const char *s) {
+        static char *slots[CTL_ESCAPE_SLOTS];
+        static size_t next;
+        char *e;
+
+        if (!s || string_is_terminal_safe(s))
+                return s;
+        e = escape_terminal(s);
+        if (!e)
+                return "?";     /* out of memory: never the raw text */
+        free(slots[next]);
+        slots[next] = e;
+        next = (next + 1) % CTL_ESCAPE_SLOTS;
+        return e;
+}
+
+void ctl_dump_json(json_t *j, size_t flags, FILE *f) {
+        _cleanup_free_ char *dump = json_dumps(j, flags | JSON_ENCODE_ANY), *e = NULL;
+
+        e = dump ? escape_json_text(dump) : NULL;
+        if (e)
+                fputs(e, f);
+        else
+                fputs("null", f);
+}
+
 void ctl_print_json(json_t *j) {
-        json_dumpf(j, stdout, JSON_INDENT(2) | JSON_ENCODE_ANY);
+        ctl_dump_json(j, JSON_INDENT(2), stdout);
         putchar('\n');
 }
 

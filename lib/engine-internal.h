@@ -6,11 +6,13 @@
 #include "runtime.h"
 #include "scope.h"
 
-typedef struct Waiter {
+typedef struct ExecJob ExecJob;
+
+struct Waiter {
         EngineDone done;
         void *userdata;
-        struct Waiter *next;
-} Waiter;
+        struct Waiter *next, *prev;
+};
 
 /* What the engine keeps about a container while berthd runs. */
 typedef struct Live {
@@ -25,14 +27,19 @@ typedef struct Live {
         sd_event_source *terminal;    /* -d -t: the pty master, drained into the journal */
         bool attach;
         RuntimeProcess process;     /* between spawn and release */
+        sd_event_source *setup_io;  /* the released child's channel, until it exec'd */
+        sd_event_source *setup_timer;
         EngineDone start_done;
         void *start_userdata;
         Waiter *watchers;           /* wait: told of the exit first, change nothing */
         Waiter *waiters;            /* stop, restart: run at exit, once it is recorded */
         Waiter *removers;           /* rm -f of a running container: run at removal */
+        ExecJob *execs;             /* exec'd processes, in setup or running */
         bool adopted;               /* not our child: its status comes from pidfs */
         bool remove_at_exit;
         bool restarting;            /* the coming exit is a restart's: no --rm removal */
+        bool scope_retried;         /* the start waited once for the last run's scope to go */
+        bool updating;              /* SetUnitProperties in flight */
 } Live;
 
 struct Engine {
@@ -43,6 +50,7 @@ struct Engine {
         char *root;
         CgroupVersion cgroup_version;
         bool cpu_accounting;        /* systemd can count CPU time here (CPUAccounting=) */
+        uint64_t setup_timeout_usec; /* release to exec, of a start or an exec */
         ContainerRegistry *registry;
         EngineCallbacks cb;
         void *userdata;
@@ -54,6 +62,9 @@ int engine_save(Engine *e, Container *c);
 int engine_save_state(Engine *e, Container *c);
 int engine_create_full(Engine *e, Container *c, const char *image, bool durable, Container **ret);
 int engine_add_waiter(Waiter **list, EngineDone done, void *userdata);
+/* ret names the waiter for engine_remove_waiter(). */
+int engine_add_waiter_full(Waiter **list, EngineDone done, void *userdata, Waiter **ret);
+void engine_remove_waiter(Waiter **list, Waiter *w);
 void engine_run_waiters(Waiter **list, Container *c, int r, const char *message);
 /* Forgets the container: releases its image, removes its state, frees it. */
 void engine_finish_remove(Engine *e, Container *c);
@@ -64,6 +75,15 @@ void engine_watch_oom(Engine *e, Container *c);
 void engine_remove_v1_cgroups(Engine *e, Container *c);
 char *engine_control_group(const Container *c);
 int engine_apply_v1_limits(Engine *e, const Container *c, pid_t pid, const ScopeLimits *l);
+/* The container goes: its execs' callbacks are told, their processes in
+ * setup killed, those running left alone (their exit is not watched). */
+void engine_exec_cancel_all(Live *l);
+/* Reaps a child of ours once it has exited, from the loop. Takes pidfd. */
+void engine_reap(Engine *e, int pidfd);
+/* The time limit of a setup: fires after e->setup_timeout_usec. */
+int engine_add_setup_timer(Engine *e, sd_event_source **ret, sd_event_time_handler_t handler, void *userdata);
+/* "did not finish its setup within 30 s" */
+void engine_setup_timeout_message(Engine *e, const char *what, char *buf, size_t size);
 /* Takes the master of a detached container's terminal. */
 int engine_drain_terminal(Engine *e, Container *c, int master, bool store);
 

@@ -16,9 +16,11 @@ static bool is_running(const Container *c) {
         return IN_SET(c->state, CONTAINER_RUNNING, CONTAINER_PAUSED);
 }
 
-int engine_wait(Engine *e, Container *c, EngineDone done, void *userdata) {
+int engine_wait(Engine *e, Container *c, EngineDone done, void *userdata, Waiter **ret) {
         Live *l;
 
+        if (ret)
+                *ret = NULL;
         if (!is_running(c) && !(c->live && ((Live *) c->live)->start_done)) {
                 done(c, 0, NULL, -EBADF, userdata);
                 return 0;
@@ -26,7 +28,15 @@ int engine_wait(Engine *e, Container *c, EngineDone done, void *userdata) {
         l = engine_live(e, c);
         if (!l)
                 return -ENOMEM;
-        return engine_add_waiter(&l->watchers, done, userdata);
+        return engine_add_waiter_full(&l->watchers, done, userdata, ret);
+}
+
+void engine_wait_cancel(Engine *e, Container *c, Waiter *w) {
+        Live *l = c->live;
+
+        /* Without a Live every wait has been answered: nothing can be pending. */
+        if (l && w)
+                engine_remove_waiter(&l->watchers, w);
 }
 
 int engine_kill(Engine *e, Container *c, int sig) {
@@ -40,15 +50,46 @@ int engine_kill(Engine *e, Container *c, int sig) {
         return 0;
 }
 
-/* Everything in the scope, not only the leader: what a stop's timeout and
- * rm -f promise. A frozen scope is thawed so the signal can land. */
-static void kill_scope(Engine *e, Container *c) {
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        int r;
+/* Containers by id once systemd answers: they may be gone by then. */
+static Container *find_by_id(Engine *e, const char *id) {
+        return hashmap_get(e->registry->by_id, id);
+}
 
-        r = scope_kill(e->bus, c->unit, "all", SIGKILL, &error);
+typedef struct KillCall {
+        Engine *engine;
+        char id[CONTAINER_ID_LENGTH + 1];
+        pid_t pid;
+} KillCall;
+
+/* systemd could not kill the scope (it is gone, or refused): the leader at
+ * least, and with it its pid namespace, unless a restart made a new one. */
+static void on_scope_killed(const char *result, int r, const sd_bus_error *error, void *userdata) {
+        _cleanup_free_ KillCall *k = userdata;
+        Container *c;
+
+        if (r >= 0)
+                return;
+        c = find_by_id(k->engine, k->id);
+        log_debug_errno(r, "KillUnit(%s) failed: %s", c ? c->unit : k->id, error && error->message ? error->message : "");
+        if (c && c->pid == k->pid)
+                (void) pidfd_send_signal_to(c->pidfd, SIGKILL);
+}
+
+/* Everything in the scope, not only the leader: what a stop's timeout and
+ * rm -f promise. A frozen scope is thawed so the signal can land; systemd
+ * takes the two calls in order. */
+static void kill_scope(Engine *e, Container *c) {
+        KillCall *k = calloc(1, sizeof *k);
+        int r = -ENOMEM;
+
+        if (k) {
+                *k = (KillCall) { .engine = e, .pid = c->pid };
+                strcpy(k->id, c->id);
+                r = scope_kill(e->bus, c->unit, "all", SIGKILL, on_scope_killed, k);
+        }
         if (r < 0) {
-                log_debug_errno(r, "KillUnit(%s) failed: %s", c->unit, error.message ?: "");
+                free(k);
+                log_debug_errno(r, "Cannot send KillUnit(%s): %m", c->unit);
                 (void) pidfd_send_signal_to(c->pidfd, SIGKILL);
         }
         if (c->state == CONTAINER_PAUSED)
@@ -93,22 +134,33 @@ int engine_stop(Engine *e, Container *c, uint64_t timeout_usec, EngineDone done,
 
 typedef struct RestartJob {
         Engine *engine;
+        char id[CONTAINER_ID_LENGTH + 1];
         EngineDone done;
         void *userdata;
 } RestartJob;
 
+/* The start waits itself for the stopped run's scope to go (see
+ * engine_start()); the container is found again by id, since it may have
+ * been removed meanwhile. */
 static void restart_stopped(Container *c, int r, const char *message, int pty, void *userdata) {
         _cleanup_free_ RestartJob *j = userdata;
         EngineStdio stdio = ENGINE_STDIO_DETACHED;
 
         safe_close(pty);
-        if (r >= 0 && c) {
-                errmsg_clear();
+        if (r < 0) {
+                j->done(c, r, message ?: strerror(-r), -EBADF, j->userdata);
+                return;
+        }
+        errmsg_clear();
+        c = find_by_id(j->engine, j->id);
+        if (!c)
+                r = errmsg_set(-ESRCH, "The container was removed during its restart.");
+        else {
                 r = engine_start(j->engine, c, &stdio, j->done, j->userdata);
                 if (r >= 0)
                         return;
         }
-        j->done(c, r < 0 ? r : -ESRCH, message ?: errmsg_last(), -EBADF, j->userdata);
+        j->done(c, r, errmsg_last(), -EBADF, j->userdata);
 }
 
 int engine_restart(Engine *e, Container *c, uint64_t timeout_usec, EngineDone done, void *userdata) {
@@ -121,6 +173,7 @@ int engine_restart(Engine *e, Container *c, uint64_t timeout_usec, EngineDone do
                 return -ENOMEM;
         }
         *j = (RestartJob) { .engine = e, .done = done, .userdata = userdata };
+        strcpy(j->id, c->id);
         l->restarting = is_running(c);
         r = engine_stop(e, c, timeout_usec, restart_stopped, j);
         if (r < 0) {
@@ -200,51 +253,147 @@ int engine_pause(Engine *e, Container *c, bool pause, EngineDone done, void *use
         return 0;
 }
 
-int engine_update(Engine *e, Container *c, const ScopeLimits *update, sd_bus_error *error) {
+typedef struct UpdateJob {
+        Engine *engine;
+        char id[CONTAINER_ID_LENGTH + 1];
+        ScopeLimits merged;
+        EngineDone done;
+        void *userdata;
+} UpdateJob;
+
+static void update_commit(Engine *e, Container *c, ScopeLimits *merged) {
+        scope_limits_done(&c->config.limits);
+        c->config.limits = *merged;
+        *merged = (ScopeLimits) {};
+        (void) engine_save(e, c);
+        engine_changed(e, c);
+}
+
+static void on_limits_set(const char *result, int r, const sd_bus_error *error, void *userdata) {
+        UpdateJob *j = userdata;
+        Container *c = find_by_id(j->engine, j->id);
+        const char *message = NULL;
+
+        errmsg_clear();
+        if (!c)
+                r = errmsg_set(-ESRCH, "The container was removed during the update.");
+        else if (r < 0)
+                (void) errmsg_set(r, "systemd refused the new limits: %s",
+                                  error && error->message ? error->message : strerror(-r));
+        else if (is_running(c)) {
+                r = engine_apply_v1_limits(j->engine, c, c->pid, &j->merged);
+                if (r < 0)
+                        (void) errmsg_set(r, "Cannot apply the cgroup v1 limits: %s", strerror(-r));
+        }
+        if (c && c->live)
+                ((Live *) c->live)->updating = false;
+        if (r >= 0)
+                update_commit(j->engine, c, &j->merged);
+        else
+                message = errmsg_last();
+        j->done(c, r, message, -EBADF, j->userdata);
+        scope_limits_done(&j->merged);
+        free(j);
+}
+
+int engine_update(Engine *e, Container *c, const ScopeLimits *update, EngineDone done, void *userdata) {
+        _cleanup_(scope_limits_done) ScopeLimits merged = {};
         const char *reason = NULL;
-        ScopeLimits merged = {};
+        UpdateJob *j;
+        Live *l;
         int r;
 
         r = scope_limits_copy(&c->config.limits, &merged);
         if (r >= 0)
                 r = scope_limits_merge(&merged, update);
-        if (r >= 0 && scope_limits_verify(&merged, &reason) < 0)
-                r = errmsg_set(-EINVAL, "%s", reason);
-        if (r >= 0 && is_running(c))
-                r = scope_set_limits(e->bus, c->unit, &merged, error);
-        if (r >= 0 && is_running(c)) {
-                r = engine_apply_v1_limits(e, c, c->pid, &merged);
-                if (r < 0)
-                        r = errmsg_set(r, "Cannot apply the cgroup v1 limits: %s", strerror(-r));
-        }
-        if (r < 0) {
-                scope_limits_done(&merged);
+        if (r < 0)
                 return r;
+        if (scope_limits_verify(&merged, &reason) < 0)
+                return errmsg_set(-EINVAL, "%s", reason);
+        if (!is_running(c)) {
+                update_commit(e, c, &merged);
+                done(c, 0, NULL, -EBADF, userdata);
+                return 0;
         }
-        scope_limits_done(&c->config.limits);
-        c->config.limits = merged;
-        (void) engine_save(e, c);
-        engine_changed(e, c);
+        /* One at a time: each sends the whole merged set, and a second one
+         * merged before the first is recorded would drop its changes. */
+        l = engine_live(e, c);
+        if (!l)
+                return -ENOMEM;
+        if (l->updating)
+                return errmsg_set(-EBUSY, "An update of container %s is under way already.", c->name);
+        j = calloc(1, sizeof *j);
+        if (!j)
+                return -ENOMEM;
+        *j = (UpdateJob) { .engine = e, .merged = merged, .done = done, .userdata = userdata };
+        merged = (ScopeLimits) {};
+        strcpy(j->id, c->id);
+        r = scope_set_limits(e->bus, c->unit, &j->merged, on_limits_set, j);
+        if (r < 0) {
+                scope_limits_done(&j->merged);
+                free(j);
+                return errmsg_set(r, "Cannot ask systemd for the new limits: %s", strerror(-r));
+        }
+        l->updating = true;
         return 0;
 }
 
-typedef struct ExecJob {
+/* An exec: berth-exec sets the process up in the container (phase
+ * EXEC_HELPER), systemd moves it into the scope (EXEC_ATTACH), it is
+ * released (EXEC_RELEASE) and then runs. Every step is driven from the loop
+ * and the whole setup is bounded in time. */
+typedef enum ExecPhase {
+        EXEC_HELPER,
+        EXEC_ATTACH,
+        EXEC_RELEASE,
+        EXEC_RUNNING,
+} ExecPhase;
+
+struct ExecJob {
+        Live *live;                 /* of the container; the job is in its list */
+        ExecJob *next;
         Engine *engine;
         RuntimeProcess process;
-        sd_event_source *exit_source;
+        ExecPhase phase;
+        sd_event_source *channel_source, *timer, *exit_source;
+        sd_bus_slot *attach_slot;
         EngineDone started;
         EngineExecExited exited;
         void *userdata;
         Container *container;
-} ExecJob;
+};
+
+static void exec_job_unlink(ExecJob *j) {
+        for (ExecJob **p = &j->live->execs; *p; p = &(*p)->next)
+                if (*p == j) {
+                        *p = j->next;
+                        break;
+                }
+}
 
 static ExecJob *exec_job_free(ExecJob *j) {
         if (!j)
                 return NULL;
+        exec_job_unlink(j);
+        sd_event_source_disable_unref(j->channel_source);
+        sd_event_source_disable_unref(j->timer);
         sd_event_source_disable_unref(j->exit_source);
+        sd_bus_slot_unref(j->attach_slot);
+        /* In setup still: killed, and reaped by the loop. */
+        runtime_process_kill(&j->process);
+        engine_reap(j->engine, TAKE_FD(j->process.helper_pidfd));
+        if (j->phase != EXEC_RUNNING)
+                engine_reap(j->engine, TAKE_FD(j->process.pidfd));
         runtime_process_done(&j->process);
         free(j);
         return NULL;
+}
+
+/* Tells both callbacks (the caller waits for the start, then the exit). */
+static void exec_job_failed(ExecJob *j, int r, const char *message, int exit_code) {
+        j->started(j->container, r, message ?: strerror(-r), -EBADF, j->userdata);
+        j->exited(exit_code, j->userdata);
+        exec_job_free(j);
 }
 
 static int on_exec_exit(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
@@ -262,32 +411,99 @@ static int on_exec_exit(sd_event_source *s, int fd, uint32_t revents, void *user
         return 0;
 }
 
+static void exec_running(ExecJob *j) {
+        int r;
+
+        j->phase = EXEC_RUNNING;
+        j->channel_source = sd_event_source_disable_unref(j->channel_source);
+        j->timer = sd_event_source_disable_unref(j->timer);
+        r = sd_event_add_io(j->engine->event, &j->exit_source, j->process.pidfd, EPOLLIN, on_exec_exit, j);
+        j->started(j->container, r, r < 0 ? strerror(-r) : NULL, TAKE_FD(j->process.pty_master), j->userdata);
+        if (r < 0)
+                exec_job_free(j);
+}
+
 static int on_exec_attached(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
         ExecJob *j = userdata;
         const sd_bus_error *e = sd_bus_message_get_error(reply);
-        RuntimeError err = {};
         int r;
 
+        j->attach_slot = sd_bus_slot_unref(j->attach_slot);
         if (e) {
-                j->started(j->container, -sd_bus_error_get_errno(e), e->message, -EBADF, j->userdata);
-                exec_job_free(j);
+                exec_job_failed(j, -sd_bus_error_get_errno(e), e->message, CONTAINER_EXIT_CODE_ENGINE);
                 return 0;
         }
         /* systemd moved it into the scope's cgroups; the v1 cpuset is ours. */
         if (j->container->config.limits.allowed_cpus_size > 0)
                 (void) engine_apply_v1_limits(j->engine, j->container, j->process.pid,
                                               &j->container->config.limits);
-        r = runtime_release(&j->process, &err);
-        if (r < 0) {
-                j->started(j->container, r, err.message[0] ? err.message : strerror(-r), -EBADF, j->userdata);
-                j->exited(err.exit_code ?: CONTAINER_EXIT_CODE_ENGINE, j->userdata);
-                exec_job_free(j);
-                return 0;
-        }
-        r = sd_event_add_io(j->engine->event, &j->exit_source, j->process.pidfd, EPOLLIN, on_exec_exit, j);
-        j->started(j->container, r, r < 0 ? strerror(-r) : NULL, TAKE_FD(j->process.pty_master), j->userdata);
+        j->phase = EXEC_RELEASE;
+        r = runtime_release_begin(&j->process);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(j->channel_source, SD_EVENT_ON);
         if (r < 0)
-                exec_job_free(j);
+                exec_job_failed(j, r, NULL, CONTAINER_EXIT_CODE_ENGINE);
+        return 0;
+}
+
+/* Into the container's scope before it runs anything. */
+static int exec_attach(ExecJob *j) {
+        Engine *e = j->engine;
+        int r;
+
+        /* berth-exec is done with it: the loop reaps it. */
+        engine_reap(e, TAKE_FD(j->process.helper_pidfd));
+        j->phase = EXEC_ATTACH;
+        r = sd_event_source_set_enabled(j->channel_source, SD_EVENT_OFF);
+        if (r < 0)
+                return r;
+        return sd_bus_call_method_async(e->bus, &j->attach_slot, "org.freedesktop.systemd1",
+                                        "/org/freedesktop/systemd1", "org.freedesktop.systemd1.Manager",
+                                        "AttachProcessesToUnit", on_exec_attached, j, "ssau",
+                                        j->container->unit, "", 1, (uint32_t) j->process.pid);
+}
+
+static int on_exec_channel(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        ExecJob *j = userdata;
+        RuntimeError err = {};
+        int r;
+
+        if (j->phase == EXEC_HELPER) {
+                r = runtime_exec_continue(&j->process, &err);
+                if (r > 0)
+                        r = exec_attach(j);
+        } else {
+                r = runtime_release_continue(&j->process, &err);
+                if (r == 0) {
+                        exec_running(j);
+                        return 0;
+                }
+        }
+        if (r < 0 && r != -EAGAIN)
+                exec_job_failed(j, r, err.message[0] ? err.message : NULL,
+                                err.exit_code ?: CONTAINER_EXIT_CODE_ENGINE);
+        return 0;
+}
+
+void engine_exec_cancel_all(Live *l) {
+        while (l->execs) {
+                ExecJob *j = l->execs;
+
+                if (j->phase == EXEC_RUNNING) {
+                        j->exited(CONTAINER_EXIT_CODE_UNKNOWN, j->userdata);
+                        exec_job_free(j);
+                } else
+                        exec_job_failed(j, -ESRCH, "The container is gone.", CONTAINER_EXIT_CODE_ENGINE);
+        }
+}
+
+static int on_exec_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
+        ExecJob *j = userdata;
+        char what[256], msg[512];
+
+        snprintf(what, sizeof what, "The exec in container %s", j->container->name);
+        engine_setup_timeout_message(j->engine, what, msg, sizeof msg);
+        exec_job_failed(j, -ETIMEDOUT, msg, CONTAINER_EXIT_CODE_ENGINE);
         return 0;
 }
 
@@ -297,6 +513,7 @@ int engine_exec(Engine *e, Container *c, char **argv, char **env, const char *us
         _cleanup_strv_free_ char **merged_env = NULL;
         RuntimeProcessSpec spec;
         ExecJob *j;
+        Live *l;
         int r;
 
         if (c->state == CONTAINER_PAUSED)
@@ -318,17 +535,22 @@ int engine_exec(Engine *e, Container *c, char **argv, char **env, const char *us
         j = calloc(1, sizeof *j);
         if (!j)
                 return -ENOMEM;
-        *j = (ExecJob) { .engine = e, .process = RUNTIME_PROCESS_NULL, .started = started,
-                         .exited = exited, .userdata = userdata, .container = c };
-        r = runtime_exec(c->pidfd, &spec, &j->process);
+        l = engine_live(e, c);
+        if (!l) {
+                free(j);
+                return -ENOMEM;
+        }
+        *j = (ExecJob) { .live = l, .next = l->execs, .engine = e, .process = RUNTIME_PROCESS_NULL,
+                         .started = started, .exited = exited, .userdata = userdata, .container = c };
+        l->execs = j;
+        r = runtime_exec_begin(c->pidfd, &spec, &j->process);
         if (r < 0) {
                 exec_job_free(j);
                 return errmsg_set(r, "Cannot enter container %s: %s", c->name, strerror(-r));
         }
-        /* Into the container's scope before it runs anything. */
-        r = sd_bus_call_method_async(e->bus, NULL, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
-                                     "org.freedesktop.systemd1.Manager", "AttachProcessesToUnit",
-                                     on_exec_attached, j, "ssau", c->unit, "", 1, (uint32_t) j->process.pid);
+        r = sd_event_add_io(e->event, &j->channel_source, j->process.channel, EPOLLIN, on_exec_channel, j);
+        if (r >= 0)
+                r = engine_add_setup_timer(e, &j->timer, on_exec_timeout, j);
         if (r < 0)
                 exec_job_free(j);
         return r;

@@ -119,11 +119,22 @@ static void start_finish(Live *l, int r, const char *message, int pty_master) {
                 safe_close(pty_master);
 }
 
+static void on_scope_started(const char *result, int r, const sd_bus_error *error, void *userdata);
+
+/* The leader in setup is killed, never waited for: the loop reaps it. */
+static void setup_abort(Engine *e, Live *l) {
+        l->setup_io = sd_event_source_disable_unref(l->setup_io);
+        l->setup_timer = sd_event_source_disable_unref(l->setup_timer);
+        runtime_process_kill(&l->process);
+        engine_reap(e, TAKE_FD(l->process.pidfd));
+        runtime_process_done(&l->process);
+}
+
 /* The process never ran the command: say why, as "docker start" does. */
 static void start_failed(Engine *e, Container *c, int r, int exit_code, const char *message) {
         Live *l = c->live;
 
-        runtime_process_done(&l->process);
+        setup_abort(e, l);
         engine_fdstore_remove(c);
         c->pidfd = safe_close(c->pidfd);
         c->pid = 0;
@@ -140,30 +151,13 @@ static void start_failed(Engine *e, Container *c, int r, int exit_code, const ch
                 engine_finish_remove(e, c);
 }
 
-static void on_scope_started(const char *result, int r, const sd_bus_error *error, void *userdata) {
-        Live *l = userdata;
+static void start_running(Live *l) {
         Engine *e = l->engine;
         Container *c = l->container;
-        RuntimeError err = {};
-        char msg[512];
+        int pty = TAKE_FD(l->process.pty_master), r;
 
-        l->job = NULL;
-        if (r < 0 || !streq_ptr(result, "done")) {
-                snprintf(msg, sizeof msg, "Cannot start the scope %s: %s", c->unit,
-                         error && error->message ? error->message : r < 0 ? strerror(-r) : strempty(result));
-                return start_failed(e, c, r < 0 ? r : -EIO, CONTAINER_EXIT_CODE_ENGINE, msg);
-        }
-        r = engine_apply_v1_limits(e, c, c->pid, &c->config.limits);
-        if (r < 0) {
-                snprintf(msg, sizeof msg, "Cannot apply the cgroup v1 limits of %s: %s", c->unit, strerror(-r));
-                return start_failed(e, c, r, CONTAINER_EXIT_CODE_ENGINE, msg);
-        }
-        /* The leader is in its scope: only now may it run the user's command. */
-        r = runtime_release(&l->process, &err);
-        if (r < 0)
-                return start_failed(e, c, r, err.exit_code ?: CONTAINER_EXIT_CODE_ENGINE,
-                                    err.message[0] ? err.message : strerror(-r));
-        int pty = TAKE_FD(l->process.pty_master);
+        l->setup_io = sd_event_source_disable_unref(l->setup_io);
+        l->setup_timer = sd_event_source_disable_unref(l->setup_timer);
         runtime_process_done(&l->process);
         c->state = CONTAINER_RUNNING;
         c->started_usec = now_usec(CLOCK_REALTIME);
@@ -175,6 +169,31 @@ static void on_scope_started(const char *result, int r, const sd_bus_error *erro
                 log_warning_errno(r, "Cannot watch container %s for its exit: %m", c->name);
         engine_changed(e, c);
         start_finish(l, 0, NULL, pty);
+}
+
+static int on_setup_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        Live *l = userdata;
+        RuntimeError err = {};
+        int r = runtime_release_continue(&l->process, &err);
+
+        if (r == -EAGAIN)
+                return 0;
+        if (r < 0)
+                start_failed(l->engine, l->container, r, err.exit_code ?: CONTAINER_EXIT_CODE_ENGINE,
+                             err.message[0] ? err.message : strerror(-r));
+        else
+                start_running(l);
+        return 0;
+}
+
+static int on_setup_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
+        Live *l = userdata;
+        char what[256], msg[512];
+
+        snprintf(what, sizeof what, "Container %s", l->container->name);
+        engine_setup_timeout_message(l->engine, what, msg, sizeof msg);
+        start_failed(l->engine, l->container, -ETIMEDOUT, CONTAINER_EXIT_CODE_ENGINE, msg);
+        return 0;
 }
 
 /* Docker's device cgroup rules: any node may be created, but only the
@@ -189,8 +208,90 @@ static const char * const device_policy[] = {
         "DeviceAllow=char-* m", "DeviceAllow=block-* m",
 };
 
-int engine_start(Engine *e, Container *c, const EngineStdio *stdio, EngineDone done, void *userdata) {
+/* The scope of the leader in setup, asked of systemd. */
+static int scope_request(Live *l) {
+        Engine *e = l->engine;
+        Container *c = l->container;
         _cleanup_strv_free_ char **props = NULL;
+        int r;
+
+        r = strv_consume(&props, strjoin("Description=Berth container ", c->name));
+        /* Where systemd cannot count CPU time (cpu and cpuacct apart on v1)
+         * the property costs a start 2 ms (measured on such a host) and
+         * gives stats nothing. */
+        if (r >= 0 && e->cpu_accounting)
+                r = strv_extend(&props, "CPUAccounting=yes");
+        for (size_t i = 0; r >= 0 && !c->config.security.privileged && i < ELEMENTSOF(device_policy); i++)
+                r = strv_extend(&props, device_policy[i]);
+        if (r < 0)
+                return r;
+        return scope_start(e->bus, c->unit, l->process.pid, &c->config.limits, props, on_scope_started, l,
+                           &l->job);
+}
+
+static void on_old_scope_gone(const char *result, int r, const sd_bus_error *error, void *userdata) {
+        Live *l = userdata;
+        char msg[512];
+
+        /* After a timeout it is tried all the same: systemd's error then
+         * says what lingers. */
+        l->job = NULL;
+        r = scope_request(l);
+        if (r < 0) {
+                snprintf(msg, sizeof msg, "Cannot ask systemd for the scope %s: %s", l->container->unit,
+                         strerror(-r));
+                start_failed(l->engine, l->container, r, CONTAINER_EXIT_CODE_ENGINE, msg);
+        }
+}
+
+/* The scope of the container's last run lingers a moment after its
+ * processes are gone (systemd notices the empty cgroup, then collects the
+ * unit) and systemd refuses a new one of the name meanwhile, so a start
+ * right after an exit, or a run right after rm -f of a namesake, waits for
+ * it to go and asks once more. */
+static bool scope_retry_when_gone(Live *l, const sd_bus_error *error) {
+        if (l->scope_retried || !sd_bus_error_has_name(error, "org.freedesktop.systemd1.UnitExists"))
+                return false;
+        l->scope_retried = true;
+        return scope_wait_removed(l->engine->bus, l->container->unit, SCOPE_GONE_TIMEOUT_USEC, on_old_scope_gone,
+                                  l, &l->job) >= 0;
+}
+
+static void on_scope_started(const char *result, int r, const sd_bus_error *error, void *userdata) {
+        Live *l = userdata;
+        Engine *e = l->engine;
+        Container *c = l->container;
+        char msg[512];
+
+        l->job = NULL;
+        if (r < 0 && error && scope_retry_when_gone(l, error))
+                return;
+        if (r < 0 || !streq_ptr(result, "done")) {
+                snprintf(msg, sizeof msg, "Cannot start the scope %s: %s", c->unit,
+                         error && error->message ? error->message : r < 0 ? strerror(-r) : strempty(result));
+                return start_failed(e, c, r < 0 ? r : -EIO, CONTAINER_EXIT_CODE_ENGINE, msg);
+        }
+        r = engine_apply_v1_limits(e, c, c->pid, &c->config.limits);
+        if (r < 0) {
+                snprintf(msg, sizeof msg, "Cannot apply the cgroup v1 limits of %s: %s", c->unit, strerror(-r));
+                return start_failed(e, c, r, CONTAINER_EXIT_CODE_ENGINE, msg);
+        }
+        /* The leader is in its scope: only now may it run the user's
+         * command. Its setup reads the container's files, so the loop
+         * follows it on its channel, within a time limit. */
+        r = runtime_release_begin(&l->process);
+        if (r >= 0)
+                r = sd_event_add_io(e->event, &l->setup_io, l->process.channel, EPOLLIN, on_setup_io, l);
+        if (r >= 0)
+                r = engine_add_setup_timer(e, &l->setup_timer, on_setup_timeout, l);
+        if (r < 0) {
+                snprintf(msg, sizeof msg, "Cannot release the leader of %s: %s", c->name, strerror(-r));
+                return start_failed(e, c, r, CONTAINER_EXIT_CODE_ENGINE, msg);
+        }
+}
+
+
+int engine_start(Engine *e, Container *c, const EngineStdio *stdio, EngineDone done, void *userdata) {
         Live *l;
         int r;
 
@@ -206,24 +307,14 @@ int engine_start(Engine *e, Container *c, const EngineStdio *stdio, EngineDone d
         r = spawn_leader(e, c, stdio, l);
         if (r < 0)
                 return r;
-        r = strv_consume(&props, strjoin("Description=Berth container ", c->name));
-        /* Where systemd cannot count CPU time (cpu and cpuacct apart on v1)
-         * the property costs a start 2 ms (measured on such a host) and
-         * gives stats nothing. */
-        if (r >= 0 && e->cpu_accounting)
-                r = strv_extend(&props, "CPUAccounting=yes");
-        for (size_t i = 0; r >= 0 && !c->config.security.privileged && i < ELEMENTSOF(device_policy); i++)
-                r = strv_extend(&props, device_policy[i]);
-        if (r < 0)
-                return r;
         l->start_done = done;
         l->start_userdata = userdata;
         l->attach = stdio->attach;
-        r = scope_start(e->bus, c->unit, l->process.pid, &c->config.limits, props,
-                        on_scope_started, l, &l->job);
+        l->scope_retried = false;
+        r = scope_request(l);
         if (r < 0) {
                 l->start_done = NULL;
-                runtime_process_done(&l->process);
+                setup_abort(e, l);
                 engine_fdstore_remove(c);
                 return errmsg_set(r, "Cannot ask systemd for the scope %s: %s", c->unit, strerror(-r));
         }

@@ -46,6 +46,12 @@ int engine_new(sd_event *event, sd_bus *bus, Store *store, int root_fd, const ch
 Engine *engine_free(Engine *e);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Engine *, engine_free);
 
+/* How long a container's or an exec's setup may take from the release to
+ * the exec of the command: it reads the container's files, which the image
+ * or the running container may have made slow. Then it is killed. */
+#define ENGINE_SETUP_TIMEOUT_USEC_DEFAULT (30 * USEC_PER_SEC)
+void engine_set_setup_timeout(Engine *e, uint64_t usec);
+
 /* Loads the state files, re-adopts running containers, and collects the exit
  * status of those that ended while berthd was away. */
 int engine_load(Engine *e);
@@ -77,7 +83,10 @@ int engine_kill(Engine *e, Container *c, int sig);
  * done runs once it is gone. */
 int engine_remove(Engine *e, Container *c, bool force, EngineDone done, void *userdata);
 int engine_pause(Engine *e, Container *c, bool pause, EngineDone done, void *userdata);
-int engine_update(Engine *e, Container *c, const ScopeLimits *update, sd_bus_error *error);
+/* Lays update over the container's limits and, while it runs, has systemd
+ * apply them (SetUnitProperties); done runs once they are in force and
+ * recorded. One update at a time per container (-EBUSY). */
+int engine_update(Engine *e, Container *c, const ScopeLimits *update, EngineDone done, void *userdata);
 
 /* Runs another process in the container (its namespaces, scope and security
  * settings); done runs once it has started, exited() when it exits. */
@@ -86,8 +95,13 @@ int engine_exec(Engine *e, Container *c, char **argv, char **env, const char *us
                 const char *cwd, bool tty, const EngineStdio *stdio,
                 EngineDone started, EngineExecExited exited, void *userdata);
 
-/* Waiting for an exit: done runs once the container is exited (at once if it is). */
-int engine_wait(Engine *e, Container *c, EngineDone done, void *userdata);
+/* Waiting for an exit: done runs once the container is exited (at once if it
+ * is). *ret (optional, set before done can run) names the wait for
+ * engine_wait_cancel(), which forgets it: done never runs then. The handle
+ * is valid until done runs or the wait is cancelled. */
+typedef struct Waiter Waiter;
+int engine_wait(Engine *e, Container *c, EngineDone done, void *userdata, Waiter **ret);
+void engine_wait_cancel(Engine *e, Container *c, Waiter *w);
 
 /* Frees every pending operation's callbacks (shutdown). */
 void engine_cancel_all(Engine *e);

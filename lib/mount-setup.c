@@ -33,6 +33,7 @@ static const char * const setup_stage_table[_SETUP_STAGE_MAX] = {
         [SETUP_STAGE_NNP] = "set no_new_privs",
         [SETUP_STAGE_SECCOMP] = "load seccomp filter",
         [SETUP_STAGE_EXEC] = "exec",
+        [SETUP_STAGE_KEYRING] = "join a session keyring",
 };
 DEFINE_STRING_TABLE_LOOKUP(setup_stage, SetupStage);
 

@@ -36,6 +36,7 @@ typedef enum SetupStage {
         SETUP_STAGE_NNP,
         SETUP_STAGE_SECCOMP,
         SETUP_STAGE_EXEC,
+        SETUP_STAGE_KEYRING,
         _SETUP_STAGE_MAX,
         _SETUP_STAGE_INVALID = -EINVAL,
 } SetupStage;

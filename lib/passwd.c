@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 
 #include "passwd.h"
@@ -12,7 +13,7 @@
  * skipped whole, like any other malformed line. */
 typedef struct LineReader {
         int fd;
-        size_t start, end;
+        size_t start, end, total;
         bool eof;
         char buf[LINE_MAX_LEN];
 } LineReader;
@@ -50,19 +51,38 @@ static int line_next(LineReader *lr, char **ret) {
                 n = read(lr->fd, lr->buf + lr->end, sizeof lr->buf - 1 - lr->end);
                 if (n < 0)
                         return negative_errno();
+                lr->total += (size_t) n;
+                if (lr->total > PASSWD_FILE_MAX)
+                        return -EFBIG;
                 lr->eof = n == 0;
                 lr->end += n;
         }
 }
 
+/* The files are the image's or the running container's: a FIFO would block
+ * the open or the reads for ever, a device (a symlink to /dev/zero, resolved
+ * in the root) or a huge sparse file would never end. So they are opened
+ * without blocking, taken only if regular, and read up to a bound. */
 static int open_in_root(int rootfd, const char *path) {
         struct open_how how = {
-                .flags = O_RDONLY | O_CLOEXEC | O_NOCTTY,
+                .flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK,
                 .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
         };
         int fd = (int) syscall(SYS_openat2, rootfd, path, &how, sizeof how);
+        struct stat st;
 
-        return fd < 0 ? negative_errno() : fd;
+        if (fd < 0)
+                return negative_errno();
+        if (fstat(fd, &st) < 0) {
+                int r = negative_errno();
+                safe_close(fd);
+                return r;
+        }
+        if (!S_ISREG(st.st_mode)) {
+                safe_close(fd);
+                return -EBADFD;
+        }
+        return fd;
 }
 
 static int parse_id(const char *s, unsigned *ret) {
@@ -186,8 +206,10 @@ int passwd_resolve(int rootfd, const char *spec, UserCreds *ret) {
                 return -EINVAL;
 
         r = passwd_find(rootfd, user, &c, name, sizeof name);
-        if (r < 0)
+        if (r < 0) {
+                ret->error_file = "/etc/passwd";
                 return r;
+        }
         if (r == 0) {
                 /* Docker accepts unknown numeric ids, with gid 0 and HOME=/. */
                 if (parse_id(user, &id) < 0)
@@ -199,8 +221,11 @@ int passwd_resolve(int rootfd, const char *spec, UserCreds *ret) {
                 group = NULL;
         }
         r = group_scan(rootfd, group, name, &c);
-        if (r < 0)
+        if (r < 0) {
+                if (r != -ESRCH)
+                        ret->error_file = "/etc/group";
                 return r;
+        }
         /* The primary group leads the list, without duplicates. */
         if (c.n_groups < PASSWD_GROUPS_MAX)
                 c.groups[c.n_groups++] = c.gid;

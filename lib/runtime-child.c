@@ -4,6 +4,8 @@
  * as a stage, a path and an errno. */
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/keyctl.h>
+#include <linux/openat2.h>
 #include <linux/sched.h>
 #include <net/if.h>
 #include <sched.h>
@@ -93,12 +95,6 @@ static int child_wait_release(ChildPlan *plan, SetupFailure *f) {
         if (n < 0)
                 return setup_fail(f, SETUP_STAGE_SYNC, NULL, negative_errno());
         return 0;
-}
-
-static int child_begin(ChildPlan *plan, SetupFailure *f) {
-        int r = child_prepare(plan, f);
-
-        return r < 0 ? r : child_wait_release(plan, f);
 }
 
 static int dup_high(int fd) {
@@ -340,9 +336,10 @@ static int child_resolve_user(ChildPlan *plan, UserCreds *ret, SetupFailure *f) 
 
         if (rootfd < 0)
                 return setup_fail(f, SETUP_STAGE_USER, "/", negative_errno());
+        ret->error_file = NULL;
         r = passwd_resolve(rootfd, p->user, ret);
         if (r < 0)
-                return setup_fail(f, SETUP_STAGE_USER, p->user ?: "root", r);
+                return setup_fail(f, SETUP_STAGE_USER, ret->error_file ?: p->user ?: "root", r);
         if (plan->need_home) {
                 snprintf(plan->home_env, sizeof plan->home_env, "HOME=%s", ret->home);
                 plan->envp[plan->n_env] = plan->home_env;
@@ -370,10 +367,25 @@ static int child_switch_user(ChildPlan *plan, const UserCreds *c, SetupFailure *
         return 0;
 }
 
+/* A session keyring of its own, as runc gives each container and each exec:
+ * inherited, the daemon's would be shared by every container, and keys one
+ * container adds would be found by all the others. Made while still root,
+ * so it counts against root's key quota, not against that of a uid the host
+ * shares with the container; the process possesses it whatever uid it
+ * switches to. A kernel without keys has nothing to share. */
+static int child_join_keyring(SetupFailure *f) {
+        if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL) < 0 && errno != ENOSYS)
+                return setup_fail(f, SETUP_STAGE_KEYRING, NULL, negative_errno());
+        return 0;
+}
+
 static int child_security(ChildPlan *plan, const UserCreds *creds, SetupFailure *f) {
         const RuntimeProcessSpec *p = plan->process;
         int r;
 
+        r = child_join_keyring(f);
+        if (r < 0)
+                return r;
         r = capability_apply_bounding(plan->caps);
         if (r < 0)
                 return setup_fail(f, SETUP_STAGE_CAPS, "bounding set", r);
@@ -399,13 +411,45 @@ static int child_security(ChildPlan *plan, const UserCreds *creds, SetupFailure 
         return 0;
 }
 
+static int open_exec_target(const char *path, uint64_t resolve) {
+        struct open_how how = { .flags = O_PATH | O_CLOEXEC, .resolve = resolve };
+        int fd = (int) syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how);
+
+        return fd < 0 ? negative_errno() : fd;
+}
+
+/* A command reached through a magic link of the container's /proc would be
+ * whatever that link names: until the execve, /proc/self/exe is berthd's own
+ * binary (or berth-exec's copy) and /proc/self/fd/N, /proc/1/root... lead
+ * wherever this process's fds and root lead (CVE-2019-5736). Such a path is
+ * refused (-EXDEV); anything else is left to execve(), errno and all. */
+static void child_execve(const char *path, char * const *argv, char * const *envp) {
+        int fd = open_exec_target(path, RESOLVE_NO_MAGICLINKS);
+
+        if (fd == -ELOOP) {
+                fd = open_exec_target(path, 0);
+                if (fd >= 0) {
+                        safe_close(fd);
+                        errno = EXDEV;
+                        return;
+                }
+        }
+        safe_close(fd);
+        execve(path, argv, envp);
+}
+
 static int child_exec(ChildPlan *plan, SetupFailure *f) {
         char * const *argv = plan->process->argv;
         char buf[PATH_MAX], dirs[PATH_MAX], *state = NULL;
         int saved = -ENOENT;
 
+        /* Everything but stdio closes at execve; the channel (CLOEXEC) thus
+         * tells the daemon that execve succeeded. */
+        if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+                return setup_fail(f, SETUP_STAGE_EXEC, NULL, negative_errno());
+
         if (strchr(argv[0], '/')) {
-                execve(argv[0], argv, plan->envp);
+                child_execve(argv[0], argv, plan->envp);
                 return setup_fail(f, SETUP_STAGE_EXEC, argv[0], negative_errno());
         }
         /* Our own PATH walk: execvpe() would search the daemon's PATH, not the
@@ -415,7 +459,7 @@ static int child_exec(ChildPlan *plan, SetupFailure *f) {
         for (char *d = strtok_r(dirs, ":", &state); d; d = strtok_r(NULL, ":", &state)) {
                 if ((size_t) snprintf(buf, sizeof buf, "%s/%s", d, argv[0]) >= sizeof buf)
                         continue;
-                execve(buf, argv, plan->envp);
+                child_execve(buf, argv, plan->envp);
                 if (errno == EACCES)
                         saved = -EACCES;
                 else if (!IN_SET(errno, ENOENT, ENOTDIR, ESTALE, ENODEV, ETIMEDOUT)) {
@@ -424,6 +468,35 @@ static int child_exec(ChildPlan *plan, SetupFailure *f) {
                 }
         }
         return setup_fail(f, SETUP_STAGE_EXEC, argv[0], saved);
+}
+
+/* The kernel's getcwd() names a directory outside our root
+ * "(unreachable)/...": the last line of defence should the resolution above
+ * ever have been fooled. A raw system call, as glibc's would allocate on
+ * ENAMETOOLONG. */
+static int check_cwd_in_root(void) {
+        char buf[PATH_MAX];
+        long n = syscall(SYS_getcwd, buf, sizeof buf);
+
+        if (n < 0)
+                return negative_errno();
+        return n > 0 && buf[0] == '/' ? 0 : -EXDEV;
+}
+
+/* Through the fd resolved inside the root, never by path again: a path
+ * would be resolved anew, through whatever /proc/self/fd/N or symlink the
+ * image or the running container planted there since (CVE-2024-21626).
+ * After the user switch, so with the user's own rights, as Docker does. */
+static int child_enter_cwd(int cwdfd, const char *cwd, SetupFailure *f) {
+        int r;
+
+        if (fchdir(cwdfd) < 0)
+                return setup_fail(f, SETUP_STAGE_CWD, cwd, negative_errno());
+        r = check_cwd_in_root();
+        if (r < 0)
+                return setup_fail(f, SETUP_STAGE_CWD, cwd, r);
+        umask(0022);
+        return 0;
 }
 
 static int child_finalize(ChildPlan *plan, int tty_slave_set, const UserCreds *creds, SetupFailure *f) {
@@ -441,16 +514,10 @@ static int child_finalize(ChildPlan *plan, int tty_slave_set, const UserCreds *c
         if (tty_slave_set && ioctl(0, TIOCSCTTY, 0) < 0)
                 return setup_fail(f, SETUP_STAGE_TTY, NULL, negative_errno());
         r = child_security(plan, creds, f);
+        if (r >= 0)
+                r = child_enter_cwd(cwdfd, cwd, f);
         if (r < 0)
                 return r;
-        /* After the user switch, with the user's own rights. */
-        if (chdir(cwd) < 0)
-                return setup_fail(f, SETUP_STAGE_CWD, cwd, negative_errno());
-        umask(0022);
-        /* Everything but stdio and the channel closes at execve; the channel
-         * (CLOEXEC) thus tells the parent that execve succeeded. */
-        if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
-                return setup_fail(f, SETUP_STAGE_EXEC, NULL, negative_errno());
         return child_exec(plan, f);
 }
 
@@ -483,6 +550,49 @@ static int child_before_release(ChildPlan *plan, int *rootfd, int *journal_socke
         return r;
 }
 
+/* The child starts with a copy of the daemon's whole fd table: its bus
+ * connection, the store, every other container's pidfd and stdio, and its
+ * own 0, 1 and 2. Before anything else, and so before any path of the
+ * container is resolved, all but the channel and the three stdio sources
+ * go: a /proc/self/fd/N of the container's own /proc would otherwise lead
+ * back into the host (CVE-2024-21626), and a copy of the bus connection
+ * would keep a restarted daemon from taking its name back. Free slots 0-2
+ * are refilled with /dev/null so that no fd opened later lands on them and
+ * is overwritten by the stdio setup. */
+static int child_close_fds(ChildPlan *plan) {
+        const RuntimeProcessSpec *p = plan->process;
+        int keep[4] = { plan->channel, p->stdin_fd, p->stdout_fd, p->stderr_fd };
+        unsigned from = 0;
+        int fd;
+
+        /* Sorted in place: four entries, no allocation. */
+        for (size_t i = 1; i < ELEMENTSOF(keep); i++)
+                for (size_t j = i; j > 0 && keep[j - 1] > keep[j]; j--) {
+                        int t = keep[j];
+                        keep[j] = keep[j - 1];
+                        keep[j - 1] = t;
+                }
+        for (size_t i = 0; i < ELEMENTSOF(keep); i++) {
+                if (keep[i] < 0 || (unsigned) keep[i] < from)
+                        continue;
+                if ((unsigned) keep[i] > from &&
+                    syscall(SYS_close_range, from, (unsigned) keep[i] - 1, 0) < 0)
+                        return negative_errno();
+                from = (unsigned) keep[i] + 1;
+        }
+        if (syscall(SYS_close_range, from, ~0U, 0) < 0)
+                return negative_errno();
+        for (;;) {
+                fd = open("/dev/null", O_RDWR | O_CLOEXEC | O_NOCTTY);
+                if (fd < 0)
+                        return negative_errno();
+                if (fd > 2) {
+                        safe_close(fd);
+                        return 0;
+                }
+        }
+}
+
 void child_spawn_main(ChildPlan *plan) {
         _cleanup_close_ int rootfd = -EBADF, journal_socket = -EBADF;
         ChannelMsg started = { .type = CHANNEL_MSG_STARTED };
@@ -490,9 +600,10 @@ void child_spawn_main(ChildPlan *plan) {
         UserCreds creds;
         int r;
 
-        /* Our copy of the daemon's end would keep us from ever seeing it
-         * hang up. */
-        (void) close(plan->parent_channel);
+        /* The daemon's end goes with the rest: our copy of it would keep us
+         * from ever seeing it hang up. */
+        if (child_close_fds(plan) < 0)
+                _exit(RUNTIME_EXIT_ENGINE_ERROR);
         r = channel_send(plan->channel, &started, -EBADF);
         if (r < 0)
                 _exit(RUNTIME_EXIT_ENGINE_ERROR);
@@ -515,46 +626,91 @@ void child_spawn_main(ChildPlan *plan) {
         child_fail(plan, &f, r);
 }
 
-static void child_exec_process(ChildPlan *plan) {
-        SetupFailure f = {};
+/* berth-exec, from here on: its own program, started by the daemon with
+ * nothing but stdio, the channel, the leader's pidfd and the plan (see
+ * runtime-exec.c). All of the setup happens here, in a process no process of
+ * the container can see, since it is outside the container's pid namespace;
+ * what it forks into that namespace already has the container's
+ * credentials, capabilities, seccomp filter and working directory, and holds
+ * only stdio and the channel: taken over by a container process with
+ * CAP_SYS_PTRACE, it would give that process nothing it does not have. */
+static int exec_setup(ChildPlan *plan, SetupFailure *f) {
+        const char *cwd = plan->process->cwd ?: "/";
+        _cleanup_close_ int rootfd = -EBADF, cwdfd = -EBADF;
         UserCreds creds;
         int r;
 
-        r = child_begin(plan, &f);
-        if (r >= 0 && plan->process->tty) {
-                _cleanup_close_ int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        /* setns() to the mount namespace made its root our root and cwd. */
+        rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (rootfd < 0)
+                return setup_fail(f, SETUP_STAGE_NAMESPACE, "/", negative_errno());
+        r = plan->process->tty ? child_setup_tty(plan, rootfd, false, f)
+                               : child_setup_stdio(plan, -EBADF, -EBADF, f);
+        if (r >= 0)
+                r = child_resolve_user(plan, &creds, f);
+        if (r >= 0)
+                r = mount_open_target(rootfd, cwd, true, &cwdfd, f);
+        if (r < 0)
+                return r;
+        r = child_security(plan, &creds, f);
+        if (r < 0)
+                return r;
+        return child_enter_cwd(cwdfd, cwd, f);
+}
 
-                r = rootfd < 0 ? setup_fail(&f, SETUP_STAGE_TTY, "/", negative_errno())
-                               : child_setup_tty(plan, rootfd, false, &f);
-        } else if (r >= 0)
-                r = child_setup_stdio(plan, -EBADF, -EBADF, &f);
+/* The process that becomes the command: a session of its own, then it waits
+ * until the daemon has moved it into the container's scope. */
+_noreturn_ static void exec_command(ChildPlan *plan) {
+        SetupFailure f = {};
+        int r = 0;
+
+        if (setsid() < 0)
+                r = setup_fail(&f, SETUP_STAGE_TTY, NULL, negative_errno());
+        if (r >= 0 && plan->process->tty && ioctl(STDIN_FILENO, TIOCSCTTY, 0) < 0)
+                r = setup_fail(&f, SETUP_STAGE_TTY, NULL, negative_errno());
         if (r >= 0)
-                r = child_resolve_user(plan, &creds, &f);
+                r = child_wait_release(plan, &f);
         if (r >= 0)
-                r = child_finalize(plan, plan->process->tty, &creds, &f);
+                r = child_exec(plan, &f);
         child_fail(plan, &f, r);
 }
 
-/* runtime_exec's helper: joins the container's namespaces (which the daemon
- * itself must never do) and forks the process that becomes the command. With
- * CLONE_PARENT the command is the daemon's child, so the daemon can collect
- * its exit status; the new pid namespace applies to it since setns(). */
+/* clone3 first; a seccomp filter of Docker's kind answers it ENOSYS, and then
+ * clone(2), which the filter checks for namespace flags only. CLONE_PARENT
+ * makes the command the daemon's child, so that the daemon collects its
+ * exit status; the pid namespace applies to it since setns(). */
+static pid_t exec_fork(int *ret_pidfd) {
+        struct clone_args a = { .flags = CLONE_PIDFD | CLONE_PARENT, .pidfd = (uint64_t) (uintptr_t) ret_pidfd };
+        pid_t pid = raw_clone3(&a);
+
+        if (pid < 0 && errno == ENOSYS)
+                pid = (pid_t) syscall(SYS_clone, CLONE_PIDFD | CLONE_PARENT, NULL, ret_pidfd, NULL, NULL);
+        return pid;
+}
+
 void child_exec_main(ChildPlan *plan) {
-        struct clone_args a = { .flags = CLONE_PIDFD | CLONE_PARENT };
         ChannelMsg m = { .type = CHANNEL_MSG_PID };
         SetupFailure f = {};
         int pidfd = -EBADF, r;
         pid_t pid;
 
-        if (setns(plan->target_pidfd, CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET |
-                                       CLONE_NEWPID | CLONE_NEWCGROUP) < 0)
-                child_fail(plan, &f, setup_fail(&f, SETUP_STAGE_NAMESPACE, NULL, negative_errno()));
-        a.pidfd = (uint64_t) (uintptr_t) &pidfd;
-        pid = raw_clone3(&a);
+        r = child_prepare(plan, &f);
+        if (r >= 0 && setns(plan->target_pidfd, CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET |
+                                                CLONE_NEWPID | CLONE_NEWCGROUP) < 0)
+                r = setup_fail(&f, SETUP_STAGE_NAMESPACE, NULL, negative_errno());
+        plan->target_pidfd = safe_close(plan->target_pidfd);
+        if (r >= 0)
+                r = exec_setup(plan, &f);
+        /* What the command takes along: stdio and the channel, nothing more. */
+        if (r >= 0 && syscall(SYS_close_range, EXEC_HELPER_FD_CHANNEL + 1, ~0U, 0) < 0)
+                r = setup_fail(&f, SETUP_STAGE_EXEC, NULL, negative_errno());
+        if (r < 0)
+                child_fail(plan, &f, r);
+        pid = exec_fork(&pidfd);
         if (pid < 0)
                 child_fail(plan, &f, setup_fail(&f, SETUP_STAGE_NAMESPACE, NULL, negative_errno()));
         if (pid == 0)
-                child_exec_process(plan);
+                exec_command(plan);
         m.pid = pid;
         r = channel_send(plan->channel, &m, pidfd);
         _exit(r < 0 ? RUNTIME_EXIT_ENGINE_ERROR : 0);

@@ -51,6 +51,7 @@ typedef struct ChildPlan {
         char home_env[PATH_MAX + 8];
         const char *path;                    /* PATH to look the command up in */
         uint64_t caps;
+        uint64_t caps_extra;                 /* effective during setup only (CAP_SYS_ADMIN for seccomp) */
         cap_t caps_setup, caps_final;        /* caps_setup may hold CAP_SYS_ADMIN for seccomp */
         bool seccomp;
         SeccompBpf bpf;
@@ -63,9 +64,33 @@ void child_plan_done(ChildPlan *plan);
 void close_pair(int (*pair)[2]);
 pid_t raw_clone3(struct clone_args *args);
 
+void runtime_error_fill(RuntimeError *e, const ChannelMsg *m);
+
 int channel_send(int fd, const ChannelMsg *m, int passfd);
 /* Returns 0 on EOF, 1 with a message (and *ret_fd if one was passed). */
 int channel_recv(int fd, ChannelMsg *m, int *ret_fd);
 
+/* The pid a pidfd refers to, in our pid namespace; -ESRCH if it is no pidfd. */
+int pidfd_get_pid(int pidfd, pid_t *ret);
+
+/* A child's stack in the daemon's memory (runtime-spawn.c); one is kept. */
+#define CHILD_STACK_SIZE (256 * 1024)
+void *child_stack_get(void);
+void child_stack_put(void *s);
+void *child_stack_top(void *s);
+
+/* The exec plan in a sealed memfd (runtime-plan.c): written by the daemon,
+ * read by berth-exec into plan and p, which then point into memory that is
+ * never freed. */
+int exec_plan_write(const ChildPlan *plan, int *ret_fd);
+int exec_plan_read(int fd, ChildPlan *plan, RuntimeProcessSpec *p);
+
+/* The fds berth-exec is started with. */
+#define EXEC_HELPER_FD_CHANNEL 3
+#define EXEC_HELPER_FD_LEADER 4
+#define EXEC_HELPER_FD_PLAN 5
+#define EXEC_HELPER_N_FDS 6
+
 _noreturn_ void child_spawn_main(ChildPlan *plan);
+/* berth-exec's main, with the plan read and the fds above in place. */
 _noreturn_ void child_exec_main(ChildPlan *plan);

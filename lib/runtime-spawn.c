@@ -135,7 +135,6 @@ static int spec_validate(const RuntimeSpec *s) {
 
 /* The child's stack: a guard page below, one kept for the next spawn so
  * that its pages are not faulted in again every time. */
-#define CHILD_STACK_SIZE (256 * 1024)
 static void *cached_child_stack;
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -149,7 +148,7 @@ static size_t guard_size(void) {
         return (size_t) sysconf(_SC_PAGESIZE);
 }
 
-static void *child_stack_get(void) {
+void *child_stack_get(void) {
         void *s = __atomic_exchange_n(&cached_child_stack, NULL, __ATOMIC_ACQ_REL);
 
         /* The last child left by execve, not by returning: under
@@ -169,12 +168,16 @@ static void *child_stack_get(void) {
         return s;
 }
 
-static void child_stack_put(void *s) {
+void child_stack_put(void *s) {
         void *expected = NULL;
 
         if (s && !__atomic_compare_exchange_n(&cached_child_stack, &expected, s, false,
                                               __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
                 (void) munmap(s, CHILD_STACK_SIZE + guard_size());
+}
+
+void *child_stack_top(void *s) {
+        return (char *) s + guard_size() + CHILD_STACK_SIZE;
 }
 
 /* The dumpable flag belongs to the memory, which a child shares with us
@@ -212,7 +215,7 @@ static void *spawn_thread(void *userdata) {
         pid_t pid = -1;
 
         if (stack)
-                pid = clone(child_spawn_entry, (char *) stack + guard_size() + CHILD_STACK_SIZE,
+                pid = clone(child_spawn_entry, child_stack_top(stack),
                             (int) plan->clone_flags, plan, &plan->pidfd);
         if (pid < 0) {
                 ChannelMsg m = { .type = CHANNEL_MSG_ERROR, .stage = SETUP_STAGE_NAMESPACE,
@@ -262,7 +265,7 @@ static int spawn_thread_start(ChildPlan *plan) {
         return r;
 }
 
-static int pidfd_get_pid(int pidfd, pid_t *ret) {
+int pidfd_get_pid(int pidfd, pid_t *ret) {
         char path[64], buf[4096];
         _cleanup_close_ int fd = -EBADF;
         const char *p;
@@ -349,8 +352,10 @@ int runtime_spawn(const RuntimeSpec *spec, RuntimeProcess *ret) {
         if (m.type != CHANNEL_MSG_STARTED || plan->pidfd < 0)
                 return -EBADMSG;
         r = pidfd_get_pid(plan->pidfd, &pid);
-        *ret = (RuntimeProcess) { .pid = pid, .pidfd = TAKE_FD(plan->pidfd), .pty_master = -EBADF,
-                                  .channel = TAKE_FD(pair[0]) };
+        *ret = RUNTIME_PROCESS_NULL;
+        ret->pid = pid;
+        ret->pidfd = TAKE_FD(plan->pidfd);
+        ret->channel = TAKE_FD(pair[0]);
         if (r < 0) {
                 runtime_process_done(ret);
                 return r;

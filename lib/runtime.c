@@ -2,12 +2,14 @@
 /* The parent side of the runtime: everything is computed here, before clone,
  * and handed to the child as a ChildPlan (runtime-child.c). */
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include "capabilities.h"
+#include "passwd.h"
 #include "runtime-internal.h"
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -18,72 +20,6 @@ static const char * const runtime_network_table[_RUNTIME_NETWORK_MAX] = {
         [RUNTIME_NETWORK_PRIVATE] = "private",
 };
 DEFINE_STRING_TABLE_LOOKUP(runtime_network, RuntimeNetwork);
-
-int runtime_exit_code(SetupStage stage, int error) {
-        if (stage != SETUP_STAGE_EXEC)
-                return RUNTIME_EXIT_ENGINE_ERROR;
-        return IN_SET(error, ENOENT, ENOTDIR) ? RUNTIME_EXIT_NOT_FOUND : RUNTIME_EXIT_NOT_EXECUTABLE;
-}
-
-pid_t raw_clone3(struct clone_args *args) {
-        return (pid_t) syscall(SYS_clone3, args, sizeof *args);
-}
-
-int channel_send(int fd, const ChannelMsg *m, int passfd) {
-        union {
-                struct cmsghdr h;
-                char buf[CMSG_SPACE(sizeof(int))];
-        } control = {};
-        struct iovec iov = { .iov_base = (void *) m, .iov_len = sizeof *m };
-        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-
-        if (passfd >= 0) {
-                struct cmsghdr *c;
-
-                mh.msg_control = &control;
-                mh.msg_controllen = sizeof control.buf;
-                c = CMSG_FIRSTHDR(&mh);
-                c->cmsg_level = SOL_SOCKET;
-                c->cmsg_type = SCM_RIGHTS;
-                c->cmsg_len = CMSG_LEN(sizeof(int));
-                memcpy(CMSG_DATA(c), &passfd, sizeof(int));
-        }
-        if (sendmsg(fd, &mh, MSG_NOSIGNAL) < 0)
-                return negative_errno();
-        return 0;
-}
-
-int channel_recv(int fd, ChannelMsg *m, int *ret_fd) {
-        union {
-                struct cmsghdr h;
-                char buf[CMSG_SPACE(sizeof(int))];
-        } control = {};
-        struct iovec iov = { .iov_base = m, .iov_len = sizeof *m };
-        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
-                             .msg_control = &control, .msg_controllen = sizeof control.buf };
-        struct cmsghdr *c;
-        ssize_t n;
-
-        do
-                n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
-        while (n < 0 && errno == EINTR);
-        if (n < 0)
-                return negative_errno();
-        if (n == 0)
-                return 0;
-        c = CMSG_FIRSTHDR(&mh);
-        if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && ret_fd)
-                memcpy(ret_fd, CMSG_DATA(c), sizeof(int));
-        else if (c && c->cmsg_type == SCM_RIGHTS) {
-                int stray;
-
-                memcpy(&stray, CMSG_DATA(c), sizeof(int));
-                safe_close(stray);
-        }
-        if ((size_t) n != sizeof *m || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)))
-                return -EBADMSG;
-        return 1;
-}
 
 void runtime_process_spec_init(RuntimeProcessSpec *p) {
         *p = (RuntimeProcessSpec) {
@@ -196,69 +132,32 @@ int plan_build(ChildPlan *plan, const RuntimeProcessSpec *p, const char *hostnam
                 return r;
         if (plan->seccomp && !p->no_new_privs)
                 extra = own & (UINT64_C(1) << CAP_SYS_ADMIN);
+        plan->caps_extra = extra;
         r = capability_prepare(plan->caps, extra, &plan->caps_setup);
         if (r < 0)
                 return r;
         return capability_prepare(plan->caps, 0, &plan->caps_final);
 }
 
-void close_pair(int (*pair)[2]) {
-        safe_close((*pair)[0]);
-        safe_close((*pair)[1]);
+
+/* Sentences for the failures a hostile image or container provokes. */
+static const char *runtime_error_reason(SetupStage stage, int error) {
+        if (stage == SETUP_STAGE_USER && error == ESRCH)
+                return "no matching entries in passwd or group file";
+        if (stage == SETUP_STAGE_USER && error == EBADFD)
+                return "not a regular file";
+        if (stage == SETUP_STAGE_USER && error == EFBIG)
+                return "larger than " STRINGIFY(PASSWD_FILE_MAX_MIB) " MiB";
+        if (stage == SETUP_STAGE_CWD && error == EXDEV)
+                return "the working directory is outside the container";
+        if (stage == SETUP_STAGE_EXEC && error == EXDEV)
+                return "refusing to run a command through a /proc magic link";
+        return strerror(error);
 }
 
-static int wait_helper(pid_t pid) {
-        int status;
-
-        while (waitpid(pid, &status, 0) < 0)
-                if (errno != EINTR)
-                        return negative_errno();
-        return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EPROTO;
-}
-
-int runtime_exec(int pidfd, const RuntimeProcessSpec *spec, RuntimeProcess *ret) {
-        _cleanup_(child_plan_done) ChildPlan plan = {
-                .process = spec, .target_pidfd = pidfd,
-        };
-        _cleanup_(close_pair) int pair[2] = { -EBADF, -EBADF };
-        struct clone_args a = { .exit_signal = SIGCHLD };
-        ChannelMsg m = {};
-        int fd = -EBADF, r, k;
-        pid_t helper;
-
-        if (pidfd < 0 || spec->journal)
-                return -EINVAL;
-        r = plan_build(&plan, spec, NULL);
-        if (r < 0)
-                return r;
-        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)
-                return negative_errno();
-        plan.channel = pair[1];
-        helper = raw_clone3(&a);
-        if (helper < 0)
-                return negative_errno();
-        if (helper == 0) {
-                pair[0] = safe_close(pair[0]);
-                child_exec_main(&plan);
-        }
-        pair[1] = safe_close(pair[1]);
-        r = channel_recv(pair[0], &m, &fd);
-        k = wait_helper(helper);
-        if (r > 0 && m.type == CHANNEL_MSG_PID && fd >= 0 && k >= 0) {
-                *ret = (RuntimeProcess) { .pid = m.pid, .pidfd = fd, .pty_master = -EBADF,
-                                          .channel = TAKE_FD(pair[0]) };
-                return 0;
-        }
-        safe_close(fd);
-        if (r > 0 && m.type == CHANNEL_MSG_ERROR)
-                return m.error > 0 ? -m.error : -EIO;
-        return r < 0 ? r : k < 0 ? k : -EPROTO;
-}
-
-static void runtime_error_fill(RuntimeError *e, const ChannelMsg *m) {
+void runtime_error_fill(RuntimeError *e, const ChannelMsg *m) {
         const char *what = setup_stage_to_string(m->stage) ?: "setup";
-        const char *why = m->stage == SETUP_STAGE_USER && m->error == ESRCH ?
-                "no matching entries in passwd or group file" : strerror(m->error);
+        const char *why = runtime_error_reason(m->stage, m->error);
 
         *e = (RuntimeError) {
                 .stage = m->stage,
@@ -271,36 +170,78 @@ static void runtime_error_fill(RuntimeError *e, const ChannelMsg *m) {
                  what, e->path[0] ? " " : "", e->path, why);
 }
 
-int runtime_release(RuntimeProcess *p, RuntimeError *ret_error) {
-        _cleanup_close_ int channel = TAKE_FD(p->channel);
-        ChannelMsg m;
+int runtime_release_begin(RuntimeProcess *p) {
+        int flags;
 
-        if (channel < 0)
+        if (p->channel < 0 || p->released)
                 return -EALREADY;
-        /* A child gone before the release (killed) has closed its end, but
-         * what it sent is still queued: read it. */
-        if (send(channel, "1", 1, MSG_NOSIGNAL) < 0 && errno != EPIPE)
+        flags = fcntl(p->channel, F_GETFL);
+        if (flags < 0 || fcntl(p->channel, F_SETFL, flags | O_NONBLOCK) < 0)
                 return negative_errno();
-        for (;;) {
-                int fd = -EBADF, r = channel_recv(channel, &m, &fd);
+        /* A child gone before the release (killed) has closed its end, but
+         * what it sent is still queued: runtime_release_continue() reads it. */
+        if (send(p->channel, "1", 1, MSG_NOSIGNAL) < 0 && errno != EPIPE)
+                return negative_errno();
+        p->released = true;
+        return 0;
+}
 
-                if (r == 0)
-                        return 0; /* the channel closed at execve */
-                if (r < 0) {
-                        safe_close(fd);
-                        return r;
-                }
-                if (m.type == CHANNEL_MSG_PTY && fd >= 0 && p->pty_master < 0) {
-                        p->pty_master = fd;
-                        continue;
-                }
-                safe_close(fd);
-                if (m.type != CHANNEL_MSG_ERROR || m.error <= 0)
-                        return -EBADMSG;
-                if (ret_error)
-                        runtime_error_fill(ret_error, &m);
-                return -m.error;
+/* Takes what the child says: a pty master once, or its failure. */
+static int release_message(RuntimeProcess *p, const ChannelMsg *m, int fd, RuntimeError *ret_error) {
+        if (m->type == CHANNEL_MSG_PTY && fd >= 0 && p->pty_master < 0) {
+                p->pty_master = fd;
+                return -EAGAIN;
         }
+        safe_close(fd);
+        if (m->type != CHANNEL_MSG_ERROR || m->error <= 0 || m->error >= 4096)
+                return -EBADMSG;
+        if (ret_error)
+                runtime_error_fill(ret_error, m);
+        return -m->error;
+}
+
+int runtime_release_continue(RuntimeProcess *p, RuntimeError *ret_error) {
+        for (;;) {
+                ChannelMsg m;
+                int fd = -EBADF, r = channel_recv(p->channel, &m, &fd);
+
+                if (r == -EAGAIN)
+                        return r;
+                if (r > 0)
+                        r = release_message(p, &m, fd, ret_error);
+                else
+                        safe_close(fd);
+                if (r == -EAGAIN)
+                        continue;
+                /* EOF: the channel closed at execve. */
+                p->channel = safe_close(p->channel);
+                return r;
+        }
+}
+
+int channel_wait(int fd, uint64_t timeout_usec) {
+        struct pollfd pfd = { .fd = fd, .events = POLLIN };
+        int timeout = timeout_usec == UINT64_MAX ? -1 : (int) (timeout_usec / 1000);
+        int n;
+
+        do
+                n = poll(&pfd, 1, timeout);
+        while (n < 0 && errno == EINTR);
+        if (n < 0)
+                return negative_errno();
+        return n == 0 ? -ETIMEDOUT : 0;
+}
+
+int runtime_release(RuntimeProcess *p, uint64_t timeout_usec, RuntimeError *ret_error) {
+        int r = runtime_release_begin(p);
+
+        while (r >= 0) {
+                r = runtime_release_continue(p, ret_error);
+                if (r != -EAGAIN)
+                        break;
+                r = channel_wait(p->channel, timeout_usec);
+        }
+        return r;
 }
 
 int runtime_wait(RuntimeProcess *p, int *ret_status) {
@@ -315,17 +256,34 @@ int runtime_wait(RuntimeProcess *p, int *ret_status) {
         return 0;
 }
 
-void runtime_process_done(RuntimeProcess *p) {
-        if (p->channel >= 0 && p->pidfd >= 0) {
-                int status;
+static void kill_and_reap(int pidfd) {
+        siginfo_t si = {};
 
-                /* Never released: it has not run a single instruction of the
-                 * user's, so killing it loses nothing. */
+        (void) syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+        while (waitid(P_PIDFD, (id_t) pidfd, &si, WEXITED) < 0 && errno == EINTR)
+                ;
+}
+
+void runtime_process_kill(RuntimeProcess *p) {
+        /* In setup still: it has not run a single instruction of the
+         * user's, so killing it loses nothing. */
+        if (p->channel >= 0 && p->pidfd >= 0)
                 (void) syscall(SYS_pidfd_send_signal, p->pidfd, SIGKILL, NULL, 0);
-                (void) runtime_wait(p, &status);
-        }
+        if (p->helper_pidfd >= 0)
+                (void) syscall(SYS_pidfd_send_signal, p->helper_pidfd, SIGKILL, NULL, 0);
+        p->channel = safe_close(p->channel);
+        p->pty_master = safe_close(p->pty_master);
+}
+
+void runtime_process_done(RuntimeProcess *p) {
+        if (p->channel >= 0 && p->pidfd >= 0)
+                kill_and_reap(p->pidfd);
+        if (p->helper_pidfd >= 0)
+                kill_and_reap(p->helper_pidfd);
         p->channel = safe_close(p->channel);
         p->pidfd = safe_close(p->pidfd);
+        p->helper_pidfd = safe_close(p->helper_pidfd);
         p->pty_master = safe_close(p->pty_master);
         p->pid = 0;
+        p->released = false;
 }

@@ -11,13 +11,16 @@
 /* Berth's container runtime: creates the container's first process in new
  * namespaces on an overlay root, and runs further processes inside it.
  *
- * Both runtime_spawn() and runtime_exec() return a process that is stopped
- * before doing anything: the caller moves it into its cgroup (a transient
- * systemd scope) and only then calls runtime_release(), so that no
- * instruction of the user's command ever runs outside the container's
- * limits. runtime_release() waits until the process has exec'd the command
- * or failed; a failure is described by a RuntimeError ("mount /proc:
- * Permission denied") with Docker's exit code class. */
+ * Both runtime_spawn() and runtime_exec_begin() give a process that is
+ * stopped before doing anything: the caller moves it into its cgroup (a
+ * transient systemd scope) and only then releases it, so that no instruction
+ * of the user's command ever runs outside the container's limits. Release
+ * and exec are driven without blocking: the caller polls the process's
+ * channel and calls the _continue() functions when it is readable, and
+ * enforces a time limit, since the setup reads files of the container; a
+ * failure is described by a RuntimeError ("mount /proc: Permission denied")
+ * with Docker's exit code class. The blocking runtime_release() and
+ * runtime_exec() are for tests and tools. */
 
 typedef enum RuntimeNetwork {
         RUNTIME_NETWORK_NONE,     /* a new network namespace with only lo, up */
@@ -75,12 +78,15 @@ typedef struct RuntimeSpec {
 typedef struct RuntimeProcess {
         pid_t pid;
         int pidfd;
-        int pty_master;                /* with tty, once released */
-        int channel;                   /* to the waiting child; -EBADF once released */
+        int pty_master;                /* with tty, once released (exec: once it exists) */
+        int channel;                   /* to the child in setup; -EBADF once it exec'd */
+        int helper_pidfd;              /* exec: berth-exec, until it is reaped */
+        bool released;
 } RuntimeProcess;
 
 #define RUNTIME_PROCESS_NULL \
-        ((RuntimeProcess) { .pid = 0, .pidfd = -EBADF, .pty_master = -EBADF, .channel = -EBADF })
+        ((RuntimeProcess) { .pid = 0, .pidfd = -EBADF, .pty_master = -EBADF, .channel = -EBADF, \
+                            .helper_pidfd = -EBADF })
 
 typedef struct RuntimeError {
         SetupStage stage;
@@ -94,16 +100,34 @@ typedef struct RuntimeError {
 void runtime_process_spec_init(RuntimeProcessSpec *p);
 
 int runtime_spawn(const RuntimeSpec *spec, RuntimeProcess *ret);
-/* Runs a process in the namespaces of the container whose leader is pidfd. */
+
+/* Where berth-exec is; NULL: the installed one. Read at the first exec. */
+void runtime_set_exec_helper(const char *path);
+/* Starts berth-exec, which joins the container whose leader is pidfd and
+ * forks the process that becomes the command: ret->channel is to be polled,
+ * ret->pid and ret->pidfd are set once runtime_exec_continue() returns 1
+ * (-EAGAIN: not yet). ret->helper_pidfd is berth-exec, to be reaped. */
+int runtime_exec_begin(int pidfd, const RuntimeProcessSpec *spec, RuntimeProcess *ret);
+int runtime_exec_continue(RuntimeProcess *p, RuntimeError *ret_error);
+/* Both, blocking, and berth-exec reaped. */
 int runtime_exec(int pidfd, const RuntimeProcessSpec *spec, RuntimeProcess *ret);
 
-/* Lets the process go on, and waits until it has exec'd (0) or failed
- * (negative errno, details in ret_error if not NULL). Blocks for the
- * duration of the container's setup. */
-int runtime_release(RuntimeProcess *p, RuntimeError *ret_error);
+/* Lets the process go on; then runtime_release_continue() whenever the
+ * channel is readable: 0 once the process has exec'd the command, -EAGAIN
+ * while it is in setup, else a negative errno (details in ret_error if not
+ * NULL). */
+int runtime_release_begin(RuntimeProcess *p);
+int runtime_release_continue(RuntimeProcess *p, RuntimeError *ret_error);
+/* Both, blocking for at most timeout_usec (UINT64_MAX: no limit). */
+int runtime_release(RuntimeProcess *p, uint64_t timeout_usec, RuntimeError *ret_error);
+/* poll() for POLLIN; -ETIMEDOUT. */
+int channel_wait(int fd, uint64_t timeout_usec);
 
 /* Waits for exit: the exit status, or 128 + signal number. */
 int runtime_wait(RuntimeProcess *p, int *ret_status);
 
-/* Closes the fds; a process never released is killed and reaped. */
+/* Closes the fds; a process in setup is killed and reaped, blocking. */
 void runtime_process_done(RuntimeProcess *p);
+/* A process in setup (and berth-exec) is killed, without waiting: the caller
+ * reaps p->pidfd and p->helper_pidfd, which stay open. */
+void runtime_process_kill(RuntimeProcess *p);

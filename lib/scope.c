@@ -225,32 +225,72 @@ static int new_set_limits_message(sd_bus *bus, const char *unit, const ScopeLimi
         return 0;
 }
 
-int scope_set_limits(sd_bus *bus, const char *unit, const ScopeLimits *l, sd_bus_error *error) {
+/* A single call to systemd whose reply goes to a typed callback. The
+ * ScopeCall lives as long as the call's slot: a caller that keeps the slot
+ * cancels the callback by freeing it. */
+typedef struct ScopeCall {
+        union {
+                ScopeCallback done;
+                ScopeStatsCallback stats;
+                ScopePidsCallback pids;
+        };
+        void *userdata;
+} ScopeCall;
+
+static int scope_call(sd_bus *bus, sd_bus_message *m, sd_bus_message_handler_t handler, ScopeCall call,
+                      sd_bus_slot **ret_slot) {
+        _cleanup_(sd_bus_slot_unrefp) sd_bus_slot *slot = NULL;
+        _cleanup_free_ ScopeCall *c = malloc(sizeof(ScopeCall));
+        int r;
+
+        if (!c)
+                return -ENOMEM;
+        *c = call;
+        r = sd_bus_call_async(bus, &slot, m, handler, c, 0);
+        if (r < 0)
+                return r;
+        (void) sd_bus_slot_set_destroy_callback(slot, free);
+        TAKE_PTR(c);
+        if (ret_slot) {
+                *ret_slot = TAKE_PTR(slot);
+                return 0;
+        }
+        /* Floating: the bus keeps the slot until the reply (or its timeout). */
+        r = sd_bus_slot_set_floating(slot, true);
+        return r < 0 ? r : 0;
+}
+
+static int reply_call_done(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        const ScopeCall *c = userdata;
+        const sd_bus_error *e = sd_bus_message_get_error(m);
+
+        if (c->done)
+                c->done(e ? NULL : "done", e ? -sd_bus_message_get_errno(m) : 0, e, c->userdata);
+        return 0;
+}
+
+int scope_set_limits(sd_bus *bus, const char *unit, const ScopeLimits *l, ScopeCallback cb, void *userdata) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         int r;
 
         r = new_set_limits_message(bus, unit, l, &m);
         if (r < 0)
                 return r;
-        return sd_bus_call(bus, m, 0, error, NULL);
+        return scope_call(bus, m, reply_call_done, (ScopeCall) { .done = cb, .userdata = userdata }, NULL);
 }
 
-int scope_set_limits_async(sd_bus *bus, const char *unit, const ScopeLimits *l,
-                           sd_bus_message_handler_t cb, void *userdata) {
+int scope_kill(sd_bus *bus, const char *unit, const char *whom, int sig, ScopeCallback cb, void *userdata) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         int r;
 
-        r = new_set_limits_message(bus, unit, l, &m);
-        if (r < 0)
-                return r;
-        return sd_bus_call_async(bus, NULL, m, cb, userdata, 0);
-}
-
-int scope_kill(sd_bus *bus, const char *unit, const char *whom, int sig, sd_bus_error *error) {
         if (!scope_unit_name_is_valid(unit) || !(streq_ptr(whom, "all") || streq_ptr(whom, "main")) || sig <= 0 || sig >= NSIG)
                 return -EINVAL;
-        return sd_bus_call_method(bus, SD_DEST, SD_PATH, SD_MANAGER, "KillUnit", error, NULL,
-                                  "ssi", unit, whom, (int32_t) sig);
+        r = sd_bus_message_new_method_call(bus, &m, SD_DEST, SD_PATH, SD_MANAGER, "KillUnit");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "ssi", unit, whom, (int32_t) sig);
+        if (r < 0)
+                return r;
+        return scope_call(bus, m, reply_call_done, (ScopeCall) { .done = cb, .userdata = userdata }, NULL);
 }
 
 static int unit_object_path(const char *unit, char **ret) {
@@ -305,28 +345,8 @@ int scope_stats_from_message(sd_bus_message *m, ScopeStats *ret) {
         return 0;
 }
 
-int scope_get_stats(sd_bus *bus, const char *unit, ScopeStats *ret) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        _cleanup_free_ char *path = NULL;
-        int r;
-
-        r = unit_object_path(unit, &path);
-        if (r < 0)
-                return r;
-        r = sd_bus_call_method(bus, SD_DEST, path, "org.freedesktop.DBus.Properties", "GetAll",
-                               NULL, &reply, "s", "org.freedesktop.systemd1.Scope");
-        if (r < 0)
-                return r;
-        return scope_stats_from_message(reply, ret);
-}
-
-typedef struct StatsCall {
-        ScopeStatsCallback cb;
-        void *userdata;
-} StatsCall;
-
-static int reply_stats(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
-        _cleanup_free_ StatsCall *c = userdata;
+static int reply_call_stats(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        const ScopeCall *c = userdata;
         ScopeStats s = {};
         int r;
 
@@ -334,53 +354,40 @@ static int reply_stats(sd_bus_message *m, void *userdata, sd_bus_error *ret_erro
                 r = -sd_bus_message_get_errno(m);
         else
                 r = scope_stats_from_message(m, &s);
-        c->cb(r < 0 ? NULL : &s, r, c->userdata);
+        c->stats(r < 0 ? NULL : &s, r, c->userdata);
         return 0;
 }
 
-int scope_get_stats_async(sd_bus *bus, const char *unit, ScopeStatsCallback cb, void *userdata) {
+int scope_get_stats(sd_bus *bus, const char *unit, ScopeStatsCallback cb, void *userdata, sd_bus_slot **ret_slot) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         _cleanup_free_ char *path = NULL;
-        _cleanup_free_ StatsCall *c = NULL;
         int r;
 
         r = unit_object_path(unit, &path);
+        if (r >= 0)
+                r = sd_bus_message_new_method_call(bus, &m, SD_DEST, path, "org.freedesktop.DBus.Properties", "GetAll");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "s", "org.freedesktop.systemd1.Scope");
         if (r < 0)
                 return r;
-        c = calloc(1, sizeof(StatsCall));
-        if (!c)
-                return -ENOMEM;
-        *c = (StatsCall) { cb, userdata };
-        /* A floating slot: the reply arrives (or times out) exactly once. */
-        r = sd_bus_call_method_async(bus, NULL, SD_DEST, path, "org.freedesktop.DBus.Properties",
-                                     "GetAll", reply_stats, c, "s", "org.freedesktop.systemd1.Scope");
-        if (r < 0)
-                return r;
-        TAKE_PTR(c);
-        return 0;
+        return scope_call(bus, m, reply_call_stats, (ScopeCall) { .stats = cb, .userdata = userdata }, ret_slot);
 }
 
-int scope_get_pids(sd_bus *bus, const char *unit, pid_t **ret, size_t *ret_n) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+/* The pids of GetUnitProcesses' "a(sus)", in order. */
+static int read_pids(sd_bus_message *m, pid_t **ret, size_t *ret_n) {
         _cleanup_free_ pid_t *pids = NULL;
-        size_t n = 0;
+        size_t n = 0, allocated = 0;
         const char *cg, *cmd;
         uint32_t pid;
         int r;
 
-        if (!scope_unit_name_is_valid(unit))
-                return -EINVAL;
-        r = sd_bus_call_method(bus, SD_DEST, SD_PATH, SD_MANAGER, "GetUnitProcesses",
-                               NULL, &reply, "s", unit);
+        r = sd_bus_message_enter_container(m, 'a', "(sus)");
         if (r < 0)
                 return r;
-        r = sd_bus_message_enter_container(reply, 'a', "(sus)");
-        if (r < 0)
-                return r;
-        while ((r = sd_bus_message_read(reply, "(sus)", &cg, &pid, &cmd)) > 0) {
-                pid_t *p = reallocarray(pids, n + 1, sizeof(pid_t));
-                if (!p)
-                        return -ENOMEM;
-                pids = p;
+        while ((r = sd_bus_message_read(m, "(sus)", &cg, &pid, &cmd)) > 0) {
+                r = greedy_realloc((void **) &pids, &allocated, n + 1, sizeof(pid_t));
+                if (r < 0)
+                        return r;
                 pids[n++] = (pid_t) pid;
         }
         if (r < 0)
@@ -390,15 +397,85 @@ int scope_get_pids(sd_bus *bus, const char *unit, pid_t **ret, size_t *ret_n) {
         return 0;
 }
 
-int scope_get_control_group(sd_bus *bus, const char *unit, char **ret) {
-        _cleanup_free_ char *path = NULL;
+static int reply_call_pids(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        const ScopeCall *c = userdata;
+        _cleanup_free_ pid_t *pids = NULL;
+        size_t n = 0;
         int r;
 
-        r = unit_object_path(unit, &path);
+        if (sd_bus_message_is_method_error(m, NULL))
+                r = -sd_bus_message_get_errno(m);
+        else
+                r = read_pids(m, &pids, &n);
+        c->pids(r < 0 ? NULL : pids, n, r, c->userdata);
+        return 0;
+}
+
+int scope_get_pids(sd_bus *bus, const char *unit, ScopePidsCallback cb, void *userdata, sd_bus_slot **ret_slot) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        int r;
+
+        if (!scope_unit_name_is_valid(unit))
+                return -EINVAL;
+        r = sd_bus_message_new_method_call(bus, &m, SD_DEST, SD_PATH, SD_MANAGER, "GetUnitProcesses");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "s", unit);
         if (r < 0)
                 return r;
-        return sd_bus_get_property_string(bus, SD_DEST, path, "org.freedesktop.systemd1.Scope",
-                                          "ControlGroup", NULL, ret);
+        return scope_call(bus, m, reply_call_pids, (ScopeCall) { .pids = cb, .userdata = userdata }, ret_slot);
+}
+
+static int match_unit_gone(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        scope_job_finish(userdata, "done", 0, NULL);
+        return 0;
+}
+
+static int reply_get_unit(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        ScopeJob *j = userdata;
+
+        j->call_slot = sd_bus_slot_unref(j->call_slot);
+        if (sd_bus_message_is_method_error(m, "org.freedesktop.systemd1.NoSuchUnit"))
+                scope_job_finish(j, "done", 0, NULL);
+        else if (sd_bus_message_is_method_error(m, NULL))
+                scope_job_finish(j, NULL, -sd_bus_message_get_errno(m), sd_bus_message_get_error(m));
+        /* Otherwise it is still loaded: UnitRemoved will tell. */
+        return 0;
+}
+
+static int on_wait_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
+        scope_job_finish(userdata, NULL, -ETIMEDOUT, NULL);
+        return 0;
+}
+
+int scope_wait_removed(sd_bus *bus, const char *unit, uint64_t timeout_usec, ScopeCallback cb, void *userdata,
+                       ScopeJob **ret) {
+        _cleanup_(scope_job_freep) ScopeJob *j = NULL;
+        _cleanup_free_ char *rule = NULL;
+        sd_event *e = sd_bus_get_event(bus);
+        int r;
+
+        if (!scope_unit_name_is_valid(unit))
+                return -EINVAL;
+        if (!e)
+                return -ENXIO;
+        r = scope_job_new(bus, unit, cb, userdata, &j);
+        if (r < 0)
+                return r;
+        /* The match before the question, on the same connection: the
+         * removal cannot fall between the two. */
+        rule = strjoin("type='signal',sender='" SD_DEST "',path='" SD_PATH "',"
+                       "interface='" SD_MANAGER "',member='UnitRemoved',arg0='", unit, "'");
+        if (!rule)
+                return -ENOMEM;
+        r = sd_bus_add_match_async(bus, &j->match_slot, rule, match_unit_gone, NULL, j);
+        if (r >= 0)
+                r = sd_bus_call_method_async(bus, &j->call_slot, SD_DEST, SD_PATH, SD_MANAGER, "GetUnit",
+                                             reply_get_unit, j, "s", unit);
+        if (r >= 0)
+                r = sd_event_add_time_relative(e, &j->timer, CLOCK_MONOTONIC, timeout_usec, 0, on_wait_timeout, j);
+        if (r < 0)
+                return r;
+        return scope_job_hand_out(TAKE_PTR(j), ret);
 }
 
 struct ScopeWatch {

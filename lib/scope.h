@@ -97,15 +97,18 @@ int scope_subscribe(sd_bus *bus);
 int scope_start(sd_bus *bus, const char *unit, pid_t pid, const ScopeLimits *l,
                 char * const *extra_props, ScopeCallback cb, void *userdata, ScopeJob **ret);
 int scope_stop(sd_bus *bus, const char *unit, ScopeCallback cb, void *userdata, ScopeJob **ret);
-/* SetUnitProperties(runtime=true): waits for systemd; CLI path or short daemon calls.
- * Pass the merged limits (scope_limits_merge()): MemorySwapMax is derived from
- * memory and swap together, and only fields that are set are sent. */
-int scope_set_limits(sd_bus *bus, const char *unit, const ScopeLimits *l, sd_bus_error *error);
-int scope_set_limits_async(sd_bus *bus, const char *unit, const ScopeLimits *l,
-                           sd_bus_message_handler_t cb, void *userdata);
+/* Single calls: cb runs once with systemd's answer, or with r < 0 (and
+ * systemd's error, if it sent one). Where a call hands out ret_slot, freeing
+ * that slot cancels the callback; without, the call frees itself. */
+
+/* SetUnitProperties(runtime=true); cb gets "done". Pass the merged limits
+ * (scope_limits_merge()): MemorySwapMax is derived from memory and swap
+ * together, and only fields that are set are sent. */
+int scope_set_limits(sd_bus *bus, const char *unit, const ScopeLimits *l, ScopeCallback cb, void *userdata);
 /* KillUnit: whom is "all" (every process of the cgroup) or "main"; scopes
- * have no main process in systemd 252, so "main" fails with ESRCH there. */
-int scope_kill(sd_bus *bus, const char *unit, const char *whom, int sig, sd_bus_error *error);
+ * have no main process in systemd 252, so "main" fails with ESRCH there.
+ * cb (may be NULL) gets "done". */
+int scope_kill(sd_bus *bus, const char *unit, const char *whom, int sig, ScopeCallback cb, void *userdata);
 
 typedef struct ScopeStats {
         uint64_t memory_current;   /* UINT64_MAX when systemd does not know */
@@ -116,11 +119,19 @@ typedef struct ScopeStats {
 } ScopeStats;
 typedef void (*ScopeStatsCallback)(const ScopeStats *stats, int r, void *userdata);
 int scope_stats_from_message(sd_bus_message *m, ScopeStats *ret);
-int scope_get_stats(sd_bus *bus, const char *unit, ScopeStats *ret);
-int scope_get_stats_async(sd_bus *bus, const char *unit, ScopeStatsCallback cb, void *userdata);
-/* The cgroup's processes (GetUnitProcesses), blocking. */
-int scope_get_pids(sd_bus *bus, const char *unit, pid_t **ret, size_t *ret_n);
-int scope_get_control_group(sd_bus *bus, const char *unit, char **ret);
+int scope_get_stats(sd_bus *bus, const char *unit, ScopeStatsCallback cb, void *userdata, sd_bus_slot **ret_slot);
+/* The cgroup's processes (GetUnitProcesses); pids is NULL when r < 0. */
+typedef void (*ScopePidsCallback)(const pid_t *pids, size_t n, int r, void *userdata);
+int scope_get_pids(sd_bus *bus, const char *unit, ScopePidsCallback cb, void *userdata, sd_bus_slot **ret_slot);
+
+/* Until the unit is gone (GetUnit says NoSuchUnit, or UnitRemoved comes;
+ * needs scope_subscribe()): systemd refuses a new scope of the name while the
+ * old one is loaded, which it stays a moment after its processes are gone.
+ * cb gets "done", or -ETIMEDOUT after timeout_usec. */
+int scope_wait_removed(sd_bus *bus, const char *unit, uint64_t timeout_usec, ScopeCallback cb, void *userdata,
+                       ScopeJob **ret);
+/* How long a start waits for the scope of the last run to go. */
+#define SCOPE_GONE_TIMEOUT_USEC (10 * USEC_PER_SEC)
 
 /* State watching: cb gets ActiveState/SubState as they change, and removed =
  * true once the unit is gone (UnitRemoved). Needs scope_subscribe(). */

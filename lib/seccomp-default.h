@@ -2,9 +2,11 @@
 #pragma once
 
 /* Docker's default allow-list (moby profiles/seccomp/default.json), without
- * the entries Berth chooses to refuse: ptrace, process_vm_*, kcmp,
- * io_uring_*, and everything Docker only allows with extra capabilities.
- * Names unknown to an architecture are skipped. */
+ * the entries Berth chooses to refuse: io_uring_*, name_to_handle_at, and
+ * everything Docker only allows with extra capabilities (kcmp, pidfd_getfd,
+ * process_madvise and the rest). Names unknown to an architecture are skipped.
+ * socketcall is allowed but for the calls whose arguments the profile checks
+ * (seccomp-profile.c: socketcall_guard). */
 static const char * const seccomp_default_allow[] = {
         "accept", "accept4", "access", "adjtimex", "alarm", "bind", "brk", "cachestat",
         "capget", "capset", "chdir", "chmod", "chown", "chown32", "chroot", "clock_adjtime",
@@ -69,6 +71,12 @@ static const char * const seccomp_default_allow[] = {
         "utimensat", "utimensat_time64", "utimes", "vfork", "vmsplice", "wait4",
         "waitid", "waitpid", "write", "writev", "arch_prctl", "modify_ldt",
         "sethostname", "setdomainname",
+};
+
+/* Allowed from Linux 4.8 on, as in Docker: before, a tracer could change a
+ * syscall after seccomp had checked it. */
+static const char * const seccomp_default_trace[] = {
+        "ptrace", "process_vm_readv", "process_vm_writev",
 };
 
 /* personality(2) values Docker allows: Linux, 32-bit, UNAME26 variants, query. */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
 #include <jansson.h>
+#include <linux/net.h>
 #include <linux/seccomp.h>
 #include <sched.h>
 #include <sys/mman.h>
@@ -17,6 +18,7 @@
 
 #define PROFILE_SIZE_MAX (4U * 1024U * 1024U)
 #define PROFILE_RULES_MAX 4096U
+#define PROFILE_ARCHES_MAX 64U
 
 static const char * const seccomp_mode_table[_SECCOMP_MODE_MAX] = {
         [SECCOMP_MODE_DEFAULT] = "default",
@@ -85,6 +87,14 @@ int seccomp_profile_default(SeccompProfile **ret) {
         for (size_t i = 0; r >= 0 && i < ELEMENTSOF(seccomp_default_personalities); i++)
                 r = profile_add(p, "personality", SCMP_ACT_ALLOW, 1,
                                 &SCMP_A0_64(SCMP_CMP_EQ, seccomp_default_personalities[i]));
+        /* As Docker: tracing within the container (strace, gdb), where ptrace
+         * no longer bypasses seccomp. The kernel's ptrace checks stay: the
+         * same user, and no capability the tracer lacks. */
+        for (size_t i = 0; r >= 0 && i < ELEMENTSOF(seccomp_default_trace); i++) {
+                r = profile_add(p, seccomp_default_trace[i], SCMP_ACT_ALLOW, 0, NULL);
+                if (r >= 0)
+                        p->rules[p->n_rules - 1].min_kernel = 4008;
+        }
         if (r >= 0)
                 /* No AF_VSOCK: it reaches the host, outside the network namespace. */
                 r = profile_add(p, "socket", SCMP_ACT_ALLOW, 1, &SCMP_A0_64(SCMP_CMP_NE, 40));
@@ -151,7 +161,7 @@ static int profile_add_arch(SeccompProfile *p, const char *name) {
 
         if (r < 0)
                 return r;
-        if (p->n_arches >= 64)
+        if (p->n_arches >= PROFILE_ARCHES_MAX)
                 return -E2BIG;
         n = realloc(p->arches, (p->n_arches + 1) * sizeof *n);
         if (!n)
@@ -388,20 +398,36 @@ static bool rule_applies(const SeccompRule *rule, uint64_t caps) {
         return rule->min_kernel == 0 || running_kernel() >= rule->min_kernel;
 }
 
+#define FILTER_ARCHES_MAX (PROFILE_ARCHES_MAX + 3)
+
+/* The architectures a filter covers: the native one, the compat entry
+ * points any x86-64 process can reach, and the profile's. */
+static size_t filter_arches(const SeccompProfile *p, uint32_t ret[static FILTER_ARCHES_MAX]) {
+        size_t n = 0;
+
+        ret[n++] = seccomp_arch_native();
+#if defined(__x86_64__)
+        ret[n++] = SCMP_ARCH_X86;
+        ret[n++] = SCMP_ARCH_X32;
+#endif
+        for (size_t i = 0; i < p->n_arches && n < FILTER_ARCHES_MAX; i++) {
+                bool seen = false;
+
+                for (size_t j = 0; j < n; j++)
+                        seen = seen || ret[j] == p->arches[i];
+                if (!seen)
+                        ret[n++] = p->arches[i];
+        }
+        return n;
+}
+
 static int add_arches(scmp_filter_ctx ctx, const SeccompProfile *p) {
+        uint32_t arches[FILTER_ARCHES_MAX];
+        size_t n = filter_arches(p, arches);
         int r;
 
-#if defined(__x86_64__)
-        /* The compat entry points are reachable from any x86-64 process. */
-        static const uint32_t compat[] = { SCMP_ARCH_X86, SCMP_ARCH_X32 };
-        for (size_t i = 0; i < ELEMENTSOF(compat); i++) {
-                r = seccomp_arch_add(ctx, compat[i]);
-                if (r < 0 && r != -EEXIST)
-                        return r;
-        }
-#endif
-        for (size_t i = 0; i < p->n_arches; i++) {
-                r = seccomp_arch_add(ctx, p->arches[i]);
+        for (size_t i = 0; i < n; i++) {
+                r = seccomp_arch_add(ctx, arches[i]);
                 if (r < 0 && r != -EEXIST)
                         return r;
         }
@@ -449,13 +475,118 @@ int seccomp_profile_compile(const SeccompProfile *p, uint64_t caps, scmp_filter_
         return 0;
 }
 
+/* The calls socketcall(2) multiplexes, by their number (SYS_SOCKET is 1). */
+static const char * const socketcall_calls[] = {
+        [SYS_SOCKET] = "socket", [SYS_BIND] = "bind", [SYS_CONNECT] = "connect",
+        [SYS_LISTEN] = "listen", [SYS_ACCEPT] = "accept", [SYS_GETSOCKNAME] = "getsockname",
+        [SYS_GETPEERNAME] = "getpeername", [SYS_SOCKETPAIR] = "socketpair", [SYS_SEND] = "send",
+        [SYS_RECV] = "recv", [SYS_SENDTO] = "sendto", [SYS_RECVFROM] = "recvfrom",
+        [SYS_SHUTDOWN] = "shutdown", [SYS_SETSOCKOPT] = "setsockopt",
+        [SYS_GETSOCKOPT] = "getsockopt", [SYS_SENDMSG] = "sendmsg", [SYS_RECVMSG] = "recvmsg",
+        [SYS_ACCEPT4] = "accept4", [SYS_RECVMMSG] = "recvmmsg", [SYS_SENDMMSG] = "sendmmsg",
+};
+
+/* Where socketcall(2) multiplexes the socket calls (i386, also as x86-64's
+ * compat ABI; s390, ppc, mips o32), libseccomp also applies a rule on
+ * socket() to socketcall(SYS_SOCKET, args) but drops its argument checks:
+ * socketcall's arguments are in memory, out of seccomp's reach. An allow rule
+ * that checks arguments would then allow them all there, AF_VSOCK included.
+ * Returns the mask of call numbers that such rules allow with checks, and
+ * no rule without: those are refused through socketcall. */
+static uint32_t socketcall_unfilterable(const SeccompProfile *p, uint64_t caps) {
+        uint32_t checked = 0, unchecked = 0;
+
+        for (size_t i = 0; i < p->n_rules; i++) {
+                const SeccompRule *rule = &p->rules[i];
+
+                if (!IN_SET(rule->action, SCMP_ACT_ALLOW, SCMP_ACT_LOG) ||
+                    rule->action == p->default_action || !rule_applies(rule, caps))
+                        continue;
+                for (size_t c = 1; c < ELEMENTSOF(socketcall_calls); c++)
+                        if (strv_contains(rule->names, socketcall_calls[c])) {
+                                if (rule->n_args > 0)
+                                        checked |= UINT32_C(1) << c;
+                                else
+                                        unchecked |= UINT32_C(1) << c;
+                        }
+        }
+        return checked & ~unchecked;
+}
+
+/* socketcall reads its call number as an int: only the low half of the
+ * register counts, wherever it sits in seccomp_data. */
+#define ARG0_LOW (offsetof(struct seccomp_data, args[0]) + \
+                  (__BYTE_ORDER__ == __ORDER_BIG_ENDIAN__ ? 4 : 0))
+#define GUARD_MAX 255 /* a conditional jump reaches 255 instructions */
+
+static void guard_emit(struct sock_filter *g, size_t *n, uint16_t code, uint32_t k, size_t jt, size_t jf) {
+        if (*n < GUARD_MAX)
+                g[*n] = (struct sock_filter) { code, (uint8_t) jt, (uint8_t) jf, k };
+        (*n)++;
+}
+
+/* The instructions put before libseccomp's program that answer ENOSYS to
+ * socketcall(N) for each N of calls, on each of arches that has socketcall:
+ * as if the multiplexer did not exist, as clone3 is answered (libc has to
+ * use the direct calls then, which the filter checks). Any other syscall
+ * falls through to the program, which starts by loading what it needs. */
+static int socketcall_guard(const uint32_t *arches, size_t n_arches, uint32_t calls,
+                            struct sock_filter g[static GUARD_MAX], size_t *ret_len) {
+        size_t n = 0, n_blocks = 0, block, end, deny;
+        int nr;
+
+        for (size_t i = 0; calls != 0 && i < n_arches; i++)
+                n_blocks += seccomp_syscall_resolve_name_arch(arches[i], "socketcall") >= 0;
+        if (n_blocks == 0) {
+                *ret_len = 0;
+                return 0;
+        }
+        /* Per arch: compare it, load nr, compare it, load the call, compare
+         * each, then jump to the program. After the blocks, the deny. */
+        block = 5 + (size_t) __builtin_popcount(calls);
+        deny = 1 + n_blocks * block;
+        end = deny + 1;
+        if (end > GUARD_MAX)
+                return -E2BIG;
+        /* Jump offsets count from the next instruction. */
+        guard_emit(g, &n, BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch), 0, 0);
+        for (size_t i = 0; i < n_arches; i++) {
+                size_t next;
+
+                nr = seccomp_syscall_resolve_name_arch(arches[i], "socketcall");
+                if (nr < 0)
+                        continue;
+                next = n + block == deny ? end : n + block;
+                guard_emit(g, &n, BPF_JMP | BPF_JEQ | BPF_K, arches[i], 0, next - n - 1);
+                guard_emit(g, &n, BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr), 0, 0);
+                guard_emit(g, &n, BPF_JMP | BPF_JEQ | BPF_K, (uint32_t) nr, 0, end - n - 1);
+                guard_emit(g, &n, BPF_LD | BPF_W | BPF_ABS, ARG0_LOW, 0, 0);
+                for (uint32_t c = 0; c < 32; c++)
+                        if (calls & (UINT32_C(1) << c))
+                                guard_emit(g, &n, BPF_JMP | BPF_JEQ | BPF_K, c, deny - n - 1, 0);
+                guard_emit(g, &n, BPF_JMP | BPF_JA, (uint32_t) (end - n - 1), 0, 0);
+        }
+        guard_emit(g, &n, BPF_RET | BPF_K, SCMP_ACT_ERRNO(ENOSYS), 0, 0);
+        if (n != end)
+                return -EINVAL;
+        *ret_len = n;
+        return 0;
+}
+
 int seccomp_profile_export(const SeccompProfile *p, uint64_t caps, SeccompBpf *ret) {
         _cleanup_close_ int fd = -EBADF;
         _cleanup_free_ char *data = NULL;
+        _cleanup_free_ struct sock_filter *filter = NULL;
+        struct sock_filter guard[GUARD_MAX];
+        uint32_t arches[FILTER_ARCHES_MAX];
+        size_t size, n_guard, n_prog;
         scmp_filter_ctx ctx;
-        size_t size;
         int r;
 
+        r = socketcall_guard(arches, filter_arches(p, arches), socketcall_unfilterable(p, caps),
+                             guard, &n_guard);
+        if (r < 0)
+                return r;
         r = seccomp_profile_compile(p, caps, &ctx);
         if (r < 0)
                 return r;
@@ -469,12 +600,17 @@ int seccomp_profile_export(const SeccompProfile *p, uint64_t caps, SeccompBpf *r
         r = read_full_fd(fd, 1024 * 1024, &data, &size);
         if (r < 0)
                 return r;
-        if (size == 0 || size % sizeof(struct sock_filter) != 0 ||
-            size / sizeof(struct sock_filter) > BPF_MAXINSNS)
+        n_prog = size / sizeof(struct sock_filter);
+        if (size == 0 || size % sizeof(struct sock_filter) != 0 || n_guard + n_prog > BPF_MAXINSNS)
                 return -E2BIG;
+        filter = malloc((n_guard + n_prog) * sizeof *filter);
+        if (!filter)
+                return -ENOMEM;
+        memcpy(filter, guard, n_guard * sizeof *filter);
+        memcpy(filter + n_guard, data, size);
         *ret = (SeccompBpf) {
-                .filter = (struct sock_filter *) TAKE_PTR(data),
-                .len = (unsigned short) (size / sizeof(struct sock_filter)),
+                .filter = TAKE_PTR(filter),
+                .len = (unsigned short) (n_guard + n_prog),
         };
         return 0;
 }
@@ -482,14 +618,6 @@ int seccomp_profile_export(const SeccompProfile *p, uint64_t caps, SeccompBpf *r
 void seccomp_bpf_done(SeccompBpf *b) {
         b->filter = mfree(b->filter);
         b->len = 0;
-}
-
-int seccomp_bpf_install(const SeccompBpf *b) {
-        struct sock_fprog prog = { .len = b->len, .filter = b->filter };
-
-        if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
-                return negative_errno();
-        return 0;
 }
 
 #define DEFAULT_BPF_CACHE_SIZE 8

@@ -2,14 +2,17 @@
 #pragma once
 
 #include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <seccomp.h>
 #include <stdint.h>
+#include <sys/syscall.h>
 
 #include "util.h"
 
 /* Seccomp profiles in Docker's JSON format, and Berth's built-in default
- * (Docker's default allow-list, a little stricter: no ptrace, no io_uring,
- * no new mount API, and no capability-gated extras). */
+ * (Docker's default allow-list, a little stricter: no io_uring, no new mount
+ * API, no capability-gated extras, and socket-family rules that hold through
+ * socketcall(2)). */
 
 typedef enum SeccompMode {
         SECCOMP_MODE_DEFAULT,
@@ -56,14 +59,25 @@ int seccomp_profile_load(const char *path, SeccompProfile **ret);
  * others (x86 and x32 are always added on x86-64, so that a compat syscall
  * cannot bypass the filter); caps is the capability set of the process. */
 int seccomp_profile_compile(const SeccompProfile *p, uint64_t caps, scmp_filter_ctx *ret);
+/* The compiled filter as BPF, behind a few instructions of Berth's own that
+ * refuse (ENOSYS) the socketcall(2) calls whose argument checks libseccomp
+ * would drop on the architectures that multiplex them: the filter of
+ * seccomp_profile_compile() alone is weaker. */
 int seccomp_profile_export(const SeccompProfile *p, uint64_t caps, SeccompBpf *ret);
 void seccomp_bpf_done(SeccompBpf *b);
 /* The default profile compiled for caps, from a cache: compiling takes tens
  * of milliseconds, which would dominate starting a container. The copy in
  * ret is the caller's. Thread-safe. */
 int seccomp_default_bpf(uint64_t caps, SeccompBpf *ret);
-/* Installs the filter in the calling thread; needs no_new_privs or CAP_SYS_ADMIN. */
-int seccomp_bpf_install(const SeccompBpf *b);
+/* Installs the filter in the calling thread; needs no_new_privs or
+ * CAP_SYS_ADMIN. Inline, so that berth-exec needs no libseccomp. */
+static inline int seccomp_bpf_install(const SeccompBpf *b) {
+        struct sock_fprog prog = { .len = b->len, .filter = b->filter };
+
+        if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
+                return -errno;
+        return 0;
+}
 
 const char *seccomp_mode_to_string(SeccompMode m);
 SeccompMode seccomp_mode_from_string(const char *s);

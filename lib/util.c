@@ -252,6 +252,108 @@ bool string_has_cc(const char *s) {
         return false;
 }
 
+/* The length of the UTF-8 character at s and its code point, 0 when the
+ * bytes there are not one (cut short, overlong, a surrogate, past U+10FFFF). */
+static size_t utf8_decode(const char *s, uint32_t *ret) {
+        const unsigned char *u = (const unsigned char *) s;
+        size_t n = u[0] < 0x80 ? 1 : u[0] < 0xc2 ? 0 : u[0] < 0xe0 ? 2 : u[0] < 0xf0 ? 3 : u[0] < 0xf5 ? 4 : 0;
+        uint32_t c = n == 1 ? u[0] : u[0] & (0x7fu >> n);
+
+        if (n == 0)
+                return 0;
+        for (size_t i = 1; i < n; i++) {
+                if ((u[i] & 0xc0) != 0x80)      /* also where the string ends */
+                        return 0;
+                c = c << 6 | (u[i] & 0x3f);
+        }
+        if ((n == 3 && c < 0x800) || (n == 4 && (c < 0x10000 || c > 0x10ffff)) || (c >= 0xd800 && c <= 0xdfff))
+                return 0;
+        *ret = c;
+        return n;
+}
+
+static bool is_control(uint32_t c) {
+        return c < 0x20 || (c >= 0x7f && c <= 0x9f);
+}
+
+bool string_is_terminal_safe(const char *s) {
+        for (size_t n; *s; s += n) {
+                uint32_t c;
+
+                /* Printable ASCII (0x20..0x7e) in one comparison: ps checks
+                 * every cell of every row. */
+                while ((unsigned char) (*s - 0x20) < 0x5f)
+                        s++;
+                if (!*s)
+                        break;
+                n = utf8_decode(s, &c);
+                if (n == 0 || is_control(c))
+                        return false;
+        }
+        return true;
+}
+
+char *escape_terminal(const char *s) {
+        static const char named[] = { ['\a'] = 'a', ['\b'] = 'b', ['\t'] = 't', ['\n'] = 'n',
+                                      ['\v'] = 'v', ['\f'] = 'f', ['\r'] = 'r' };
+        size_t len = strlen(s);
+        char *e, *d;
+
+        if (string_is_terminal_safe(s))
+                return strdup(s);
+        /* At most 4 bytes out per byte in: "\xNN". */
+        if (len > (SIZE_MAX - 1) / 4)
+                return NULL;
+        e = d = malloc(len * 4 + 1);
+        if (!e)
+                return NULL;
+        for (size_t n; *s; s += n) {
+                uint32_t c = 0;
+
+                n = utf8_decode(s, &c);
+                if (n == 0) {
+                        d += sprintf(d, "\\x%02x", (unsigned char) *s);
+                        n = 1;
+                } else if (c < ELEMENTSOF(named) && named[c])
+                        d += sprintf(d, "\\%c", named[c]);
+                else if (c < 0x20 || c == 0x7f)
+                        d += sprintf(d, "\\x%02x", (unsigned) c);
+                else if (is_control(c))
+                        d += sprintf(d, "\\u%04x", (unsigned) c);
+                else {
+                        memcpy(d, s, n);
+                        d += n;
+                }
+        }
+        *d = 0;
+        return e;
+}
+
+char *escape_json_text(const char *json) {
+        size_t len = strlen(json), extra = 0;
+        uint32_t c = 0;
+        char *e, *d;
+
+        /* Each becomes "\u00NN": DEL 5 bytes longer, a C1 control 4. */
+        for (const char *s = json; *s; s++)
+                if (*s == 0x7f || (utf8_decode(s, &c) == 2 && c <= 0x9f))
+                        extra += *s == 0x7f ? 5 : 4;
+        e = d = malloc(len + extra + 1);
+        if (!e)
+                return NULL;
+        for (const char *s = json; *s;) {
+                size_t n = utf8_decode(s, &c);
+
+                if (n > 0 && c >= 0x7f && c <= 0x9f) {
+                        d += sprintf(d, "\\u%04x", (unsigned) c);
+                        s += n;
+                } else
+                        *d++ = *s++;
+        }
+        *d = 0;
+        return e;
+}
+
 uint64_t now_usec(clockid_t clock) {
         struct timespec ts;
 

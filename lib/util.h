@@ -5,6 +5,7 @@
  * vectors, errno helpers), written fresh for Berth. */
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -21,6 +22,10 @@
 #define _noreturn_ __attribute__((noreturn))
 #define _pure_ __attribute__((pure))
 
+#define USEC_PER_SEC UINT64_C(1000000)
+#define USEC_PER_MSEC UINT64_C(1000)
+#define STRINGIFY_(x) #x
+#define STRINGIFY(x) STRINGIFY_(x)
 #define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
 #define IN_SET(x, first, ...)                                                  \
         ({                                                                     \
@@ -144,6 +149,17 @@ int parse_size(const char *s, uint64_t base, uint64_t *ret);
 char *hexlify(const void *p, size_t n);
 bool string_is_hex(const char *s, size_t n) _pure_;
 bool string_has_cc(const char *s) _pure_;
+/* Text from images and containers, made harmless for a terminal: the C0
+ * controls and DEL become C escapes ("\n", "\t", "\x1b", "\x7f"), the C1
+ * controls U+0080..U+009F (which terminals obey as CSI, OSC, ... too)
+ * "\u009b", and bytes that are not UTF-8 "\xNN". Everything else stays as
+ * it is, backslashes too: made to be read, not parsed back. */
+char *escape_terminal(const char *s);
+bool string_is_terminal_safe(const char *s) _pure_;
+/* JSON text as jansson writes it, which escapes the C0 controls only, with
+ * DEL and the C1 controls escaped too ("\u007f", "\u009b"): the same JSON
+ * value, safe to print. Only strings can hold those, so nothing else changes. */
+char *escape_json_text(const char *json);
 uint64_t now_usec(clockid_t clock);
 /* "4.26MB", as docker prints sizes (powers of 1000). */
 char *format_size_si(uint64_t bytes, char *buf, size_t n);

@@ -4,10 +4,12 @@
 
 #include "bus-property.h"
 #include "bus-util.h"
+#include "caller.h"
 #include "container-dbus.h"
 #include "container-options.h"
 #include "log.h"
 #include "manager.h"
+#include "proc-util.h"
 
 static int property_get_state(sd_bus *bus, const char *path, const char *interface,
                               const char *property, sd_bus_message *reply,
@@ -106,6 +108,26 @@ static int property_get_limits(sd_bus *bus, const char *path, const char *interf
         if (r < 0)
                 return r;
         return sd_bus_message_close_container(reply);
+}
+
+/* The environment carries credentials often enough that /proc shows it to
+ * the process's owner alone (environ is 0400): here, root alone. The
+ * property is explicit, so sd-bus leaves it out of GetAll,
+ * GetManagedObjects and InterfacesAdded, which would hand it to anyone; it
+ * is const, so no PropertiesChanged carries it either. */
+static int property_get_env(sd_bus *bus, const char *path, const char *interface,
+                            const char *property, sd_bus_message *reply,
+                            void *userdata, sd_bus_error *error) {
+        Container *c = userdata;
+        int r;
+
+        r = bus_message_sender_is_root(sd_bus_get_current_message(bus));
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED,
+                                        "Only root may read the environment of a container.");
+        return sd_bus_message_append_strv(reply, c->config.env);
 }
 
 static int property_get_pid(sd_bus *bus, const char *path, const char *interface,
@@ -325,7 +347,7 @@ int method_run_container(sd_bus_message *message, void *userdata, sd_bus_error *
                 sd_bus_message_unref(message);
                 return container_error(error, r, NULL);
         }
-        if (stdio.attach && engine_wait(m->engine, created, notify_run_exited, sd_bus_message_ref(message)) < 0)
+        if (stdio.attach && engine_wait(m->engine, created, notify_run_exited, sd_bus_message_ref(message), NULL) < 0)
                 sd_bus_message_unref(message);
         return 1;
 }
@@ -415,30 +437,53 @@ int method_remove_container(sd_bus_message *message, void *userdata, sd_bus_erro
 }
 
 static void reply_exit_code(Container *c, int r, const char *message, int pty, void *userdata) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *request = userdata;
+        CallerRequest *req = userdata;
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
 
         safe_close(pty);
         if (r < 0) {
                 (void) container_error(&error, r, message);
-                (void) sd_bus_reply_method_error(request, &error);
+                (void) sd_bus_reply_method_error(req->message, &error);
         } else
-                (void) sd_bus_reply_method_return(request, "i", (int32_t) c->exit_code);
+                (void) sd_bus_reply_method_return(req->message, "i", (int32_t) c->exit_code);
+        caller_request_free(req);
+}
+
+/* The caller left: its waiter goes from the container's list. */
+static void cancel_wait(CallerRequest *req) {
+        Engine *e = req->manager->engine;
+        Container *c = hashmap_get(engine_registry(e)->by_id, req->container_id);
+
+        if (c)
+                engine_wait_cancel(e, c, req->userdata);
 }
 
 int method_wait_container(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
+        CallerRequest *req;
         Container *c;
+        Waiter *w;
         int r;
 
         r = read_and_find(message, m, error, &c);
         if (r < 0)
                 return r;
-        r = engine_wait(m->engine, c, reply_exit_code, sd_bus_message_ref(message));
+        /* Nobody would hear the answer: nothing to keep. */
+        if (!sd_bus_message_get_expect_reply(message))
+                return 1;
+        r = caller_request_new(m, message, CALLER_REQUEST_WAIT, error, &req);
+        if (r < 0)
+                return r;
+        req->cancel = cancel_wait;
+        strcpy(req->container_id, c->id);
+        r = engine_wait(m->engine, c, reply_exit_code, req, &w);
         if (r < 0) {
-                sd_bus_message_unref(message);
+                caller_request_free(req);
                 return r;
         }
+        /* Without a waiter the answer went out already, and req with it. */
+        if (w)
+                req->userdata = w;
         return 1;
 }
 
@@ -724,10 +769,12 @@ int method_update_container(sd_bus_message *message, void *userdata, sd_bus_erro
         if (r < 0)
                 return r;
         errmsg_clear();
-        r = engine_update(m->engine, c, &update, error);
-        if (r < 0)
-                return sd_bus_error_is_set(error) ? r : container_error(error, r, NULL);
-        return sd_bus_reply_method_return(message, NULL);
+        r = engine_update(m->engine, c, &update, reply_done, sd_bus_message_ref(message));
+        if (r < 0) {
+                sd_bus_message_unref(message);
+                return container_error(error, r, NULL);
+        }
+        return 1;
 }
 
 static int pause_or_unpause(sd_bus_message *message, Manager *m, bool pause, sd_bus_error *error) {
@@ -754,49 +801,42 @@ int method_unpause_container(sd_bus_message *message, void *userdata, sd_bus_err
         return pause_or_unpause(message, userdata, false, error);
 }
 
-/* ppid, uid and command line of a process, as ps shows them. */
-static int read_process(pid_t pid, uint32_t *ret_ppid, uint32_t *ret_uid, char **ret_cmdline) {
-        char path[64], *p;
-        _cleanup_free_ char *stat = NULL, *cmd = NULL;
-        _cleanup_fclose_ FILE *f = NULL;
-        size_t n = 0;
-        unsigned ppid = 0, uid = 0;
-        ssize_t k;
+/* What one ContainerProcesses answer may cost: the container decides how
+ * many processes it has and how long their command lines are. */
+#define PROCESSES_MAX 16384U
+#define PROCESS_COMMAND_MAX 4096U
+#define PROCESSES_COMMAND_BUDGET (1024U * 1024U)
 
-        snprintf(path, sizeof path, "/proc/%d/stat", (int) pid);
-        f = fopen(path, "re");
-        if (!f || getline(&stat, &n, f) < 0)
-                return -ESRCH;
-        p = strrchr(stat, ')');
-        if (!p || sscanf(p + 1, " %*c %u", &ppid) != 1)
-                return -EBADMSG;
-        fclose(TAKE_PTR(f));
-        snprintf(path, sizeof path, "/proc/%d/status", (int) pid);
-        f = fopen(path, "re");
-        while (f && getline(&stat, &n, f) > 0)
-                if (sscanf(stat, "Uid: %u", &uid) == 1)
-                        break;
-        snprintf(path, sizeof path, "/proc/%d/cmdline", (int) pid);
-        fclose(TAKE_PTR(f));
-        f = fopen(path, "re");
-        cmd = calloc(1, 4097);
-        if (!cmd)
-                return -ENOMEM;
-        k = f ? (ssize_t) fread(cmd, 1, 4096, f) : 0;
-        for (ssize_t i = 0; i + 1 < k; i++)
-                if (cmd[i] == 0)
-                        cmd[i] = ' ';
-        *ret_ppid = ppid;
-        *ret_uid = uid;
-        *ret_cmdline = TAKE_PTR(cmd);
-        return 0;
+static void reply_processes(const pid_t *pids, size_t n, int r, void *userdata) {
+        CallerRequest *req = userdata;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        size_t budget = PROCESSES_COMMAND_BUDGET;
+
+        if (r >= 0)
+                r = sd_bus_message_new_method_return(req->message, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "(uuus)");
+        for (size_t i = 0; r >= 0 && i < MIN(n, (size_t) PROCESSES_MAX); i++) {
+                _cleanup_free_ char *cmd = NULL;
+                uint32_t ppid, uid;
+
+                if (proc_read_process(AT_FDCWD, pids[i], MIN(budget, (size_t) PROCESS_COMMAND_MAX), &ppid, &uid, &cmd) < 0)
+                        continue;   /* gone meanwhile */
+                budget -= strlen(cmd);
+                r = sd_bus_message_append(reply, "(uuus)", (uint32_t) pids[i], ppid, uid, cmd);
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r >= 0)
+                r = sd_bus_send(NULL, reply, NULL);
+        if (r < 0)
+                (void) sd_bus_reply_method_errnof(req->message, r, "Cannot list the processes of the container: %m");
+        caller_request_free(req);
 }
 
 int method_container_processes(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        _cleanup_free_ pid_t *pids = NULL;
         Manager *m = userdata;
-        size_t n = 0;
+        CallerRequest *req;
         Container *c;
         int r;
 
@@ -805,34 +845,23 @@ int method_container_processes(sd_bus_message *message, void *userdata, sd_bus_e
                 return r;
         if (!IN_SET(c->state, CONTAINER_RUNNING, CONTAINER_PAUSED))
                 return sd_bus_error_setf(error, BERTH_ERROR_CONTAINER_NOT_RUNNING, "Container %s is not running.", c->name);
-        r = scope_get_pids(m->bus, c->unit, &pids, &n);
-        if (r < 0)
-                return sd_bus_error_set_errnof(error, r, "Cannot list the processes of %s: %m", c->unit);
-        r = sd_bus_message_new_method_return(message, &reply);
-        if (r >= 0)
-                r = sd_bus_message_open_container(reply, 'a', "(uuus)");
-        for (size_t i = 0; r >= 0 && i < n; i++) {
-                _cleanup_free_ char *cmd = NULL;
-                uint32_t ppid, uid;
-                if (read_process(pids[i], &ppid, &uid, &cmd) < 0)
-                        continue;   /* gone meanwhile */
-                r = sd_bus_message_append(reply, "(uuus)", (uint32_t) pids[i], ppid, uid, cmd);
-        }
-        if (r >= 0)
-                r = sd_bus_message_close_container(reply);
+        r = caller_request_new(m, message, CALLER_REQUEST_QUERY, error, &req);
         if (r < 0)
                 return r;
-        return sd_bus_send(NULL, reply, NULL);
+        r = scope_get_pids(m->bus, c->unit, reply_processes, req, &req->slot);
+        if (r < 0) {
+                caller_request_free(req);
+                return sd_bus_error_set_errnof(error, r, "Cannot list the processes of %s: %m", c->unit);
+        }
+        return 1;
 }
 
 static void reply_stats(const ScopeStats *s, int r, void *userdata) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *request = userdata, *reply = NULL;
+        CallerRequest *req = userdata;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
 
-        if (r < 0) {
-                (void) sd_bus_reply_method_errnof(request, r, "Cannot read the scope's statistics: %m");
-                return;
-        }
-        r = sd_bus_message_new_method_return(request, &reply);
+        if (r >= 0)
+                r = sd_bus_message_new_method_return(req->message, &reply);
         if (r >= 0)
                 r = sd_bus_message_append(reply, "a{sv}", 5,
                                           "MemoryCurrent", "t", s->memory_current,
@@ -841,11 +870,15 @@ static void reply_stats(const ScopeStats *s, int r, void *userdata) {
                                           "IOReadBytes", "t", s->io_read_bytes,
                                           "IOWriteBytes", "t", s->io_write_bytes);
         if (r >= 0)
-                (void) sd_bus_send(NULL, reply, NULL);
+                r = sd_bus_send(NULL, reply, NULL);
+        if (r < 0)
+                (void) sd_bus_reply_method_errnof(req->message, r, "Cannot read the scope's statistics: %m");
+        caller_request_free(req);
 }
 
 int method_container_stats(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
+        CallerRequest *req;
         Container *c;
         int r;
 
@@ -854,9 +887,12 @@ int method_container_stats(sd_bus_message *message, void *userdata, sd_bus_error
                 return r;
         if (!IN_SET(c->state, CONTAINER_RUNNING, CONTAINER_PAUSED))
                 return sd_bus_error_setf(error, BERTH_ERROR_CONTAINER_NOT_RUNNING, "Container %s is not running.", c->name);
-        r = scope_get_stats_async(m->bus, c->unit, reply_stats, sd_bus_message_ref(message));
+        r = caller_request_new(m, message, CALLER_REQUEST_QUERY, error, &req);
+        if (r < 0)
+                return r;
+        r = scope_get_stats(m->bus, c->unit, reply_stats, req, &req->slot);
         if (r < 0) {
-                sd_bus_message_unref(message);
+                caller_request_free(req);
                 return r;
         }
         return 1;
@@ -955,7 +991,8 @@ static const sd_bus_vtable container_vtable[] = {
         SD_BUS_PROPERTY("Limits", "a{sv}", property_get_limits, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Mounts", "a(sssb)", property_get_mounts, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Labels", "a{ss}", property_get_labels, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("Env", "as", bus_property_get_strv, CFG(env), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Env", "as", property_get_env, 0,
+                        SD_BUS_VTABLE_PROPERTY_CONST | SD_BUS_VTABLE_PROPERTY_EXPLICIT),
         SD_BUS_PROPERTY("WorkingDir", "s", bus_property_get_string, CFG(cwd), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("User", "s", bus_property_get_string, CFG(user), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Hostname", "s", bus_property_get_string, CFG(hostname), SD_BUS_VTABLE_PROPERTY_CONST),

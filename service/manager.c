@@ -35,6 +35,7 @@ static const ConfigItem manager_config_items[] = {
         LIMIT("MaxLayersPerImage", config_parse_size, max_layers),
         LIMIT("UnpackThreads", config_parse_unsigned, unpack_threads),
 #undef LIMIT
+        { "Containers", "SetupTimeoutSec", config_parse_unsigned, offsetof(ManagerConfig, setup_timeout_sec) },
 };
 
 int manager_config_load(ManagerConfig *c, const char *path) {
@@ -96,6 +97,11 @@ int manager_new(ManagerConfig *config, Manager **ret) {
         r = sd_event_default(&m->event);
         if (r < 0)
                 return r;
+        /* WATCHDOG=1 from the loop itself (when the unit has WatchdogSec=):
+         * systemd restarts a berthd whose loop stopped turning. */
+        r = sd_event_set_watchdog(m->event, true);
+        if (r < 0)
+                return r;
         r = detect_features(&m->features);
         if (r < 0)
                 return r;
@@ -108,7 +114,9 @@ Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
         operation_cancel_all(m);
+        /* The engine answers the waits it holds (the callers' requests) first. */
         engine_free(m->engine);
+        callers_free(m);
         manager_free_images(m);
         store_free(m->store);
         sd_bus_flush_close_unref(m->bus);
@@ -143,6 +151,7 @@ static int manager_load_containers(Manager *m) {
                        &container_dbus_callbacks, m, &m->engine);
         if (r < 0)
                 return log_error_errno(r, "Failed to set up the container engine: %m");
+        engine_set_setup_timeout(m->engine, m->config.setup_timeout_sec * USEC_PER_SEC);
         r = scope_subscribe(m->bus);
         if (r < 0)
                 return log_error_errno(r, "Failed to subscribe to systemd's signals: %m");
@@ -162,6 +171,9 @@ static int manager_connect_bus(Manager *m) {
         r = manager_dbus_register(m);
         if (r < 0)
                 return log_error_errno(r, "Failed to register D-Bus objects: %m");
+        r = callers_watch(m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to follow the callers on the bus: %m");
         r = sd_bus_attach_event(m->bus, m->event, SD_EVENT_PRIORITY_NORMAL);
         if (r < 0)
                 return log_error_errno(r, "Failed to attach the bus to the event loop: %m");

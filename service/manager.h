@@ -7,6 +7,8 @@
 #include "cgroup-util.h"
 #include "util.h"
 
+#include "caller.h"
+#include "hashmap.h"
 #include "store.h"
 
 typedef struct ManagerConfig {
@@ -14,6 +16,7 @@ typedef struct ManagerConfig {
         int log_level;
         unsigned max_operations;
         StoreLimits store_limits;
+        unsigned setup_timeout_sec;     /* 0: the engine's default */
 } ManagerConfig;
 
 typedef struct Operation Operation;
@@ -42,6 +45,11 @@ typedef struct Manager {
         Engine *engine;
         struct ExecRecord *execs;
         uint32_t last_exec_id;
+
+        /* Callers with something pending, by unique name (caller.c). */
+        Hashmap *callers;
+        unsigned n_caller_requests[_CALLER_REQUEST_TYPE_MAX];
+        sd_bus_slot *name_owner_slot;
 } Manager;
 
 int manager_config_load(ManagerConfig *c, const char *path);

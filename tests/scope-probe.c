@@ -126,7 +126,7 @@ static void set_limits(ScopeLimits *l) {
 typedef struct StatsDone {
         bool done;
         int r;
-        uint64_t tasks;
+        ScopeStats stats;
 } StatsDone;
 
 static void on_stats(const ScopeStats *stats, int r, void *userdata) {
@@ -134,7 +134,24 @@ static void on_stats(const ScopeStats *stats, int r, void *userdata) {
 
         d->done = true;
         d->r = r;
-        d->tasks = stats ? stats->tasks_current : 0;
+        if (stats)
+                d->stats = *stats;
+}
+
+typedef struct PidsDone {
+        bool done;
+        int r;
+        size_t n;
+        pid_t first;
+} PidsDone;
+
+static void on_pids(const pid_t *pids, size_t n, int r, void *userdata) {
+        PidsDone *d = userdata;
+
+        d->done = true;
+        d->r = r;
+        d->n = n;
+        d->first = n > 0 ? pids[0] : 0;
 }
 
 /* A second scope, stopped the graceful way: StopUnit sends KillSignal= to
@@ -215,14 +232,12 @@ static void check_pause(sd_bus *bus, sd_event *e, const char *unit, CgroupVersio
 static int probe(sd_bus *bus, sd_event *e) {
         _cleanup_free_ char *unit = NULL, *path = NULL, *cg = NULL, *name = NULL, *pids_file = NULL;
         _cleanup_(scope_watch_freep) ScopeWatch *w = NULL;
-        _cleanup_(sd_bus_error_free) sd_bus_error err = SD_BUS_ERROR_NULL;
-        _cleanup_free_ pid_t *pids = NULL;
+        sd_bus_slot *slot = NULL;
         CgroupVersion v = cgroup_detect_version(NULL);
         ScopeLimits l, u = {};
-        ScopeStats st;
         Done d = {}, watch = {};
         StatsDone sd = {};
-        size_t n = 0;
+        PidsDone pd = {};
         pid_t pid;
         int status;
 
@@ -241,24 +256,33 @@ static int probe(sd_bus *bus, sd_event *e) {
                 return -EIO;
         }
         CHECK(scope_watch(bus, unit, on_watch, &watch, &w) >= 0, "watching");
-        CHECK(scope_get_control_group(bus, unit, &cg) >= 0 && endswith(cg, unit), "ControlGroup = %s", strempty(cg));
+        CHECK(sd_bus_get_property_string(bus, "org.freedesktop.systemd1", path, "org.freedesktop.systemd1.Scope",
+                                         "ControlGroup", NULL, &cg) >= 0 && endswith(cg, unit),
+              "ControlGroup = %s", strempty(cg));
         check_properties(bus, path, 32);
         if (cg)
                 check_limits_files(v, cg, "32");
 
-        CHECK(scope_get_pids(bus, unit, &pids, &n) >= 0 && n == 1 && pids[0] == pid, "pids = [%d] (n=%zu)",
-              n ? (int) pids[0] : 0, n);
-        CHECK(scope_get_stats(bus, unit, &st) >= 0 && st.tasks_current == 1, "TasksCurrent = %" PRIu64, st.tasks_current);
+        CHECK(scope_get_pids(bus, unit, on_pids, &pd, NULL) >= 0 && run_until(e, &pd.done, 5000000) &&
+              pd.r >= 0 && pd.n == 1 && pd.first == pid, "pids = [%d] (n=%zu)", (int) pd.first, pd.n);
+        CHECK(scope_get_stats(bus, unit, on_stats, &sd, NULL) >= 0 && run_until(e, &sd.done, 5000000) &&
+              sd.r >= 0 && sd.stats.tasks_current == 1, "TasksCurrent = %" PRIu64, sd.stats.tasks_current);
         /* On v1 a moved process's pages stay charged where they were: 0 is fine. */
-        CHECK(st.memory_current != UINT64_MAX, "MemoryCurrent = %" PRIu64, st.memory_current);
+        CHECK(sd.stats.memory_current != UINT64_MAX, "MemoryCurrent = %" PRIu64, sd.stats.memory_current);
         /* systemd finds no cpuacct on v1 hosts that mount cpu and cpuacct apart. */
         if (v == CGROUP_VERSION_UNIFIED)
-                CHECK(st.cpu_usage_nsec != UINT64_MAX, "CPUUsageNSec = %" PRIu64, st.cpu_usage_nsec);
-        CHECK(scope_get_stats_async(bus, unit, on_stats, &sd) >= 0 && run_until(e, &sd.done, 5000000) &&
-              sd.r >= 0 && sd.tasks == 1, "async stats: TasksCurrent = %" PRIu64, sd.tasks);
+                CHECK(sd.stats.cpu_usage_nsec != UINT64_MAX, "CPUUsageNSec = %" PRIu64, sd.stats.cpu_usage_nsec);
+        /* A caller that keeps the slot cancels the answer by freeing it. */
+        sd = (StatsDone) {};
+        CHECK(scope_get_stats(bus, unit, on_stats, &sd, &slot) >= 0 && slot, "stats with a slot");
+        slot = sd_bus_slot_unref(slot);
+        (void) run_until(e, &sd.done, 500000);
+        CHECK(!sd.done, "a freed slot cancels the answer");
 
         CHECK(scope_limits_set(&u, SCOPE_LIMIT_PIDS_LIMIT, "16") >= 0, "update parsed");
-        CHECK(scope_set_limits(bus, unit, &u, &err) >= 0, "SetUnitProperties (%s)", strempty(err.message));
+        d = (Done) {};
+        CHECK(scope_set_limits(bus, unit, &u, on_job, &d) >= 0 && run_until(e, &d.done, 5000000) && d.r >= 0 &&
+              streq(d.result, "done"), "SetUnitProperties: %s", d.result);
         check_properties(bus, path, 16);
         if (cg)
                 check_limits_files(v, cg, "16");
@@ -266,9 +290,17 @@ static int probe(sd_bus *bus, sd_event *e) {
         if (cg)
                 check_pause(bus, e, unit, v, cg, pid);
 
-        CHECK(scope_kill(bus, unit, "all", SIGKILL, &err) >= 0, "KillUnit all SIGKILL");
+        d = (Done) {};
+        CHECK(scope_kill(bus, unit, "all", SIGKILL, on_job, &d) >= 0 && run_until(e, &d.done, 5000000) && d.r >= 0,
+              "KillUnit all SIGKILL");
         CHECK(waitpid(pid, &status, 0) == pid && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL, "child killed");
+        d = (Done) {};
+        CHECK(scope_wait_removed(bus, unit, 15000000, on_job, &d, NULL) >= 0 && run_until(e, &d.done, 16000000) &&
+              d.r >= 0, "waited for the unit to go");
         CHECK(run_until(e, &watch.removed, 15000000), "unit removed (last state %s)", watch.active);
+        d = (Done) {};
+        CHECK(scope_wait_removed(bus, unit, 15000000, on_job, &d, NULL) >= 0 && run_until(e, &d.done, 1000000) &&
+              d.r >= 0, "a gone unit needs no waiting");
         if (cg && v != CGROUP_VERSION_UNIFIED)
                 CHECK(scope_v1_freezer_remove("/sys/fs/cgroup/freezer", cg) >= 0, "freezer cgroup removed");
         check_stop(bus, e);

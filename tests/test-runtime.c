@@ -5,7 +5,10 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <linux/keyctl.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -19,6 +22,7 @@ static char lower[PATH_MAX], lower2[PATH_MAX];
 static const char * const applets[] = {
         "sh", "echo", "id", "cat", "ls", "hostname", "grep", "mount", "unshare", "touch",
         "pwd", "env", "sleep", "true", "false", "wc", "mkdir", "tty", "head", "sort", "test",
+        "tr", "readlink", "ln",
 };
 
 static void write_file(const char *dir, const char *name, const char *content, mode_t mode) {
@@ -66,7 +70,7 @@ static void remove_rootfs(void) {
 
 typedef struct Run {
         RuntimeSpec spec;
-        char *lowers[3];
+        char *lowers[4];
         char upper[PATH_MAX], work[PATH_MAX], rootfs[PATH_MAX];
         char *argv[8];
         char output[16384];
@@ -81,7 +85,9 @@ static void run_init(Run *r, const char *script) {
         char dir[256];
 
         *r = (Run) {};
-        snprintf(dir, sizeof dir, "%s/c%d", base, counter++);
+        /* Each test runs in a fork of its own: the pid keeps the dirs apart
+         * (a volatile overlay's work dir cannot be mounted again). */
+        snprintf(dir, sizeof dir, "%s/c%d-%d", base, (int) getpid(), counter++);
         snprintf(r->upper, sizeof r->upper, "%s/upper", dir);
         snprintf(r->work, sizeof r->work, "%s/work", dir);
         snprintf(r->rootfs, sizeof r->rootfs, "%s/rootfs", dir);
@@ -124,7 +130,7 @@ static int run_go(Run *r) {
         safe_close(pipefd[1]);
         if (k < 0)
                 return k;
-        r->release = runtime_release(&p, &r->error);
+        r->release = runtime_release(&p, UINT64_MAX, &r->error);
         read_all(rd, r->output, sizeof r->output);
         ck_assert_int_eq(runtime_wait(&p, &r->status), 0);
         runtime_process_done(&p);
@@ -501,46 +507,77 @@ START_TEST(test_mount_target_symlink_stays_inside) {
 }
 END_TEST
 
+/* A leader running script with a pipe as stdin, released: the script can
+ * wait for a line there, which leader_finish() writes. */
+static void leader_start(Run *r, const char *script, RuntimeProcess *leader, int *ret_stdin) {
+        int in[2];
+
+        run_init(r, script);
+        ck_assert_int_eq(pipe2(in, O_CLOEXEC), 0);
+        r->spec.process.stdin_fd = in[0];
+        ck_assert_int_eq(runtime_spawn(&r->spec, leader), 0);
+        safe_close(in[0]);
+        ck_assert_int_eq(runtime_release(leader, UINT64_MAX, NULL), 0);
+        *ret_stdin = in[1];
+}
+
+static void leader_finish(RuntimeProcess *leader, int stdin_fd, int expected_status) {
+        int status;
+
+        ck_assert_int_eq(write(stdin_fd, "go\n", 3), 3);
+        safe_close(stdin_fd);
+        ck_assert_int_eq(runtime_wait(leader, &status), 0);
+        ck_assert_int_eq(status, expected_status);
+        runtime_process_done(leader);
+}
+
+/* Runs ps in the container of leader to its end, its stdout and stderr in buf. */
+static int exec_capture(const RuntimeProcess *leader, RuntimeProcessSpec *ps, char *buf, size_t size,
+                        int *ret_status) {
+        RuntimeProcess p = RUNTIME_PROCESS_NULL;
+        int out[2], r;
+
+        ck_assert_int_eq(pipe2(out, O_CLOEXEC), 0);
+        ps->stdout_fd = ps->stderr_fd = out[1];
+        r = runtime_exec(leader->pidfd, ps, &p);
+        safe_close(out[1]);
+        if (r >= 0) {
+                ck_assert_int_gt(p.pid, 0);
+                r = runtime_release(&p, UINT64_MAX, NULL);
+                read_all(out[0], buf, size);
+                ck_assert_int_eq(runtime_wait(&p, ret_status), 0);
+        }
+        safe_close(out[0]);
+        runtime_process_done(&p);
+        return r;
+}
+
+/* The exec'd process is in the container's namespaces, as the user asked
+ * for, and holds nothing of ours: no fd (ls holds 3 itself), no capability
+ * (the user has none), no binary of the host. */
 START_TEST(test_exec) {
-        RuntimeProcess leader = RUNTIME_PROCESS_NULL, p = RUNTIME_PROCESS_NULL;
+        _cleanup_close_ int stray = open(base, O_RDONLY | O_DIRECTORY);
+        RuntimeProcess leader = RUNTIME_PROCESS_NULL;
         RuntimeProcessSpec ps;
         char *argv[] = { (char *) "sh", (char *) "-c",
-                         (char *) "hostname; set -- /proc/[0-9]*; echo $#; id -u; pwd", NULL };
-        int in[2], out[2], status;
+                         (char *) "hostname; set -- /proc/[0-9]*; echo $#; id -u; pwd; "
+                                  "ls /proc/self/fd | tr '\\n' ' '; echo; grep CapEff /proc/self/status; "
+                                  "readlink /proc/self/exe", NULL };
+        int in, status;
         char buf[4096];
         Run r;
 
-        /* The leader waits for a line on stdin. */
-        run_init(&r, "read line; exit 7");
-        ck_assert_int_eq(pipe2(in, O_CLOEXEC), 0);
-        r.spec.process.stdin_fd = in[0];
-        ck_assert_int_eq(runtime_spawn(&r.spec, &leader), 0);
-        safe_close(in[0]);
-        ck_assert_int_eq(runtime_release(&leader, NULL), 0);
-
+        ck_assert_int_ge(stray, 3);
+        leader_start(&r, "read line; exit 7", &leader, &in);
         runtime_process_spec_init(&ps);
         ps.argv = argv;
         ps.user = "alice";
         ps.cwd = "/tmp";
-        ck_assert_int_eq(pipe2(out, O_CLOEXEC), 0);
-        ps.stdout_fd = ps.stderr_fd = out[1];
-        ck_assert_int_eq(runtime_exec(leader.pidfd, &ps, &p), 0);
-        safe_close(out[1]);
-        ck_assert_int_gt(p.pid, 0);
-        ck_assert_int_eq(runtime_release(&p, NULL), 0);
-        read_all(out[0], buf, sizeof buf);
-        safe_close(out[0]);
-        ck_assert_int_eq(runtime_wait(&p, &status), 0);
+        ck_assert_int_eq(exec_capture(&leader, &ps, buf, sizeof buf, &status), 0);
         ck_assert_int_eq(status, 0);
         /* Same UTS and pid namespace: two processes (leader and us), our user. */
-        ck_assert_str_eq(buf, "berth-test\n2\n1000\n/tmp\n");
-
-        ck_assert_int_eq(write(in[1], "go\n", 3), 3);
-        safe_close(in[1]);
-        ck_assert_int_eq(runtime_wait(&leader, &status), 0);
-        ck_assert_int_eq(status, 7);
-        runtime_process_done(&p);
-        runtime_process_done(&leader);
+        ck_assert_str_eq(buf, "berth-test\n2\n1000\n/tmp\n0 1 2 3 \nCapEff:\t0000000000000000\n/bin/busybox\n");
+        leader_finish(&leader, in, 7);
 }
 END_TEST
 
@@ -553,7 +590,7 @@ START_TEST(test_tty) {
         run_init(&r, "tty; test -c /dev/console && echo console; echo $TERM");
         r.spec.process.tty = true;
         ck_assert_int_eq(runtime_spawn(&r.spec, &p), 0);
-        ck_assert_int_eq(runtime_release(&p, NULL), 0);
+        ck_assert_int_eq(runtime_release(&p, UINT64_MAX, NULL), 0);
         ck_assert_int_ge(p.pty_master, 0);
         ck_assert_int_eq(runtime_wait(&p, &status), 0);
         ck_assert_int_eq(status, 0);
@@ -622,7 +659,7 @@ START_TEST(test_spec_copied) {
         free(script);
         free(hostname);
         memset(&r.spec, 0xff, sizeof r.spec);
-        ck_assert_int_eq(runtime_release(&p, NULL), 0);
+        ck_assert_int_eq(runtime_release(&p, UINT64_MAX, NULL), 0);
         read_all(rd, r.output, sizeof r.output);
         ck_assert_int_eq(runtime_wait(&p, &status), 0);
         runtime_process_done(&p);
@@ -699,6 +736,202 @@ START_TEST(test_volatile_upper) {
 }
 END_TEST
 
+/* A layer of its own on top of the shared ones, for a test's hostile files. */
+static void run_add_layer(Run *r, char *dir, size_t size, const char *name) {
+        snprintf(dir, size, "%s/%s", base, name);
+        ck_assert_int_eq(mkdir_p(dir, 0755), 0);
+        r->lowers[2] = r->lowers[1];
+        r->lowers[1] = r->lowers[0];
+        r->lowers[0] = dir;
+}
+
+/* The fds the daemon holds while it spawns (its store, the bus, other
+ * containers' stdio) must be gone before the container's paths are resolved:
+ * WORKDIR /proc/self/fd/N walked out of the root through them
+ * (CVE-2024-21626). Here the test holds a directory of the host at many fd
+ * numbers, with and without O_CLOEXEC, and the container tries each. */
+START_TEST(test_workdir_through_daemon_fds) {
+        char host[PATH_MAX], marker[PATH_MAX + 16], cwd[64];
+        int fds[16];
+
+        snprintf(host, sizeof host, "%s/host-dir", base);
+        ck_assert_int_eq(mkdir_p(host, 0755), 0);
+        for (size_t i = 0; i < ELEMENTSOF(fds); i++) {
+                fds[i] = open(host, O_RDONLY | O_DIRECTORY | (i % 2 ? O_CLOEXEC : 0));
+                ck_assert_int_ge(fds[i], 0);
+        }
+        for (int n = 3; n < fds[ELEMENTSOF(fds) - 1] + 4; n++) {
+                Run r;
+
+                run_init(&r, "echo x > escaped; echo x > ../../../escaped-up; pwd");
+                snprintf(cwd, sizeof cwd, n % 3 ? "/proc/self/fd/%d" : "/proc/thread-self/fd/%d", n);
+                r.spec.process.cwd = cwd;
+                /* Made inside the container, or refused: never the host's. */
+                (void) run_go(&r);
+                snprintf(marker, sizeof marker, "%s/escaped", host);
+                ck_assert_msg(access(marker, F_OK) < 0, "cwd %s escaped to the host", cwd);
+        }
+        snprintf(marker, sizeof marker, "%s/escaped-up", base);
+        ck_assert_int_lt(access(marker, F_OK), 0);
+        for (size_t i = 0; i < ELEMENTSOF(fds); i++)
+                safe_close(fds[i]);
+}
+END_TEST
+
+/* An exec whose working directory the running container turned into a
+ * magic link: entered through the fd resolved in the root, or refused. */
+START_TEST(test_exec_cwd_symlink_to_proc_fd) {
+        RuntimeProcess leader = RUNTIME_PROCESS_NULL;
+        char host[PATH_MAX], marker[PATH_MAX + 16], buf[4096];
+        _cleanup_close_ int hostfd = -EBADF;
+        RuntimeProcessSpec ps;
+        char *argv[] = { (char *) "sh", (char *) "-c", (char *) "echo x > escaped; pwd", NULL };
+        int in, status;
+        Run r;
+
+        snprintf(host, sizeof host, "%s/exec-host-dir", base);
+        ck_assert_int_eq(mkdir_p(host, 0755), 0);
+        hostfd = open(host, O_RDONLY | O_DIRECTORY);
+        ck_assert_int_ge(hostfd, 0);
+        leader_start(&r, "for n in 3 4 5 6 7 8 9 10 11 12; do ln -s /proc/self/fd/$n /w$n; done; read line",
+                     &leader, &in);
+        usleep(200 * 1000);
+        for (int n = 3; n <= 12; n++) {
+                char cwd[16];
+
+                snprintf(cwd, sizeof cwd, "/w%d", n);
+                runtime_process_spec_init(&ps);
+                ps.argv = argv;
+                ps.cwd = cwd;
+                (void) exec_capture(&leader, &ps, buf, sizeof buf, &status);
+                snprintf(marker, sizeof marker, "%s/escaped", host);
+                ck_assert_msg(access(marker, F_OK) < 0, "exec -w %s escaped to the host", cwd);
+        }
+        leader_finish(&leader, in, 0);
+}
+END_TEST
+
+static uint64_t elapsed_usec(uint64_t since) {
+        return now_usec(CLOCK_MONOTONIC) - since;
+}
+
+/* A passwd or group the image made hostile fails the start at once, with a
+ * sentence naming the file: never a wait on a FIFO, a read of a device or of
+ * a sparse file without end. */
+static void check_hostile_user_file(const char *file, const char *kind, const char *user, int error,
+                                    const char *message) {
+        char dir[PATH_MAX], etc[PATH_MAX + 8], path[PATH_MAX + 16];
+        uint64_t t0;
+        Run r;
+
+        run_init(&r, "echo never");
+        run_add_layer(&r, dir, sizeof dir, kind);
+        snprintf(etc, sizeof etc, "%s/etc", dir);
+        ck_assert_int_eq(mkdir_p(etc, 0755), 0);
+        snprintf(path, sizeof path, "%s/%s", etc, file);
+        if (streq(kind, "fifo-passwd") || streq(kind, "fifo-group"))
+                ck_assert_int_eq(mkfifo(path, 0644), 0);
+        else if (streq(kind, "zero-passwd"))
+                ck_assert_int_eq(symlink("/dev/zero", path), 0);
+        else {
+                _cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+                ck_assert_int_ge(fd, 0);
+                ck_assert_int_eq(ftruncate(fd, (off_t) 64 << 30), 0);
+        }
+        r.spec.process.user = user;
+        t0 = now_usec(CLOCK_MONOTONIC);
+        ck_assert_int_eq(run_go(&r), -error);
+        ck_assert_uint_lt(elapsed_usec(t0), 2 * USEC_PER_SEC);
+        ck_assert_int_eq(r.status, 125);
+        ck_assert_str_eq(r.error.message, message);
+        ck_assert_str_eq(r.output, "");
+}
+
+START_TEST(test_hostile_passwd_and_group) {
+        check_hostile_user_file("passwd", "fifo-passwd", "nobody", EBADFD,
+                                "resolve user /etc/passwd: not a regular file");
+        check_hostile_user_file("passwd", "zero-passwd", "nobody", EBADFD,
+                                "resolve user /etc/passwd: not a regular file");
+        check_hostile_user_file("passwd", "sparse-passwd", "nobody", EFBIG,
+                                "resolve user /etc/passwd: larger than 16 MiB");
+        check_hostile_user_file("group", "fifo-group", "alice", EBADFD,
+                                "resolve user /etc/group: not a regular file");
+}
+END_TEST
+
+/* The blocking release is bounded too (the engine's is driven from the
+ * loop, tested with a real berthd in the integration tests). */
+START_TEST(test_release_time_limit) {
+        RuntimeProcess p = RUNTIME_PROCESS_NULL;
+        int pair[2];
+        Run r;
+
+        ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair), 0);
+        ck_assert_int_eq(channel_wait(pair[0], 100 * USEC_PER_MSEC), -ETIMEDOUT);
+        safe_close(pair[0]);
+        safe_close(pair[1]);
+        run_init(&r, "true");
+        ck_assert_int_eq(runtime_spawn(&r.spec, &p), 0);
+        RuntimeError e = {};
+        int k = runtime_release(&p, 5 * USEC_PER_SEC, &e);
+        ck_assert_msg(k == 0, "%d %s", k, e.message);
+        runtime_process_done(&p);
+}
+END_TEST
+
+/* Each container and each exec has a session keyring of its own, not ours
+ * and not each other's (runc's behaviour). */
+START_TEST(test_session_keyring_own) {
+        char dir[PATH_MAX], cmd[PATH_MAX * 2], ours[32];
+        long own = syscall(SYS_keyctl, KEYCTL_GET_KEYRING_ID, KEY_SPEC_SESSION_KEYRING, 0);
+        Run a, b;
+
+        ck_assert_int_ge(own, 0);
+        snprintf(ours, sizeof ours, "%ld\n", own);
+        run_init(&a, NULL);
+        run_add_layer(&a, dir, sizeof dir, "keyring");
+        snprintf(cmd, sizeof cmd, "cp %s %s/keyring-probe", KEYRING_PROBE_BUILD, dir);
+        ck_assert_int_eq(system(cmd), 0);
+        a.argv[0] = (char *) "/keyring-probe";
+        a.argv[1] = NULL;
+        /* keyctl is not in the default filter, as in Docker. */
+        a.spec.process.seccomp = SECCOMP_MODE_UNCONFINED;
+        b = a;
+        ck_assert_int_eq(run_go(&a), 0);
+        ck_assert_int_eq(a.status, 0);
+        ck_assert_int_eq(run_go(&b), 0);
+        ck_assert_int_eq(b.status, 0);
+        ck_assert_str_ne(a.output, ours);
+        ck_assert_str_ne(b.output, ours);
+        ck_assert_str_ne(a.output, b.output);
+}
+END_TEST
+
+/* An Entrypoint through a magic link of the container's /proc would run
+ * what the link names before the execve: the daemon's binary for
+ * /proc/self/exe (CVE-2019-5736), the host's files through /proc/1/root. */
+START_TEST(test_entrypoint_through_proc_magic_links) {
+        const char *paths[] = { "/proc/self/exe", "/proc/1/exe", "/proc/1/root/bin/true",
+                                "/proc/self/root/bin/true", "/proc/thread-self/exe" };
+
+        for (size_t i = 0; i < ELEMENTSOF(paths); i++) {
+                char expected[256];
+                Run r;
+
+                run_init(&r, NULL);
+                r.argv[0] = (char *) paths[i];
+                r.argv[1] = (char *) "--version";
+                r.argv[2] = NULL;
+                ck_assert_int_eq(run_go(&r), -EXDEV);
+                ck_assert_int_eq(r.status, 126);
+                snprintf(expected, sizeof expected, "exec %s: refusing to run a command through a /proc magic link",
+                         paths[i]);
+                ck_assert_str_eq(r.error.message, expected);
+                ck_assert_str_eq(r.output, "");
+        }
+}
+END_TEST
+
 static Suite *runtime_suite(void) {
         Suite *s = suite_create("runtime");
         TCase *tc = tcase_create("containers");
@@ -733,6 +966,12 @@ static Suite *runtime_suite(void) {
         tcase_add_test(tc, test_spec_copied);
         tcase_add_test(tc, test_caller_unchanged);
         tcase_add_test(tc, test_volatile_upper);
+        tcase_add_test(tc, test_workdir_through_daemon_fds);
+        tcase_add_test(tc, test_exec_cwd_symlink_to_proc_fd);
+        tcase_add_test(tc, test_hostile_passwd_and_group);
+        tcase_add_test(tc, test_release_time_limit);
+        tcase_add_test(tc, test_session_keyring_own);
+        tcase_add_test(tc, test_entrypoint_through_proc_magic_links);
         suite_add_tcase(s, tc);
         return s;
 }
@@ -745,6 +984,7 @@ int main(void) {
                 fprintf(stderr, "needs root and /bin/busybox (busybox-static), skipping\n");
                 return 77;
         }
+        runtime_set_exec_helper(BERTH_EXEC_HELPER_BUILD);
         sr = srunner_create(runtime_suite());
         srunner_run_all(sr, CK_NORMAL);
         failed = srunner_ntests_failed(sr);

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "check-util.h"
 
+#include <jansson.h>
+
 #include "util.h"
 
 START_TEST(test_strv) {
@@ -14,6 +16,58 @@ START_TEST(test_strv) {
         ck_assert(!strv_contains(l, "b"));
         j = strv_join(l, ",");
         ck_assert_str_eq(j, "a,bc");
+}
+END_TEST
+
+static void check_escape(const char *in, const char *want) {
+        _cleanup_free_ char *e = escape_terminal(in);
+
+        ck_assert_ptr_nonnull(e);
+        ck_assert_str_eq(e, want);
+        ck_assert(string_is_terminal_safe(e));
+        ck_assert(string_is_terminal_safe(in) == streq(in, want));
+}
+
+START_TEST(test_escape_terminal) {
+        check_escape("", "");
+        check_escape("busybox:latest", "busybox:latest");
+        /* A window title (OSC) and a screen clear (CSI), as an image's tag
+         * or Cmd would carry them. */
+        check_escape("\033]0;pwned\007", "\\x1b]0;pwned\\a");
+        check_escape("x\033[2Jy", "x\\x1b[2Jy");
+        check_escape("a\tb\nc\rd\be\vf\fg", "a\\tb\\nc\\rd\\be\\vf\\fg");
+        check_escape("\001\037\177", "\\x01\\x1f\\x7f");
+        /* C1 controls, as UTF-8 (U+009B is CSI) and as raw bytes. */
+        check_escape("\xc2\x9b" "2J", "\\u009b2J");
+        check_escape("\xc2\x80\xc2\x9f", "\\u0080\\u009f");
+        check_escape("\x9b" "2J", "\\x9b2J");
+        /* Not UTF-8: cut short, overlong, a surrogate, past U+10FFFF. */
+        check_escape("\xe2\x82", "\\xe2\\x82");
+        check_escape("\xc0\xaf", "\\xc0\\xaf");
+        check_escape("\xed\xa0\x80", "\\xed\\xa0\\x80");
+        check_escape("\xf4\x90\x80\x80", "\\xf4\\x90\\x80\\x80");
+        /* Printable text stays, whatever its script; backslashes too. */
+        check_escape("caf\xc3\xa9 \xc2\xa0 \xe2\x80\xa6 \xf0\x9f\x90\xb3", "caf\xc3\xa9 \xc2\xa0 \xe2\x80\xa6 \xf0\x9f\x90\xb3");
+        check_escape("C:\\x1b", "C:\\x1b");
+}
+END_TEST
+
+START_TEST(test_escape_json_text) {
+        json_t *v = json_pack("{s:s}", "Cmd", "\033]0;pwned\007 \177 \xc2\x9b" "2J caf\xc3\xa9");
+        _cleanup_free_ char *dump = json_dumps(v, JSON_COMPACT), *e = NULL;
+        json_t *back;
+
+        ck_assert_ptr_nonnull(dump);
+        e = escape_json_text(dump);
+        ck_assert_str_eq(e, "{\"Cmd\":\"\\u001B]0;pwned\\u0007 \\u007f \\u009b2J caf\xc3\xa9\"}");
+        /* The same value, and nothing a terminal obeys. */
+        back = json_loads(e, 0, NULL);
+        ck_assert(json_equal(back, v));
+        for (const char *p = e; *p; p++)
+                ck_assert((unsigned char) *p >= 0x20 && *p != 0x7f);
+        ck_assert(string_is_terminal_safe(e));
+        json_decref(back);
+        json_decref(v);
 }
 END_TEST
 
@@ -84,6 +138,8 @@ int main(void) {
         TCase *tc = tcase_create("core");
 
         tcase_add_test(tc, test_strv);
+        tcase_add_test(tc, test_escape_terminal);
+        tcase_add_test(tc, test_escape_json_text);
         tcase_add_test(tc, test_parse_size);
         tcase_add_test(tc, test_timestamps);
         tcase_add_test(tc, test_hex_and_strings);

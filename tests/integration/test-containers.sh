@@ -119,6 +119,20 @@ check "start starts it again" sbx_ctl start lim
 check_output "... running" '^s "running"$' prop lim State
 check "restart works" sbx_ctl restart -t 0 lim
 check_output "... running again" '^s "running"$' prop lim State
+# systemd keeps a scope loaded a moment after its processes are gone and
+# refuses a new one of the name meanwhile: a start right after an exit, or a
+# run right after rm -f of a namesake, waits for it instead of failing.
+again() {
+        local i
+        for i in 1 2 3 4 5; do
+                sbx_ctl run -d --name again bb sleep 300 >/dev/null || return 1
+                sbx_ctl rm -f again >/dev/null || return 1
+        done
+        sbx_ctl run --name again2 bb true || return 1
+        for i in 1 2 3 4 5; do sbx_ctl start -a again2 || return 1; done
+        sbx_ctl rm again2 >/dev/null
+}
+check "run right after rm -f of a namesake, and start right after an exit, five times" again
 sbx_ctl run -d --rm --name rmr bb sleep 300 >/dev/null
 check "restart of a --rm container" timeout 30 nsenter -a -t "$SBX_PID" berthctl restart -t 0 rmr
 check_output "... keeps it, running" '^s "running"$' prop rmr State

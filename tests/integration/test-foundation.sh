@@ -58,6 +58,22 @@ check_output "nobody may call GetInfo" '"Version"' \
 check_output "nobody may not call other methods" 'Access denied' \
         sbx setpriv --reuid=nobody --regid=nogroup --clear-groups busctl call org.berth.Berth1 $M $I RemoveImage ss x ''
 
+# The watchdog: berthd's loop sends WATCHDOG=1; one that stopped turning
+# would be killed and restarted.
+check_output "berthd.service has a watchdog" '^[1-9]' sbx systemctl show -P WatchdogUSec berthd.service
+sbx mkdir -p /etc/systemd/system/berthd.service.d
+sbx sh -c 'printf "[Service]\nWatchdogSec=2s\n" >/etc/systemd/system/berthd.service.d/watchdog.conf'
+sbx systemctl daemon-reload
+check "berthd restarts with a 2 s watchdog" sbx systemctl restart berthd.service
+check_output "... which is in force" '^2s$' sbx systemctl show -P WatchdogUSec berthd.service
+PID=$(sbx systemctl show -P MainPID berthd.service)
+sleep 5
+check_output "berthd is the same process 5 s later" "^$PID\$" sbx systemctl show -P MainPID berthd.service
+check_output "... and systemd never restarted it" '^0$' sbx systemctl show -P NRestarts berthd.service
+check_output "... nor saw its watchdog expire" '^Result=success' sbx systemctl show -p Result berthd.service
+sbx rm -r /etc/systemd/system/berthd.service.d
+sbx systemctl daemon-reload
+
 check "berthd stops cleanly on SIGTERM" sbx systemctl stop berthd.service
 check_output "... with a clean result" '^Result=success' sbx systemctl show -p Result berthd.service
 check_output "... and exit status 0" '^ExecMainStatus=0' sbx systemctl show -p ExecMainStatus berthd.service

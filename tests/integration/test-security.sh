@@ -114,6 +114,71 @@ check_output "... with a message naming the profile" "^Error: .*(seccomp|profile
         run --security-opt seccomp="$T/nosuch.json" bb true
 check_exit "a relative profile path is refused (125)" 125 run --security-opt seccomp=rel.json bb true
 
+# --- Seccomp: socket families through socketcall, ptrace in the container ----
+# sec-probe (tests/sec-probe.c) makes the calls busybox cannot, in an image of
+# its own.
+PROBE=$BUILD_DIR/tests/sec-probe
+d=$(mktemp -d "$T/probe.XXXXXX")
+make_rootfs "$d"
+cp "$PROBE" "$d/bin/sec-probe"
+tar -C "$d" --numeric-owner -cf "$T/probe.tar" . && rm -rf "$d"
+check "import the sec-probe image" sbx_ctl import "$T/probe.tar" probe
+check_output "socket(AF_VSOCK) is refused by default (it reaches the host)" '^failed: Operation not permitted$' \
+        run probe sec-probe socket vsock
+if [ "$(sbx "$PROBE" socket vsock)" = ok ]; then
+        check_output "... which the host has: unconfined, it works" '^ok$' \
+                run --security-opt seccomp=unconfined probe sec-probe socket vsock
+else
+        log "this host has no AF_VSOCK: the refusal is checked, not what it prevents"
+fi
+check_output "socket(AF_INET) works" '^ok$' run probe sec-probe socket inet
+check_output "socket(AF_UNIX) works" '^ok$' run probe sec-probe socket unix
+# Any x86-64 process can enter the i386 ABI (int $0x80), whose socketcall(2)
+# takes its arguments from memory, out of seccomp's reach.
+case "$(run probe sec-probe socketcall-i386 vsock)" in
+"no ia32 entry")
+        log "this kernel has no ia32 entry: the i386 calls are checked on the filter below" ;;
+*)
+        check_output "i386 socketcall(SYS_SOCKET, AF_VSOCK) is refused" '^failed: Function not implemented$' \
+                run probe sec-probe socketcall-i386 vsock
+        check_output "... as is every socketcall(SYS_SOCKET), AF_INET too" '^failed: Function not implemented$' \
+                run probe sec-probe socketcall-i386 inet
+        check_output "i386 socket(AF_VSOCK) is refused" '^failed: Operation not permitted$' \
+                run probe sec-probe socket-i386 vsock
+        check_output "i386 socket(AF_INET) works" '^ok$' run probe sec-probe socket-i386 inet ;;
+esac
+# What the filter in force answers, whatever this machine can call: read
+# from a running container (PTRACE_SECCOMP_GET_FILTER) and simulated.
+check "run -d starts a container" sbx_ctl run -d --name sockc probe sleep 1000
+PID=$(sbx_ctl inspect sockc | grep -o '"Pid": *[0-9]*' | grep -o '[0-9]*$')
+FILTER=$(sbx "$PROBE" filter "$PID")
+for expect in 'x86_64 socket\(AF_VSOCK\): errno 1' 'x86_64 socket\(AF_INET\): allow' \
+              'x32 socket\(AF_VSOCK\): errno 1' 'i386 socket\(AF_VSOCK\): errno 1' \
+              'i386 socket\(AF_INET\): allow' 'i386 socketcall\(SYS_SOCKET\): errno 38' \
+              'i386 socketcall\(SYS_CONNECT\): allow'; do
+        check_output "its filter answers ${expect//\\/}" "^$expect\$" echo "$FILTER"
+done
+check "rm -f removes it" sbx_ctl rm -f sockc
+# As in Docker: ptrace within the container, under the kernel's own checks
+# (Yama's scope on hosts that have it).
+SCOPE=$(cat /proc/sys/kernel/yama/ptrace_scope 2>/dev/null || echo 0)
+if [ "$SCOPE" -le 1 ]; then
+        check_output "a process can trace its children (PTRACE_TRACEME, PTRACE_ATTACH, process_vm_readv)" '^ok$' \
+                run probe sec-probe trace-child
+        check_output "... also as a non-root user" '^ok$' run -u 1000 probe sec-probe trace-child
+        check_output "... also with --cap-drop ALL and no-new-privileges" '^ok$' \
+                run --cap-drop ALL --security-opt no-new-privileges probe sec-probe trace-child
+else
+        log "Yama's ptrace_scope is $SCOPE here: no attaching without CAP_SYS_PTRACE"
+fi
+check "run -d starts a container" sbx_ctl run -d --name tracec probe sleep 1000
+if [ "$SCOPE" = 0 ]; then
+        check_output "root in it can attach to its pid 1" '^ok$' sbx_ctl exec tracec sec-probe attach 1
+fi
+check_output "a non-root user cannot attach to root's pid 1" '^failed: Operation not permitted$' \
+        sbx_ctl exec -u 1000 tracec sec-probe attach 1
+check "rm -f removes it" sbx_ctl rm -f tracec
+
 # --- Masked and read-only paths ---------------------------------------------
 # empty PATH: prints "empty" if PATH reads as nothing (or not at all).
 empty() { printf 'if [ -z "$(cat %s 2>/dev/null)" ]; then echo empty; else echo "has content"; fi' "$1"; }
@@ -301,6 +366,68 @@ check_output "-u 4242 (not in passwd) works, as in Docker" '^uid=4242 gid=0' ins
 check_exit "an unknown user fails with 125" 125 run -u nosuch bb true
 check_output "... with a clear error" '^Error: .*nosuch.*no matching entries' run -u nosuch bb true
 check_exit "an unknown group fails with 125" 125 run -u user:nosuchgroup bb true
+
+# --- Terminal controls in image metadata --------------------------------------
+# An image's strings (Cmd, Entrypoint, labels, history) and what a container
+# sets (its processes' command lines) reach berthctl's tables and sentences
+# escaped ("\x1b]0;pwned\a", "\u009b"), and its JSON with every control as
+# \u00NN: none of them may drive the admin's terminal.
+E=$'\033]0;pwned\007'
+CLEAR=$'\033[2J'
+# shows_escaped DESCRIPTION CMD...: CMD's output shows the image's text
+# ("pwn", ps cuts the rest) and holds no control character but tab and
+# newline, neither as a byte nor as UTF-8 C1.
+shows_escaped() {
+        local desc=$1 out; shift
+        out=$("$@" 2>&1)
+        if ! grep -q pwn <<<"$out"; then
+                fail "$desc"; log "the image's text is missing from:"; printf '%s\n' "$out" | sed 's/^/#   /' >&2
+        elif LC_ALL=C grep -qP '[\x00-\x08\x0b-\x1f\x7f]|\xc2[\x80-\x9f]' <<<"$out"; then
+                fail "$desc"; log "control characters in:"; printf '%s' "$out" | od -c | head -20 | sed 's/^/#   /' >&2
+        else
+                pass "$desc"
+        fi
+}
+python3 "$SOURCE_DIR/tests/integration/controls-archive.py" "$T/rootfs.tar" "$T/controls.tar" "controls:1"
+check "load an image whose Cmd, label and history hold terminal controls" sbx_ctl load -i "$T/controls.tar"
+check "import one with such a CMD, LABEL and ENTRYPOINT" sbx_ctl import "$T/rootfs.tar" controls2 \
+        --change 'CMD ["sh","-c","echo \u001b]0;pwned\u0007 \u009b2J"]' --change "LABEL x=\"$E\"" \
+        --change 'ENTRYPOINT ["/nonexistent\u001b]0;pwned\u0007"]'
+check_output "a tag with controls is refused, and quoted escaped" 'Invalid reference "bad\\x1b\]0;pwned\\a"' \
+        sbx_ctl import "$T/rootfs.tar" "bad$E"
+check "create a container of it" sbx_ctl create --name ctlc controls:1
+shows_escaped "run: the error quoting the Entrypoint" sbx_ctl run --name ctlc2 controls2
+check "run -d one whose process has controls in its command line" \
+        sbx_ctl run -d --name ctlc3 bb sh -c 'sleep 1000; :' "$E$CLEAR"
+shows_escaped "ps -a" sbx_ctl ps -a
+shows_escaped "ps -a --no-trunc" sbx_ctl ps -a --no-trunc
+shows_escaped "ps -a --format with a table" sbx_ctl ps -a --format 'table {{.Names}}\t{{.Command}}'
+shows_escaped "ps -a --format '{{json .}}'" sbx_ctl ps -a --format '{{json .}}'
+shows_escaped "--json ps -a" sbx_ctl --json ps -a
+shows_escaped "image history" sbx_ctl image history controls:1
+shows_escaped "--json image history" sbx_ctl --json image history controls:1
+shows_escaped "inspect of the image" sbx_ctl inspect controls:1
+shows_escaped "inspect of a container" sbx_ctl inspect ctlc
+shows_escaped "top" sbx_ctl top ctlc3
+check_output "... which shows the command line escaped" 'sleep 1000; : \\x1b\]0;pwned\\a\\x1b\[2J' sbx_ctl top ctlc3
+check_output "ps shows the Cmd escaped" '"sh -c echo \\x1b\]0;pwned\\a\\x1b\[2J\\u009b2J"' \
+        sbx_ctl ps -a --no-trunc --format '{{.Command}}'
+check_output "image history shows the comment escaped" 'pwned \\x1b\]0;pwned\\a\\x1b\[2J\\u009b2J$' \
+        sbx_ctl image history controls:1
+# The JSON holds the same strings: a JSON reader gets the controls back.
+SAME_CMD='import json, sys
+d = json.load(sys.stdin)[0]
+c = d.get("Cmd") or d.get("Config", {}).get("Cmd")
+print("same" if c == ["sh", "-c", "echo \x1b]0;pwned\x07\x1b[2J\u009b2J"] else repr(c))'
+check_output "the JSON of inspect decodes to the image's Cmd" '^same$' \
+        bash -c "nsenter -a -t $SBX_PID berthctl inspect controls:1 | python3 -c '$SAME_CMD'"
+# A tag cannot hold controls; an archive that says otherwise is quoted escaped.
+python3 "$SOURCE_DIR/tests/integration/controls-archive.py" "$T/rootfs.tar" "$T/controls-tag.tar" "bad$E:1"
+shows_escaped "load of an archive tagged with controls" sbx_ctl load -i "$T/controls-tag.tar"
+check_output "images holds no control character" '^clean$' bash -c \
+        "nsenter -a -t $SBX_PID berthctl images -a | LC_ALL=C grep -qP '[\x00-\x08\x0b-\x1f\x7f]|\xc2[\x80-\x9f]' && echo controls || echo clean"
+check "rm -f removes them" sbx_ctl rm -f ctlc ctlc2 ctlc3
+check "rmi removes the images" sbx_ctl image rm controls:1 controls2
 
 # --- Nothing left behind ------------------------------------------------------
 SHORT=$(run --name gone bb hostname)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The INI config (lib/config.c): the input is a berthd.conf, parsed with
- * the settings berthd knows (a copy of service/manager.c's table, which is
- * static there) from a memfd. */
+ * the settings berthd knows from a memfd. The table is a copy of
+ * service/manager.c's (static there): keep the two alike. */
 #include <sys/mman.h>
 
 #include "config.h"
@@ -14,6 +14,7 @@ typedef struct FuzzConfig {
         int log_level;
         unsigned max_operations;
         StoreLimits store_limits;
+        unsigned setup_timeout_sec;
 } FuzzConfig;
 
 static const ConfigItem items[] = {
@@ -32,6 +33,7 @@ static const ConfigItem items[] = {
         LIMIT("MaxLayersPerImage", config_parse_size, max_layers),
         LIMIT("UnpackThreads", config_parse_unsigned, unpack_threads),
 #undef LIMIT
+        { "Containers", "SetupTimeoutSec", config_parse_unsigned, offsetof(FuzzConfig, setup_timeout_sec) },
 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
@@ -49,6 +51,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         }
         snprintf(path, sizeof path, "/proc/self/fd/%i", fd);
         r = config_parse_file(path, items, ELEMENTSOF(items), &c, &line);
+        if (getenv("BERTH_FUZZ_VERBOSE"))
+                fprintf(stderr, "config_parse_file: %d (line %u)\n", r, line);
         if (r < 0)
                 /* Every failure past opening the file names its line. */
                 FUZZ_CHECK(line > 0);

@@ -75,7 +75,7 @@ static int log_dispatch(int level, int error, const char *file, int line, const 
         return error > 0 ? -error : error;
 }
 
-static int log_va(int level, int error, const char *file, int line, const char *func,
+static _printf_(7, 0) int log_va(int level, int error, const char *file, int line, const char *func,
                   char * const *fields, const char *format, va_list ap) {
         char msg[2048];
         int saved = errno;

@@ -186,12 +186,46 @@ static int apply_string(const char *instr, const char *arg, char **field) {
         return free_and_strdup(field, arg);
 }
 
+/* Whether s is valid UTF-8 as JSON (and jansson) want it: no overlong
+ * forms, no surrogates, nothing above U+10FFFF. */
+static bool utf8_valid(const char *s) {
+        for (const unsigned char *p = (const unsigned char *) s; *p;) {
+                unsigned n, min;
+                uint32_t cp;
+
+                if (*p < 0x80) {
+                        p++;
+                        continue;
+                }
+                if ((*p & 0xe0) == 0xc0)
+                        n = 1, min = 0x80, cp = *p & 0x1f;
+                else if ((*p & 0xf0) == 0xe0)
+                        n = 2, min = 0x800, cp = *p & 0x0f;
+                else if ((*p & 0xf8) == 0xf0)
+                        n = 3, min = 0x10000, cp = *p & 0x07;
+                else
+                        return false;
+                for (unsigned i = 1; i <= n; i++) {
+                        if ((p[i] & 0xc0) != 0x80)
+                                return false;   /* also stops at the NUL */
+                        cp = cp << 6 | (p[i] & 0x3f);
+                }
+                if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+                        return false;
+                p += n + 1;
+        }
+        return true;
+}
+
 int oci_image_config_apply_change(OciImageConfig *c, const char *change) {
         _cleanup_free_ char *instr = NULL, *arg = NULL;
         _cleanup_strv_free_ char **l = NULL;
         size_t n;
         int r;
 
+        /* The config is kept as JSON, which holds UTF-8 only. */
+        if (!utf8_valid(change))
+                return errmsg_set(-EINVAL, "Change is not valid UTF-8.");
         change += strspn(change, " \t");
         n = strcspn(change, " \t");
         instr = strndup(change, n);

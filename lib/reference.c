@@ -185,12 +185,14 @@ static int reference_parse_full(const char *s, bool default_tag, Reference **ret
         }
         if (isempty(name))
                 return errmsg_set(-EINVAL, "Invalid reference \"%s\": empty repository name.", s);
-        if (strlen(name) > REFERENCE_NAME_MAX)
-                return errmsg_set(-EINVAL, "Invalid reference \"%s\": repository name longer than %d characters.",
-                                  s, REFERENCE_NAME_MAX);
         q = split_domain(name, &r->domain, &r->path);
         if (q < 0)
                 return q;
+        /* The limit applies to the normalised name, as in Docker: what is
+         * stored ("docker.io/library/NAME") must parse again. */
+        if (strlen(r->domain) + 1 + strlen(r->path) > REFERENCE_NAME_MAX)
+                return errmsg_set(-EINVAL, "Invalid reference \"%s\": repository name longer than %d characters.",
+                                  s, REFERENCE_NAME_MAX);
         if (!domain_valid(r->domain, strlen(r->domain)))
                 return errmsg_set(-EINVAL, "Invalid reference \"%s\": invalid registry \"%s\".", s, r->domain);
         q = path_validate(s, r->path);

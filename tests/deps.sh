@@ -9,6 +9,8 @@ DEPS=(
         meson ninja-build pkg-config gcc libc6-dev
         libsystemd-dev libnl-3-dev libnl-route-3-dev libarchive-dev libssl-dev
         libjansson-dev libcurl4-openssl-dev libseccomp-dev libcap-dev check libsubunit-dev
+        # the fuzzers: libFuzzer's runtime is only a Recommends of clang-14
+        clang libclang-rt-14-dev
         # run and test: the real systemd and bus inside the sandbox
         systemd dbus polkitd util-linux iproute2 libglib2.0-bin python3
         python3-gi gir1.2-glib-2.0   # D-Bus calls that pass fds (tests/integration/stdio-dbus.py)

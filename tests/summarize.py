@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """Counts test cases across meson test logs: each Check test case, each TAP
 line of the integration tests. A test program that died before reporting
-counts as one failure. Prints "N passed, N failed"."""
+counts as one failure. Prints "N passed, N failed". tests/fuzz/run-fuzzers.sh
+writes its results in the same form, one line per fuzzer."""
 import json
 import re
 import sys

@@ -176,6 +176,32 @@ START_TEST(test_changes) {
 }
 END_TEST
 
+/* The config is stored as JSON, which holds UTF-8 only: a change that is
+ * not valid UTF-8 is refused instead of making the config unprintable
+ * (found by fuzz-change). */
+START_TEST(test_changes_utf8) {
+        _cleanup_(oci_image_config_freep) OciImageConfig *c = calloc(1, sizeof(OciImageConfig));
+        static const char *const bad[] = {
+                "ENV MY_VAR some value with spa\xff" "ces",
+                "CMD echo \xc3",                       /* truncated sequence */
+                "LABEL a=\xc0\xaf",                    /* overlong "/" */
+                "WORKDIR /\xed\xa0\x80",               /* surrogate */
+                "USER \xf4\x90\x80\x80",               /* above U+10FFFF */
+        };
+        _cleanup_free_ char *json = NULL;
+
+        c->architecture = strdup("amd64");
+        c->os = strdup("linux");
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                ck_assert_int_eq(oci_image_config_apply_change(c, bad[i]), -EINVAL);
+                ck_assert_ptr_nonnull(strstr(errmsg_last(), "UTF-8"));
+        }
+        ck_assert_int_eq(oci_image_config_apply_change(c, "LABEL caf\xc3\xa9=\xe2\x82\xac \xf0\x9f\x90\xb3=1"), 0);
+        ck_assert_int_eq(oci_image_config_to_json(c, &json), 0);
+        ck_assert_ptr_nonnull(strstr(json, "caf\xc3\xa9"));
+}
+END_TEST
+
 START_TEST(test_chain_id) {
         char c1[DIGEST_STRING_MAX], c2[DIGEST_STRING_MAX], expect[DIGEST_STRING_MAX];
 
@@ -198,6 +224,7 @@ int main(void) {
         tcase_add_test(tc, test_config_errors);
         tcase_add_test(tc, test_platform);
         tcase_add_test(tc, test_changes);
+        tcase_add_test(tc, test_changes_utf8);
         tcase_add_test(tc, test_chain_id);
         suite_add_tcase(s, tc);
         return check_run_suite(s);

@@ -93,6 +93,31 @@ START_TEST(test_ids) {
 }
 END_TEST
 
+/* Docker limits the normalised name ("docker.io/library/NAME"), so that
+ * every name Berth stores parses again as it is printed. */
+START_TEST(test_name_length) {
+        _cleanup_(reference_freep) Reference *r = NULL, *again = NULL;
+        _cleanup_free_ char *full = NULL;
+        char name[512];
+
+        /* 18 + 237 = 255 bytes once normalised: the longest accepted. */
+        memset(name, 'a', 237);
+        name[237] = 0;
+        ck_assert_int_eq(reference_parse(name, &r), 0);
+        full = reference_to_string(r);
+        ck_assert_int_eq(reference_parse(full, &again), 0);
+        r = reference_free(r);
+        /* One more byte: 255 as given, 256 once normalised. */
+        memset(name, 'a', 238);
+        name[238] = 0;
+        ck_assert_int_eq(reference_parse(name, &r), -EINVAL);
+        ck_assert_ptr_nonnull(strstr(errmsg_last(), "longer than 255"));
+        /* "library/" is added to a one-component name of any domain given as docker.io. */
+        snprintf(name, sizeof name, "docker.io/%0*d", 240, 0);
+        ck_assert_int_eq(reference_parse(name, &r), -EINVAL);
+}
+END_TEST
+
 int main(void) {
         Suite *s = suite_create("reference");
         TCase *tc = tcase_create("core");
@@ -100,6 +125,7 @@ int main(void) {
         tcase_add_loop_test(tc, test_good, 0, (int) ELEMENTSOF(good));
         tcase_add_loop_test(tc, test_bad, 0, (int) ELEMENTSOF(bad));
         tcase_add_test(tc, test_ids);
+        tcase_add_test(tc, test_name_length);
         suite_add_tcase(s, tc);
         return check_run_suite(s);
 }

@@ -245,8 +245,9 @@ static int walk_list(Walk *w, int fd) {
         for (;;) {
                 ssize_t n = getdents64(fd, w->buf, WALK_BUFFER_SIZE);
 
+                /* ENOENT: removed meanwhile, so it has nothing left. */
                 if (n < 0)
-                        return -errno;
+                        return errno == ENOENT ? 0 : -errno;
                 if (n == 0)
                         return 0;
                 for (ssize_t off = 0; off < n;) {
@@ -355,9 +356,11 @@ static int walk_up(Walk *w) {
         struct stat st;
         int fd;
 
+        /* ENOENT: the directory was removed meanwhile (by someone else removing
+         * the same tree): the walk starts again from the top as well. */
         fd = openat(w->fd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOCTTY);
         if (fd < 0)
-                return -errno;
+                return errno == ENOENT ? -ESTALE : -errno;
         if (fstat(fd, &st) < 0 || st.st_dev != parent->dev || st.st_ino != parent->ino) {
                 safe_close(fd);
                 return -ESTALE;
@@ -413,7 +416,7 @@ static int walk_once(Walk *w, int dirfd, const char *path) {
         }
         fd = openat(dirfd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
         if (fd < 0)
-                return -errno;
+                return errno == ENOENT ? 0 : -errno;
         if (fstat(fd, &st) < 0) {
                 safe_close(fd);
                 return -errno;

@@ -221,6 +221,45 @@ START_TEST(test_rm_rf_background) {
 }
 END_TEST
 
+/* Two removals of the same tree at once (a background removal and a
+ * cleanup of the directory it is in): both succeed. */
+START_TEST(test_rm_rf_concurrent) {
+        char base[PATH_MAX], name[32];
+        int fd = mkdir_fresh(base, sizeof base, "concurrent"), tree;
+        WalkJob a = { .dirfd = fd, .path = "tree", .remove = true };
+        WalkJob b = { .dirfd = fd, .path = "tree", .remove = true };
+        pthread_t ta, tb;
+
+        ck_assert_int_eq(mkdirat(fd, "tree", 0755), 0);
+        tree = openat(fd, "tree", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        ck_assert_int_ge(tree, 0);
+        for (int i = 0; i < 3000; i++) {
+                int sub;
+
+                snprintf(name, sizeof name, "d%d", i);
+                ck_assert_int_eq(mkdirat(tree, name, 0755), 0);
+                sub = openat(tree, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                ck_assert_int_ge(sub, 0);
+                for (int k = 0; k < 3; k++) {
+                        snprintf(name, sizeof name, "f%d", k);
+                        write_file_at(sub, name, 1);
+                }
+                ck_assert_int_eq(mkdirat(sub, "e", 0755), 0);
+                close(sub);
+        }
+        make_deep(tree, "deep");
+        close(tree);
+        ck_assert_int_eq(pthread_create(&ta, NULL, walk_thread, &a), 0);
+        ck_assert_int_eq(pthread_create(&tb, NULL, walk_thread, &b), 0);
+        ck_assert_int_eq(pthread_join(ta, NULL), 0);
+        ck_assert_int_eq(pthread_join(tb, NULL), 0);
+        ck_assert_int_eq(a.r, 0);
+        ck_assert_int_eq(b.r, 0);
+        ck_assert_int_eq(faccessat(fd, "tree", F_OK, AT_SYMLINK_NOFOLLOW), -1);
+        close(fd);
+}
+END_TEST
+
 /* A mount inside the tree (a tmpfs, a bind mount of the same file system)
  * is not entered: its content stays, the removal fails with -EBUSY, and
  * succeeds once it is unmounted. */
@@ -272,6 +311,7 @@ int main(void) {
         tcase_add_test(tc, test_rm_rf_symlinks);
         tcase_add_test(tc, test_rm_rf_mounts);
         tcase_add_test(tc, test_rm_rf_background);
+        tcase_add_test(tc, test_rm_rf_concurrent);
         suite_add_tcase(s, tc);
         r = check_run_suite(s);
         (void) rm_rf_at(AT_FDCWD, top);

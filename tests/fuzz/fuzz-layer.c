@@ -26,6 +26,8 @@ static const LayerLimits limits = {
         .max_uncompressed_size = 8 << 20,
         .max_entries = 256,
         .max_path_length = 1024,
+        .max_header_size = 64 << 10,
+        .max_dir_table_size = 1 << 20,
 };
 
 static char top[PATH_MAX];

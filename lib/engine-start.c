@@ -598,6 +598,9 @@ int engine_load(Engine *e) {
         size_t i = 0;
         int n_fds, r;
 
+        r = runtime_exec_kill_leftovers();
+        if (r > 0)
+                log_info("Killed %i exec'd processes a previous berthd left in setup.", r);
         r = container_registry_load(e->registry, e->root_fd, &corrupt);
         if (r < 0)
                 return r;

@@ -14,11 +14,13 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/pidfd.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <dirent.h>
 
 #include "berth-config.h"
 #include "runtime-internal.h"
@@ -265,4 +267,41 @@ int runtime_exec(int pidfd, const RuntimeProcessSpec *spec, RuntimeProcess *ret)
         (void) waitid(P_PIDFD, (id_t) ret->helper_pidfd, &(siginfo_t) {}, WEXITED);
         ret->helper_pidfd = safe_close(ret->helper_pidfd);
         return 0;
+}
+
+/* Processes still running berth-exec's image when the daemon starts are
+ * leftovers of its last life: no exec is under way yet. An exec'd process
+ * dies with the daemon until it is released, but a process of the container
+ * may have stopped it before it could ask for that; it would wait for ever.
+ * Only processes that run the sealed copy are matched, which nobody but the
+ * daemon starts. Returns how many were killed. */
+int runtime_exec_kill_leftovers(void) {
+        _cleanup_closedir_ DIR *d = opendir("/proc");
+        int n = 0;
+
+        if (!d)
+                return negative_errno();
+        for (struct dirent *de; (de = readdir(d));) {
+                char path[64], exe[64];
+                _cleanup_close_ int pidfd = -EBADF;
+                pid_t pid;
+                ssize_t k;
+
+                if (safe_atoi(de->d_name, &pid) < 0 || pid <= 0 || pid == getpid())
+                        continue;
+                /* The pidfd first: the readlink then speaks of this process. */
+                pidfd = pidfd_open(pid, 0);
+                if (pidfd < 0)
+                        continue;
+                snprintf(path, sizeof path, "/proc/%i/exe", pid);
+                k = readlink(path, exe, sizeof exe - 1);
+                if (k < 0)
+                        continue;
+                exe[k] = 0;
+                if (!startswith(exe, "/memfd:berth-exec "))
+                        continue;
+                if (syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0) >= 0)
+                        n++;
+        }
+        return n;
 }

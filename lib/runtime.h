@@ -109,6 +109,8 @@ void runtime_set_exec_helper(const char *path);
  * (-EAGAIN: not yet). ret->helper_pidfd is berth-exec, to be reaped. */
 int runtime_exec_begin(int pidfd, const RuntimeProcessSpec *spec, RuntimeProcess *ret);
 int runtime_exec_continue(RuntimeProcess *p, RuntimeError *ret_error);
+/* Kills what is left of execs of a previous daemon (at start). */
+int runtime_exec_kill_leftovers(void);
 /* Both, blocking, and berth-exec reaped. */
 int runtime_exec(int pidfd, const RuntimeProcessSpec *spec, RuntimeProcess *ret);
 

@@ -184,23 +184,11 @@ int engine_restart(Engine *e, Container *c, uint64_t timeout_usec, EngineDone do
 }
 
 int engine_remove(Engine *e, Container *c, bool force, EngineDone done, void *userdata) {
+        bool running = is_running(c);
         Live *l;
         int r;
 
-        /* Removal is synchronous: a container still in state "removing" is
-         * one whose directory could not be moved to the trash, or whose
-         * removal a crash cut short. Removing it again tries again. */
-        if (!is_running(c)) {
-                l = engine_live(e, c);
-                if (!l)
-                        return -ENOMEM;
-                r = engine_add_waiter(&l->removers, done, userdata);
-                if (r < 0)
-                        return r;
-                engine_finish_remove(e, c);
-                return 0;
-        }
-        if (!force)
+        if (running && !force)
                 return errmsg_set(-EBUSY, "Container %s is running: stop it first, or remove it with force (rm -f).",
                                   c->name);
         l = engine_live(e, c);
@@ -209,6 +197,14 @@ int engine_remove(Engine *e, Container *c, bool force, EngineDone done, void *us
         r = engine_add_waiter(&l->removers, done, userdata);
         if (r < 0)
                 return r;
+        /* Removal is synchronous: a container still in state "removing" is
+         * one whose directory could not be moved to the trash, or whose
+         * removal a crash cut short. Removing it again tries again. A
+         * running one goes once it has exited. */
+        if (!running) {
+                engine_finish_remove(e, c);
+                return 0;
+        }
         l->remove_at_exit = true;
         kill_scope(e, c);
         return 0;

@@ -103,6 +103,26 @@ typedef struct TLayer {
         char diff_id[DIGEST_STRING_MAX];
 } TLayer;
 
+/* data as a gzip (compression 1) or zstd (2) stream, into *out. */
+static inline void t_compress(const void *data, size_t size, int compression, TBuf *out) {
+        struct archive *c = archive_write_new();
+        struct archive_entry *e = archive_entry_new();
+
+        archive_write_set_format_raw(c);
+        ck_assert_int_eq(compression == 1 ? archive_write_add_filter_gzip(c) :
+                         archive_write_add_filter_zstd(c), ARCHIVE_OK);
+        archive_write_set_bytes_in_last_block(c, 1);
+        *out = (TBuf) {};
+        ck_assert_int_eq(archive_write_open(c, out, NULL, tbuf_write_cb, NULL), ARCHIVE_OK);
+        archive_entry_set_filetype(e, AE_IFREG);
+        archive_entry_set_pathname(e, "data");
+        archive_entry_set_size(e, (la_int64_t) size);
+        ck_assert_int_eq(archive_write_header(c, e), ARCHIVE_OK);
+        ck_assert_int_eq(archive_write_data(c, data, size), (la_ssize_t) size);
+        archive_entry_free(e);
+        t_finish(c);
+}
+
 /* spec: "d:dir", "f:path=content", "l:path=target", "h:path=target". */
 static inline void t_layer(TLayer *l, int compression, const char * const *spec) {
         TBuf plain;
@@ -118,21 +138,7 @@ static inline void t_layer(TLayer *l, int compression, const char * const *spec)
         if (compression == 0)
                 l->blob = plain;
         else {
-                struct archive *c = archive_write_new();
-                struct archive_entry *e = archive_entry_new();
-                archive_write_set_format_raw(c);
-                ck_assert_int_eq(compression == 1 ? archive_write_add_filter_gzip(c) :
-                                 archive_write_add_filter_zstd(c), ARCHIVE_OK);
-                archive_write_set_bytes_in_last_block(c, 1);
-                l->blob = (TBuf) {};
-                ck_assert_int_eq(archive_write_open(c, &l->blob, NULL, tbuf_write_cb, NULL), ARCHIVE_OK);
-                archive_entry_set_filetype(e, AE_IFREG);
-                archive_entry_set_pathname(e, "data");
-                archive_entry_set_size(e, (la_int64_t) plain.size);
-                ck_assert_int_eq(archive_write_header(c, e), ARCHIVE_OK);
-                ck_assert_int_eq(archive_write_data(c, plain.data, plain.size), (la_ssize_t) plain.size);
-                archive_entry_free(e);
-                t_finish(c);
+                t_compress(plain.data, plain.size, compression, &l->blob);
                 tbuf_done(&plain);
         }
         ck_assert_int_eq(sha256_digest_buffer(l->blob.data, l->blob.size, l->digest), 0);

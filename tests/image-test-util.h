@@ -103,14 +103,15 @@ typedef struct TLayer {
         char diff_id[DIGEST_STRING_MAX];
 } TLayer;
 
-/* data as a gzip (compression 1) or zstd (2) stream, into *out. */
+/* data as a gzip (compression 1), zstd (2) or xz (3) stream, into *out. */
 static inline void t_compress(const void *data, size_t size, int compression, TBuf *out) {
         struct archive *c = archive_write_new();
         struct archive_entry *e = archive_entry_new();
 
         archive_write_set_format_raw(c);
         ck_assert_int_eq(compression == 1 ? archive_write_add_filter_gzip(c) :
-                         archive_write_add_filter_zstd(c), ARCHIVE_OK);
+                         compression == 2 ? archive_write_add_filter_zstd(c) : archive_write_add_filter_xz(c),
+                         ARCHIVE_OK);
         archive_write_set_bytes_in_last_block(c, 1);
         *out = (TBuf) {};
         ck_assert_int_eq(archive_write_open(c, out, NULL, tbuf_write_cb, NULL), ARCHIVE_OK);

@@ -69,6 +69,10 @@ void process_spec_from_config(RuntimeProcessSpec *p, const ContainerConfig *cfg,
         p->seccomp = seccomp_mode_of(&cfg->security, &p->seccomp_profile);
 }
 
+static int on_spawn_io(sd_event_source *s, int fd, uint32_t revents, void *userdata);
+static int on_setup_timeout(sd_event_source *s, uint64_t usec, void *userdata);
+static void setup_abort(Engine *e, Live *l);
+
 static int spawn_leader(Engine *e, Container *c, const EngineStdio *stdio, Live *l) {
         _cleanup_(container_paths_done) ContainerPaths paths = {};
         _cleanup_strv_free_ char **lower = NULL, **argv = NULL;
@@ -100,10 +104,19 @@ static int spawn_leader(Engine *e, Container *c, const EngineStdio *stdio, Live 
                 .network = cfg->network == NETWORK_MODE_HOST ? RUNTIME_NETWORK_HOST : RUNTIME_NETWORK_NONE,
         };
         process_spec_from_config(&spec.process, cfg, argv, stdio);
-        r = runtime_spawn(&spec, &l->process);
+        r = runtime_spawn_begin(&spec, &l->process);
         if (r < 0)
                 return errmsg_set(r, "Cannot create the container's process: %s", strerror(-r));
-        return container_attach_pid(c, l->process.pid);
+        /* The child is cloned by a thread: the loop learns on its channel
+         * that it is alive, within the setup's time limit. */
+        r = sd_event_add_io(e->event, &l->setup_io, l->process.channel, EPOLLIN, on_spawn_io, l);
+        if (r >= 0)
+                r = engine_add_setup_timer(e, &l->setup_timer, on_setup_timeout, l);
+        if (r < 0) {
+                setup_abort(e, l);
+                return errmsg_set(r, "Cannot follow the container's process: %s", strerror(-r));
+        }
+        return 0;
 }
 
 static void start_finish(Live *l, int r, const char *message, int pty_master) {
@@ -290,6 +303,39 @@ static void on_scope_started(const char *result, int r, const sd_bus_error *erro
         }
 }
 
+/* The leader is alive (runtime_spawn_continue()): systemd is asked for its
+ * scope, and gets its pidfd for the store meanwhile. */
+static int on_spawn_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        Live *l = userdata;
+        Engine *e = l->engine;
+        Container *c = l->container;
+        char msg[512];
+        int r = runtime_spawn_continue(&l->process);
+
+        if (r == -EAGAIN)
+                return 0;
+        if (r >= 0) {
+                l->setup_io = sd_event_source_disable_unref(l->setup_io);
+                l->setup_timer = sd_event_source_disable_unref(l->setup_timer);
+                r = container_attach_pid(c, l->process.pid);
+        }
+        if (r < 0) {
+                snprintf(msg, sizeof msg, "Cannot create the container's process: %s", strerror(-r));
+                start_failed(e, c, r, CONTAINER_EXIT_CODE_ENGINE, msg);
+                return 0;
+        }
+        r = scope_request(l);
+        if (r < 0) {
+                snprintf(msg, sizeof msg, "Cannot ask systemd for the scope %s: %s", c->unit, strerror(-r));
+                start_failed(e, c, r, CONTAINER_EXIT_CODE_ENGINE, msg);
+                return 0;
+        }
+        /* Into systemd's store while it makes the scope (not before asking
+         * for it: that is the longest wait of a start); by the time the
+         * command runs, systemd has long had it. */
+        engine_fdstore_put(c, c->pidfd, NULL);
+        return 0;
+}
 
 int engine_start(Engine *e, Container *c, const EngineStdio *stdio, EngineDone done, void *userdata) {
         Live *l;
@@ -311,17 +357,6 @@ int engine_start(Engine *e, Container *c, const EngineStdio *stdio, EngineDone d
         l->start_userdata = userdata;
         l->attach = stdio->attach;
         l->scope_retried = false;
-        r = scope_request(l);
-        if (r < 0) {
-                l->start_done = NULL;
-                setup_abort(e, l);
-                engine_fdstore_remove(c);
-                return errmsg_set(r, "Cannot ask systemd for the scope %s: %s", c->unit, strerror(-r));
-        }
-        /* Into systemd's store while it makes the scope (not before asking
-         * for it: that is the longest wait of a start); by the time the
-         * command runs, systemd has long had it. */
-        engine_fdstore_put(c, c->pidfd, NULL);
         return 0;
 }
 

@@ -81,6 +81,10 @@ void engine_reap(Engine *e, int pidfd) {
 static void live_free(Live *l) {
         if (!l)
                 return;
+        /* A start in progress (removed meanwhile, or berthd stops) is told. */
+        if (l->start_done)
+                TAKE_PTR(l->start_done)(l->container, -ECANCELED, "The container went before it started.",
+                                        -EBADF, l->start_userdata);
         engine_run_waiters(&l->watchers, l->container, -ECANCELED, "berthd is stopping");
         engine_run_waiters(&l->waiters, l->container, -ECANCELED, "berthd is stopping");
         engine_run_waiters(&l->removers, l->container, -ECANCELED, "berthd is stopping");

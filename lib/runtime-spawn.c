@@ -14,6 +14,8 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 
 #include "runtime-internal.h"
 
@@ -208,10 +210,14 @@ static int child_spawn_entry(void *userdata) {
 }
 
 /* Clones the child and waits, suspended (CLONE_VFORK), until it has exec'd
- * or died: only then may its stack and the plan go. */
+ * or died: only then may its stack and the plan go. Its copy of the
+ * child's end of the channel goes then too, so that EOF on the daemon's
+ * end means "exec'd or dead". A child the daemon gave up on before it said
+ * STARTED (it then exits, finding the channel closed) is reaped here. */
 static void *spawn_thread(void *userdata) {
         ChildPlan *plan = userdata;
         void *stack = child_stack_get();
+        int expected = SPAWN_STATE_RUNNING;
         pid_t pid = -1;
 
         if (stack)
@@ -222,8 +228,17 @@ static void *spawn_thread(void *userdata) {
                                  .error = stack ? errno : ENOMEM };
                 (void) channel_send(plan->channel, &m, -EBADF);
         }
+        plan->channel = safe_close(plan->channel);
         spawn_setup_end();
         child_stack_put(stack);
+        if (!__atomic_compare_exchange_n(&plan->spawn_state, &expected, SPAWN_STATE_THREAD_DONE, false,
+                                         __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE) && plan->pidfd >= 0) {
+                siginfo_t si = {};
+
+                (void) syscall(SYS_pidfd_send_signal, plan->pidfd, SIGKILL, NULL, 0);
+                while (waitid(P_PIDFD, (id_t) plan->pidfd, &si, WEXITED) < 0 && errno == EINTR)
+                        ;
+        }
         child_plan_unref(plan);
         return NULL;
 }
@@ -318,15 +333,31 @@ static int plan_new_spawn(const RuntimeSpec *spec, ChildPlan **ret) {
         return 0;
 }
 
+/* The daemon lets go of the plan: a child that never said STARTED is
+ * reaped by the spawning thread, or, if that is done already, left in
+ * p->pidfd for the caller. */
+static void spawn_plan_release(RuntimeProcess *p, bool take_pidfd) {
+        ChildPlan *plan = TAKE_PTR(p->spawn_plan);
+        int expected = SPAWN_STATE_RUNNING;
+
+        if (!plan)
+                return;
+        if (take_pidfd &&
+            !__atomic_compare_exchange_n(&plan->spawn_state, &expected, SPAWN_STATE_ABANDONED, false,
+                                         __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE) &&
+            p->pidfd < 0)
+                p->pidfd = TAKE_FD(plan->pidfd);
+        child_plan_unref(plan);
+}
+
 /* CLONE_VFORK keeps the thread, whose thread-local storage the child
  * borrows, suspended until the child's execve. */
-int runtime_spawn(const RuntimeSpec *spec, RuntimeProcess *ret) {
+int runtime_spawn_begin(const RuntimeSpec *spec, RuntimeProcess *ret) {
         _cleanup_(child_plan_unrefp) ChildPlan *plan = NULL;
         _cleanup_(close_pair) int pair[2] = { -EBADF, -EBADF };
-        ChannelMsg m = {};
-        pid_t pid;
-        int r;
+        int flags, r;
 
+        *ret = RUNTIME_PROCESS_NULL;
         r = spec_validate(spec);
         if (r < 0)
                 return r;
@@ -335,30 +366,73 @@ int runtime_spawn(const RuntimeSpec *spec, RuntimeProcess *ret) {
                 return r;
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)
                 return negative_errno();
+        /* Ours only: the child reads its end blocking. */
+        flags = fcntl(pair[0], F_GETFL);
+        if (flags < 0 || fcntl(pair[0], F_SETFL, flags | O_NONBLOCK) < 0)
+                return negative_errno();
         plan->channel = TAKE_FD(pair[1]);
         plan->parent_channel = pair[0];
         r = spawn_thread_start(plan);
         if (r < 0)
                 return r;
-        /* The thread's copy of the child's end closes when it is done, so
-         * that EOF still means "exec'd or dead". */
-        r = channel_recv(pair[0], &m, NULL);
-        if (r == 0)
-                return -EIO;
-        if (r < 0)
-                return r;
-        if (m.type == CHANNEL_MSG_ERROR)
-                return m.error > 0 ? -m.error : -EIO;
-        if (m.type != CHANNEL_MSG_STARTED || plan->pidfd < 0)
-                return -EBADMSG;
-        r = pidfd_get_pid(plan->pidfd, &pid);
-        *ret = RUNTIME_PROCESS_NULL;
-        ret->pid = pid;
-        ret->pidfd = TAKE_FD(plan->pidfd);
         ret->channel = TAKE_FD(pair[0]);
+        ret->spawn_plan = TAKE_PTR(plan);
+        return 0;
+}
+
+int runtime_spawn_continue(RuntimeProcess *p) {
+        ChannelMsg m = {};
+        pid_t pid;
+        int r;
+
+        if (!p->spawn_plan)
+                return -EALREADY;
+        r = channel_recv(p->channel, &m, NULL);
+        if (r == -EAGAIN)
+                return r;
+        if (r == 0)
+                r = -EIO;
+        else if (r > 0 && m.type == CHANNEL_MSG_ERROR)
+                r = m.error > 0 ? -m.error : -EIO;
+        else if (r > 0 && (m.type != CHANNEL_MSG_STARTED || p->spawn_plan->pidfd < 0))
+                r = -EBADMSG;
+        /* The channel stays: with it open, runtime_process_kill() and
+         * _done() know that a child left in p->pidfd is to be killed. */
         if (r < 0) {
-                runtime_process_done(ret);
+                spawn_plan_release(p, true);
                 return r;
         }
+        /* The kernel set the pidfd at clone, before the child could say
+         * anything: it is ours from now on. */
+        p->pidfd = TAKE_FD(p->spawn_plan->pidfd);
+        spawn_plan_release(p, false);
+        r = pidfd_get_pid(p->pidfd, &pid);
+        if (r < 0)
+                return r;
+        p->pid = pid;
+        /* Blocking again, as runtime_release_begin() and the tests expect
+         * to find it. */
+        r = fcntl(p->channel, F_GETFL);
+        if (r < 0 || fcntl(p->channel, F_SETFL, r & ~O_NONBLOCK) < 0)
+                return negative_errno();
         return 0;
+}
+
+int runtime_spawn(const RuntimeSpec *spec, RuntimeProcess *ret) {
+        int r;
+
+        r = runtime_spawn_begin(spec, ret);
+        while (r >= 0) {
+                r = runtime_spawn_continue(ret);
+                if (r != -EAGAIN)
+                        break;
+                r = channel_wait(ret->channel, UINT64_MAX);
+        }
+        if (r < 0)
+                runtime_process_done(ret);
+        return r;
+}
+
+void runtime_spawn_abandon(RuntimeProcess *p) {
+        spawn_plan_release(p, true);
 }

@@ -265,6 +265,7 @@ static void kill_and_reap(int pidfd) {
 }
 
 void runtime_process_kill(RuntimeProcess *p) {
+        runtime_spawn_abandon(p);
         /* In setup still: it has not run a single instruction of the
          * user's, so killing it loses nothing. */
         if (p->channel >= 0 && p->pidfd >= 0)
@@ -276,6 +277,7 @@ void runtime_process_kill(RuntimeProcess *p) {
 }
 
 void runtime_process_done(RuntimeProcess *p) {
+        runtime_spawn_abandon(p);
         if (p->channel >= 0 && p->pidfd >= 0)
                 kill_and_reap(p->pidfd);
         if (p->helper_pidfd >= 0)

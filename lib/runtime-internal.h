@@ -101,7 +101,15 @@ int exec_plan_read(int fd, ChildPlan *plan, RuntimeProcessSpec *p);
 #define EXEC_HELPER_FD_PLAN 5
 #define EXEC_HELPER_N_FDS 6
 
-/* A spawn the daemon gives up on (runtime_process_kill/_done). */
+/* The spawn's plan (runtime.c, below runtime-spawn.c): what the plan owns
+ * of the spec, and the last reference of the daemon and the spawning
+ * thread frees it. */
+void spec_copy_done(RuntimeSpec *s);
+ChildPlan *child_plan_unref(ChildPlan *plan);
+DEFINE_TRIVIAL_CLEANUP_FUNC(ChildPlan *, child_plan_unref);
+/* The daemon's reference, once the child said STARTED and its pidfd is taken. */
+void runtime_spawn_plan_drop(RuntimeProcess *p);
+/* A spawn the daemon gives up on before that (runtime_process_kill/_done). */
 void runtime_spawn_abandon(RuntimeProcess *p);
 
 _noreturn_ void child_spawn_main(ChildPlan *plan);

@@ -19,28 +19,6 @@
 
 #include "runtime-internal.h"
 
-static void spec_copy_done(RuntimeSpec *s) {
-        free((char *) s->name);
-        free((char *) s->unit);
-        free((char *) s->hostname);
-        strv_free(s->lowerdirs);
-        free((char *) s->upperdir);
-        free((char *) s->workdir);
-        free((char *) s->rootfs);
-        free((char *) s->hostname_file);
-        free((char *) s->hosts_file);
-        free((char *) s->resolv_conf_file);
-        for (size_t i = 0; s->mounts && i < s->n_mounts; i++)
-                mount_spec_done((MountSpec *) &s->mounts[i]);
-        free((MountSpec *) s->mounts);
-        strv_free(s->masked_paths);
-        strv_free(s->readonly_paths);
-        strv_free(s->process.argv);
-        free((char *) s->process.cwd);
-        free((char *) s->process.user);
-        *s = (RuntimeSpec) {};
-}
-
 static int strv_copy_opt(char * const *l, char ***ret) {
         *ret = NULL;
         if (!l)
@@ -108,17 +86,6 @@ static int spec_copy(const RuntimeSpec *from, RuntimeSpec *to) {
                 spec_copy_done(to);
         return r;
 }
-
-static ChildPlan *child_plan_unref(ChildPlan *plan) {
-        if (!plan || __atomic_sub_fetch(&plan->n_ref, 1, __ATOMIC_ACQ_REL) > 0)
-                return NULL;
-        child_plan_done(plan);
-        spec_copy_done(&plan->own_spec);
-        safe_close(plan->channel);
-        safe_close(plan->pidfd);
-        return mfree(plan);
-}
-DEFINE_TRIVIAL_CLEANUP_FUNC(ChildPlan *, child_plan_unref);
 
 static int spec_validate(const RuntimeSpec *s) {
         if (isempty(s->name) || strv_length(s->lowerdirs) == 0 || isempty(s->upperdir) ||
@@ -333,23 +300,6 @@ static int plan_new_spawn(const RuntimeSpec *spec, ChildPlan **ret) {
         return 0;
 }
 
-/* The daemon lets go of the plan: a child that never said STARTED is
- * reaped by the spawning thread, or, if that is done already, left in
- * p->pidfd for the caller. */
-static void spawn_plan_release(RuntimeProcess *p, bool take_pidfd) {
-        ChildPlan *plan = TAKE_PTR(p->spawn_plan);
-        int expected = SPAWN_STATE_RUNNING;
-
-        if (!plan)
-                return;
-        if (take_pidfd &&
-            !__atomic_compare_exchange_n(&plan->spawn_state, &expected, SPAWN_STATE_ABANDONED, false,
-                                         __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE) &&
-            p->pidfd < 0)
-                p->pidfd = TAKE_FD(plan->pidfd);
-        child_plan_unref(plan);
-}
-
 /* CLONE_VFORK keeps the thread, whose thread-local storage the child
  * borrows, suspended until the child's execve. */
 int runtime_spawn_begin(const RuntimeSpec *spec, RuntimeProcess *ret) {
@@ -399,13 +349,13 @@ int runtime_spawn_continue(RuntimeProcess *p) {
         /* The channel stays: with it open, runtime_process_kill() and
          * _done() know that a child left in p->pidfd is to be killed. */
         if (r < 0) {
-                spawn_plan_release(p, true);
+                runtime_spawn_abandon(p);
                 return r;
         }
         /* The kernel set the pidfd at clone, before the child could say
          * anything: it is ours from now on. */
         p->pidfd = TAKE_FD(p->spawn_plan->pidfd);
-        spawn_plan_release(p, false);
+        runtime_spawn_plan_drop(p);
         r = pidfd_get_pid(p->pidfd, &pid);
         if (r < 0)
                 return r;
@@ -431,8 +381,4 @@ int runtime_spawn(const RuntimeSpec *spec, RuntimeProcess *ret) {
         if (r < 0)
                 runtime_process_done(ret);
         return r;
-}
-
-void runtime_spawn_abandon(RuntimeProcess *p) {
-        spawn_plan_release(p, true);
 }

@@ -6,6 +6,15 @@
 #include "runtime.h"
 #include "scope.h"
 
+/* The engine's files call only downwards, in this order (none calls one
+ * above it):
+ *   engine-live.c, engine-fdstore.c, engine-create.c  Live, waiters, saving; fd store; creation
+ *   engine-terminal.c, engine-cgroup.c                 detached terminals; v1 cgroups, OOM
+ *   engine-exec.c                                      exec'd processes
+ *   engine.c                                           the Engine, removal, shutdown
+ *   engine-start.c                                     start, exit, re-adoption
+ *   engine-ops.c                                       stop, kill, remove, pause, update, wait */
+
 typedef struct ExecJob ExecJob;
 
 struct Waiter {
@@ -91,6 +100,11 @@ int engine_write_etc_files(Engine *e, Container *c);
 void process_spec_from_config(RuntimeProcessSpec *p, const ContainerConfig *cfg,
                               char **argv, const EngineStdio *stdio);
 
-/* systemd's file descriptor store keeps leaders' pidfds across restarts. */
+/* systemd's file descriptor store keeps leaders' pidfds across restarts
+ * (engine-fdstore.c). */
 void engine_fdstore_put(Container *c, int fd, const char *suffix);
 void engine_fdstore_remove(Container *c);
+void engine_fdstore_remove_name(const char *name);
+/* Takes the fd stored under name id out of what sd_listen_fds_with_names()
+ * gave (its name is freed), or -EBADF. */
+int engine_fdstore_take(char **names, int n_fds, const char *id);

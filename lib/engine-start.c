@@ -40,35 +40,6 @@ static int container_paths(Engine *e, Container *c, ContainerPaths *ret) {
         return 0;
 }
 
-static int seccomp_mode_of(const SecurityOptions *s, const char **ret_profile) {
-        *ret_profile = NULL;
-        if (!s->seccomp_profile)
-                return SECCOMP_MODE_DEFAULT;
-        if (streq(s->seccomp_profile, "unconfined"))
-                return SECCOMP_MODE_UNCONFINED;
-        *ret_profile = s->seccomp_profile;
-        return SECCOMP_MODE_PROFILE;
-}
-
-void process_spec_from_config(RuntimeProcessSpec *p, const ContainerConfig *cfg,
-                                     char **argv, const EngineStdio *stdio) {
-        runtime_process_spec_init(p);
-        p->argv = argv;
-        p->env = cfg->env;
-        p->cwd = cfg->cwd;
-        p->user = cfg->user;
-        p->tty = cfg->tty;
-        p->journal = !stdio->attach;
-        p->stdin_fd = stdio->stdin_fd;
-        p->stdout_fd = stdio->stdout_fd;
-        p->stderr_fd = stdio->stderr_fd;
-        p->cap_add = cfg->security.cap_add;
-        p->cap_drop = cfg->security.cap_drop;
-        p->privileged = cfg->security.privileged;
-        p->no_new_privs = cfg->security.no_new_privileges;
-        p->seccomp = seccomp_mode_of(&cfg->security, &p->seccomp_profile);
-}
-
 static int on_spawn_io(sd_event_source *s, int fd, uint32_t revents, void *userdata);
 static int on_setup_timeout(sd_event_source *s, uint64_t usec, void *userdata);
 static void setup_abort(Engine *e, Live *l);
@@ -457,57 +428,6 @@ static int collect_exit(Engine *e, Container *c, Live *l) {
         return r < 0 ? collect_adopted_exit(c, true) : -EINPROGRESS;
 }
 
-/* The scope's ControlGroup: berthd's cgroup namespace is rooted where
- * systemd's tree is, so it is the same path systemd reports. */
-char *engine_control_group(const Container *c) {
-        return strjoin("/" SCOPE_SLICE "/", c->unit);
-}
-
-/* What systemd leaves out on cgroup v1, with pid joining the container's
- * cpuset; nothing to do on v2. */
-int engine_apply_v1_limits(Engine *e, const Container *c, pid_t pid, const ScopeLimits *l) {
-        _cleanup_free_ char *cg = NULL;
-
-        if (e->cgroup_version == CGROUP_VERSION_UNIFIED)
-                return 0;
-        cg = engine_control_group(c);
-        return cg ? scope_v1_apply_limits("/sys/fs/cgroup", cg, pid, l) : -ENOMEM;
-}
-
-/* The v1 cgroups Berth made itself (cpuset, freezer): systemd does not
- * know them and leaves them behind. */
-void engine_remove_v1_cgroups(Engine *e, Container *c) {
-        _cleanup_free_ char *cg = NULL;
-
-        if (e->cgroup_version == CGROUP_VERSION_UNIFIED)
-                return;
-        cg = engine_control_group(c);
-        if (!cg)
-                return;
-        (void) scope_v1_remove("/sys/fs/cgroup", cg);
-        (void) scope_v1_freezer_remove("/sys/fs/cgroup/freezer", cg);
-}
-
-static void on_oom(void *userdata) {
-        Live *l = userdata;
-
-        l->container->oom_killed = true;
-        (void) engine_save_state(l->engine, l->container);
-}
-
-void engine_watch_oom(Engine *e, Container *c) {
-        _cleanup_free_ char *cg = engine_control_group(c);
-        Live *l = engine_live(e, c);
-        int r;
-
-        if (!cg || !l)
-                return;
-        l->oom = oom_watch_free(l->oom);
-        r = oom_watch_new(e->event, e->cgroup_version, cg, on_oom, l, &l->oom);
-        if (r < 0)
-                log_debug_errno(r, "Cannot watch %s for OOM kills: %m", cg);
-}
-
 void engine_handle_exit(Engine *e, Container *c) {
         Live *l = c->live;
         bool remove;
@@ -566,42 +486,6 @@ int engine_watch_exit(Engine *e, Container *c) {
         return sd_event_add_io(e->event, &l->exit_source, c->pidfd, EPOLLIN, on_leader_exit, l);
 }
 
-/* Stores fd under the container's id (the leader's pidfd) or id + suffix. */
-void engine_fdstore_put(Container *c, int fd, const char *suffix) {
-        _cleanup_free_ char *msg = strjoin("FDSTORE=1\nFDNAME=", c->id, strempty(suffix));
-
-        if (!msg || fd < 0)
-                return;
-        (void) sd_pid_notify_with_fds(0, false, msg, &fd, 1);
-}
-
-static void fdstore_remove_name(const char *name) {
-        _cleanup_free_ char *msg = strjoin("FDSTOREREMOVE=1\nFDNAME=", name);
-
-        if (msg)
-                (void) sd_notify(false, msg);
-}
-
-void engine_fdstore_remove(Container *c) {
-        FOREACH_STRING(suffix, "", ".tty") {
-                _cleanup_free_ char *name = strjoin(c->id, suffix);
-                if (name)
-                        fdstore_remove_name(name);
-        }
-}
-
-/* The fds systemd kept for us while berthd was away: "<id>" is the leader's
- * pidfd, "<id>.tty" the master of a detached terminal. */
-static int take_stored_fd(char **names, int n_fds, const char *id) {
-        for (int i = 0; i < n_fds; i++)
-                if (names && names[i] && streq(names[i], id)) {
-                        free(names[i]);
-                        names[i] = NULL;
-                        return SD_LISTEN_FDS_START + i;
-                }
-        return -EBADF;
-}
-
 static void adopt(Engine *e, Container *c, int stored_pidfd) {
         Live *l = engine_live(e, c);
         int r;
@@ -645,8 +529,8 @@ int engine_load(Engine *e) {
         while (hashmap_iterate(e->registry->by_id, &i, &key, &value)) {
                 Container *c = value;
                 _cleanup_free_ char *tty_name = strjoin(c->id, ".tty");
-                int fd = take_stored_fd(names, n_fds, c->id);
-                int tty = tty_name ? take_stored_fd(names, n_fds, tty_name) : -EBADF;
+                int fd = engine_fdstore_take(names, n_fds, c->id);
+                int tty = tty_name ? engine_fdstore_take(names, n_fds, tty_name) : -EBADF;
 
                 if (c->state != CONTAINER_REMOVING && store_hold_image(e->store, c->image_id, c->id) < 0)
                         log_debug("Container %s: no hold on image %s: %s", c->name, c->image_id,
@@ -668,7 +552,7 @@ int engine_load(Engine *e) {
         for (int k = 0; k < n_fds; k++)
                 if (names && names[k]) {
                         safe_close(SD_LISTEN_FDS_START + k);
-                        fdstore_remove_name(names[k]);
+                        engine_fdstore_remove_name(names[k]);
                 }
         return 0;
 }

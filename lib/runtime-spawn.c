@@ -27,6 +27,13 @@ static int strv_copy_opt(char * const *l, char ***ret) {
         return *ret ? 0 : -ENOMEM;
 }
 
+static int fd_copy_opt(int fd, int *ret) {
+        if (fd < 0)
+                return 0;
+        *ret = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        return *ret < 0 ? negative_errno() : 0;
+}
+
 static int mounts_copy(const MountSpec *from, size_t n, const MountSpec **ret) {
         MountSpec *m;
         int r = 0;
@@ -72,10 +79,17 @@ static int spec_copy(const RuntimeSpec *from, RuntimeSpec *to) {
                 .readonly_rootfs = from->readonly_rootfs, .volatile_upper = from->volatile_upper,
                 .etc_files_readonly = from->etc_files_readonly,
                 .n_mounts = from->n_mounts, .network = from->network,
-                .process = { .tty = p->tty, .stdin_fd = p->stdin_fd, .stdout_fd = p->stdout_fd,
-                             .stderr_fd = p->stderr_fd, .journal = p->journal, .privileged = p->privileged,
+                .process = { .tty = p->tty, .stdin_fd = -EBADF, .stdout_fd = -EBADF,
+                             .stderr_fd = -EBADF, .journal = p->journal, .privileged = p->privileged,
                              .no_new_privs = p->no_new_privs, .seccomp = p->seccomp },
         };
+        /* The stdio fds too: the child is cloned after runtime_spawn_begin()
+         * returned, and the caller may have closed its own by then. */
+        r = fd_copy_opt(p->stdin_fd, &to->process.stdin_fd);
+        if (r >= 0)
+                r = fd_copy_opt(p->stdout_fd, &to->process.stdout_fd);
+        if (r >= 0)
+                r = fd_copy_opt(p->stderr_fd, &to->process.stderr_fd);
         for (size_t i = 0; r >= 0 && i < ELEMENTSOF(strings); i++)
                 r = free_and_strdup((char **) strings[i].to, strings[i].from);
         for (size_t i = 0; r >= 0 && i < ELEMENTSOF(lists); i++)
@@ -274,7 +288,9 @@ static int plan_new_spawn(const RuntimeSpec *spec, ChildPlan **ret) {
         if (!plan)
                 return -ENOMEM;
         *plan = (ChildPlan) { .n_ref = 1, .shared_vm = true, .pidfd = -EBADF, .channel = -EBADF,
-                              .parent_channel = -EBADF, .target_pidfd = -EBADF };
+                              .parent_channel = -EBADF, .target_pidfd = -EBADF,
+                              .own_spec.process = { .stdin_fd = -EBADF, .stdout_fd = -EBADF,
+                                                    .stderr_fd = -EBADF } };
         r = spec_copy(spec, &plan->own_spec);
         if (r < 0)
                 return r;

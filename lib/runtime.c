@@ -283,7 +283,10 @@ void spec_copy_done(RuntimeSpec *s) {
         strv_free(s->process.argv);
         free((char *) s->process.cwd);
         free((char *) s->process.user);
-        *s = (RuntimeSpec) {};
+        safe_close(s->process.stdin_fd);
+        safe_close(s->process.stdout_fd);
+        safe_close(s->process.stderr_fd);
+        *s = (RuntimeSpec) { .process = { .stdin_fd = -EBADF, .stdout_fd = -EBADF, .stderr_fd = -EBADF } };
 }
 
 ChildPlan *child_plan_unref(ChildPlan *plan) {

@@ -23,7 +23,7 @@ struct ExecJob {
         RuntimeProcess process;
         ExecPhase phase;
         sd_event_source *channel_source, *timer, *exit_source;
-        sd_bus_slot *attach_slot;
+        UnitCall *attach;           /* systemd moves it into the scope */
         EngineDone started;
         EngineExecExited exited;
         void *userdata;
@@ -45,7 +45,8 @@ static ExecJob *exec_job_free(ExecJob *j) {
         sd_event_source_disable_unref(j->channel_source);
         sd_event_source_disable_unref(j->timer);
         sd_event_source_disable_unref(j->exit_source);
-        sd_bus_slot_unref(j->attach_slot);
+        if (j->attach)
+                j->engine->units->cancel(j->engine->units_data, j->attach);
         /* In setup still: killed, and reaped by the loop. */
         runtime_process_kill(&j->process);
         engine_reap(j->engine, TAKE_FD(j->process.helper_pidfd));
@@ -90,15 +91,13 @@ static void exec_running(ExecJob *j) {
                 exec_job_free(j);
 }
 
-static int on_exec_attached(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+static void on_exec_attached(const char *result, int r, const sd_bus_error *error, void *userdata) {
         ExecJob *j = userdata;
-        const sd_bus_error *e = sd_bus_message_get_error(reply);
-        int r;
 
-        j->attach_slot = sd_bus_slot_unref(j->attach_slot);
-        if (e) {
-                exec_job_failed(j, -sd_bus_error_get_errno(e), e->message, CONTAINER_EXIT_CODE_ENGINE);
-                return 0;
+        j->attach = NULL;
+        if (r < 0) {
+                exec_job_failed(j, r, error && error->message ? error->message : NULL, CONTAINER_EXIT_CODE_ENGINE);
+                return;
         }
         /* systemd moved it into the scope's cgroups; the v1 cpuset is ours. */
         if (j->container->config.limits.allowed_cpus_size > 0)
@@ -110,7 +109,6 @@ static int on_exec_attached(sd_bus_message *reply, void *userdata, sd_bus_error 
                 r = sd_event_source_set_enabled(j->channel_source, SD_EVENT_ON);
         if (r < 0)
                 exec_job_failed(j, r, NULL, CONTAINER_EXIT_CODE_ENGINE);
-        return 0;
 }
 
 /* Into the container's scope before it runs anything. */
@@ -124,10 +122,7 @@ static int exec_attach(ExecJob *j) {
         r = sd_event_source_set_enabled(j->channel_source, SD_EVENT_OFF);
         if (r < 0)
                 return r;
-        return sd_bus_call_method_async(e->bus, &j->attach_slot, "org.freedesktop.systemd1",
-                                        "/org/freedesktop/systemd1", "org.freedesktop.systemd1.Manager",
-                                        "AttachProcessesToUnit", on_exec_attached, j, "ssau",
-                                        j->container->unit, "", 1, (uint32_t) j->process.pid);
+        return e->units->attach(e->units_data, j->container->unit, j->process.pid, on_exec_attached, j, &j->attach);
 }
 
 static int on_exec_channel(sd_event_source *s, int fd, uint32_t revents, void *userdata) {

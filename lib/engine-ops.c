@@ -85,7 +85,7 @@ static void kill_scope(Engine *e, Container *c) {
         if (k) {
                 *k = (KillCall) { .engine = e, .pid = c->pid };
                 strcpy(k->id, c->id);
-                r = scope_kill(e->bus, c->unit, "all", SIGKILL, on_scope_killed, k);
+                r = e->units->kill(e->units_data, c->unit, "all", SIGKILL, on_scope_killed, k);
         }
         if (r < 0) {
                 free(k);
@@ -93,7 +93,7 @@ static void kill_scope(Engine *e, Container *c) {
                 (void) pidfd_send_signal_to(c->pidfd, SIGKILL);
         }
         if (c->state == CONTAINER_PAUSED)
-                (void) scope_freeze(e->bus, c->unit, false, NULL, NULL, NULL);
+                (void) e->units->freeze(e->units_data, c->unit, false, NULL, NULL);
 }
 
 static int on_stop_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
@@ -245,7 +245,7 @@ int engine_pause(Engine *e, Container *c, bool pause, EngineDone done, void *use
         if (!j)
                 return -ENOMEM;
         *j = (PauseJob) { e, c, pause, done, userdata };
-        r = scope_freeze(e->bus, c->unit, pause, on_frozen, j, NULL);
+        r = e->units->freeze(e->units_data, c->unit, pause, on_frozen, j);
         if (r < 0) {
                 free(j);
                 return errmsg_set(r, "Cannot %s container %s: %s", pause ? "pause" : "unpause", c->name,
@@ -329,7 +329,7 @@ int engine_update(Engine *e, Container *c, const ScopeLimits *update, EngineDone
         *j = (UpdateJob) { .engine = e, .merged = merged, .done = done, .userdata = userdata };
         merged = (ScopeLimits) {};
         strcpy(j->id, c->id);
-        r = scope_set_limits(e->bus, c->unit, &j->merged, on_limits_set, j);
+        r = e->units->set_limits(e->units_data, c->unit, &j->merged, on_limits_set, j);
         if (r < 0) {
                 scope_limits_done(&j->merged);
                 free(j);

@@ -119,7 +119,7 @@ static void start_failed(Engine *e, Container *c, int r, int exit_code, const ch
         Live *l = c->live;
 
         setup_abort(e, l);
-        engine_fdstore_remove(c);
+        engine_fdstore_remove(e, c);
         c->pidfd = safe_close(c->pidfd);
         c->pid = 0;
         c->state = CONTAINER_EXITED;
@@ -209,8 +209,8 @@ static int scope_request(Live *l) {
                 r = strv_extend(&props, device_policy[i]);
         if (r < 0)
                 return r;
-        return scope_start(e->bus, c->unit, l->process.pid, &c->config.limits, props, on_scope_started, l,
-                           &l->job);
+        return e->units->start_scope(e->units_data, c->unit, l->process.pid, &c->config.limits, props,
+                                     on_scope_started, l, &l->job);
 }
 
 static void on_old_scope_gone(const char *result, int r, const sd_bus_error *error, void *userdata) {
@@ -237,8 +237,8 @@ static bool scope_retry_when_gone(Live *l, const sd_bus_error *error) {
         if (l->scope_retried || !sd_bus_error_has_name(error, "org.freedesktop.systemd1.UnitExists"))
                 return false;
         l->scope_retried = true;
-        return scope_wait_removed(l->engine->bus, l->container->unit, SCOPE_GONE_TIMEOUT_USEC, on_old_scope_gone,
-                                  l, &l->job) >= 0;
+        return l->engine->units->wait_removed(l->engine->units_data, l->container->unit, SCOPE_GONE_TIMEOUT_USEC,
+                                              on_old_scope_gone, l, &l->job) >= 0;
 }
 
 static void on_scope_started(const char *result, int r, const sd_bus_error *error, void *userdata) {
@@ -304,7 +304,7 @@ static int on_spawn_io(sd_event_source *s, int fd, uint32_t revents, void *userd
         /* Into systemd's store while it makes the scope (not before asking
          * for it: that is the longest wait of a start); by the time the
          * command runs, systemd has long had it. */
-        engine_fdstore_put(c, c->pidfd, NULL);
+        engine_fdstore_put(e, c, c->pidfd, NULL);
         return 0;
 }
 
@@ -452,7 +452,7 @@ void engine_handle_exit(Engine *e, Container *c) {
          * the bookkeeping, which cannot change it. */
         if (l)
                 engine_run_waiters(&l->watchers, c, 0, NULL);
-        engine_fdstore_remove(c);
+        engine_fdstore_remove(e, c);
         engine_remove_v1_cgroups(e, c);
         (void) engine_save_state(e, c);
         log_debug("Container %s exited with %d.", c->name, c->exit_code);
@@ -512,6 +512,7 @@ static void adopt(Engine *e, Container *c, int stored_pidfd) {
 
 int engine_load(Engine *e) {
         _cleanup_strv_free_ char **corrupt = NULL, **names = NULL;
+        _cleanup_free_ int *fds = NULL;
         const char *key;
         void *value;
         size_t i = 0;
@@ -525,12 +526,12 @@ int engine_load(Engine *e) {
                 return r;
         STRV_FOREACH(id, corrupt)
                 log_warning("The state of container %s is unreadable; it is ignored.", *id);
-        n_fds = sd_listen_fds_with_names(true, &names);
+        n_fds = e->units->fdstore_load(e->units_data, &names, &fds);
         while (hashmap_iterate(e->registry->by_id, &i, &key, &value)) {
                 Container *c = value;
                 _cleanup_free_ char *tty_name = strjoin(c->id, ".tty");
-                int fd = engine_fdstore_take(names, n_fds, c->id);
-                int tty = tty_name ? engine_fdstore_take(names, n_fds, tty_name) : -EBADF;
+                int fd = engine_fdstore_take(names, fds, n_fds, c->id);
+                int tty = tty_name ? engine_fdstore_take(names, fds, n_fds, tty_name) : -EBADF;
 
                 if (c->state != CONTAINER_REMOVING && store_hold_image(e->store, c->image_id, c->id) < 0)
                         log_debug("Container %s: no hold on image %s: %s", c->name, c->image_id,
@@ -545,14 +546,14 @@ int engine_load(Engine *e) {
                          * must not be taken for a later run's after a crash. */
                         safe_close(fd);
                         safe_close(tty);
-                        engine_fdstore_remove(c);
+                        engine_fdstore_remove(e, c);
                 }
         }
         /* Fds of containers that no longer exist. */
         for (int k = 0; k < n_fds; k++)
                 if (names && names[k]) {
-                        safe_close(SD_LISTEN_FDS_START + k);
-                        engine_fdstore_remove_name(names[k]);
+                        safe_close(fds[k]);
+                        engine_fdstore_remove_name(e, names[k]);
                 }
         return 0;
 }

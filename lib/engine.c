@@ -7,8 +7,8 @@
 #include "fileio.h"
 #include "log.h"
 
-int engine_new(sd_event *event, sd_bus *bus, Store *store, int root_fd, const char *root,
-               const EngineCallbacks *cb, void *userdata, Engine **ret) {
+int engine_new_full(sd_event *event, const UnitManager *units, void *units_data, Store *store, int root_fd,
+                    const char *root, const EngineCallbacks *cb, void *userdata, Engine **ret) {
         _cleanup_(engine_freep) Engine *e = NULL;
         int r;
 
@@ -16,7 +16,8 @@ int engine_new(sd_event *event, sd_bus *bus, Store *store, int root_fd, const ch
         if (!e)
                 return -ENOMEM;
         e->event = sd_event_ref(event);
-        e->bus = sd_bus_ref(bus);
+        e->units = units;
+        e->units_data = units_data;
         e->store = store;
         e->root_fd = root_fd;
         e->cb = *cb;
@@ -37,6 +38,19 @@ int engine_new(sd_event *event, sd_bus *bus, Store *store, int root_fd, const ch
         return 0;
 }
 
+int engine_new(sd_event *event, sd_bus *bus, Store *store, int root_fd, const char *root,
+               const EngineCallbacks *cb, void *userdata, Engine **ret) {
+        Engine *e;
+        int r;
+
+        r = engine_new_full(event, &unit_manager_systemd, bus, store, root_fd, root, cb, userdata, &e);
+        if (r < 0)
+                return r;
+        e->bus = sd_bus_ref(bus);
+        *ret = e;
+        return 0;
+}
+
 void engine_set_setup_timeout(Engine *e, uint64_t usec) {
         e->setup_timeout_usec = usec > 0 ? usec : ENGINE_SETUP_TIMEOUT_USEC_DEFAULT;
 }
@@ -54,7 +68,8 @@ static void live_free(Live *l) {
         sd_event_source_disable_unref(l->exit_source);
         sd_event_source_disable_unref(l->stop_timer);
         sd_event_source_disable_unref(l->reap_timer);
-        scope_job_free(l->job);
+        if (l->job)
+                l->engine->units->cancel(l->engine->units_data, l->job);
         oom_watch_free(l->oom);
         sd_event_source_disable_unref(l->terminal);
         sd_event_source_disable_unref(l->setup_io);
@@ -104,7 +119,7 @@ void engine_finish_remove(Engine *e, Container *c) {
 
         c->state = CONTAINER_REMOVING;
         (void) engine_save(e, c);
-        engine_fdstore_remove(c);
+        engine_fdstore_remove(e, c);
         r = store_release_image(e->store, c->image_id, c->id);
         if (r < 0 && r != -ENOENT)
                 log_warning_errno(r, "Failed to release image %s for %s: %m", c->image_id, c->name);

@@ -14,6 +14,7 @@
 #include "runtime.h"
 #include "unit-manager-fake.h"
 
+static char suite_dir[] = "/var/tmp/berth-test-engine.XXXXXX";   /* removed by main(), failed or not */
 static char base[256];
 static int root_fd = -EBADF;
 static Store *store;
@@ -46,7 +47,7 @@ static void new_engine(void) {
 }
 
 static void setup(void) {
-        snprintf(base, sizeof base, "/var/tmp/berth-test-engine.XXXXXX");
+        snprintf(base, sizeof base, "%s/t.XXXXXX", suite_dir);
         ck_assert_ptr_nonnull(mkdtemp(base));
         root_fd = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         ck_assert_int_ge(root_fd, 0);
@@ -351,9 +352,17 @@ int main(void) {
                 fprintf(stderr, "needs root and /bin/busybox (busybox-static), skipping\n");
                 return 77;
         }
+        if (!mkdtemp(suite_dir))
+                return EXIT_FAILURE;
         sr = srunner_create(engine_suite());
         srunner_run_all(sr, CK_NORMAL);
         failed = srunner_ntests_failed(sr);
         srunner_free(sr);
+        {
+                char cmd[sizeof suite_dir + 64];
+
+                snprintf(cmd, sizeof cmd, "rm -rf --one-file-system %s", suite_dir);
+                (void) system(cmd);
+        }
         return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -329,6 +329,70 @@ START_TEST(test_readopt) {
 }
 END_TEST
 
+typedef struct ExecResult {
+        Result started;
+        bool exited;
+        int exit_code;
+} ExecResult;
+
+static void on_exec_started(Container *c, int r, const char *message, int pty_master, void *userdata) {
+        on_done(c, r, message, pty_master, &((ExecResult *) userdata)->started);
+}
+
+static void on_exec_exited(int exit_code, void *userdata) {
+        ExecResult *res = userdata;
+
+        res->exited = true;
+        res->exit_code = exit_code;
+}
+
+static void exec_in(Container *c, ExecResult *res, int *ret_out) {
+        char *argv[] = { "echo", "from exec", NULL };
+        int pipefd[2];
+        EngineStdio io;
+
+        ck_assert_int_eq(pipe2(pipefd, O_CLOEXEC), 0);
+        io = stdio_to(pipefd[1]);
+        ck_assert_int_eq(engine_exec(engine, c, argv, NULL, NULL, NULL, false, &io, on_exec_started,
+                                     on_exec_exited, res), 0);
+        safe_close(pipefd[1]);
+        ck_assert(run_until(&res->exited));
+        *ret_out = pipefd[0];
+}
+
+START_TEST(test_exec) {
+        char *argv[] = { "sleep", "1000", NULL };
+        Container *c = create("ex", argv);
+        ExecResult res = {};
+        char buf[64] = {};
+        int out;
+
+        ck_assert_int_eq(start(c, NULL), 0);
+        exec_in(c, &res, &out);
+        ck_assert(res.started.done);
+        ck_assert_int_eq(res.started.r, 0);
+        ck_assert_int_eq(res.exit_code, 0);
+        ck_assert_uint_eq(fake.n_attach, 1);
+        ck_assert_int_eq(read(out, buf, sizeof buf - 1), 10);
+        ck_assert_str_eq(buf, "from exec\n");
+        safe_close(out);
+
+        /* systemd refuses to move it into the scope: it never runs. */
+        res = (ExecResult) {};
+        fake.attach_mode = FAKE_FAIL;
+        exec_in(c, &res, &out);
+        ck_assert(res.started.done);
+        ck_assert_int_lt(res.started.r, 0);
+        ck_assert_ptr_nonnull(strstr(res.started.message, "The fake systemd says no."));
+        ck_assert_int_eq(read(out, buf, sizeof buf - 1), 0);
+        safe_close(out);
+        ck_assert_uint_eq(fake.n_attach, 2);
+        remove_container(c, true);
+        ck_assert(run_until(NULL));
+        ck_assert(no_children());
+}
+END_TEST
+
 static Suite *engine_suite(void) {
         Suite *s = suite_create("engine");
         TCase *tc = tcase_create("fake-systemd");
@@ -340,6 +404,7 @@ static Suite *engine_suite(void) {
         tcase_add_test(tc, test_start_timeout);
         tcase_add_test(tc, test_update);
         tcase_add_test(tc, test_readopt);
+        tcase_add_test(tc, test_exec);
         suite_add_tcase(s, tc);
         return s;
 }
@@ -352,6 +417,7 @@ int main(void) {
                 fprintf(stderr, "needs root and /bin/busybox (busybox-static), skipping\n");
                 return 77;
         }
+        runtime_set_exec_helper(BERTH_EXEC_HELPER_BUILD);
         if (!mkdtemp(suite_dir))
                 return EXIT_FAILURE;
         sr = srunner_create(engine_suite());

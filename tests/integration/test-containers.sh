@@ -92,7 +92,13 @@ if sbx test -d /sys/fs/cgroup/memory; then
 else
         check_output "--memory-reservation is MemoryLow" '^33554432$' unit_prop v1lim MemoryLow
 fi
+# On cgroup v1 Berth makes the cpuset cgroups itself and must remove them; on
+# v2 the cpuset is systemd's, in the scope's own cgroup.
+if sbx test -d /sys/fs/cgroup/cpuset; then CPUSET_CG=/sys/fs/cgroup/cpuset/berth.slice
+else CPUSET_CG=/sys/fs/cgroup/berth.slice; fi
+check "... in a cpuset cgroup of its own" sbx test -d "$CPUSET_CG/berth-v1lim.scope"
 check "rm -f of it" sbx_ctl rm -f v1lim
+wait_for "... leaves no cpuset cgroup behind" sbx sh -c "! test -e '$CPUSET_CG/berth-v1lim.scope'"
 sbx_ctl run -d --name late bb sh -c 'sleep 300 & sleep 301 & wait' >/dev/null
 sleep 0.5
 check "update --cpuset-cpus of a container that has forked" sbx_ctl update --cpuset-cpus 0 late
@@ -100,8 +106,9 @@ check_output "... confines every process of it" '^3 0$' \
         sbx sh -c 'for p in $(cat /sys/fs/cgroup/systemd/berth.slice/berth-late.scope/cgroup.procs 2>/dev/null ||
                               cat /sys/fs/cgroup/berth.slice/berth-late.scope/cgroup.procs); do
                            grep Cpus_allowed_list: /proc/$p/status; done | awk "{ n++; if (\$2 != \"0\") bad++ } END { print n, bad + 0 }"'
+check "... which has a cpuset cgroup of its own now" sbx test -d "$CPUSET_CG/berth-late.scope"
 check "rm -f of it" sbx_ctl rm -f late
-check_output "... leaves no cpuset cgroup behind" '^$' sbx sh -c 'ls -d /sys/fs/cgroup/cpuset/berth.slice/berth-v1lim.scope 2>/dev/null || true'
+wait_for "... leaves no cpuset cgroup behind" sbx sh -c "! test -e '$CPUSET_CG/berth-late.scope'"
 check "update changes the limits of a running container" sbx_ctl update --memory 128m --pids-limit 30 lim
 check_output "... MemoryMax follows" '^134217728$' unit_prop lim MemoryMax
 check_output "... and the Limits property" '"TasksMax" t 30' prop lim Limits

@@ -35,7 +35,12 @@ state_of() {
         path=$(sbx busctl call org.berth.Berth1 /org/berth/Berth1 org.berth.Berth1.Manager GetContainer s "$1" | cut -d'"' -f2)
         sbx busctl get-property org.berth.Berth1 "$path" org.berth.Berth1.Container State
 }
-no_containers() { [ -z "$(ctl ps -a -q)" ] && [ -z "$(sbx systemctl list-units --plain --no-legend 'berth-*')" ]; }
+# (A ps or systemctl that fails prints nothing either: that is no answer.)
+no_containers() {
+        local ps units
+        ps=$(ctl ps -a -q) && units=$(sbx systemctl list-units --plain --no-legend 'berth-*') &&
+                [ -z "$ps" ] && [ -z "$units" ]
+}
 
 # --- A redirected regular file ----------------------------------------------
 # The container reads where its stdout points, what the host file held

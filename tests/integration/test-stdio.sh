@@ -44,10 +44,12 @@ no_containers() {
 
 # --- A redirected regular file ----------------------------------------------
 # The container reads where its stdout points, what the host file held
-# before, and writes over the start of it through a read-write reopen.
-ATTACK='readlink /proc/self/fd/$0 >&$0; stat -L -c %F /proc/self/fd/$0 >&$0
-exec 3</proc/self/fd/$0 4<>/proc/self/fd/$0
-(busybox timeout 1 head -c 6 <&3 >&$0; true) 2>/dev/null; printf XX >&4; printf end >&$0'
+# before, and writes over the start of it through a read-write reopen. It
+# reads before it prints anything: a reopened pipe is the same pipe, and
+# head would take the container's own lines from it ahead of berthctl.
+ATTACK='exec 3</proc/self/fd/$0 4<>/proc/self/fd/$0
+(busybox timeout 1 head -c 6 <&3 >&$0; true) 2>/dev/null
+readlink /proc/self/fd/$0 >&$0; stat -L -c %F /proc/self/fd/$0 >&$0; printf XX >&4; printf end >&$0'
 printf 'SECRET\n' >"$T/out"
 ctl run --rm bb sh -c "$ATTACK" 1 >>"$T/out"
 check "stdout to a file: the container sees a pipe, the file only what it printed" unharmed "$T/out"

@@ -141,34 +141,32 @@ int container_object_path(const char *id, char **ret) {
         return *ret ? 0 : -ENOMEM;
 }
 
-/* Engine errors to Berth's D-Bus errors, with the engine's own sentence. */
-static int container_error(sd_bus_error *error, int r, const char *fallback) {
-        const char *msg = errmsg_last() ?: fallback ?: strerror(-r);
+/* Engine errors to Berth's D-Bus errors. message: the engine's sentence,
+ * captured when it failed (a deferred reply must not read the thread's last
+ * sentence: other calls may have set it meanwhile). */
+static int container_error(sd_bus_error *error, int r, const char *message) {
+        return bus_error_set_errnof(error, BERTH_OBJECT_CONTAINER, r, "%s", message ?: strerror(-r));
+}
 
-        switch (-r) {
-        case EBUSY:
-                return sd_bus_error_set(error, BERTH_ERROR_CONTAINER_RUNNING, msg);
-        case ESRCH:
-                return sd_bus_error_set(error, BERTH_ERROR_CONTAINER_NOT_RUNNING, msg);
-        case EEXIST:
-                return sd_bus_error_set(error, BERTH_ERROR_NAME_IN_USE, msg);
-        case ENOENT:
-                return sd_bus_error_set(error, BERTH_ERROR_NO_SUCH_IMAGE, msg);
-        case EINVAL:
-                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, msg);
-        default:
-                return sd_bus_error_set_errnof(error, r, "%s", msg);
-        }
+/* A synchronous failure of the engine: its sentence is the last one. */
+static int container_error_now(sd_bus_error *error, int r) {
+        return container_error(error, r, errmsg_last());
+}
+
+/* Creation fails with ENOENT when the image is missing. */
+static int create_error_now(sd_bus_error *error, int r) {
+        return bus_error_set_errnof(error, r == -ENOENT ? BERTH_OBJECT_IMAGE : BERTH_OBJECT_CONTAINER, r,
+                                    "%s", errmsg_last() ?: strerror(-r));
 }
 
 static int find_container(Manager *m, const char *name, sd_bus_error *error, Container **ret) {
         int r = engine_find(m->engine, name, ret);
 
         if (r == -ENOENT)
-                return sd_bus_error_setf(error, BERTH_ERROR_NO_SUCH_CONTAINER, "No such container: %s", name);
+                return bus_error_set_errnof(error, BERTH_OBJECT_CONTAINER, r, "No such container: %s", name);
         if (r == -ENOTUNIQ)
-                return sd_bus_error_setf(error, BERTH_ERROR_INVALID_REFERENCE,
-                                         "The id prefix '%s' fits several containers.", name);
+                return bus_error_set_errnof(error, BERTH_OBJECT_CONTAINER, r,
+                                            "The id prefix '%s' fits several containers.", name);
         return r;
 }
 
@@ -194,7 +192,7 @@ int method_create_container(sd_bus_message *message, void *userdata, sd_bus_erro
         errmsg_clear();
         r = engine_create(m->engine, c, image, &created);
         if (r < 0)
-                return container_error(error, r, NULL);
+                return create_error_now(error, r);
         r = container_object_path(created->id, &path);
         if (r < 0)
                 return r;
@@ -304,7 +302,7 @@ int method_start_container(sd_bus_message *message, void *userdata, sd_bus_error
         r = engine_start(m->engine, c, &stdio, reply_started, sd_bus_message_ref(message));
         if (r < 0) {
                 sd_bus_message_unref(message);
-                return container_error(error, r, NULL);
+                return container_error_now(error, r);
         }
         return 1;
 }
@@ -348,7 +346,7 @@ int method_run_container(sd_bus_message *message, void *userdata, sd_bus_error *
         r = engine_run(m->engine, c, image, &stdio, reply_started, sd_bus_message_ref(message), &created);
         if (r < 0) {
                 sd_bus_message_unref(message);
-                return container_error(error, r, NULL);
+                return create_error_now(error, r);
         }
         if (stdio.attach && engine_wait(m->engine, created, notify_run_exited, sd_bus_message_ref(message), NULL) < 0)
                 sd_bus_message_unref(message);
@@ -374,7 +372,7 @@ int method_stop_container(sd_bus_message *message, void *userdata, sd_bus_error 
         r = engine_stop(m->engine, c, timeout_from_seconds(timeout), reply_done, sd_bus_message_ref(message));
         if (r < 0) {
                 sd_bus_message_unref(message);
-                return container_error(error, r, NULL);
+                return container_error_now(error, r);
         }
         return 1;
 }
@@ -394,7 +392,7 @@ int method_restart_container(sd_bus_message *message, void *userdata, sd_bus_err
         r = engine_restart(m->engine, c, timeout_from_seconds(timeout), reply_done, sd_bus_message_ref(message));
         if (r < 0) {
                 sd_bus_message_unref(message);
-                return container_error(error, r, NULL);
+                return container_error_now(error, r);
         }
         return 1;
 }
@@ -416,7 +414,7 @@ int method_kill_container(sd_bus_message *message, void *userdata, sd_bus_error 
         errmsg_clear();
         r = engine_kill(m->engine, c, sig);
         if (r < 0)
-                return container_error(error, r, NULL);
+                return container_error_now(error, r);
         return sd_bus_reply_method_return(message, NULL);
 }
 
@@ -434,7 +432,7 @@ int method_remove_container(sd_bus_message *message, void *userdata, sd_bus_erro
         r = engine_remove(m->engine, c, force, reply_done, sd_bus_message_ref(message));
         if (r < 0) {
                 sd_bus_message_unref(message);
-                return container_error(error, r, NULL);
+                return container_error_now(error, r);
         }
         return 1;
 }
@@ -648,7 +646,7 @@ int method_exec_container(sd_bus_message *message, void *userdata, sd_bus_error 
         r = engine_exec(m->engine, c, argv, env, user, cwd, tty, &stdio, on_exec_started, on_exec_exited, x);
         if (r < 0) {
                 exec_record_unlink(x);
-                return container_error(error, r, NULL);
+                return container_error_now(error, r);
         }
         return 1;
 }
@@ -779,7 +777,7 @@ int method_update_container(sd_bus_message *message, void *userdata, sd_bus_erro
         r = engine_update(m->engine, c, &update, reply_done, sd_bus_message_ref(message));
         if (r < 0) {
                 sd_bus_message_unref(message);
-                return container_error(error, r, NULL);
+                return container_error_now(error, r);
         }
         return 1;
 }
@@ -795,7 +793,7 @@ static int pause_or_unpause(sd_bus_message *message, Manager *m, bool pause, sd_
         r = engine_pause(m->engine, c, pause, reply_done, sd_bus_message_ref(message));
         if (r < 0) {
                 sd_bus_message_unref(message);
-                return container_error(error, r, NULL);
+                return container_error_now(error, r);
         }
         return 1;
 }

@@ -133,6 +133,14 @@ static int property_get_history(sd_bus *bus, const char *path, const char *inter
         return sd_bus_message_close_container(reply);
 }
 
+/* A store failure as Berth's error for an image; message is the store's
+ * sentence, captured when it failed. */
+static int image_error(sd_bus_error *error, int r, const char *what, const char *message) {
+        if (bus_error_name_from_errno(BERTH_OBJECT_IMAGE, r))
+                return bus_error_set_errnof(error, BERTH_OBJECT_IMAGE, r, "%s", message ?: strerror(-r));
+        return bus_error_set_errnof(error, BERTH_OBJECT_IMAGE, r, "%s: %s", what, message ?: strerror(-r));
+}
+
 /* Looks up a caller's name for an image, turning failures into D-Bus errors. */
 static int resolve_image(Manager *m, const char *name, sd_bus_error *error, Image **ret) {
         _cleanup_(image_freep) Image *i = NULL;
@@ -141,9 +149,9 @@ static int resolve_image(Manager *m, const char *name, sd_bus_error *error, Imag
         errmsg_clear();
         r = store_resolve_image(m->store, name, &i);
         if (r == -ENOENT)
-                return sd_bus_error_setf(error, BERTH_ERROR_NO_SUCH_IMAGE, "No such image: %s", name);
+                return bus_error_set_errnof(error, BERTH_OBJECT_IMAGE, r, "No such image: %s", name);
         if (r < 0)
-                return bus_error_from_errno(error, r, name, store_last_error());
+                return image_error(error, r, name, store_last_error());
         *ret = TAKE_PTR(i);
         return 0;
 }
@@ -209,9 +217,9 @@ int method_tag_image(sd_bus_message *message, void *userdata, sd_bus_error *erro
         errmsg_clear();
         r = store_tag_image(m->store, name, reference);
         if (r == -ENOENT)
-                return sd_bus_error_setf(error, BERTH_ERROR_NO_SUCH_IMAGE, "No such image: %s", name);
+                return bus_error_set_errnof(error, BERTH_OBJECT_IMAGE, r, "No such image: %s", name);
         if (r < 0)
-                return bus_error_from_errno(error, r, reference, store_last_error());
+                return image_error(error, r, reference, store_last_error());
         (void) manager_refresh_images(m);
         return sd_bus_reply_method_return(message, NULL);
 }
@@ -227,9 +235,9 @@ int method_untag_image(sd_bus_message *message, void *userdata, sd_bus_error *er
         errmsg_clear();
         r = store_untag_image(m->store, reference);
         if (r == -ENOENT)
-                return sd_bus_error_setf(error, BERTH_ERROR_NO_SUCH_IMAGE, "No such image: %s", reference);
+                return bus_error_set_errnof(error, BERTH_OBJECT_IMAGE, r, "No such image: %s", reference);
         if (r < 0)
-                return bus_error_from_errno(error, r, reference, store_last_error());
+                return image_error(error, r, reference, store_last_error());
         (void) manager_refresh_images(m);
         return sd_bus_reply_method_return(message, NULL);
 }
@@ -456,10 +464,10 @@ static void reply_when_done(Operation *o) {
         (void) manager_refresh_images(o->manager);
         if (o->result < 0) {
                 if (o->result == -ENOENT)
-                        (void) sd_bus_error_setf(&error, BERTH_ERROR_NO_SUCH_IMAGE, "No such image: %s",
-                                                 strempty(j->reference));
+                        (void) bus_error_set_errnof(&error, BERTH_OBJECT_IMAGE, o->result, "No such image: %s",
+                                                   strempty(j->reference));
                 else
-                        (void) bus_error_from_errno(&error, o->result, strempty(j->reference), o->error_message);
+                        (void) image_error(&error, o->result, strempty(j->reference), o->error_message);
                 (void) sd_bus_reply_method_error(o->request, &error);
                 return;
         }

@@ -167,7 +167,7 @@ static int manager_load_containers(Manager *m) {
 static int manager_connect_bus(Manager *m) {
         int r;
 
-        (void) sd_bus_error_add_map(berth_error_map);
+        (void) bus_error_add_berth_map();
         r = sd_bus_default_system(&m->bus);
         if (r < 0)
                 return log_error_errno(r, "Failed to connect to the system bus: %m");

@@ -10,9 +10,13 @@
 #define BERTH_MANAGER_PATH "/org/berth/Berth1"
 #define BERTH_CONTAINER_PATH_PREFIX "/org/berth/Berth1/container"
 #define BERTH_IMAGE_PATH_PREFIX "/org/berth/Berth1/image"
+#define BERTH_EXEC_PATH_PREFIX "/org/berth/Berth1/exec"
+#define BERTH_JOB_PATH_PREFIX "/org/berth/Berth1/job"
 #define BERTH_MANAGER_IFACE "org.berth.Berth1.Manager"
 #define BERTH_CONTAINER_IFACE "org.berth.Berth1.Container"
 #define BERTH_IMAGE_IFACE "org.berth.Berth1.Image"
+#define BERTH_EXEC_IFACE "org.berth.Berth1.Exec"
+#define BERTH_JOB_IFACE "org.berth.Berth1.Job"
 #define BERTH_NETWORK_IFACE "org.berth.Berth1.Network"
 #define BERTH_VOLUME_IFACE "org.berth.Berth1.Volume"
 

@@ -11,7 +11,7 @@
 
 #include "hashmap.h"
 #include "mount-spec.h"
-#include "scope.h"
+#include "limits.h"
 #include "util.h"
 
 #define CONTAINER_ID_LENGTH 64

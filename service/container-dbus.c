@@ -13,6 +13,7 @@
 #include "manager.h"
 #include "polkit.h"
 #include "proc-util.h"
+#include "scope.h"
 
 static int property_get_state(sd_bus *bus, const char *path, const char *interface,
                               const char *property, sd_bus_message *reply,
@@ -83,30 +84,31 @@ static int property_get_mounts(sd_bus *bus, const char *path, const char *interf
         return sd_bus_message_close_container(reply);
 }
 
-static int append_limit(sd_bus_message *reply, const char *key, uint64_t v) {
-        if (v == 0)
-                return 0;
-        return sd_bus_message_append(reply, "{sv}", key, "t", v);
-}
-
 static int property_get_limits(sd_bus *bus, const char *path, const char *interface,
                                const char *property, sd_bus_message *reply,
                                void *userdata, sd_bus_error *error) {
         const ScopeLimits *l = &((Container *) userdata)->config.limits;
-        _cleanup_free_ char *cpus = NULL;
         int r;
 
+        /* The form CreateContainer's "Limits" and Update take. */
         r = sd_bus_message_open_container(reply, 'a', "{sv}");
-        if (r >= 0) r = append_limit(reply, "MemoryMax", l->memory_max);
-        if (r >= 0) r = append_limit(reply, "MemoryLow", l->memory_low);
-        if (r >= 0) r = append_limit(reply, "MemorySwapMax", scope_limits_swap_max(l));
-        if (r >= 0) r = append_limit(reply, "CPUQuotaPerSecUSec", l->cpu_quota_usec);
-        if (r >= 0) r = append_limit(reply, "CPUWeight", l->cpu_weight);
-        if (r >= 0) r = append_limit(reply, "TasksMax", l->tasks_max);
-        if (r >= 0) r = append_limit(reply, "IOWeight", l->io_weight);
+        for (size_t i = 0; r >= 0 && i < limit_properties_size; i++) {
+                uint64_t v;
+                if (limits_get_property(l, &limit_properties[i], &v))
+                        r = sd_bus_message_append(reply, "{sv}", limit_properties[i].name, "t", v);
+        }
         if (r >= 0 && l->allowed_cpus_size > 0) {
-                cpus = scope_format_cpuset(l->allowed_cpus, l->allowed_cpus_size);
-                r = cpus ? sd_bus_message_append(reply, "{sv}", "AllowedCPUs", "s", cpus) : -ENOMEM;
+                r = sd_bus_message_open_container(reply, 'e', "sv");
+                if (r >= 0)
+                        r = sd_bus_message_append(reply, "s", LIMIT_PROPERTY_ALLOWED_CPUS);
+                if (r >= 0)
+                        r = sd_bus_message_open_container(reply, 'v', "ay");
+                if (r >= 0)
+                        r = sd_bus_message_append_array(reply, 'y', l->allowed_cpus, l->allowed_cpus_size);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(reply);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(reply);
         }
         if (r < 0)
                 return r;

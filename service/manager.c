@@ -17,6 +17,7 @@
 #include "manager-dbus.h"
 #include "manager.h"
 #include "operation.h"
+#include "scope.h"
 #include "store.h"
 
 static const ConfigItem manager_config_items[] = {

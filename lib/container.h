@@ -15,7 +15,8 @@
 #include "util.h"
 
 #define CONTAINER_ID_LENGTH 64
-#define CONTAINER_NAME_MAX 253
+/* The scope "berth-NAME.scope" must fit systemd's 255 bytes of a unit name. */
+#define CONTAINER_NAME_MAX (255 - 6 - 6)
 #define CONTAINER_STATE_FILE "state.json"
 #define CONTAINER_DIR "containers"
 /* Directories of removed containers, on their way out. */

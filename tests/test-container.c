@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 
 #include "container.h"
+#include "scope.h"
 #include "fileio.h"
 
 START_TEST(test_tables) {
@@ -44,6 +45,14 @@ START_TEST(test_names) {
         memset(longname, 'a', sizeof longname - 1);
         longname[CONTAINER_NAME_MAX] = 0;
         ck_assert(container_name_is_valid(longname));
+        /* The longest name still makes a unit name systemd takes (255 bytes). */
+        ck_assert_int_eq(CONTAINER_NAME_MAX, 243);
+        {
+                _cleanup_free_ char *unit = NULL;
+                ck_assert_int_eq(scope_unit_name(longname, &unit), 0);
+                ck_assert_uint_eq(strlen(unit), 255);
+                ck_assert(scope_unit_name_is_valid(unit));
+        }
         longname[CONTAINER_NAME_MAX] = 'a';
         longname[CONTAINER_NAME_MAX + 1] = 0;
         ck_assert(!container_name_is_valid(longname));

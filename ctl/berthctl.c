@@ -7,15 +7,15 @@
 static const Verb verbs[] = {
         { "version", NULL, verb_version, "", "Show the client's and the server's version." },
         { "info", NULL, verb_info, "", "Show how berthd and this host are set up." },
-        { "run", NULL, verb_run, "[OPTIONS] IMAGE [COMMAND] [ARG...]", "Create and start a container (-d: in the background)." },
+        { "run", NULL, NULL, "[OPTIONS] IMAGE [COMMAND] [ARG...]", "Create and start a container (-d: in the background).", verb_run },
         { "create", NULL, verb_create, "[OPTIONS] IMAGE [COMMAND] [ARG...]", "Create a container." },
-        { "start", NULL, verb_start, "[-a] [-i] CONTAINER...", "Start containers." },
+        { "start", NULL, NULL, "[-a] [-i] CONTAINER...", "Start containers.", verb_start },
         { "stop", NULL, verb_stop, "[-t SECONDS] CONTAINER...", "Stop containers: the stop signal, then SIGKILL after the timeout." },
         { "restart", NULL, verb_restart, "[-t SECONDS] CONTAINER...", "Stop and start containers." },
         { "kill", NULL, verb_kill, "[-s SIGNAL] CONTAINER...", "Send a signal to containers (SIGKILL by default)." },
         { "rm", NULL, verb_rm, "[-f] CONTAINER...", "Remove containers (-f: running ones too)." },
         { "wait", NULL, verb_wait, "CONTAINER...", "Wait for containers to exit and print their exit codes." },
-        { "exec", NULL, verb_exec, "[-i] [-t] [-e K=V] [-u USER] [-w DIR] CONTAINER COMMAND [ARG...]", "Run a command in a running container." },
+        { "exec", NULL, NULL, "[-i] [-t] [-e K=V] [-u USER] [-w DIR] CONTAINER COMMAND [ARG...]", "Run a command in a running container.", verb_exec },
         { "update", NULL, verb_update, "[--memory M] [--cpus N] ... CONTAINER...", "Change the limits of containers." },
         { "pause", NULL, verb_pause, "CONTAINER...", "Freeze all processes of containers." },
         { "unpause", NULL, verb_unpause, "CONTAINER...", "Thaw paused containers." },
@@ -55,7 +55,8 @@ static const Verb *find_verb(const char *name) {
         return NULL;
 }
 
-/* Global options come before the verb, as with docker. Returns the verb's index. */
+/* Global options come before the verb, as with docker. Returns the verb's
+ * index, 0 when there is nothing more to do. */
 static int parse_global_options(int argc, char *argv[]) {
         int i;
 
@@ -76,25 +77,35 @@ static int parse_global_options(int argc, char *argv[]) {
                         arg_host = argv[++i];
                 else {
                         fprintf(stderr, "Unknown option '%s'. See 'berthctl --help'.\n", a);
-                        return -EXIT_ENGINE;
+                        return -EINVAL;
                 }
         }
         if (i >= argc) {
                 help();
-                return -EXIT_ENGINE;
+                return -EINVAL;
         }
         return i;
 }
 
+/* The one place a result becomes an exit code (the convention is at the top
+ * of berthctl.h). */
+static int ctl_exit_code(int r, int exit_status) {
+        if (r == -ECANCELED)
+                return EXIT_INTERRUPTED;
+        if (r < 0)
+                return EXIT_ENGINE;
+        return exit_status;
+}
+
 int main(int argc, char *argv[]) {
         const Verb *v;
-        int i;
+        int i, r, exit_status = 0;
 
         if (!arg_host)
                 arg_host = getenv("BERTH_HOST");
         i = parse_global_options(argc, argv);
         if (i <= 0)
-                return -i;
+                return ctl_exit_code(i, 0);
         v = find_verb(argv[i]);
         if (!v) {
                 fprintf(stderr, "Unknown command '%s'. See 'berthctl --help'.\n", argv[i]);
@@ -103,5 +114,9 @@ int main(int argc, char *argv[]) {
         if (ctl_want_help(argc - i, argv + i, v))
                 return 0;
         optind = 0;
-        return v->run(argc - i, argv + i);
+        if (v->run_process)
+                r = v->run_process(argc - i, argv + i, &exit_status);
+        else
+                r = v->run(argc - i, argv + i);
+        return ctl_exit_code(r, exit_status);
 }

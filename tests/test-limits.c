@@ -3,7 +3,7 @@
 
 #include <stdarg.h>
 
-#include "limits.h"
+#include "resource-limits.h"
 
 /* Docker's flags for one test: NAME, VALUE pairs. */
 static int from_flags(ScopeLimits *l, char **ret_error, ...) {

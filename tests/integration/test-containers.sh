@@ -48,6 +48,11 @@ check_output "the object is listed by the ObjectManager" "container/$ID" \
 check_exit "a second container named web is refused (125)" 125 sbx_ctl run -d --name web bb true
 check_output "... saying the name is in use" 'already in use' sbx_ctl create --name web bb true
 check_exit "an invalid name is refused" 125 sbx_ctl create --name '-bad' bb true
+# berth-NAME.scope must fit systemd's 255 characters: 243 is the longest name.
+NAME243=$(printf 'n%.0s' $(seq 243))
+check_output "a name of 244 characters is refused, naming the limit" 'at most 243' \
+        sbx_ctl create --name "${NAME243}n" bb true
+check_output "a name of 243 characters runs" '^long$' sbx_ctl run --rm --name "$NAME243" bb echo long
 wait_for "its output reaches the journal under the scope" \
         sbx sh -c "journalctl -u berth-web.scope -o cat | grep -q '^started$'"
 check_output "... tagged with the container's name" '"SYSLOG_IDENTIFIER" *: *"web"' \

@@ -9,12 +9,13 @@
 #include <sys/types.h>
 #include <systemd/sd-bus.h>
 
-#include "limits.h"
+#include "resource-limits.h"
+#include "names.h"
 #include "util.h"
 
 #define SCOPE_SLICE "berth.slice"
-#define SCOPE_UNIT_PREFIX "berth-"
-#define SCOPE_UNIT_SUFFIX ".scope"
+#define SCOPE_UNIT_PREFIX CONTAINER_UNIT_PREFIX
+#define SCOPE_UNIT_SUFFIX CONTAINER_UNIT_SUFFIX
 
 /* "berth-NAME.scope"; -EINVAL unless NAME is a valid container name. */
 int scope_unit_name(const char *container_name, char **ret);

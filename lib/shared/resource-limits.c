@@ -3,7 +3,7 @@
 #include <ctype.h>
 #include <stdio.h>
 
-#include "limits.h"
+#include "resource-limits.h"
 
 #define CPUSET_MAX_CPUS 8192U
 #define MEMORY_MIN (6ULL * 1024 * 1024)   /* Docker refuses less than 6 MiB */

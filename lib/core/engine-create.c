@@ -89,9 +89,8 @@ static int pick_identity(Engine *e, Container *c) {
                 return r;
         if (c->name) {
                 if (strlen(c->name) > CONTAINER_NAME_MAX)
-                        return errmsg_set(-EINVAL, "Container name too long (%zu characters): at most %d, so that its "
-                                          "scope unit berth-NAME.scope fits 255.", strlen(c->name),
-                                          CONTAINER_NAME_MAX);
+                        return errmsg_set(-EINVAL, "Invalid container name: %zu characters, at most %zu fit a unit name.",
+                                          strlen(c->name), (size_t) CONTAINER_NAME_MAX);
                 if (!container_name_is_valid(c->name))
                         return errmsg_set(-EINVAL, "Invalid container name '%s': use [a-zA-Z0-9][a-zA-Z0-9_.-]*.", c->name);
                 if (container_registry_find(e->registry, c->name, &other) >= 0 && streq(other->name, c->name))

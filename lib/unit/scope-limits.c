@@ -4,7 +4,7 @@
  * assignments callers may add. */
 #include <signal.h>
 
-#include "container.h"
+#include "names.h"
 #include "scope.h"
 
 int scope_unit_name(const char *container_name, char **ret) {

@@ -84,35 +84,11 @@ static int property_get_mounts(sd_bus *bus, const char *path, const char *interf
         return sd_bus_message_close_container(reply);
 }
 
+/* The form CreateContainer's "Limits" and Update take. */
 static int property_get_limits(sd_bus *bus, const char *path, const char *interface,
                                const char *property, sd_bus_message *reply,
                                void *userdata, sd_bus_error *error) {
-        const ScopeLimits *l = &((Container *) userdata)->config.limits;
-        int r;
-
-        /* The form CreateContainer's "Limits" and Update take. */
-        r = sd_bus_message_open_container(reply, 'a', "{sv}");
-        for (size_t i = 0; r >= 0 && i < limit_properties_size; i++) {
-                uint64_t v;
-                if (limits_get_property(l, &limit_properties[i], &v))
-                        r = sd_bus_message_append(reply, "{sv}", limit_properties[i].name, "t", v);
-        }
-        if (r >= 0 && l->allowed_cpus_size > 0) {
-                r = sd_bus_message_open_container(reply, 'e', "sv");
-                if (r >= 0)
-                        r = sd_bus_message_append(reply, "s", LIMIT_PROPERTY_ALLOWED_CPUS);
-                if (r >= 0)
-                        r = sd_bus_message_open_container(reply, 'v', "ay");
-                if (r >= 0)
-                        r = sd_bus_message_append_array(reply, 'y', l->allowed_cpus, l->allowed_cpus_size);
-                if (r >= 0)
-                        r = sd_bus_message_close_container(reply);
-                if (r >= 0)
-                        r = sd_bus_message_close_container(reply);
-        }
-        if (r < 0)
-                return r;
-        return sd_bus_message_close_container(reply);
+        return bus_append_limits(reply, &((Container *) userdata)->config.limits);
 }
 
 static int property_get_pid(sd_bus *bus, const char *path, const char *interface,

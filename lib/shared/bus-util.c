@@ -99,6 +99,34 @@ int bus_error_add_berth_map(void) {
         return sd_bus_error_add_map(map);
 }
 
+int bus_append_limits(sd_bus_message *m, const ScopeLimits *l) {
+        int r;
+
+        r = sd_bus_message_open_container(m, 'a', "{sv}");
+        for (size_t i = 0; r >= 0 && i < limit_properties_size; i++) {
+                uint64_t v;
+
+                if (limits_get_property(l, &limit_properties[i], &v))
+                        r = sd_bus_message_append(m, "{sv}", limit_properties[i].name, "t", v);
+        }
+        if (r >= 0 && l->allowed_cpus_size > 0) {
+                r = sd_bus_message_open_container(m, 'e', "sv");
+                if (r >= 0)
+                        r = sd_bus_message_append(m, "s", LIMIT_PROPERTY_ALLOWED_CPUS);
+                if (r >= 0)
+                        r = sd_bus_message_open_container(m, 'v', "ay");
+                if (r >= 0)
+                        r = sd_bus_message_append_array(m, 'y', l->allowed_cpus, l->allowed_cpus_size);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(m);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(m);
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_close_container(m);
+}
+
 int bus_open_berth(const char *host, sd_bus **ret) {
         _cleanup_(sd_bus_unrefp) sd_bus *bus = NULL;
         int r;

@@ -3,6 +3,7 @@
 
 #include <systemd/sd-bus.h>
 
+#include "resource-limits.h"
 #include "util.h"
 
 /* The D-Bus API's names, shared by berthd, berthctl and the tests. */
@@ -75,6 +76,11 @@ int bus_error_set_errnof(sd_bus_error *e, BerthObjectKind kind, int r, const cha
 /* Registers the table with sd_bus_error_add_map() (once), so that
  * sd_bus_error_get_errno() and sd_bus_call() failures give Berth's errnos. */
 int bus_error_add_berth_map(void);
+
+/* Appends l as "a{sv}" in systemd's names and types (AllowedCPUs "ay"):
+ * the form of the Limits property, of CreateContainer's "Limits" and of
+ * Update. Unset limits are left out. */
+int bus_append_limits(sd_bus_message *m, const ScopeLimits *l);
 
 /* Client side: the system bus, or the address in host ("unix:path=...") when given. */
 int bus_open_berth(const char *host, sd_bus **ret);

@@ -602,7 +602,8 @@ static int container_get_processes(Manager *m, Container *c, sd_bus_message *mes
         r = scope_get_pids(m->bus, c->unit, reply_processes, req, &req->slot);
         if (r < 0) {
                 caller_request_free(req);
-                return sd_bus_error_set_errnof(error, r, "Cannot list the processes of %s: %m", c->unit);
+                return bus_error_set_errnof(error, BERTH_OBJECT_CONTAINER, r, "Cannot list the processes of %s: %s",
+                                            c->unit, strerror(-r));
         }
         return 1;
 }
@@ -898,8 +899,8 @@ static int method_exec_wait(sd_bus_message *message, void *userdata, sd_bus_erro
         if (!sd_bus_message_get_expect_reply(message))
                 return 1;
         if (x->n_waiters >= EXEC_WAITERS_MAX)
-                return sd_bus_error_setf(error, BERTH_ERROR_BUSY, "Too many callers wait for exec %" PRIu32 " already.",
-                                         x->id);
+                return bus_error_set_errnof(error, BERTH_OBJECT_EXEC, -EAGAIN,
+                                            "Too many callers wait for exec %" PRIu32 " already.", x->id);
         r = caller_request_new(x->manager, message, CALLER_REQUEST_WAIT, error, &req);
         if (r < 0)
                 return r;

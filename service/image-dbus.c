@@ -363,7 +363,7 @@ static int dup_message_fd(int fd, sd_bus_error *error) {
         int copy = fcntl(fd, F_DUPFD_CLOEXEC, 3);
 
         if (copy < 0)
-                return sd_bus_error_set_errnof(error, errno, "Cannot use the file descriptor passed: %m");
+                return bus_error_set_errnof(error, BERTH_OBJECT_IMAGE, -errno, "Cannot use the file descriptor passed: %m");
         return copy;
 }
 
@@ -376,9 +376,9 @@ static int start_image_job(Manager *m, sd_bus_message *message, const char *type
         if (m->n_operations >= m->config.max_operations) {
                 safe_close(fd);
                 image_job_free(j);
-                return sd_bus_error_setf(error, BERTH_ERROR_BUSY,
-                                         "Too many operations at once (%u); try again later.",
-                                         m->config.max_operations);
+                return bus_error_set_errnof(error, BERTH_OBJECT_IMAGE, -EAGAIN,
+                                            "Too many operations at once (%u); try again later.",
+                                            m->config.max_operations);
         }
         r = operation_start(m, type, message, fd, work, finish, j, image_job_free, &o);
         if (r < 0)

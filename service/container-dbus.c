@@ -151,12 +151,15 @@ static Manager *message_manager(sd_bus_message *message) {
         return sd_bus_slot_get_userdata(sd_bus_get_current_slot(sd_bus_message_get_bus(message)));
 }
 
-/* What needs BERTH_ACTION_PRIVILEGED_CONTAINERS: whatever gives the
- * container a power over the host that root alone should hand out. */
+/* What needs BERTH_ACTION_PRIVILEGED_CONTAINERS: whatever reaches past the
+ * container's confinement, a power over the host that root alone should
+ * hand out (the privileged flag, host bind mounts, added capabilities, the
+ * host's network namespace, no seccomp filter). */
 static bool container_is_privileged(const Container *c) {
         const ContainerConfig *cfg = &c->config;
 
-        if (cfg->security.privileged || strv_length(cfg->security.cap_add) > 0 || cfg->network == NETWORK_MODE_HOST)
+        if (cfg->security.privileged || strv_length(cfg->security.cap_add) > 0 || cfg->network == NETWORK_MODE_HOST ||
+            streq_ptr(cfg->security.seccomp_profile, "unconfined"))
                 return true;
         for (size_t i = 0; i < cfg->n_mounts; i++)
                 if (cfg->mounts[i].type == MOUNT_TYPE_BIND)
@@ -178,9 +181,10 @@ static int bind_sources(const Container *c, char **ret) {
         return *ret ? 0 : -ENOMEM;
 }
 
-/* polkit for a verb on c. privileged_too: a privileged container needs
- * BERTH_ACTION_PRIVILEGED_CONTAINERS instead (create, start, restart,
- * update, exec). command: the exec's, for rules. > 0 allowed, 0 pending. */
+/* polkit for a verb on c: action, and for a privileged container
+ * BERTH_ACTION_PRIVILEGED_CONTAINERS as well when privileged_too (create,
+ * run, start, restart, update, exec). command: the exec's, for rules.
+ * > 0 allowed, 0 pending (the handler returns 1), < 0 denied. */
 static int verify_container(sd_bus_message *message, Manager *m, const Container *c, const char *image,
                             const char *action, bool privileged_too, const char *command, sd_bus_error *error) {
         _cleanup_free_ char *binds = NULL;
@@ -198,8 +202,10 @@ static int verify_container(sd_bus_message *message, Manager *m, const Container
                 command ? "command" : NULL, command,
                 NULL,
         };
-        return polkit_verify(message, privileged && privileged_too ? BERTH_ACTION_PRIVILEGED_CONTAINERS : action,
-                             details, m, error);
+        r = polkit_verify(message, action, details, m, error);
+        if (r <= 0 || !privileged || !privileged_too)
+                return r;
+        return polkit_verify(message, BERTH_ACTION_PRIVILEGED_CONTAINERS, details, m, error);
 }
 
 int method_create_container(sd_bus_message *message, void *userdata, sd_bus_error *error) {

@@ -784,6 +784,15 @@ static void on_exec_exited(int exit_code, void *userdata) {
                 exec_trim(x->manager, x->container_id);
 }
 
+void container_dbus_free_execs(Manager *m) {
+        while (m->execs) {
+                ExecRecord *x = m->execs;
+
+                x->n_waiters = 0;   /* their requests went with callers_free() */
+                exec_record_unlink(x, false);
+        }
+}
+
 /* The exec records of a removed container: those that ended go now, the
  * others once they end (their exit callback still holds them). */
 static void forget_execs(Manager *m, const char *container_id) {

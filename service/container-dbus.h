@@ -33,3 +33,5 @@ int method_get_stats_by_name(sd_bus_message *message, void *userdata, sd_bus_err
 int method_get_environment_by_name(sd_bus_message *message, void *userdata, sd_bus_error *error);
 
 int container_dbus_register(Manager *m);
+/* Shutdown, after callers_free(): forgets the exec sessions. */
+void container_dbus_free_execs(Manager *m);

@@ -121,6 +121,7 @@ Manager *manager_free(Manager *m) {
         /* The engine answers the waits it holds (the callers' requests) first. */
         engine_free(m->engine);
         callers_free(m);
+        container_dbus_free_execs(m);
         manager_free_images(m);
         store_free(m->store);
         sd_bus_flush_close_unref(m->bus);

@@ -201,7 +201,9 @@ static int subscribe_container(Session *s, const char *path) {
 #undef MATCH_PREFIX
         if (!match)
                 return -ENOMEM;
-        return sd_bus_add_match(s->bus, &s->match, match, on_container_changed, s);
+        /* Asynchronously: dbus-daemon handles a connection's messages in
+         * order, so the match is in place before the start that follows. */
+        return sd_bus_add_match_async(s->bus, &s->match, match, on_container_changed, NULL, s);
 }
 
 /* Docker's --sig-proxy: what we receive, the container receives. */

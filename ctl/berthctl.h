@@ -5,6 +5,8 @@
 #include <stdarg.h>
 #include <systemd/sd-bus.h>
 
+#include "resource-limits.h"
+
 #include "util.h"
 
 /* How berthctl fails, as systemctl does:
@@ -109,6 +111,7 @@ typedef struct ContainerRow {
         const char *id, *name, *image, *state, *command;
         uint64_t created, started, finished;
         int32_t exit_code;
+        const char *path;
 } ContainerRow;
 /* One ListContainers call, sorted newest first. */
 int ctl_list_containers(sd_bus *bus, bool all, sd_bus_message **ret_reply, ContainerRow **ret, size_t *ret_n);
@@ -118,8 +121,9 @@ typedef struct CreateRequest {
         char *name, *image, *entrypoint, *workdir, *user, *hostname, *network, *stop_signal;
         char **cmd, **env, **labels, **volumes, **tmpfs, **mounts, **cap_add, **cap_drop;
         char **security_opt;
-        char **limits;          /* flag, value, flag, value, ... */
-        int stop_timeout;       /* -1: the default */
+        char **limits;          /* Docker's flags: flag, value, flag, value, ... */
+        ScopeLimits typed_limits;   /* what they mean, in the API's typed form */
+        int stop_timeout;       /* seconds; -1: the default */
         bool detach, interactive, tty, rm, privileged, read_only;
 } CreateRequest;
 
@@ -128,6 +132,9 @@ int create_request_append(sd_bus_message *m, const CreateRequest *q);
 /* Appends {key: <as>} to an open a{sv}; nothing when l is NULL. */
 int ctl_append_strv_option(sd_bus_message *m, const char *key, char **l);
 void create_request_done(CreateRequest *q);
+/* Docker's limit flags (flag, value, ...) into the API's typed form; says
+ * what is wrong and returns -EINVAL when one is. */
+int ctl_parse_limits(char **flags, ScopeLimits *ret);
 
 /* Our stdin (with_stdin), stdout and stderr as a container gets them
  * (ctl-stdio.c): pipes and AF_UNIX stream sockets as they are, anything else

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/ioctl.h>
@@ -107,11 +109,19 @@ int ctl_attach_terminal(int master, bool interactive) {
         return 0;
 }
 
+/* How an attached run learns the exit: from the Container object's
+ * PropertiesChanged (State "exited" with its ExitCode), subscribed to
+ * before the start is sent, so neither a quick exit nor the removal of a
+ * --rm container can slip by; an exec's from its Exec object's Wait(),
+ * which is there until its container goes. */
 typedef struct Session {
         sd_bus *bus;
         sd_event *event;
         const char *container;       /* where signals go; NULL: nowhere */
         char *run_id;                /* the container RunContainer made */
+        char *path;                  /* the container's object; NULL until known */
+        char **early_exits;          /* "PATH CODE" of exits seen before path was known */
+        sd_bus_slot *match;          /* the PropertiesChanged subscription */
         sd_bus_message *start_reply;
         int exit_code;               /* -1: not known yet */
         int error;                   /* a negative errno, said so; 0: none */
@@ -130,10 +140,6 @@ static int on_wait_reply(sd_bus_message *reply, void *userdata, sd_bus_error *re
         int32_t code;
         int r;
 
-        /* A --rm container may be gone before the wait arrived; its exit
-         * code then came first, with RunExited. */
-        if (e && s->exit_code >= 0)
-                return 0;
         if (e) {
                 s->error = ctl_call_failed("wait", e, -sd_bus_error_get_errno(e));
                 return 0;
@@ -146,18 +152,58 @@ static int on_wait_reply(sd_bus_message *reply, void *userdata, sd_bus_error *re
         return 0;
 }
 
-/* RunExited: berthd sends it to RunContainer's caller alone, at the exit. */
-static int on_run_exited(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+/* PropertiesChanged of a Container: State and ExitCode change together. */
+static int on_container_changed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
         Session *s = userdata;
-        const char *id;
-        int32_t code;
+        const char *iface, *key, *state = NULL;
+        bool have_code = false;
+        int32_t code = -1;
+        char *e;
+        int r;
 
-        if (!s->run_id || !sd_bus_message_is_signal(m, BERTH_MANAGER_IFACE, "RunExited") ||
-            !streq_ptr(sd_bus_message_get_path(m), BERTH_MANAGER_PATH))
+        r = sd_bus_message_read(m, "s", &iface);
+        if (r < 0 || !streq(iface, BERTH_CONTAINER_IFACE))
                 return 0;
-        if (sd_bus_message_read(m, "si", &id, &code) >= 0 && streq(id, s->run_id))
-                s->exit_code = code;
+        r = sd_bus_message_enter_container(m, 'a', "{sv}");
+        while (r > 0 && (r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
+                r = sd_bus_message_read(m, "s", &key);
+                if (r >= 0 && streq(key, "State"))
+                        r = sd_bus_message_read(m, "v", "s", &state);
+                else if (r >= 0 && streq(key, "ExitCode")) {
+                        r = sd_bus_message_read(m, "v", "i", &code);
+                        have_code = r >= 0;
+                } else if (r >= 0)
+                        r = sd_bus_message_skip(m, "v");
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(m);
+        }
+        if (!streq_ptr(state, "exited") || !have_code)
+                return 0;
+        if (s->path) {
+                if (streq_ptr(sd_bus_message_get_path(m), s->path) && s->exit_code < 0)
+                        s->exit_code = code;
+                return 0;
+        }
+        /* RunContainer has not answered yet: which container is ours is not known. */
+        if (asprintf(&e, "%s %" PRIi32, sd_bus_message_get_path(m), code) >= 0)
+                (void) strv_consume(&s->early_exits, e);
         return 0;
+}
+
+/* path NULL: every container's (for RunContainer, which names it in its reply). */
+static int subscribe_container(Session *s, const char *path) {
+        _cleanup_free_ char *match = NULL;
+
+#define MATCH_PREFIX "type='signal',sender='" BERTH_BUS_NAME "',interface='org.freedesktop.DBus.Properties'," \
+                     "member='PropertiesChanged',arg0='" BERTH_CONTAINER_IFACE "',"
+        match = path ? strjoin(MATCH_PREFIX "path='", path, "'") :
+                       strdup(MATCH_PREFIX "path_namespace='" BERTH_CONTAINER_PATH_PREFIX "'");
+#undef MATCH_PREFIX
+        if (!match)
+                return -ENOMEM;
+        /* Asynchronously: dbus-daemon handles a connection's messages in
+         * order, so the match is in place before the start that follows. */
+        return sd_bus_add_match_async(s->bus, &s->match, match, on_container_changed, NULL, s);
 }
 
 /* Docker's --sig-proxy: what we receive, the container receives. */
@@ -167,8 +213,7 @@ static int on_forward_signal(sd_event_source *src, const struct signalfd_siginfo
         if (!s->container)
                 return 0;
         return sd_bus_call_method_async(s->bus, NULL, BERTH_BUS_NAME, BERTH_MANAGER_PATH, BERTH_MANAGER_IFACE,
-                                        "KillContainer", NULL, NULL, "ss", s->container,
-                                        sigabbrev_np((int) si->ssi_signo));
+                                        "KillContainer", NULL, NULL, "si", s->container, (int32_t) si->ssi_signo);
 }
 
 static int session_setup(Session *s) {
@@ -190,15 +235,12 @@ static int session_setup(Session *s) {
         return r;
 }
 
-/* A container may run for days: waits have no timeout. */
-static int send_wait(Session *s, const char *member, const char *name, uint32_t id) {
+/* An exec may run for days: its Wait has no timeout. */
+static int send_exec_wait(Session *s, const char *exec_path) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         int r;
 
-        r = sd_bus_message_new_method_call(s->bus, &m, BERTH_BUS_NAME, BERTH_MANAGER_PATH,
-                                           BERTH_MANAGER_IFACE, member);
-        if (r >= 0)
-                r = name ? sd_bus_message_append(m, "s", name) : sd_bus_message_append(m, "u", id);
+        r = sd_bus_message_new_method_call(s->bus, &m, BERTH_BUS_NAME, exec_path, BERTH_EXEC_IFACE, "Wait");
         if (r >= 0)
                 r = sd_bus_call_async(s->bus, NULL, m, on_wait_reply, s, UINT64_MAX);
         return r;
@@ -229,11 +271,8 @@ static int read_terminal(sd_bus_message *reply) {
         return fd >= 0 ? fcntl(fd, F_DUPFD_CLOEXEC, 3) : -EBADF;
 }
 
-/* Sends start (StartContainer or ExecContainer), attaches a terminal if one
- * comes back, and waits for the exit code. For a container the wait is sent
- * right behind the start, so even a container that is gone at once (--rm)
- * cannot slip by. */
-/* RunContainer's reply starts with the new container's id and path. */
+/* RunContainer's reply starts with the new container's id and path; an
+ * exit seen before it came is looked up now. */
 static int read_run_reply(Session *s) {
         const char *id, *path;
         int r;
@@ -242,12 +281,15 @@ static int read_run_reply(Session *s) {
         if (r < 0)
                 return ctl_bad_reply(r);
         s->run_id = strdup(id);
-        if (!s->run_id)
+        s->path = strdup(path);
+        if (!s->run_id || !s->path)
                 return ctl_oom();
         s->container = s->run_id;
-        r = send_wait(s, "WaitContainer", s->run_id, 0);
-        if (r < 0)
-                return ctl_call_failed("wait", NULL, r);
+        STRV_FOREACH(e, s->early_exits) {
+                const char *code = startswith(*e, s->path);
+                if (code && *code == ' ')
+                        (void) safe_atoi(code + 1, &s->exit_code);
+        }
         return 0;
 }
 
@@ -255,19 +297,28 @@ static int read_run_reply(Session *s) {
  * as long for them. */
 #define STREAMS_DRAIN_USEC (2 * 1000000ULL)
 
+/* Sends start (StartContainer, RunContainer or ExecContainer), attaches a
+ * terminal if one comes back, and waits for the exit code. */
 int ctl_start_and_wait(sd_bus *bus, sd_bus_message *start, CtlStdio *stdio, const char *container,
                        CtlStartKind kind, bool interactive, int *ret_exit_status) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *start_call = start;
         bool is_exec = kind == CTL_START_EXEC;
         Session s = { .bus = bus, .container = kind == CTL_START_CONTAINER ? container : NULL, .exit_code = -1 };
         _cleanup_close_ int master = -EBADF;
+        const char *exec_path = NULL;
         const sd_bus_error *e;
-        uint32_t exec_id = 0;
         int r, status;
 
         r = session_setup(&s);
+        /* Subscribed before the start is sent: the exit cannot come first. */
         if (r >= 0 && kind == CTL_START_RUN)
-                r = sd_bus_add_filter(bus, NULL, on_run_exited, &s);
+                r = subscribe_container(&s, NULL);
+        if (r >= 0 && kind == CTL_START_CONTAINER) {
+                r = ctl_container_path(bus, container, false, &s.path);
+                if (r < 0)
+                        goto finish;   /* said so */
+                r = subscribe_container(&s, s.path);
+        }
         if (r >= 0)
                 r = sd_bus_call_async(bus, NULL, start_call, on_start_reply, &s, UINT64_MAX);
         /* Our copies of the container's pipe ends go with the message: else
@@ -275,13 +326,11 @@ int ctl_start_and_wait(sd_bus *bus, sd_bus_message *start, CtlStdio *stdio, cons
         start_call = sd_bus_message_unref(start_call);
         if (r >= 0 && stdio)
                 r = ctl_stdio_attach(stdio, s.event);
-        if (r >= 0 && kind == CTL_START_CONTAINER)
-                r = send_wait(&s, "WaitContainer", container, 0);
         while (r >= 0 && !s.start_reply)
                 r = sd_event_run(s.event, UINT64_MAX);
         if (r < 0 || !s.start_reply) {
-                sd_event_unref(s.event);
-                return ctl_call_failed("start", NULL, r < 0 ? r : -EIO);
+                r = ctl_call_failed("start", NULL, r < 0 ? r : -EIO);
+                goto finish;
         }
         e = sd_bus_message_get_error(s.start_reply);
         if (e) {
@@ -295,7 +344,7 @@ int ctl_start_and_wait(sd_bus *bus, sd_bus_message *start, CtlStdio *stdio, cons
                 goto finish;
         }
         if (is_exec) {
-                r = sd_bus_message_read(s.start_reply, "u", &exec_id);
+                r = sd_bus_message_read(s.start_reply, "o", &exec_path);
                 if (r < 0) {
                         r = ctl_bad_reply(r);
                         goto finish;
@@ -309,8 +358,13 @@ int ctl_start_and_wait(sd_bus *bus, sd_bus_message *start, CtlStdio *stdio, cons
         master = read_terminal(s.start_reply);
         if (master >= 0)
                 (void) ctl_attach_terminal(master, interactive);
-        if (is_exec)
-                r = send_wait(&s, "WaitExec", NULL, exec_id);
+        if (is_exec) {
+                r = send_exec_wait(&s, exec_path);
+                if (r < 0) {
+                        r = ctl_call_failed("wait", NULL, r);
+                        goto finish;
+                }
+        }
         while (r >= 0 && s.exit_code < 0 && s.error == 0)
                 r = sd_event_run(s.event, UINT64_MAX);
         if (r >= 0 && stdio)
@@ -322,9 +376,12 @@ int ctl_start_and_wait(sd_bus *bus, sd_bus_message *start, CtlStdio *stdio, cons
         else
                 *ret_exit_status = s.exit_code;
 finish:
+        sd_bus_slot_unref(s.match);
         (void) sd_bus_detach_event(bus);
         sd_bus_message_unref(s.start_reply);
         sd_event_unref(s.event);
         free(s.run_id);
+        free(s.path);
+        strv_free(s.early_exits);
         return r < 0 ? r : 0;
 }

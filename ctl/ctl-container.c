@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <getopt.h>
+#include <signal.h>
 
 #include "berthctl.h"
 #include "bus-util.h"
@@ -217,8 +218,8 @@ static int for_each_container(int argc, char *argv[], int first, const char *mem
                         r = ctl_call(bus, member, NULL, "s", argv[i]);
                 else if (streq(types, "si"))
                         r = ctl_call(bus, member, NULL, "si", argv[i], *(const int32_t *) extra);
-                else if (streq(types, "ss"))
-                        r = ctl_call(bus, member, NULL, "ss", argv[i], (const char *) extra);
+                else if (streq(types, "st"))
+                        r = ctl_call(bus, member, NULL, "st", argv[i], *(const uint64_t *) extra);
                 else
                         r = ctl_call(bus, member, NULL, "sb", argv[i], *(const int *) extra);
                 if (r < 0)
@@ -229,42 +230,44 @@ static int for_each_container(int argc, char *argv[], int first, const char *mem
         return ret;
 }
 
-static int parse_time_option(int argc, char *argv[], int32_t *ret) {
+/* --time in whole seconds, as Docker; the API takes µs (UINT64_MAX: the
+ * container's own stop timeout). */
+static int parse_time_option(int argc, char *argv[], uint64_t *ret) {
         static const struct option options[] = {
                 { "time", required_argument, NULL, 't' },
                 {}
         };
         int c, t;
 
-        *ret = -1;
+        *ret = UINT64_MAX;
         while ((c = getopt_long(argc, argv, "t:", options, NULL)) >= 0) {
                 if (c != 't' || safe_atoi(optarg, &t) < 0 || t < 0) {
                         fprintf(stderr, "Invalid --time: give whole seconds.\n");
                         return -EINVAL;
                 }
-                *ret = t;
+                *ret = (uint64_t) t * USEC_PER_SEC;
         }
         return 0;
 }
 
 int verb_stop(int argc, char *argv[]) {
-        int32_t t;
+        uint64_t t;
         int r;
 
         r = parse_time_option(argc, argv, &t);
         if (r < 0)
                 return r;
-        return for_each_container(argc, argv, optind, "StopContainer", "si", &t);
+        return for_each_container(argc, argv, optind, "StopContainer", "st", &t);
 }
 
 int verb_restart(int argc, char *argv[]) {
-        int32_t t;
+        uint64_t t;
         int r;
 
         r = parse_time_option(argc, argv, &t);
         if (r < 0)
                 return r;
-        return for_each_container(argc, argv, optind, "RestartContainer", "si", &t);
+        return for_each_container(argc, argv, optind, "RestartContainer", "st", &t);
 }
 
 int verb_kill(int argc, char *argv[]) {
@@ -272,15 +275,19 @@ int verb_kill(int argc, char *argv[]) {
                 { "signal", required_argument, NULL, 's' },
                 {}
         };
-        const char *sig = "KILL";
+        int32_t sig = SIGKILL;
         int c;
 
         while ((c = getopt_long(argc, argv, "s:", options, NULL)) >= 0) {
                 if (c != 's')
                         return -EINVAL;
-                sig = optarg;
+                sig = signal_from_string(optarg);
+                if (sig <= 0) {
+                        fprintf(stderr, "Invalid signal: %s\n", ctl_escape(optarg));
+                        return -EINVAL;
+                }
         }
-        return for_each_container(argc, argv, optind, "KillContainer", "ss", sig);
+        return for_each_container(argc, argv, optind, "KillContainer", "si", &sig);
 }
 
 int verb_rm(int argc, char *argv[]) {
@@ -337,7 +344,7 @@ int verb_wait(int argc, char *argv[]) {
         return ret;
 }
 
-static int update_one(sd_bus *bus, const char *name, char **limits) {
+static int update_one(sd_bus *bus, const char *name, const ScopeLimits *limits) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         int r;
@@ -347,13 +354,10 @@ static int update_one(sd_bus *bus, const char *name, char **limits) {
                 return r;
         r = sd_bus_message_append(m, "s", name);
         if (r >= 0)
-                r = sd_bus_message_open_container(m, 'a', "{ss}");
-        for (size_t k = 0; r >= 0 && limits[k]; k += 2)
-                r = sd_bus_message_append(m, "{ss}", limits[k], limits[k + 1]);
-        if (r >= 0)
-                r = sd_bus_message_close_container(m);
-        if (r >= 0)
-                r = sd_bus_call(bus, m, UINT64_MAX, &error, NULL);
+                r = bus_append_limits(m, limits);
+        if (r < 0)   /* the request could not be built: nothing was sent */
+                return ctl_call_failed("update", NULL, r);
+        r = sd_bus_call(bus, m, UINT64_MAX, &error, NULL);
         if (r < 0)
                 return ctl_call_failed("update", &error, r);
         return 0;
@@ -373,6 +377,7 @@ int verb_update(int argc, char *argv[]) {
         };
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_strv_free_ char **limits = NULL;
+        _cleanup_(scope_limits_done) ScopeLimits typed = {};
         int c, idx, r, ret = 0;
 
         while ((c = getopt_long(argc, argv, "m:c:", options, &idx)) >= 0) {
@@ -386,11 +391,14 @@ int verb_update(int argc, char *argv[]) {
                 fprintf(stderr, "Usage: berthctl update [--memory M] [--cpus N] [--pids-limit N] ... CONTAINER...\n");
                 return -EINVAL;
         }
+        r = ctl_parse_limits(limits, &typed);
+        if (r < 0)
+                return r;
         r = ctl_connect(&bus);
         if (r < 0)
                 return r;
         for (int i = optind; i < argc; i++) {
-                r = update_one(bus, argv[i], limits);
+                r = update_one(bus, argv[i], &typed);
                 if (r < 0)
                         ret = r;
                 else

@@ -36,7 +36,7 @@ static const struct option create_options[] = {
         { "entrypoint", required_argument, NULL, ARG_ENTRYPOINT },
         { "stop-signal", required_argument, NULL, ARG_STOP_SIGNAL },
         { "stop-timeout", required_argument, NULL, ARG_STOP_TIMEOUT },
-        /* Limits keep docker's flag names, which berthd understands as they are. */
+        /* Docker's limit flags; berthctl turns them into the API's typed form. */
         { "memory", required_argument, NULL, 'm' },
         { "memory-reservation", required_argument, NULL, ARG_LIMIT },
         { "memory-swap", required_argument, NULL, ARG_LIMIT },
@@ -67,6 +67,26 @@ void create_request_done(CreateRequest *q) {
         strv_free(q->cap_drop);
         strv_free(q->security_opt);
         strv_free(q->limits);
+        scope_limits_done(&q->typed_limits);
+}
+
+int ctl_parse_limits(char **flags, ScopeLimits *ret) {
+        _cleanup_free_ char *error = NULL;
+        char *values[_DOCKER_LIMIT_MAX] = {};
+        int r;
+
+        for (size_t i = 0; flags && flags[i] && flags[i + 1]; i += 2) {
+                DockerLimit d = docker_limit_from_string(flags[i]);
+                if (d < 0)
+                        return -EINVAL;
+                values[d] = flags[i + 1];
+        }
+        r = limits_from_docker_flags(values, ret, &error);
+        if (r < 0) {
+                fprintf(stderr, "Error: %s\n", error ?: strerror(-r));
+                return -EINVAL;
+        }
+        return 0;
 }
 
 /* -e NAME without "=" takes the value from our own environment, as docker does. */
@@ -134,6 +154,9 @@ int create_request_parse(int argc, char *argv[], CreateRequest *q) {
                 fprintf(stderr, "\"berthctl %s\" requires at least 1 argument: IMAGE [COMMAND] [ARG...]\n", argv[0]);
                 return -EINVAL;
         }
+        r = ctl_parse_limits(q->limits, &q->typed_limits);
+        if (r < 0)
+                return r;
         q->image = strdup(argv[optind]);
         q->cmd = strv_copy(argv + optind + 1);
         return q->image && q->cmd ? 0 : ctl_oom();
@@ -166,7 +189,26 @@ int ctl_append_strv_option(sd_bus_message *m, const char *key, char **l) {
         return r;
 }
 
-/* "k=v" pairs (labels) or flat key, value lists (limits) as a{ss}. */
+static int append_limits(sd_bus_message *m, const CreateRequest *q) {
+        int r;
+
+        if (!q->limits)
+                return 0;
+        r = sd_bus_message_open_container(m, 'e', "sv");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "s", "Limits");
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'v', "a{sv}");
+        if (r >= 0)
+                r = bus_append_limits(m, &q->typed_limits);
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        return r;
+}
+
+/* "k=v" pairs (labels) or flat key, value lists as a{ss}. */
 static int append_dict(sd_bus_message *m, const char *key, char **l, bool flat) {
         int r;
 
@@ -220,13 +262,13 @@ int create_request_append(sd_bus_message *m, const CreateRequest *q) {
         if (r >= 0) r = append_bool(m, "Privileged", q->privileged);
         if (r >= 0) r = append_bool(m, "ReadOnly", q->read_only);
         if (r >= 0) r = ctl_append_strv_option(m, "SecurityOpt", q->security_opt);
-        if (r >= 0) r = append_dict(m, "Limits", q->limits, true);
+        if (r >= 0) r = append_limits(m, q);
         if (r >= 0) r = append_bool(m, "AutoRemove", q->rm);
         if (r >= 0) r = append_bool(m, "Tty", q->tty);
         if (r >= 0) r = append_bool(m, "Interactive", q->interactive);
         if (r >= 0) r = append_string(m, "StopSignal", q->stop_signal);
         if (r >= 0 && q->stop_timeout >= 0)
-                r = sd_bus_message_append(m, "{sv}", "StopTimeout", "u", (uint32_t) q->stop_timeout);
+                r = sd_bus_message_append(m, "{sv}", "StopTimeoutUSec", "t", (uint64_t) q->stop_timeout * USEC_PER_SEC);
         if (r >= 0)
                 r = sd_bus_message_close_container(m);
         return r;

@@ -22,7 +22,7 @@ static int read_container_row(sd_bus_message *reply, ContainerRow *row) {
         uint64_t *times[] = { &row->created, &row->started, &row->finished };
         int r;
 
-        r = sd_bus_message_enter_container(reply, 'r', "sssssttti");
+        r = sd_bus_message_enter_container(reply, 'r', "ssssstttio");
         if (r <= 0)
                 return r;
         for (size_t i = 0; r >= 0 && i < ELEMENTSOF(strings); i++)
@@ -31,6 +31,8 @@ static int read_container_row(sd_bus_message *reply, ContainerRow *row) {
                 r = sd_bus_message_read_basic(reply, 't', times[i]);
         if (r >= 0)
                 r = sd_bus_message_read_basic(reply, 'i', &row->exit_code);
+        if (r >= 0)
+                r = sd_bus_message_read_basic(reply, 'o', &row->path);
         if (r >= 0)
                 r = sd_bus_message_exit_container(reply);
         return r < 0 ? r : 1;
@@ -42,7 +44,7 @@ static int read_container_rows(sd_bus_message *reply, ContainerRow **ret, size_t
         size_t n = 0, allocated = 0;
         int r;
 
-        r = sd_bus_message_enter_container(reply, 'a', "(sssssttti)");
+        r = sd_bus_message_enter_container(reply, 'a', "(ssssstttio)");
         while (r >= 0) {
                 ContainerRow row = {};
 
@@ -529,8 +531,8 @@ static int image_path(sd_bus *bus, const char *name, char **ret_path) {
         return *ret_path ? 0 : ctl_oom();
 }
 
-/* A container's Env is root's alone and not in GetAll: asked for by name,
- * and left out where berthd refuses it. */
+/* A container's Env is not a property (it holds secrets): GetEnvironment
+ * gives it to whom polkit allows, and it is left out where berthd refuses. */
 static int container_json(sd_bus *bus, const char *path, json_t **ret) {
         _cleanup_strv_free_ char **env = NULL;
         json_t *j = NULL, *a;
@@ -539,7 +541,9 @@ static int container_json(sd_bus *bus, const char *path, json_t **ret) {
         r = ctl_get_all_json(bus, path, BERTH_CONTAINER_IFACE, &j);
         if (r < 0)
                 return r;
-        if (sd_bus_get_property_strv(bus, BERTH_BUS_NAME, path, BERTH_CONTAINER_IFACE, "Env", NULL, &env) >= 0) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        if (sd_bus_call_method(bus, BERTH_BUS_NAME, path, BERTH_CONTAINER_IFACE, "GetEnvironment", NULL, &reply,
+                               NULL) >= 0 && sd_bus_message_read_strv(reply, &env) >= 0) {
                 a = json_array();
                 STRV_FOREACH(e, env)
                         if (!a || json_array_append_new(a, json_string(*e)) < 0)
@@ -663,7 +667,7 @@ int verb_top(int argc, char *argv[]) {
         }
         r = ctl_connect(&bus);
         if (r >= 0)
-                r = ctl_container_call(bus, "ContainerProcesses", argv[1], false, &reply);
+                r = ctl_container_call(bus, "GetContainerProcesses", argv[1], false, &reply);
         if (r < 0)
                 return r;
         t = table_new(4);

@@ -54,7 +54,7 @@ static int sample_one(sd_bus *bus, const ContainerRow *row, StatsSample *s) {
         snprintf(s->name, sizeof s->name, "%s", row->name);
         if (!IN_SET_STR(row->state, "running", "paused"))
                 return 0;
-        r = ctl_container_call(bus, "ContainerStats", row->id, true, &reply);
+        r = ctl_container_call(bus, "GetContainerStats", row->id, true, &reply);
         if (r == -ENOENT || r == -ESRCH)
                 return 0;   /* stopped or removed meanwhile */
         if (r < 0)

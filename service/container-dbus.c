@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
+#include <inttypes.h>
 #include <signal.h>
+#include <stdio.h>
 
 #include "bus-property.h"
 #include "bus-util.h"
@@ -9,7 +11,9 @@
 #include "container-options.h"
 #include "log.h"
 #include "manager.h"
+#include "polkit.h"
 #include "proc-util.h"
+#include "scope.h"
 
 static int property_get_state(sd_bus *bus, const char *path, const char *interface,
                               const char *property, sd_bus_message *reply,
@@ -80,54 +84,11 @@ static int property_get_mounts(sd_bus *bus, const char *path, const char *interf
         return sd_bus_message_close_container(reply);
 }
 
-static int append_limit(sd_bus_message *reply, const char *key, uint64_t v) {
-        if (v == 0)
-                return 0;
-        return sd_bus_message_append(reply, "{sv}", key, "t", v);
-}
-
+/* The form CreateContainer's "Limits" and Update take. */
 static int property_get_limits(sd_bus *bus, const char *path, const char *interface,
                                const char *property, sd_bus_message *reply,
                                void *userdata, sd_bus_error *error) {
-        const ScopeLimits *l = &((Container *) userdata)->config.limits;
-        _cleanup_free_ char *cpus = NULL;
-        int r;
-
-        r = sd_bus_message_open_container(reply, 'a', "{sv}");
-        if (r >= 0) r = append_limit(reply, "MemoryMax", l->memory_max);
-        if (r >= 0) r = append_limit(reply, "MemoryLow", l->memory_low);
-        if (r >= 0) r = append_limit(reply, "MemorySwapMax", scope_limits_swap_max(l));
-        if (r >= 0) r = append_limit(reply, "CPUQuotaPerSecUSec", l->cpu_quota_usec);
-        if (r >= 0) r = append_limit(reply, "CPUWeight", l->cpu_weight);
-        if (r >= 0) r = append_limit(reply, "TasksMax", l->tasks_max);
-        if (r >= 0) r = append_limit(reply, "IOWeight", l->io_weight);
-        if (r >= 0 && l->allowed_cpus_size > 0) {
-                cpus = scope_format_cpuset(l->allowed_cpus, l->allowed_cpus_size);
-                r = cpus ? sd_bus_message_append(reply, "{sv}", "AllowedCPUs", "s", cpus) : -ENOMEM;
-        }
-        if (r < 0)
-                return r;
-        return sd_bus_message_close_container(reply);
-}
-
-/* The environment carries credentials often enough that /proc shows it to
- * the process's owner alone (environ is 0400): here, root alone. The
- * property is explicit, so sd-bus leaves it out of GetAll,
- * GetManagedObjects and InterfacesAdded, which would hand it to anyone; it
- * is const, so no PropertiesChanged carries it either. */
-static int property_get_env(sd_bus *bus, const char *path, const char *interface,
-                            const char *property, sd_bus_message *reply,
-                            void *userdata, sd_bus_error *error) {
-        Container *c = userdata;
-        int r;
-
-        r = bus_message_sender_is_root(sd_bus_get_current_message(bus));
-        if (r < 0)
-                return r;
-        if (r == 0)
-                return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED,
-                                        "Only root may read the environment of a container.");
-        return sd_bus_message_append_strv(reply, c->config.env);
+        return bus_append_limits(reply, &((Container *) userdata)->config.limits);
 }
 
 static int property_get_pid(sd_bus *bus, const char *path, const char *interface,
@@ -136,39 +97,41 @@ static int property_get_pid(sd_bus *bus, const char *path, const char *interface
         return sd_bus_message_append(reply, "u", (uint32_t) *(pid_t *) userdata);
 }
 
+/* ListContainers: id, name, image, state, command, created, started,
+ * finished, exit code, object. */
+#define CONTAINER_ROW "ssssstttio"
+
 int container_object_path(const char *id, char **ret) {
         *ret = strjoin(BERTH_CONTAINER_PATH_PREFIX "/", id);
         return *ret ? 0 : -ENOMEM;
 }
 
-/* Engine errors to Berth's D-Bus errors, with the engine's own sentence. */
-static int container_error(sd_bus_error *error, int r, const char *fallback) {
-        const char *msg = errmsg_last() ?: fallback ?: strerror(-r);
+/* Engine errors to Berth's D-Bus errors. message: the engine's sentence,
+ * captured when it failed (a deferred reply must not read the thread's last
+ * sentence: other calls may have set it meanwhile). */
+static int container_error(sd_bus_error *error, int r, const char *message) {
+        return bus_error_set_errnof(error, BERTH_OBJECT_CONTAINER, r, "%s", message ?: strerror(-r));
+}
 
-        switch (-r) {
-        case EBUSY:
-                return sd_bus_error_set(error, BERTH_ERROR_CONTAINER_RUNNING, msg);
-        case ESRCH:
-                return sd_bus_error_set(error, BERTH_ERROR_CONTAINER_NOT_RUNNING, msg);
-        case EEXIST:
-                return sd_bus_error_set(error, BERTH_ERROR_NAME_IN_USE, msg);
-        case ENOENT:
-                return sd_bus_error_set(error, BERTH_ERROR_NO_SUCH_IMAGE, msg);
-        case EINVAL:
-                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, msg);
-        default:
-                return sd_bus_error_set_errnof(error, r, "%s", msg);
-        }
+/* A synchronous failure of the engine: its sentence is the last one. */
+static int container_error_now(sd_bus_error *error, int r) {
+        return container_error(error, r, errmsg_last());
+}
+
+/* Creation fails with ENOENT when the image is missing. */
+static int create_error_now(sd_bus_error *error, int r) {
+        return bus_error_set_errnof(error, r == -ENOENT ? BERTH_OBJECT_IMAGE : BERTH_OBJECT_CONTAINER, r,
+                                    "%s", errmsg_last() ?: strerror(-r));
 }
 
 static int find_container(Manager *m, const char *name, sd_bus_error *error, Container **ret) {
         int r = engine_find(m->engine, name, ret);
 
         if (r == -ENOENT)
-                return sd_bus_error_setf(error, BERTH_ERROR_NO_SUCH_CONTAINER, "No such container: %s", name);
+                return bus_error_set_errnof(error, BERTH_OBJECT_CONTAINER, r, "No such container: %s", name);
         if (r == -ENOTUNIQ)
-                return sd_bus_error_setf(error, BERTH_ERROR_INVALID_REFERENCE,
-                                         "The id prefix '%s' fits several containers.", name);
+                return bus_error_set_errnof(error, BERTH_OBJECT_CONTAINER, r,
+                                            "The id prefix '%s' fits several containers.", name);
         return r;
 }
 
@@ -182,19 +145,86 @@ static int read_and_find(sd_bus_message *message, Manager *m, sd_bus_error *erro
         return find_container(m, name, error, ret);
 }
 
+/* A Container object's method gets the container as userdata; the Manager
+ * is the userdata of the fallback vtable that found it. */
+static Manager *message_manager(sd_bus_message *message) {
+        return sd_bus_slot_get_userdata(sd_bus_get_current_slot(sd_bus_message_get_bus(message)));
+}
+
+/* What needs BERTH_ACTION_PRIVILEGED_CONTAINERS: whatever reaches past the
+ * container's confinement, a power over the host that root alone should
+ * hand out (the privileged flag, host bind mounts, added capabilities, the
+ * host's network namespace, no seccomp filter). */
+static bool container_is_privileged(const Container *c) {
+        const ContainerConfig *cfg = &c->config;
+
+        if (cfg->security.privileged || strv_length(cfg->security.cap_add) > 0 || cfg->network == NETWORK_MODE_HOST ||
+            streq_ptr(cfg->security.seccomp_profile, "unconfined"))
+                return true;
+        for (size_t i = 0; i < cfg->n_mounts; i++)
+                if (cfg->mounts[i].type == MOUNT_TYPE_BIND)
+                        return true;
+        return false;
+}
+
+static int bind_sources(const Container *c, char **ret) {
+        _cleanup_strv_free_ char **l = NULL;
+        int r;
+
+        for (size_t i = 0; i < c->config.n_mounts; i++)
+                if (c->config.mounts[i].type == MOUNT_TYPE_BIND) {
+                        r = strv_extend(&l, strempty(c->config.mounts[i].source));
+                        if (r < 0)
+                                return r;
+                }
+        *ret = l ? strv_join(l, ":") : strdup("");
+        return *ret ? 0 : -ENOMEM;
+}
+
+/* polkit for a verb on c: action, and for a privileged container
+ * BERTH_ACTION_PRIVILEGED_CONTAINERS as well when privileged_too (create,
+ * run, start, restart, update, exec). command: the exec's, for rules.
+ * > 0 allowed, 0 pending (the handler returns 1), < 0 denied. */
+static int verify_container(sd_bus_message *message, Manager *m, const Container *c, const char *image,
+                            const char *action, bool privileged_too, const char *command, sd_bus_error *error) {
+        _cleanup_free_ char *binds = NULL;
+        bool privileged = container_is_privileged(c);
+        int r;
+
+        r = bind_sources(c, &binds);
+        if (r < 0)
+                return r;
+        const char *details[] = {
+                "container", strempty(c->name),
+                "image", strempty(image ?: c->image_ref),
+                "privileged", privileged ? "yes" : "no",
+                "bind-sources", binds,
+                command ? "command" : NULL, command,
+                NULL,
+        };
+        r = polkit_verify(message, action, details, m, error);
+        if (r <= 0 || !privileged || !privileged_too)
+                return r;
+        return polkit_verify(message, BERTH_ACTION_PRIVILEGED_CONTAINERS, details, m, error);
+}
+
 int method_create_container(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         _cleanup_free_ char *image = NULL, *path = NULL;
+        _cleanup_(container_freep) Container *c = NULL;
         Manager *m = userdata;
-        Container *c = NULL, *created;
+        Container *created;
         int r;
 
         r = container_options_read(message, &c, &image, error);
         if (r < 0)
                 return r;
+        r = verify_container(message, m, c, image, BERTH_ACTION_MANAGE_CONTAINERS, true, NULL, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
         errmsg_clear();
-        r = engine_create(m->engine, c, image, &created);
+        r = engine_create(m->engine, TAKE_PTR(c), image, &created);
         if (r < 0)
-                return container_error(error, r, NULL);
+                return create_error_now(error, r);
         r = container_object_path(created->id, &path);
         if (r < 0)
                 return r;
@@ -214,6 +244,15 @@ static void reply_done(Container *c, int r, const char *message, int pty, void *
                 (void) sd_bus_reply_method_return(request, NULL);
 }
 
+/* The name tells the client Docker's exit code: 127, 126 or 125. */
+static void set_start_error(sd_bus_error *error, const Container *c, int r, const char *message) {
+        int code = c ? c->exit_code : CONTAINER_EXIT_CODE_ENGINE;
+
+        (void) sd_bus_error_set(error, code == 127 ? BERTH_ERROR_COMMAND_NOT_FOUND :
+                                code == 126 ? BERTH_ERROR_COMMAND_NOT_EXECUTABLE :
+                                BERTH_ERROR_START_FAILED, message ?: strerror(-r));
+}
+
 static void reply_started(Container *c, int r, const char *message, int pty, void *userdata) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *request = userdata;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
@@ -221,11 +260,7 @@ static void reply_started(Container *c, int r, const char *message, int pty, voi
         _cleanup_close_ int pty_fd = pty;
 
         if (r < 0) {
-                /* The name tells the client Docker's exit code: 127, 126 or 125. */
-                int code = c ? c->exit_code : CONTAINER_EXIT_CODE_ENGINE;
-                (void) sd_bus_error_set(&error, code == 127 ? BERTH_ERROR_COMMAND_NOT_FOUND :
-                                        code == 126 ? BERTH_ERROR_COMMAND_NOT_EXECUTABLE :
-                                        BERTH_ERROR_START_FAILED, message ?: strerror(-r));
+                set_start_error(&error, c, r, message);
                 (void) sd_bus_reply_method_error(request, &error);
                 return;
         }
@@ -288,153 +323,126 @@ static int read_start_options(sd_bus_message *message, EngineStdio *stdio, sd_bu
         return sd_bus_message_exit_container(message);
 }
 
-int method_start_container(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+/* The verbs. Each takes the container found (by the object path, or by
+ * the name a Manager method read first) and reads its own arguments; the
+ * Container object's method and the Manager's by-name method run the same
+ * function, as machined's do. */
+
+static int container_start(Manager *m, Container *c, sd_bus_message *message, sd_bus_error *error) {
         EngineStdio stdio = ENGINE_STDIO_DETACHED;
-        Manager *m = userdata;
-        Container *c;
         int r;
 
-        r = read_and_find(message, m, error, &c);
-        if (r < 0)
-                return r;
         r = read_start_options(message, &stdio, error);
         if (r < 0)
                 return r;
+        r = verify_container(message, m, c, NULL, BERTH_ACTION_MANAGE_CONTAINERS, true, NULL, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
         errmsg_clear();
         r = engine_start(m->engine, c, &stdio, reply_started, sd_bus_message_ref(message));
         if (r < 0) {
                 sd_bus_message_unref(message);
-                return container_error(error, r, NULL);
+                return container_error_now(error, r);
         }
         return 1;
 }
 
-/* The exit code goes to the caller of RunContainer alone, before a --rm
- * container is removed: a WaitContainer sent after the reply could come
- * too late to find it. */
-static void notify_run_exited(Container *c, int r, const char *message, int pty, void *userdata) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *request = userdata, *signal = NULL;
-
-        safe_close(pty);
-        if (r < 0 || !c)
-                return;
-        r = sd_bus_message_new_signal(sd_bus_message_get_bus(request), &signal, BERTH_MANAGER_PATH,
-                                      BERTH_MANAGER_IFACE, "RunExited");
-        if (r >= 0)
-                r = sd_bus_message_set_destination(signal, sd_bus_message_get_sender(request));
-        if (r >= 0)
-                r = sd_bus_message_append(signal, "si", c->id, (int32_t) c->exit_code);
-        if (r >= 0)
-                r = sd_bus_send(NULL, signal, NULL);
-        if (r < 0)
-                log_debug_errno(r, "Cannot send RunExited for %s: %m", c->name);
-}
-
 int method_run_container(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         EngineStdio stdio = ENGINE_STDIO_DETACHED;
+        _cleanup_(container_freep) Container *c = NULL;
         _cleanup_free_ char *image = NULL;
         Manager *m = userdata;
-        Container *c = NULL, *created = NULL;
+        Container *created = NULL;
         int r;
 
         r = container_options_read(message, &c, &image, error);
         if (r >= 0)
                 r = read_start_options(message, &stdio, error);
-        if (r < 0) {
-                container_free(c);
+        if (r < 0)
                 return r;
-        }
+        r = verify_container(message, m, c, image, BERTH_ACTION_MANAGE_CONTAINERS, true, NULL, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
         errmsg_clear();
-        r = engine_run(m->engine, c, image, &stdio, reply_started, sd_bus_message_ref(message), &created);
+        r = engine_run(m->engine, TAKE_PTR(c), image, &stdio, reply_started, sd_bus_message_ref(message), &created);
         if (r < 0) {
                 sd_bus_message_unref(message);
-                return container_error(error, r, NULL);
+                return create_error_now(error, r);
         }
-        if (stdio.attach && engine_wait(m->engine, created, notify_run_exited, sd_bus_message_ref(message), NULL) < 0)
-                sd_bus_message_unref(message);
         return 1;
 }
 
-static uint64_t timeout_from_seconds(int32_t t) {
-        return t < 0 ? UINT64_MAX : (uint64_t) t * 1000000ULL;
-}
-
-int method_stop_container(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        Manager *m = userdata;
-        Container *c;
-        int32_t timeout;
+static int container_stop(Manager *m, Container *c, sd_bus_message *message, sd_bus_error *error) {
+        uint64_t timeout;
         int r;
 
-        r = read_and_find(message, m, error, &c);
-        if (r >= 0)
-                r = sd_bus_message_read(message, "i", &timeout);
+        r = sd_bus_message_read(message, "t", &timeout);
         if (r < 0)
                 return r;
+        r = verify_container(message, m, c, NULL, BERTH_ACTION_MANAGE_CONTAINERS, false, NULL, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
         errmsg_clear();
-        r = engine_stop(m->engine, c, timeout_from_seconds(timeout), reply_done, sd_bus_message_ref(message));
+        r = engine_stop(m->engine, c, timeout, reply_done, sd_bus_message_ref(message));
         if (r < 0) {
                 sd_bus_message_unref(message);
-                return container_error(error, r, NULL);
+                return container_error_now(error, r);
         }
         return 1;
 }
 
-int method_restart_container(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        Manager *m = userdata;
-        Container *c;
-        int32_t timeout;
+static int container_restart(Manager *m, Container *c, sd_bus_message *message, sd_bus_error *error) {
+        uint64_t timeout;
         int r;
 
-        r = read_and_find(message, m, error, &c);
-        if (r >= 0)
-                r = sd_bus_message_read(message, "i", &timeout);
+        r = sd_bus_message_read(message, "t", &timeout);
         if (r < 0)
                 return r;
+        r = verify_container(message, m, c, NULL, BERTH_ACTION_MANAGE_CONTAINERS, true, NULL, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
         errmsg_clear();
-        r = engine_restart(m->engine, c, timeout_from_seconds(timeout), reply_done, sd_bus_message_ref(message));
+        r = engine_restart(m->engine, c, timeout, reply_done, sd_bus_message_ref(message));
         if (r < 0) {
                 sd_bus_message_unref(message);
-                return container_error(error, r, NULL);
+                return container_error_now(error, r);
         }
         return 1;
 }
 
-int method_kill_container(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        Manager *m = userdata;
-        const char *signame;
-        Container *c;
-        int sig, r;
+static int container_kill(Manager *m, Container *c, sd_bus_message *message, sd_bus_error *error) {
+        int32_t sig;
+        int r;
 
-        r = read_and_find(message, m, error, &c);
-        if (r >= 0)
-                r = sd_bus_message_read(message, "s", &signame);
+        r = sd_bus_message_read(message, "i", &sig);
         if (r < 0)
                 return r;
-        sig = isempty(signame) ? SIGKILL : signal_from_string(signame);
-        if (sig < 0)
-                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Unknown signal '%s'.", signame);
+        if (sig <= 0 || sig >= _NSIG)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid signal number %" PRIi32 ".", sig);
+        r = verify_container(message, m, c, NULL, BERTH_ACTION_MANAGE_CONTAINERS, false, NULL, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
         errmsg_clear();
         r = engine_kill(m->engine, c, sig);
         if (r < 0)
-                return container_error(error, r, NULL);
+                return container_error_now(error, r);
         return sd_bus_reply_method_return(message, NULL);
 }
 
-int method_remove_container(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        Manager *m = userdata;
-        Container *c;
+static int container_remove(Manager *m, Container *c, sd_bus_message *message, sd_bus_error *error) {
         int force, r;
 
-        r = read_and_find(message, m, error, &c);
-        if (r >= 0)
-                r = sd_bus_message_read(message, "b", &force);
+        r = sd_bus_message_read(message, "b", &force);
         if (r < 0)
                 return r;
+        r = verify_container(message, m, c, NULL, BERTH_ACTION_MANAGE_CONTAINERS, false, NULL, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
         errmsg_clear();
         r = engine_remove(m->engine, c, force, reply_done, sd_bus_message_ref(message));
         if (r < 0) {
                 sd_bus_message_unref(message);
-                return container_error(error, r, NULL);
+                return container_error_now(error, r);
         }
         return 1;
 }
@@ -461,16 +469,11 @@ static void cancel_wait(CallerRequest *req) {
                 engine_wait_cancel(e, c, req->userdata);
 }
 
-int method_wait_container(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        Manager *m = userdata;
+static int container_wait(Manager *m, Container *c, sd_bus_message *message, sd_bus_error *error) {
         CallerRequest *req;
-        Container *c;
         Waiter *w;
         int r;
 
-        r = read_and_find(message, m, error, &c);
-        if (r < 0)
-                return r;
         /* Nobody would hear the answer: nothing to keep. */
         if (!sd_bus_message_get_expect_reply(message))
                 return 1;
@@ -490,49 +493,249 @@ int method_wait_container(sd_bus_message *message, void *userdata, sd_bus_error 
         return 1;
 }
 
-/* An exec's exit code is kept until somebody asks for it with WaitExec, or
- * until its container is removed (as Docker drops a container's execs). */
+static int container_update(Manager *m, Container *c, sd_bus_message *message, sd_bus_error *error) {
+        _cleanup_(scope_limits_done) ScopeLimits update = {};
+        int r;
+
+        r = container_options_read_limits(message, &update, error);
+        if (r < 0)
+                return r;
+        r = verify_container(message, m, c, NULL, BERTH_ACTION_MANAGE_CONTAINERS, true, NULL, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+        errmsg_clear();
+        r = engine_update(m->engine, c, &update, reply_done, sd_bus_message_ref(message));
+        if (r < 0) {
+                sd_bus_message_unref(message);
+                return container_error_now(error, r);
+        }
+        return 1;
+}
+
+static int pause_or_unpause(Manager *m, Container *c, sd_bus_message *message, bool pause, sd_bus_error *error) {
+        int r;
+
+        r = verify_container(message, m, c, NULL, BERTH_ACTION_MANAGE_CONTAINERS, false, NULL, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+        errmsg_clear();
+        r = engine_pause(m->engine, c, pause, reply_done, sd_bus_message_ref(message));
+        if (r < 0) {
+                sd_bus_message_unref(message);
+                return container_error_now(error, r);
+        }
+        return 1;
+}
+
+static int container_pause(Manager *m, Container *c, sd_bus_message *message, sd_bus_error *error) {
+        return pause_or_unpause(m, c, message, true, error);
+}
+
+static int container_unpause(Manager *m, Container *c, sd_bus_message *message, sd_bus_error *error) {
+        return pause_or_unpause(m, c, message, false, error);
+}
+
+/* The environment carries credentials often enough that /proc shows it to
+ * the process's owner alone (environ is 0400): here, whom polkit allows
+ * BERTH_ACTION_READ_CONFIG (root without asking). A method, not a property:
+ * GetAll, GetManagedObjects and InterfacesAdded would hand a property to
+ * anyone. */
+static int container_get_environment(Manager *m, Container *c, sd_bus_message *message, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int r;
+
+        r = verify_container(message, m, c, NULL, BERTH_ACTION_READ_CONFIG, false, NULL, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+        r = sd_bus_message_new_method_return(message, &reply);
+        if (r >= 0)
+                r = sd_bus_message_append_strv(reply, c->config.env);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+/* What one GetProcesses answer may cost: the container decides how many
+ * processes it has and how long their command lines are. */
+#define PROCESSES_MAX 16384U
+#define PROCESS_COMMAND_MAX 4096U
+#define PROCESSES_COMMAND_BUDGET (1024U * 1024U)
+
+static void reply_processes(const pid_t *pids, size_t n, int r, void *userdata) {
+        CallerRequest *req = userdata;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        size_t budget = PROCESSES_COMMAND_BUDGET;
+
+        if (r >= 0)
+                r = sd_bus_message_new_method_return(req->message, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "(uuus)");
+        for (size_t i = 0; r >= 0 && i < MIN(n, (size_t) PROCESSES_MAX); i++) {
+                _cleanup_free_ char *cmd = NULL;
+                uint32_t ppid, uid;
+
+                if (proc_read_process(AT_FDCWD, pids[i], MIN(budget, (size_t) PROCESS_COMMAND_MAX), &ppid, &uid, &cmd) < 0)
+                        continue;   /* gone meanwhile */
+                budget -= strlen(cmd);
+                r = sd_bus_message_append(reply, "(uuus)", (uint32_t) pids[i], ppid, uid, cmd);
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r >= 0)
+                r = sd_bus_send(NULL, reply, NULL);
+        if (r < 0)
+                (void) sd_bus_reply_method_errnof(req->message, r, "Cannot list the processes of the container: %m");
+        caller_request_free(req);
+}
+
+static int check_running(const Container *c, sd_bus_error *error) {
+        if (!IN_SET(c->state, CONTAINER_RUNNING, CONTAINER_PAUSED))
+                return bus_error_set_errnof(error, BERTH_OBJECT_CONTAINER, -ESRCH,
+                                            "Container %s is not running.", c->name);
+        return 0;
+}
+
+static int container_get_processes(Manager *m, Container *c, sd_bus_message *message, sd_bus_error *error) {
+        CallerRequest *req;
+        int r;
+
+        r = check_running(c, error);
+        if (r < 0)
+                return r;
+        r = caller_request_new(m, message, CALLER_REQUEST_QUERY, error, &req);
+        if (r < 0)
+                return r;
+        r = scope_get_pids(m->bus, c->unit, reply_processes, req, &req->slot);
+        if (r < 0) {
+                caller_request_free(req);
+                return bus_error_set_errnof(error, BERTH_OBJECT_CONTAINER, r, "Cannot list the processes of %s: %s",
+                                            c->unit, strerror(-r));
+        }
+        return 1;
+}
+
+static void reply_stats(const ScopeStats *s, int r, void *userdata) {
+        CallerRequest *req = userdata;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+
+        if (r >= 0)
+                r = sd_bus_message_new_method_return(req->message, &reply);
+        if (r >= 0)
+                r = sd_bus_message_append(reply, "a{sv}", 5,
+                                          "MemoryCurrent", "t", s->memory_current,
+                                          "CPUUsageNSec", "t", s->cpu_usage_nsec,
+                                          "TasksCurrent", "t", s->tasks_current,
+                                          "IOReadBytes", "t", s->io_read_bytes,
+                                          "IOWriteBytes", "t", s->io_write_bytes);
+        if (r >= 0)
+                r = sd_bus_send(NULL, reply, NULL);
+        if (r < 0)
+                (void) sd_bus_reply_method_errnof(req->message, r, "Cannot read the scope's statistics: %m");
+        caller_request_free(req);
+}
+
+static int container_get_stats(Manager *m, Container *c, sd_bus_message *message, sd_bus_error *error) {
+        CallerRequest *req;
+        int r;
+
+        r = check_running(c, error);
+        if (r < 0)
+                return r;
+        r = caller_request_new(m, message, CALLER_REQUEST_QUERY, error, &req);
+        if (r < 0)
+                return r;
+        r = scope_get_stats(m->bus, c->unit, reply_stats, req, &req->slot);
+        if (r < 0) {
+                caller_request_free(req);
+                return r;
+        }
+        return 1;
+}
+
+/* Exec sessions: objects /org/berth/Berth1/exec/N (org.berth.Berth1.Exec)
+ * from the Exec call until their container is removed (as Docker drops a
+ * container's execs), so a Wait() sent after Exec's reply cannot miss the
+ * exit. A container keeps the last EXECS_KEPT_MAX ended ones. */
+#define EXECS_KEPT_MAX 64U
+#define EXEC_WAITERS_MAX 16U
+
+typedef enum ExecState {
+        EXEC_STARTING,
+        EXEC_RUNNING,
+        EXEC_EXITED,
+        _EXEC_STATE_MAX,
+        _EXEC_STATE_INVALID = -EINVAL,
+} ExecState;
+
+static const char *const exec_state_table[_EXEC_STATE_MAX] = {
+        [EXEC_STARTING] = "starting",
+        [EXEC_RUNNING] = "running",
+        [EXEC_EXITED] = "exited",
+};
+
+static const char *exec_state_to_string(ExecState s) {
+        return s >= 0 && s < _EXEC_STATE_MAX ? exec_state_table[s] : NULL;
+}
+
 typedef struct ExecRecord {
         Manager *manager;
         uint32_t id;
+        char *path;
         char container_id[CONTAINER_ID_LENGTH + 1];
-        bool exited;
-        bool started;
-        bool orphaned;           /* its container is gone: nobody may ask any more */
+        char **command;
+        ExecState state;
+        bool orphaned;           /* its container is gone: goes at its exit */
         int exit_code;
-        sd_bus_message *waiter;
+        uint64_t started_usec;
+        uint64_t finished_usec;
+        CallerRequest *waiters[EXEC_WAITERS_MAX];
+        size_t n_waiters;
         sd_bus_message *start_request;
         struct ExecRecord *next;
 } ExecRecord;
 
-static void exec_record_unlink(ExecRecord *x) {
+static int exec_object_path(uint32_t id, char **ret) {
+        return asprintf(ret, BERTH_EXEC_PATH_PREFIX "/%" PRIu32, id) < 0 ? -ENOMEM : 0;
+}
+
+static void exec_record_unlink(ExecRecord *x, bool published) {
         for (ExecRecord **p = (ExecRecord **) &x->manager->execs; *p; p = &(*p)->next)
                 if (*p == x) {
                         *p = x->next;
                         break;
                 }
-        sd_bus_message_unref(x->waiter);
+        if (published && x->manager->bus)
+                (void) sd_bus_emit_object_removed(x->manager->bus, x->path);
+        for (size_t i = 0; i < x->n_waiters; i++)
+                caller_request_free(x->waiters[i]);
         sd_bus_message_unref(x->start_request);
+        strv_free(x->command);
+        free(x->path);
         free(x);
+}
+
+static void exec_emit_changed(ExecRecord *x) {
+        (void) sd_bus_emit_properties_changed(x->manager->bus, x->path, BERTH_EXEC_IFACE, "State", "ExitCode",
+                                              "StartedAt", "FinishedAt", NULL);
 }
 
 static void on_exec_started(Container *c, int r, const char *message, int pty, void *userdata) {
         ExecRecord *x = userdata;
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL, *request = TAKE_PTR(x->start_request);
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_close_ int pty_fd = pty;
-        sd_bus_message *request = TAKE_PTR(x->start_request);
 
         if (r < 0) {
-                (void) sd_bus_error_set(&error, BERTH_ERROR_START_FAILED, message ?: strerror(-r));
+                set_start_error(&error, NULL, r, message);
                 (void) sd_bus_reply_method_error(request, &error);
-                sd_bus_message_unref(request);
-                return;
+                return;   /* on_exec_exited() follows and drops x */
         }
-        x->started = true;
+        x->state = EXEC_RUNNING;
+        x->started_usec = now_usec(CLOCK_REALTIME);
+        (void) sd_bus_emit_object_added(x->manager->bus, x->path);
         r = sd_bus_message_new_method_return(request, &reply);
         if (r >= 0)
-                r = sd_bus_message_append(reply, "u", x->id);
+                r = sd_bus_message_append(reply, "o", x->path);
         if (r >= 0)
                 r = sd_bus_message_open_container(reply, 'a', "{sv}");
         if (r >= 0 && pty_fd >= 0)
@@ -541,24 +744,53 @@ static void on_exec_started(Container *c, int r, const char *message, int pty, v
                 r = sd_bus_message_close_container(reply);
         if (r >= 0)
                 (void) sd_bus_send(NULL, reply, NULL);
-        sd_bus_message_unref(request);
+}
+
+/* Drops the oldest ended execs of a container beyond EXECS_KEPT_MAX. */
+static void exec_trim(Manager *m, const char *container_id) {
+        ExecRecord *oldest = NULL;
+        unsigned n = 0;
+
+        for (ExecRecord *x = m->execs; x; x = x->next)
+                if (streq(x->container_id, container_id) && x->state == EXEC_EXITED) {
+                        n++;
+                        oldest = x;   /* the list is newest first */
+                }
+        if (n > EXECS_KEPT_MAX && oldest)
+                exec_record_unlink(oldest, true);
 }
 
 static void on_exec_exited(int exit_code, void *userdata) {
         ExecRecord *x = userdata;
+        bool started = x->state == EXEC_RUNNING;
 
-        x->exited = true;
-        x->exit_code = exit_code;
-        if (!x->started) {
+        if (!started) {
                 /* Failed before it ran: the start reply carried the error. */
-                exec_record_unlink(x);
+                exec_record_unlink(x, false);
                 return;
         }
-        if (x->waiter) {
-                (void) sd_bus_reply_method_return(x->waiter, "i", (int32_t) exit_code);
-                exec_record_unlink(x);
-        } else if (x->orphaned)
-                exec_record_unlink(x);
+        x->state = EXEC_EXITED;
+        x->exit_code = exit_code;
+        x->finished_usec = now_usec(CLOCK_REALTIME);
+        exec_emit_changed(x);
+        for (size_t i = 0; i < x->n_waiters; i++) {
+                (void) sd_bus_reply_method_return(x->waiters[i]->message, "i", (int32_t) exit_code);
+                caller_request_free(x->waiters[i]);
+        }
+        x->n_waiters = 0;
+        if (x->orphaned)
+                exec_record_unlink(x, true);
+        else
+                exec_trim(x->manager, x->container_id);
+}
+
+void container_dbus_free_execs(Manager *m) {
+        while (m->execs) {
+                ExecRecord *x = m->execs;
+
+                x->n_waiters = 0;   /* their requests went with callers_free() */
+                exec_record_unlink(x, false);
+        }
 }
 
 /* The exec records of a removed container: those that ended go now, the
@@ -566,10 +798,10 @@ static void on_exec_exited(int exit_code, void *userdata) {
 static void forget_execs(Manager *m, const char *container_id) {
         for (ExecRecord *x = m->execs, *next; x; x = next) {
                 next = x->next;
-                if (!streq(x->container_id, container_id) || x->waiter)
+                if (!streq(x->container_id, container_id))
                         continue;
-                if (x->exited)
-                        exec_record_unlink(x);
+                if (x->state == EXEC_EXITED)
+                        exec_record_unlink(x, true);
                 else
                         x->orphaned = true;
         }
@@ -618,64 +850,148 @@ static int read_exec_options(sd_bus_message *message, EngineStdio *stdio, char *
         return sd_bus_message_exit_container(message);
 }
 
-int method_exec_container(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+static int container_exec(Manager *m, Container *c, sd_bus_message *message, sd_bus_error *error) {
         EngineStdio stdio = ENGINE_STDIO_DETACHED;
         _cleanup_strv_free_ char **argv = NULL, **env = NULL;
+        _cleanup_free_ char *command = NULL;
         const char *user = NULL, *cwd = NULL;
-        Manager *m = userdata;
         ExecRecord *x;
         bool tty = false;
-        Container *c;
         int r;
 
-        r = read_and_find(message, m, error, &c);
-        if (r >= 0)
-                r = sd_bus_message_read_strv(message, &argv);
+        r = sd_bus_message_read_strv(message, &argv);
         if (r >= 0)
                 r = read_exec_options(message, &stdio, &env, &user, &cwd, &tty, error);
         if (r < 0)
                 return r;
         if (strv_length(argv) == 0)
                 return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "No command to execute was given.");
+        command = strv_join(argv, " ");
+        if (!command)
+                return -ENOMEM;
+        r = verify_container(message, m, c, NULL, BERTH_ACTION_EXEC, true, command, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
         x = calloc(1, sizeof *x);
         if (!x)
                 return -ENOMEM;
         *x = (ExecRecord) { .manager = m, .id = ++m->last_exec_id, .start_request = sd_bus_message_ref(message),
-                            .next = m->execs };
+                            .command = TAKE_PTR(argv), .next = m->execs };
         strcpy(x->container_id, c->id);
         m->execs = x;
-        errmsg_clear();
-        r = engine_exec(m->engine, c, argv, env, user, cwd, tty, &stdio, on_exec_started, on_exec_exited, x);
+        r = exec_object_path(x->id, &x->path);
         if (r < 0) {
-                exec_record_unlink(x);
-                return container_error(error, r, NULL);
+                exec_record_unlink(x, false);
+                return r;
+        }
+        errmsg_clear();
+        r = engine_exec(m->engine, c, x->command, env, user, cwd, tty, &stdio, on_exec_started, on_exec_exited, x);
+        if (r < 0) {
+                exec_record_unlink(x, false);
+                return container_error_now(error, r);
         }
         return 1;
 }
 
-int method_wait_exec(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        Manager *m = userdata;
-        uint32_t id;
+/* The caller left: its wait goes from the exec's list. */
+static void cancel_exec_wait(CallerRequest *req) {
+        ExecRecord *x = req->userdata;
+
+        for (size_t i = 0; i < x->n_waiters; i++)
+                if (x->waiters[i] == req) {
+                        x->waiters[i] = x->waiters[--x->n_waiters];
+                        break;
+                }
+}
+
+static int method_exec_wait(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        ExecRecord *x = userdata;
+        CallerRequest *req;
         int r;
 
-        r = sd_bus_message_read(message, "u", &id);
+        if (x->state == EXEC_EXITED)
+                return sd_bus_reply_method_return(message, "i", (int32_t) x->exit_code);
+        if (!sd_bus_message_get_expect_reply(message))
+                return 1;
+        if (x->n_waiters >= EXEC_WAITERS_MAX)
+                return bus_error_set_errnof(error, BERTH_OBJECT_EXEC, -EAGAIN,
+                                            "Too many callers wait for exec %" PRIu32 " already.", x->id);
+        r = caller_request_new(x->manager, message, CALLER_REQUEST_WAIT, error, &req);
         if (r < 0)
                 return r;
-        for (ExecRecord *x = m->execs; x; x = x->next) {
-                if (x->id != id)
-                        continue;
-                if (x->exited) {
-                        r = sd_bus_reply_method_return(message, "i", (int32_t) x->exit_code);
-                        exec_record_unlink(x);
-                        return r;
-                }
-                if (x->waiter)
-                        return sd_bus_error_setf(error, BERTH_ERROR_BUSY, "Somebody waits for exec %u already.", id);
-                x->waiter = sd_bus_message_ref(message);
-                return 1;
-        }
-        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "No such exec: %u", id);
+        req->cancel = cancel_exec_wait;
+        req->userdata = x;
+        x->waiters[x->n_waiters++] = req;
+        return 1;
 }
+
+static int property_get_exec_state(sd_bus *bus, const char *path, const char *interface,
+                                   const char *property, sd_bus_message *reply,
+                                   void *userdata, sd_bus_error *error) {
+        ExecRecord *x = userdata;
+
+        return sd_bus_message_append(reply, "s", exec_state_to_string(x->state));
+}
+
+static int property_get_exec_container(sd_bus *bus, const char *path, const char *interface,
+                                       const char *property, sd_bus_message *reply,
+                                       void *userdata, sd_bus_error *error) {
+        ExecRecord *x = userdata;
+        _cleanup_free_ char *p = NULL;
+        int r;
+
+        r = container_object_path(x->container_id, &p);
+        if (r < 0)
+                return r;
+        return sd_bus_message_append(reply, "o", p);
+}
+
+static int exec_object_find(sd_bus *bus, const char *path, const char *interface,
+                            void *userdata, void **found, sd_bus_error *error) {
+        Manager *m = userdata;
+
+        if (!startswith(path, BERTH_EXEC_PATH_PREFIX "/"))
+                return 0;
+        for (ExecRecord *x = m->execs; x; x = x->next)
+                /* Published from its start on. */
+                if (x->state != EXEC_STARTING && streq(x->path, path)) {
+                        *found = x;
+                        return 1;
+                }
+        return 0;
+}
+
+static int exec_node_enumerator(sd_bus *bus, const char *path, void *userdata,
+                                char ***nodes, sd_bus_error *error) {
+        _cleanup_strv_free_ char **l = NULL;
+        Manager *m = userdata;
+        int r;
+
+        for (ExecRecord *x = m->execs; x; x = x->next) {
+                if (x->state == EXEC_STARTING)
+                        continue;
+                r = strv_extend(&l, x->path);
+                if (r < 0)
+                        return r;
+        }
+        *nodes = TAKE_PTR(l);
+        return 1;
+}
+
+static const sd_bus_vtable exec_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_PROPERTY("Id", "u", NULL, offsetof(ExecRecord, id), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Container", "o", property_get_exec_container, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Command", "as", bus_property_get_strv, offsetof(ExecRecord, command),
+                        SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("State", "s", property_get_exec_state, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("ExitCode", "i", NULL, offsetof(ExecRecord, exit_code), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("StartedAt", "t", NULL, offsetof(ExecRecord, started_usec), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("FinishedAt", "t", NULL, offsetof(ExecRecord, finished_usec), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_METHOD_WITH_ARGS("Wait", SD_BUS_NO_ARGS, SD_BUS_RESULT("i", exit_code), method_exec_wait,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_VTABLE_END
+};
 
 /* Entrypoint and arguments joined by spaces into *buf, which grows as needed
  * and serves every row of a listing. */
@@ -707,11 +1023,12 @@ static int append_container_row(sd_bus_message *reply, const Container *c, char 
         const char *strings[] = { c->id, c->name, strempty(c->image_ref), container_state_to_string(c->state) };
         const uint64_t times[] = { c->created_usec, c->started_usec, c->finished_usec };
         int32_t exit_code = c->exit_code;
+        char path[sizeof(BERTH_CONTAINER_PATH_PREFIX "/") + CONTAINER_ID_LENGTH];
         int r;
 
         r = join_command(&c->config, cmd, cmd_size);
         if (r >= 0)
-                r = sd_bus_message_open_container(reply, 'r', "sssssttti");
+                r = sd_bus_message_open_container(reply, 'r', CONTAINER_ROW);
         for (size_t i = 0; r >= 0 && i < ELEMENTSOF(strings); i++)
                 r = sd_bus_message_append_basic(reply, 's', strings[i]);
         if (r >= 0)
@@ -720,6 +1037,10 @@ static int append_container_row(sd_bus_message *reply, const Container *c, char 
                 r = sd_bus_message_append_basic(reply, 't', &times[i]);
         if (r >= 0)
                 r = sd_bus_message_append_basic(reply, 'i', &exit_code);
+        if (r >= 0) {
+                snprintf(path, sizeof path, BERTH_CONTAINER_PATH_PREFIX "/%s", c->id);
+                r = sd_bus_message_append_basic(reply, 'o', path);
+        }
         return r < 0 ? r : sd_bus_message_close_container(reply);
 }
 
@@ -737,7 +1058,7 @@ int method_list_containers(sd_bus_message *message, void *userdata, sd_bus_error
         if (r >= 0)
                 r = sd_bus_message_new_method_return(message, &reply);
         if (r >= 0)
-                r = sd_bus_message_open_container(reply, 'a', "(sssssttti)");
+                r = sd_bus_message_open_container(reply, 'a', "(" CONTAINER_ROW ")");
         while (r >= 0 && hashmap_iterate(engine_registry(m->engine)->by_id, &i, &key, &value)) {
                 Container *c = value;
                 if (all || IN_SET(c->state, CONTAINER_RUNNING, CONTAINER_PAUSED))
@@ -764,146 +1085,32 @@ int method_get_container(sd_bus_message *message, void *userdata, sd_bus_error *
         return sd_bus_reply_method_return(message, "o", path);
 }
 
-int method_update_container(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        _cleanup_(scope_limits_done) ScopeLimits update = {};
-        Manager *m = userdata;
-        Container *c;
-        int r;
-
-        r = read_and_find(message, m, error, &c);
-        if (r >= 0)
-                r = container_options_read_limits(message, &update, error);
-        if (r < 0)
-                return r;
-        errmsg_clear();
-        r = engine_update(m->engine, c, &update, reply_done, sd_bus_message_ref(message));
-        if (r < 0) {
-                sd_bus_message_unref(message);
-                return container_error(error, r, NULL);
+/* Each verb twice: on the Container object, and on the Manager by name. */
+#define CONTAINER_VERB(verb)                                                                            \
+        static int method_##verb(sd_bus_message *message, void *userdata, sd_bus_error *error) {        \
+                return container_##verb(message_manager(message), userdata, message, error);            \
+        }                                                                                               \
+        int method_##verb##_by_name(sd_bus_message *message, void *userdata, sd_bus_error *error) {     \
+                Container *c;                                                                           \
+                int r = read_and_find(message, userdata, error, &c);                                    \
+                if (r < 0)                                                                              \
+                        return r;                                                                       \
+                return container_##verb(userdata, c, message, error);                                   \
         }
-        return 1;
-}
 
-static int pause_or_unpause(sd_bus_message *message, Manager *m, bool pause, sd_bus_error *error) {
-        Container *c;
-        int r;
-
-        r = read_and_find(message, m, error, &c);
-        if (r < 0)
-                return r;
-        errmsg_clear();
-        r = engine_pause(m->engine, c, pause, reply_done, sd_bus_message_ref(message));
-        if (r < 0) {
-                sd_bus_message_unref(message);
-                return container_error(error, r, NULL);
-        }
-        return 1;
-}
-
-int method_pause_container(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        return pause_or_unpause(message, userdata, true, error);
-}
-
-int method_unpause_container(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        return pause_or_unpause(message, userdata, false, error);
-}
-
-/* What one ContainerProcesses answer may cost: the container decides how
- * many processes it has and how long their command lines are. */
-#define PROCESSES_MAX 16384U
-#define PROCESS_COMMAND_MAX 4096U
-#define PROCESSES_COMMAND_BUDGET (1024U * 1024U)
-
-static void reply_processes(const pid_t *pids, size_t n, int r, void *userdata) {
-        CallerRequest *req = userdata;
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        size_t budget = PROCESSES_COMMAND_BUDGET;
-
-        if (r >= 0)
-                r = sd_bus_message_new_method_return(req->message, &reply);
-        if (r >= 0)
-                r = sd_bus_message_open_container(reply, 'a', "(uuus)");
-        for (size_t i = 0; r >= 0 && i < MIN(n, (size_t) PROCESSES_MAX); i++) {
-                _cleanup_free_ char *cmd = NULL;
-                uint32_t ppid, uid;
-
-                if (proc_read_process(AT_FDCWD, pids[i], MIN(budget, (size_t) PROCESS_COMMAND_MAX), &ppid, &uid, &cmd) < 0)
-                        continue;   /* gone meanwhile */
-                budget -= strlen(cmd);
-                r = sd_bus_message_append(reply, "(uuus)", (uint32_t) pids[i], ppid, uid, cmd);
-        }
-        if (r >= 0)
-                r = sd_bus_message_close_container(reply);
-        if (r >= 0)
-                r = sd_bus_send(NULL, reply, NULL);
-        if (r < 0)
-                (void) sd_bus_reply_method_errnof(req->message, r, "Cannot list the processes of the container: %m");
-        caller_request_free(req);
-}
-
-int method_container_processes(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        Manager *m = userdata;
-        CallerRequest *req;
-        Container *c;
-        int r;
-
-        r = read_and_find(message, m, error, &c);
-        if (r < 0)
-                return r;
-        if (!IN_SET(c->state, CONTAINER_RUNNING, CONTAINER_PAUSED))
-                return sd_bus_error_setf(error, BERTH_ERROR_CONTAINER_NOT_RUNNING, "Container %s is not running.", c->name);
-        r = caller_request_new(m, message, CALLER_REQUEST_QUERY, error, &req);
-        if (r < 0)
-                return r;
-        r = scope_get_pids(m->bus, c->unit, reply_processes, req, &req->slot);
-        if (r < 0) {
-                caller_request_free(req);
-                return sd_bus_error_set_errnof(error, r, "Cannot list the processes of %s: %m", c->unit);
-        }
-        return 1;
-}
-
-static void reply_stats(const ScopeStats *s, int r, void *userdata) {
-        CallerRequest *req = userdata;
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-
-        if (r >= 0)
-                r = sd_bus_message_new_method_return(req->message, &reply);
-        if (r >= 0)
-                r = sd_bus_message_append(reply, "a{sv}", 5,
-                                          "MemoryCurrent", "t", s->memory_current,
-                                          "CPUUsageNSec", "t", s->cpu_usage_nsec,
-                                          "TasksCurrent", "t", s->tasks_current,
-                                          "IOReadBytes", "t", s->io_read_bytes,
-                                          "IOWriteBytes", "t", s->io_write_bytes);
-        if (r >= 0)
-                r = sd_bus_send(NULL, reply, NULL);
-        if (r < 0)
-                (void) sd_bus_reply_method_errnof(req->message, r, "Cannot read the scope's statistics: %m");
-        caller_request_free(req);
-}
-
-int method_container_stats(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        Manager *m = userdata;
-        CallerRequest *req;
-        Container *c;
-        int r;
-
-        r = read_and_find(message, m, error, &c);
-        if (r < 0)
-                return r;
-        if (!IN_SET(c->state, CONTAINER_RUNNING, CONTAINER_PAUSED))
-                return sd_bus_error_setf(error, BERTH_ERROR_CONTAINER_NOT_RUNNING, "Container %s is not running.", c->name);
-        r = caller_request_new(m, message, CALLER_REQUEST_QUERY, error, &req);
-        if (r < 0)
-                return r;
-        r = scope_get_stats(m->bus, c->unit, reply_stats, req, &req->slot);
-        if (r < 0) {
-                caller_request_free(req);
-                return r;
-        }
-        return 1;
-}
+CONTAINER_VERB(start)
+CONTAINER_VERB(stop)
+CONTAINER_VERB(restart)
+CONTAINER_VERB(kill)
+CONTAINER_VERB(remove)
+CONTAINER_VERB(wait)
+CONTAINER_VERB(exec)
+CONTAINER_VERB(pause)
+CONTAINER_VERB(unpause)
+CONTAINER_VERB(update)
+CONTAINER_VERB(get_processes)
+CONTAINER_VERB(get_stats)
+CONTAINER_VERB(get_environment)
 
 static int container_object_find(sd_bus *bus, const char *path, const char *interface,
                                  void *userdata, void **found, sd_bus_error *error) {
@@ -998,8 +1205,6 @@ static const sd_bus_vtable container_vtable[] = {
         SD_BUS_PROPERTY("Limits", "a{sv}", property_get_limits, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Mounts", "a(sssb)", property_get_mounts, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Labels", "a{ss}", property_get_labels, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("Env", "as", property_get_env, 0,
-                        SD_BUS_VTABLE_PROPERTY_CONST | SD_BUS_VTABLE_PROPERTY_EXPLICIT),
         SD_BUS_PROPERTY("WorkingDir", "s", bus_property_get_string, CFG(cwd), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("User", "s", bus_property_get_string, CFG(user), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Hostname", "s", bus_property_get_string, CFG(hostname), SD_BUS_VTABLE_PROPERTY_CONST),
@@ -1010,6 +1215,32 @@ static const sd_bus_vtable container_vtable[] = {
         SD_BUS_PROPERTY("ReadOnly", "b", bus_property_get_bool, CFG(security.read_only), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("CapAdd", "as", bus_property_get_strv, CFG(security.cap_add), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("CapDrop", "as", bus_property_get_strv, CFG(security.cap_drop), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("StopTimeoutUSec", "t", NULL, CFG(stop_timeout_usec), SD_BUS_VTABLE_PROPERTY_CONST),
+
+        SD_BUS_METHOD_WITH_ARGS("Start", SD_BUS_ARGS("a{sv}", options), SD_BUS_RESULT("a{sv}", result),
+                                method_start, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Stop", SD_BUS_ARGS("t", timeout_usec), SD_BUS_NO_RESULT,
+                                method_stop, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Restart", SD_BUS_ARGS("t", timeout_usec), SD_BUS_NO_RESULT,
+                                method_restart, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Kill", SD_BUS_ARGS("i", signal), SD_BUS_NO_RESULT,
+                                method_kill, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Remove", SD_BUS_ARGS("b", force), SD_BUS_NO_RESULT,
+                                method_remove, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Wait", SD_BUS_NO_ARGS, SD_BUS_RESULT("i", exit_code),
+                                method_wait, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Exec", SD_BUS_ARGS("as", argv, "a{sv}", options),
+                                SD_BUS_RESULT("o", exec, "a{sv}", result), method_exec, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Pause", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_pause, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Unpause", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_unpause, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Update", SD_BUS_ARGS("a{sv}", limits), SD_BUS_NO_RESULT,
+                                method_update, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetProcesses", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(uuus)", processes),
+                                method_get_processes, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetStats", SD_BUS_NO_ARGS, SD_BUS_RESULT("a{sv}", stats),
+                                method_get_stats, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetEnvironment", SD_BUS_NO_ARGS, SD_BUS_RESULT("as", environment),
+                                method_get_environment, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END
 };
 
@@ -1020,5 +1251,12 @@ int container_dbus_register(Manager *m) {
                                        container_vtable, container_object_find, m);
         if (r < 0)
                 return r;
-        return sd_bus_add_node_enumerator(m->bus, NULL, BERTH_CONTAINER_PATH_PREFIX, container_node_enumerator, m);
+        r = sd_bus_add_node_enumerator(m->bus, NULL, BERTH_CONTAINER_PATH_PREFIX, container_node_enumerator, m);
+        if (r < 0)
+                return r;
+        r = sd_bus_add_fallback_vtable(m->bus, NULL, BERTH_EXEC_PATH_PREFIX, BERTH_EXEC_IFACE,
+                                       exec_vtable, exec_object_find, m);
+        if (r < 0)
+                return r;
+        return sd_bus_add_node_enumerator(m->bus, NULL, BERTH_EXEC_PATH_PREFIX, exec_node_enumerator, m);
 }

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <inttypes.h>
 #include <signal.h>
 
 #include "bus-util.h"
@@ -63,20 +64,55 @@ static int read_mounts(sd_bus_message *m, Container *c, int (*parse)(const char 
         return 0;
 }
 
-static int read_limits(sd_bus_message *m, ScopeLimits *limits, sd_bus_error *error) {
-        const char *k, *v;
+/* Limits as systemd's unit properties: "t" values by their names, and
+ * AllowedCPUs as systemd's "ay" bitmask. */
+static int read_limit(sd_bus_message *m, const char *key, ScopeLimits *limits, sd_bus_error *error) {
+        const void *mask;
+        size_t size;
+        uint64_t v;
         int r;
 
-        r = sd_bus_message_enter_container(m, 'a', "{ss}");
-        while (r >= 0 && (r = sd_bus_message_read(m, "{ss}", &k, &v)) > 0) {
-                ScopeLimit which = scope_limit_from_string(k);
-                if (which < 0)
-                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Unknown limit '%s'.", k);
-                r = scope_limits_set(limits, which, v);
+        if (streq(key, LIMIT_PROPERTY_ALLOWED_CPUS)) {
+                r = sd_bus_message_enter_container(m, 'v', "ay");
+                if (r >= 0)
+                        r = sd_bus_message_read_array(m, 'y', &mask, &size);
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(m);
+                if (r == -ENXIO)
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Limit %s takes \"ay\".", key);
                 if (r < 0)
+                        return r;
+                r = limits_set_allowed_cpus(limits, mask, size);
+                if (r == -ERANGE)
                         return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                                 "Invalid value '%s' for --%s: expected %s.", v, k,
-                                                 scope_limit_syntax(which));
+                                                 "AllowedCPUs must name at least one CPU below 8192.");
+                return r;
+        }
+        if (!limit_property_find(key))
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Unknown limit '%s'.", key);
+        r = sd_bus_message_read(m, "v", "t", &v);
+        if (r == -ENXIO)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Limit %s takes \"t\".", key);
+        if (r < 0)
+                return r;
+        r = limits_set_property(limits, key, v);
+        if (r == -ERANGE)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                         "Value %" PRIu64 " is out of range for %s.", v, key);
+        return r;
+}
+
+static int read_limits(sd_bus_message *m, ScopeLimits *limits, sd_bus_error *error) {
+        const char *k;
+        int r;
+
+        r = sd_bus_message_enter_container(m, 'a', "{sv}");
+        while (r >= 0 && (r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
+                r = sd_bus_message_read(m, "s", &k);
+                if (r >= 0)
+                        r = read_limit(m, k, limits, error);
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(m);
         }
         if (r < 0)
                 return r;
@@ -176,12 +212,7 @@ static int read_stop_signal(sd_bus_message *m, ContainerConfig *cfg, sd_bus_erro
 }
 
 static int read_stop_timeout(sd_bus_message *m, ContainerConfig *cfg) {
-        uint32_t t;
-        int r = sd_bus_message_read(m, "u", &t);
-
-        if (r >= 0)
-                cfg->stop_timeout_usec = (uint64_t) t * 1000000ULL;
-        return r;
+        return sd_bus_message_read(m, "t", &cfg->stop_timeout_usec);
 }
 
 /* One option; "s", "as", ... is the variant's type it must have. */
@@ -211,7 +242,7 @@ static int read_option(sd_bus_message *m, const char *key, Container *c, char **
         if (streq(key, "Tty")) return read_bool_into(m, &cfg->tty);
         if (streq(key, "Interactive")) return read_bool_into(m, &cfg->interactive);
         if (streq(key, "StopSignal")) return read_stop_signal(m, cfg, error);
-        if (streq(key, "StopTimeout")) return read_stop_timeout(m, cfg);
+        if (streq(key, "StopTimeoutUSec")) return read_stop_timeout(m, cfg);
         return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Unknown container option '%s'.", key);
 }
 

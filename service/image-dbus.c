@@ -10,6 +10,7 @@
 #include "log.h"
 #include "manager.h"
 #include "operation.h"
+#include "polkit.h"
 #include "store.h"
 
 static int image_compare(const void *a, const void *b) {
@@ -133,6 +134,14 @@ static int property_get_history(sd_bus *bus, const char *path, const char *inter
         return sd_bus_message_close_container(reply);
 }
 
+/* A store failure as Berth's error for an image; message is the store's
+ * sentence, captured when it failed. */
+static int image_error(sd_bus_error *error, int r, const char *what, const char *message) {
+        if (bus_error_name_from_errno(BERTH_OBJECT_IMAGE, r))
+                return bus_error_set_errnof(error, BERTH_OBJECT_IMAGE, r, "%s", message ?: strerror(-r));
+        return bus_error_set_errnof(error, BERTH_OBJECT_IMAGE, r, "%s: %s", what, message ?: strerror(-r));
+}
+
 /* Looks up a caller's name for an image, turning failures into D-Bus errors. */
 static int resolve_image(Manager *m, const char *name, sd_bus_error *error, Image **ret) {
         _cleanup_(image_freep) Image *i = NULL;
@@ -141,9 +150,9 @@ static int resolve_image(Manager *m, const char *name, sd_bus_error *error, Imag
         errmsg_clear();
         r = store_resolve_image(m->store, name, &i);
         if (r == -ENOENT)
-                return sd_bus_error_setf(error, BERTH_ERROR_NO_SUCH_IMAGE, "No such image: %s", name);
+                return bus_error_set_errnof(error, BERTH_OBJECT_IMAGE, r, "No such image: %s", name);
         if (r < 0)
-                return bus_error_from_errno(error, r, name, store_last_error());
+                return image_error(error, r, name, store_last_error());
         *ret = TAKE_PTR(i);
         return 0;
 }
@@ -198,40 +207,90 @@ int method_list_images(sd_bus_message *message, void *userdata, sd_bus_error *er
         return sd_bus_send(NULL, reply, NULL);
 }
 
-int method_tag_image(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        Manager *m = userdata;
-        const char *name, *reference;
-        int r;
-
-        r = sd_bus_message_read(message, "ss", &name, &reference);
-        if (r < 0)
-                return r;
-        errmsg_clear();
-        r = store_tag_image(m->store, name, reference);
-        if (r == -ENOENT)
-                return sd_bus_error_setf(error, BERTH_ERROR_NO_SUCH_IMAGE, "No such image: %s", name);
-        if (r < 0)
-                return bus_error_from_errno(error, r, reference, store_last_error());
-        (void) manager_refresh_images(m);
-        return sd_bus_reply_method_return(message, NULL);
+/* An Image object's methods get the image as userdata; the Manager is the
+ * userdata of the fallback vtable that found it. */
+static Manager *message_manager(sd_bus_message *message) {
+        return sd_bus_slot_get_userdata(sd_bus_get_current_slot(sd_bus_message_get_bus(message)));
 }
 
-int method_untag_image(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        Manager *m = userdata;
+static int verify_image(sd_bus_message *message, Manager *m, const char *image, const char *action,
+                        sd_bus_error *error) {
+        const char *details[] = { "image", strempty(image), NULL };
+
+        return polkit_verify(message, action, details, m, error);
+}
+
+static int image_tag(Manager *m, const char *name, sd_bus_message *message, sd_bus_error *error) {
         const char *reference;
         int r;
 
         r = sd_bus_message_read(message, "s", &reference);
         if (r < 0)
                 return r;
+        r = verify_image(message, m, name, BERTH_ACTION_MANAGE_IMAGES, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+        errmsg_clear();
+        r = store_tag_image(m->store, name, reference);
+        if (r == -ENOENT)
+                return bus_error_set_errnof(error, BERTH_OBJECT_IMAGE, r, "No such image: %s", name);
+        if (r < 0)
+                return image_error(error, r, reference, store_last_error());
+        (void) manager_refresh_images(m);
+        return sd_bus_reply_method_return(message, NULL);
+}
+
+/* image: NULL (the Manager's UntagImage: whatever image has the tag) or
+ * the id the reference must name. */
+static int image_untag(Manager *m, const char *image, sd_bus_message *message, sd_bus_error *error) {
+        const char *reference;
+        int r;
+
+        r = sd_bus_message_read(message, "s", &reference);
+        if (r < 0)
+                return r;
+        r = verify_image(message, m, image ?: reference, BERTH_ACTION_MANAGE_IMAGES, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+        if (image) {
+                _cleanup_(image_freep) Image *i = NULL;
+                r = resolve_image(m, reference, error, &i);
+                if (r < 0)
+                        return r;
+                if (!streq(i->id, image))
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                 "%s is not a name of image %s.", reference, image);
+        }
         errmsg_clear();
         r = store_untag_image(m->store, reference);
         if (r == -ENOENT)
-                return sd_bus_error_setf(error, BERTH_ERROR_NO_SUCH_IMAGE, "No such image: %s", reference);
+                return bus_error_set_errnof(error, BERTH_OBJECT_IMAGE, r, "No such image: %s", reference);
         if (r < 0)
-                return bus_error_from_errno(error, r, reference, store_last_error());
+                return image_error(error, r, reference, store_last_error());
         (void) manager_refresh_images(m);
         return sd_bus_reply_method_return(message, NULL);
+}
+
+int method_tag_image_by_name(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        const char *name;
+        int r;
+
+        r = sd_bus_message_read(message, "s", &name);
+        if (r < 0)
+                return r;
+        return image_tag(userdata, name, message, error);
+}
+
+int method_untag_image(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        return image_untag(userdata, NULL, message, error);
+}
+
+static int method_tag(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        return image_tag(message_manager(message), ((Image *) userdata)->id, message, error);
+}
+
+static int method_untag(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        return image_untag(message_manager(message), ((Image *) userdata)->id, message, error);
 }
 
 typedef struct ImageJob {
@@ -304,7 +363,7 @@ static int dup_message_fd(int fd, sd_bus_error *error) {
         int copy = fcntl(fd, F_DUPFD_CLOEXEC, 3);
 
         if (copy < 0)
-                return sd_bus_error_set_errnof(error, errno, "Cannot use the file descriptor passed: %m");
+                return bus_error_set_errnof(error, BERTH_OBJECT_IMAGE, -errno, "Cannot use the file descriptor passed: %m");
         return copy;
 }
 
@@ -317,9 +376,9 @@ static int start_image_job(Manager *m, sd_bus_message *message, const char *type
         if (m->n_operations >= m->config.max_operations) {
                 safe_close(fd);
                 image_job_free(j);
-                return sd_bus_error_setf(error, BERTH_ERROR_BUSY,
-                                         "Too many operations at once (%u); try again later.",
-                                         m->config.max_operations);
+                return bus_error_set_errnof(error, BERTH_OBJECT_IMAGE, -EAGAIN,
+                                            "Too many operations at once (%u); try again later.",
+                                            m->config.max_operations);
         }
         r = operation_start(m, type, message, fd, work, finish, j, image_job_free, &o);
         if (r < 0)
@@ -358,6 +417,9 @@ int method_load_image(sd_bus_message *message, void *userdata, sd_bus_error *err
         r = read_no_options(message, error);
         if (r < 0)
                 return r;
+        r = verify_image(message, m, NULL, BERTH_ACTION_MANAGE_IMAGES, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
         fd = dup_message_fd(fd, error);
         if (fd < 0)
                 return fd;
@@ -379,6 +441,9 @@ int method_import_image(sd_bus_message *message, void *userdata, sd_bus_error *e
         r = read_no_options(message, error);
         if (r < 0)
                 return r;
+        r = verify_image(message, m, reference, BERTH_ACTION_MANAGE_IMAGES, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
         fd = dup_message_fd(fd, error);
         if (fd < 0)
                 return fd;
@@ -392,11 +457,46 @@ int method_import_image(sd_bus_message *message, void *userdata, sd_bus_error *e
         return start_image_job(m, message, "import", fd, import_work, refresh_when_done, j, true, error);
 }
 
+static int image_save_start(Manager *m, sd_bus_message *message, int fd, char **names, const char *format,
+                            sd_bus_error *error) {
+        _cleanup_free_ char *joined = NULL;
+        ImageJob *j;
+        int r;
+
+        if (strv_length(names) == 0)
+                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "No image to save was named.");
+        ImageArchiveFormat f = isempty(format) ? IMAGE_ARCHIVE_DOCKER : image_archive_format_from_string(format);
+        if (f < 0)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                         "Unknown archive format '%s' (docker-archive or oci-archive).", format);
+        joined = strv_join(names, ":");
+        if (!joined)
+                return -ENOMEM;
+        r = verify_image(message, m, joined, BERTH_ACTION_MANAGE_IMAGES, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+        STRV_FOREACH(n, names) {
+                _cleanup_(image_freep) Image *i = NULL;
+                r = resolve_image(m, *n, error, &i);
+                if (r < 0)
+                        return r;
+        }
+        fd = dup_message_fd(fd, error);
+        if (fd < 0)
+                return fd;
+        j = calloc(1, sizeof *j);
+        if (!j || !(j->strv = strv_copy(names))) {
+                image_job_free(j);
+                safe_close(fd);
+                return -ENOMEM;
+        }
+        j->format = f;
+        return start_image_job(m, message, "save", fd, save_work, NULL, j, true, error);
+}
+
 int method_save_image(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         _cleanup_strv_free_ char **names = NULL;
-        Manager *m = userdata;
         const char *format;
-        ImageJob *j;
         int fd, r;
 
         r = sd_bus_message_read(message, "h", &fd);
@@ -409,29 +509,34 @@ int method_save_image(sd_bus_message *message, void *userdata, sd_bus_error *err
         r = read_no_options(message, error);
         if (r < 0)
                 return r;
-        if (strv_length(names) == 0)
-                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "No image to save was named.");
-        ImageArchiveFormat f = isempty(format) ? IMAGE_ARCHIVE_DOCKER : image_archive_format_from_string(format);
-        if (f < 0)
-                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                         "Unknown archive format '%s' (docker-archive or oci-archive).", format);
-        STRV_FOREACH(n, names) {
-                _cleanup_(image_freep) Image *i = NULL;
-                r = resolve_image(m, *n, error, &i);
+        return image_save_start(userdata, message, fd, names, format, error);
+}
+
+/* Save(h fd, a{sv} options): options "Format" (s: docker-archive, the
+ * default, or oci-archive). */
+static int method_save(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        char *names[] = { ((Image *) userdata)->id, NULL };
+        const char *key, *format = NULL;
+        int fd, r;
+
+        r = sd_bus_message_read(message, "h", &fd);
+        if (r >= 0)
+                r = sd_bus_message_enter_container(message, 'a', "{sv}");
+        while (r >= 0 && (r = sd_bus_message_enter_container(message, 'e', "sv")) > 0) {
+                r = sd_bus_message_read(message, "s", &key);
                 if (r < 0)
                         return r;
+                if (!streq(key, "Format"))
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Unknown option '%s'.", key);
+                r = sd_bus_message_read(message, "v", "s", &format);
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(message);
         }
-        fd = dup_message_fd(fd, error);
-        if (fd < 0)
-                return fd;
-        j = calloc(1, sizeof *j);
-        if (!j) {
-                safe_close(fd);
-                return -ENOMEM;
-        }
-        j->strv = TAKE_PTR(names);
-        j->format = f;
-        return start_image_job(m, message, "save", fd, save_work, NULL, j, true, error);
+        if (r >= 0)
+                r = sd_bus_message_exit_container(message);
+        if (r < 0)
+                return r;
+        return image_save_start(message_manager(message), message, fd, names, format, error);
 }
 
 static int remove_work(Operation *o) {
@@ -456,10 +561,10 @@ static void reply_when_done(Operation *o) {
         (void) manager_refresh_images(o->manager);
         if (o->result < 0) {
                 if (o->result == -ENOENT)
-                        (void) sd_bus_error_setf(&error, BERTH_ERROR_NO_SUCH_IMAGE, "No such image: %s",
-                                                 strempty(j->reference));
+                        (void) bus_error_set_errnof(&error, BERTH_OBJECT_IMAGE, o->result, "No such image: %s",
+                                                   strempty(j->reference));
                 else
-                        (void) bus_error_from_errno(&error, o->result, strempty(j->reference), o->error_message);
+                        (void) image_error(&error, o->result, strempty(j->reference), o->error_message);
                 (void) sd_bus_reply_method_error(o->request, &error);
                 return;
         }
@@ -476,15 +581,16 @@ static void reply_when_done(Operation *o) {
                 log_warning_errno(r, "Failed to reply to %s: %m", o->type);
 }
 
-int method_remove_image(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        Manager *m = userdata;
-        const char *name;
+static int image_remove(Manager *m, const char *name, sd_bus_message *message, sd_bus_error *error) {
         ImageJob *j;
         int force, r;
 
-        r = sd_bus_message_read(message, "sb", &name, &force);
+        r = sd_bus_message_read(message, "b", &force);
         if (r < 0)
                 return r;
+        r = verify_image(message, m, name, BERTH_ACTION_MANAGE_IMAGES, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
         j = calloc(1, sizeof *j);
         if (!j || !(j->reference = strdup(name))) {
                 image_job_free(j);
@@ -492,6 +598,20 @@ int method_remove_image(sd_bus_message *message, void *userdata, sd_bus_error *e
         }
         j->flag = force;
         return start_image_job(m, message, "remove", -EBADF, remove_work, reply_when_done, j, false, error);
+}
+
+int method_remove_image_by_name(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        const char *name;
+        int r;
+
+        r = sd_bus_message_read(message, "s", &name);
+        if (r < 0)
+                return r;
+        return image_remove(userdata, name, message, error);
+}
+
+static int method_remove(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        return image_remove(message_manager(message), ((Image *) userdata)->id, message, error);
 }
 
 int method_prune_images(sd_bus_message *message, void *userdata, sd_bus_error *error) {
@@ -502,6 +622,9 @@ int method_prune_images(sd_bus_message *message, void *userdata, sd_bus_error *e
         r = sd_bus_message_read(message, "b", &all);
         if (r < 0)
                 return r;
+        r = verify_image(message, m, NULL, BERTH_ACTION_MANAGE_IMAGES, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
         j = calloc(1, sizeof *j);
         if (!j)
                 return -ENOMEM;
@@ -574,6 +697,14 @@ static const sd_bus_vtable image_vtable[] = {
         SD_BUS_PROPERTY("Volumes", "as", bus_property_get_strv, CONFIG_OFFSET(volumes), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("StopSignal", "s", bus_property_get_string, CONFIG_OFFSET(stop_signal), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("History", "a(tsssb)", property_get_history, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_METHOD_WITH_ARGS("Remove", SD_BUS_ARGS("b", force), SD_BUS_RESULT("as", untagged, "as", deleted),
+                                method_remove, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Tag", SD_BUS_ARGS("s", reference), SD_BUS_NO_RESULT, method_tag,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Untag", SD_BUS_ARGS("s", reference), SD_BUS_NO_RESULT, method_untag,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Save", SD_BUS_ARGS("h", output, "a{sv}", options), SD_BUS_RESULT("o", job),
+                                method_save, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END
 };
 

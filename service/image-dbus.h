@@ -17,8 +17,8 @@ int method_import_image(sd_bus_message *message, void *userdata, sd_bus_error *e
 int method_save_image(sd_bus_message *message, void *userdata, sd_bus_error *error);
 int method_list_images(sd_bus_message *message, void *userdata, sd_bus_error *error);
 int method_get_image(sd_bus_message *message, void *userdata, sd_bus_error *error);
-int method_remove_image(sd_bus_message *message, void *userdata, sd_bus_error *error);
-int method_tag_image(sd_bus_message *message, void *userdata, sd_bus_error *error);
+int method_remove_image_by_name(sd_bus_message *message, void *userdata, sd_bus_error *error);
+int method_tag_image_by_name(sd_bus_message *message, void *userdata, sd_bus_error *error);
 int method_untag_image(sd_bus_message *message, void *userdata, sd_bus_error *error);
 int method_prune_images(sd_bus_message *message, void *userdata, sd_bus_error *error);
 

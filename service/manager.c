@@ -17,6 +17,7 @@
 #include "manager-dbus.h"
 #include "manager.h"
 #include "operation.h"
+#include "scope.h"
 #include "store.h"
 
 static const ConfigItem manager_config_items[] = {
@@ -120,6 +121,7 @@ Manager *manager_free(Manager *m) {
         /* The engine answers the waits it holds (the callers' requests) first. */
         engine_free(m->engine);
         callers_free(m);
+        container_dbus_free_execs(m);
         manager_free_images(m);
         store_free(m->store);
         sd_bus_flush_close_unref(m->bus);
@@ -167,7 +169,7 @@ static int manager_load_containers(Manager *m) {
 static int manager_connect_bus(Manager *m) {
         int r;
 
-        (void) sd_bus_error_add_map(berth_error_map);
+        (void) bus_error_add_berth_map();
         r = sd_bus_default_system(&m->bus);
         if (r < 0)
                 return log_error_errno(r, "Failed to connect to the system bus: %m");

@@ -12,41 +12,6 @@
 #define JOB_IFACE "org.berth.Berth1.Job"
 #define PROGRESS_INTERVAL_USEC (200 * 1000)
 
-const char *bus_error_name_for_errno(int r) {
-        switch (-r) {
-        case ENOENT:
-                return BERTH_ERROR_NO_SUCH_IMAGE;
-        case EEXIST:
-                return BERTH_ERROR_NAME_IN_USE;
-        case EBADMSG:
-        case EMEDIUMTYPE:
-                return BERTH_ERROR_INVALID_ARCHIVE;
-        case EXDEV:
-                return BERTH_ERROR_INVALID_ARCHIVE;
-        case EBUSY:
-                return BERTH_ERROR_IMAGE_IN_USE;
-        case EFBIG:
-        case E2BIG:
-                return BERTH_ERROR_LIMIT_EXCEEDED;
-        case ECANCELED:
-                return BERTH_ERROR_CANCELLED;
-        case EINVAL:
-        case ENOTUNIQ:
-                return BERTH_ERROR_INVALID_REFERENCE;
-        default:
-                return NULL;
-        }
-}
-
-int bus_error_from_errno(sd_bus_error *error, int r, const char *what, const char *message) {
-        const char *name = bus_error_name_for_errno(r);
-
-        if (!name)
-                return sd_bus_error_set_errnof(error, r, "%s: %s", what,
-                                               message ?: strerror(-r));
-        return sd_bus_error_setf(error, name, "%s", message ?: strerror(-r));
-}
-
 static void operation_set_current(Operation *o, const char *current) {
         pthread_mutex_lock(&o->current_lock);
         snprintf(o->current, sizeof o->current, "%s", strempty(current));
@@ -129,7 +94,7 @@ static int on_progress_timer(sd_event_source *s, uint64_t usec, void *userdata) 
 
 static void operation_emit_removed(Operation *o) {
         const char *result = o->result >= 0 ? "done" : o->result == -ECANCELED ? "canceled" : "failed";
-        const char *name = o->result >= 0 ? "" : bus_error_name_for_errno(o->result) ?: "";
+        const char *name = o->result >= 0 ? "" : bus_error_name_from_errno(BERTH_OBJECT_IMAGE, o->result) ?: "";
         const char *msg = o->result >= 0 ? "" : o->error_message ?: strerror(-o->result);
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         int r;

@@ -69,8 +69,4 @@ void operation_cancel_all(Manager *m);
 /* For the worker: a StoreProgressFn. */
 void operation_progress(uint64_t done, uint64_t total, const char *current, void *userdata);
 
-/* Maps an errno (and the message left by the library) to a D-Bus error. */
-int bus_error_from_errno(sd_bus_error *error, int r, const char *what, const char *message);
-const char *bus_error_name_for_errno(int r);
-
 int operation_dbus_register(Manager *m);

@@ -7,7 +7,7 @@
  *        collects the replies that come within 300 ms, then disconnects with
  *        the rest pending. Prints "pending=P" and one "ERROR-NAME=K" per error.
  *   bus-flood ps CONTAINER SECONDS IN_FLIGHT
- *        keeps IN_FLIGHT ContainerProcesses calls pending for SECONDS. Prints
+ *        keeps IN_FLIGHT GetContainerProcesses calls pending for SECONDS. Prints
  *        "ok=K" and one "ERROR-NAME=K" per error.
  *
  * Exits 0 once it ran (whatever berthd answered), 2 on a local failure. */
@@ -89,7 +89,7 @@ static void run_for(sd_bus *bus, uint64_t usec, Tally *t, const char *container,
                 if (r < 0)
                         break;
                 while (in_flight > 0 && t->pending < in_flight)
-                        if (send_call(bus, "ContainerProcesses", container, false, t) < 0)
+                        if (send_call(bus, "GetContainerProcesses", container, false, t) < 0)
                                 return;
                 if (r == 0)
                         (void) sd_bus_wait(bus, end - now);

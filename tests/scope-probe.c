@@ -113,13 +113,16 @@ static pid_t spawn_sleeper(void) {
 }
 
 static void set_limits(ScopeLimits *l) {
-        *l = (ScopeLimits) {};
-        if (scope_limits_set(l, SCOPE_LIMIT_MEMORY, "64m") < 0 ||
-            scope_limits_set(l, SCOPE_LIMIT_PIDS_LIMIT, "32") < 0 ||
-            scope_limits_set(l, SCOPE_LIMIT_CPUS, "0.5") < 0 ||
-            scope_limits_set(l, SCOPE_LIMIT_CPU_SHARES, "512") < 0 ||
-            scope_limits_set(l, SCOPE_LIMIT_CPUSET_CPUS, "0") < 0 ||
-            scope_limits_set(l, SCOPE_LIMIT_BLKIO_WEIGHT, "500") < 0)
+        char *flags[_DOCKER_LIMIT_MAX] = {
+                [DOCKER_LIMIT_MEMORY] = (char *) "64m",
+                [DOCKER_LIMIT_PIDS_LIMIT] = (char *) "32",
+                [DOCKER_LIMIT_CPUS] = (char *) "0.5",
+                [DOCKER_LIMIT_CPU_SHARES] = (char *) "512",
+                [DOCKER_LIMIT_CPUSET_CPUS] = (char *) "0",
+                [DOCKER_LIMIT_BLKIO_WEIGHT] = (char *) "500",
+        };
+
+        if (limits_from_docker_flags(flags, l, NULL) < 0)
                 abort();
 }
 
@@ -192,7 +195,7 @@ static void check_properties(sd_bus *bus, const char *path, uint64_t tasks) {
         CHECK(unit_u64(bus, path, "CPUQuotaPerSecUSec") == 500000, "CPUQuotaPerSecUSec = %" PRIu64,
               unit_u64(bus, path, "CPUQuotaPerSecUSec"));
         CHECK(unit_u64(bus, path, "CPUWeight") == 20, "CPUWeight = %" PRIu64, unit_u64(bus, path, "CPUWeight"));
-        CHECK(unit_u64(bus, path, "IOWeight") == scope_blkio_weight_to_io_weight(500), "IOWeight = %" PRIu64,
+        CHECK(unit_u64(bus, path, "IOWeight") == limits_blkio_weight_to_io_weight(500), "IOWeight = %" PRIu64,
               unit_u64(bus, path, "IOWeight"));
         r = sd_bus_get_property(bus, "org.freedesktop.systemd1", path, "org.freedesktop.systemd1.Scope",
                                 "AllowedCPUs", &err, &reply, "ay");
@@ -279,7 +282,7 @@ static int probe(sd_bus *bus, sd_event *e) {
         (void) run_until(e, &sd.done, 500000);
         CHECK(!sd.done, "a freed slot cancels the answer");
 
-        CHECK(scope_limits_set(&u, SCOPE_LIMIT_PIDS_LIMIT, "16") >= 0, "update parsed");
+        CHECK(limits_set_property(&u, "TasksMax", 16) >= 0, "update parsed");
         d = (Done) {};
         CHECK(scope_set_limits(bus, unit, &u, on_job, &d) >= 0 && run_until(e, &d.done, 5000000) && d.r >= 0 &&
               streq(d.result, "done"), "SetUnitProperties: %s", d.result);

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 
 #include "container.h"
+#include "scope.h"
 #include "fileio.h"
 
 START_TEST(test_tables) {
@@ -44,6 +45,14 @@ START_TEST(test_names) {
         memset(longname, 'a', sizeof longname - 1);
         longname[CONTAINER_NAME_MAX] = 0;
         ck_assert(container_name_is_valid(longname));
+        /* The longest name still makes a unit name systemd takes (255 bytes). */
+        ck_assert_int_eq(CONTAINER_NAME_MAX, 243);
+        {
+                _cleanup_free_ char *unit = NULL;
+                ck_assert_int_eq(scope_unit_name(longname, &unit), 0);
+                ck_assert_uint_eq(strlen(unit), 255);
+                ck_assert(scope_unit_name_is_valid(unit));
+        }
         longname[CONTAINER_NAME_MAX] = 'a';
         longname[CONTAINER_NAME_MAX + 1] = 0;
         ck_assert(!container_name_is_valid(longname));
@@ -117,10 +126,13 @@ static Container *make_full(void) {
         c->config.security.read_only = true;
         c->config.security.no_new_privileges = true;
         c->config.security.seccomp_profile = strdup("unconfined");
-        ck_assert_int_eq(scope_limits_set(&c->config.limits, SCOPE_LIMIT_MEMORY, "64m"), 0);
-        ck_assert_int_eq(scope_limits_set(&c->config.limits, SCOPE_LIMIT_MEMORY_SWAP, "-1"), 0);
-        ck_assert_int_eq(scope_limits_set(&c->config.limits, SCOPE_LIMIT_CPUSET_CPUS, "0,2-3"), 0);
-        ck_assert_int_eq(scope_limits_set(&c->config.limits, SCOPE_LIMIT_PIDS_LIMIT, "99"), 0);
+        char *flags[_DOCKER_LIMIT_MAX] = {
+                [DOCKER_LIMIT_MEMORY] = (char *) "64m",
+                [DOCKER_LIMIT_MEMORY_SWAP] = (char *) "-1",
+                [DOCKER_LIMIT_CPUSET_CPUS] = (char *) "0,2-3",
+                [DOCKER_LIMIT_PIDS_LIMIT] = (char *) "99",
+        };
+        ck_assert_int_eq(limits_from_docker_flags(flags, &c->config.limits, NULL), 0);
         c->config.stop_signal = SIGINT;
         c->config.stop_timeout_usec = 3000000;
         c->config.auto_remove = c->config.tty = c->config.interactive = true;
@@ -167,7 +179,8 @@ START_TEST(test_json_roundtrip) {
         ck_assert_str_eq(d->config.env[1], "EMPTY=");
         ck_assert_int_eq(d->config.network, NETWORK_MODE_HOST);
         ck_assert_uint_eq(d->config.limits.memory_max, 64ULL << 20);
-        ck_assert_uint_eq(d->config.limits.memory_swap, SCOPE_LIMIT_INFINITY);
+        ck_assert_uint_eq(d->config.limits.memory_swap_max, LIMIT_INFINITY);
+        ck_assert(d->config.limits.memory_swap_max_set);
         ck_assert_uint_eq(d->config.limits.allowed_cpus[0], 0x0d);
         ck_assert_uint_eq(d->config.n_mounts, 2);
         ck_assert_int_eq(d->config.mounts[1].type, MOUNT_TYPE_TMPFS);

@@ -8,171 +8,6 @@
 #include "fileio.h"
 #include "scope.h"
 
-/* Limits parsing and conversion. */
-
-START_TEST(test_limit_table) {
-        for (ScopeLimit l = 0; l < _SCOPE_LIMIT_MAX; l++) {
-                ck_assert_ptr_nonnull(scope_limit_to_string(l));
-                ck_assert_int_eq(scope_limit_from_string(scope_limit_to_string(l)), l);
-                ck_assert_ptr_nonnull(scope_limit_syntax(l));
-        }
-        ck_assert_int_eq(scope_limit_from_string("memory"), SCOPE_LIMIT_MEMORY);
-        ck_assert_int_eq(scope_limit_from_string("blkio-weight"), SCOPE_LIMIT_BLKIO_WEIGHT);
-        ck_assert_int_eq(scope_limit_from_string("nope"), _SCOPE_LIMIT_INVALID);
-        ck_assert_int_eq(scope_limit_from_string(NULL), _SCOPE_LIMIT_INVALID);
-        ck_assert_ptr_null(scope_limit_to_string(_SCOPE_LIMIT_MAX));
-        ck_assert_ptr_null(scope_limit_to_string(-1));
-}
-END_TEST
-
-START_TEST(test_shares_to_weight) {
-        ck_assert_uint_eq(scope_cpu_shares_to_weight(2), 1);
-        ck_assert_uint_eq(scope_cpu_shares_to_weight(262144), 10000);
-        /* Docker's default of 1024 shares lands near systemd's default weight of 100 (crun: 39). */
-        ck_assert_uint_eq(scope_cpu_shares_to_weight(1024), 1 + (1022ULL * 9999) / 262142);
-        ck_assert_uint_eq(scope_cpu_shares_to_weight(1024), 39);
-        ck_assert_uint_eq(scope_cpu_shares_to_weight(0), 0);
-        ck_assert_uint_eq(scope_blkio_weight_to_io_weight(10), 1);
-        ck_assert_uint_eq(scope_blkio_weight_to_io_weight(1000), 10000);
-        ck_assert_uint_eq(scope_blkio_weight_to_io_weight(500), 1 + (490ULL * 9999) / 990);
-}
-END_TEST
-
-START_TEST(test_limits_set) {
-        ScopeLimits l = {};
-
-        ck_assert_int_eq(scope_limits_set(&l, SCOPE_LIMIT_MEMORY, "512m"), 0);
-        ck_assert_uint_eq(l.memory_max, 512ULL << 20);
-        ck_assert_int_eq(scope_limits_set(&l, SCOPE_LIMIT_MEMORY, "1.5g"), 0);
-        ck_assert_uint_eq(l.memory_max, 3ULL << 29);
-        ck_assert_int_eq(scope_limits_set(&l, SCOPE_LIMIT_MEMORY, "1m"), -ERANGE);
-        ck_assert_int_eq(scope_limits_set(&l, SCOPE_LIMIT_MEMORY, "lots"), -EINVAL);
-        ck_assert_int_eq(scope_limits_set(&l, SCOPE_LIMIT_MEMORY, "-5"), -EINVAL);
-        ck_assert_uint_eq(l.memory_max, 3ULL << 29);   /* failures leave the value alone */
-
-        ck_assert_int_eq(scope_limits_set(&l, SCOPE_LIMIT_CPUS, "1.5"), 0);
-        ck_assert_uint_eq(l.cpu_quota_usec, 1500000);
-        ck_assert_int_eq(scope_limits_set(&l, SCOPE_LIMIT_CPUS, "0.01"), 0);
-        ck_assert_uint_eq(l.cpu_quota_usec, 10000);
-        ck_assert_int_eq(scope_limits_set(&l, SCOPE_LIMIT_CPUS, ".5"), 0);
-        ck_assert_uint_eq(l.cpu_quota_usec, 500000);
-        ck_assert_int_eq(scope_limits_set(&l, SCOPE_LIMIT_CPUS, "0.001"), -ERANGE);
-        ck_assert_int_eq(scope_limits_set(&l, SCOPE_LIMIT_CPUS, "1e3"), -EINVAL);
-        ck_assert_int_eq(scope_limits_set(&l, SCOPE_LIMIT_CPUS, "-1"), -EINVAL);
-        ck_assert_int_eq(scope_limits_set(&l, SCOPE_LIMIT_CPUS, "1.2.3"), -EINVAL);
-        ck_assert_int_eq(scope_limits_set(&l, SCOPE_LIMIT_CPUS, "."), -EINVAL);
-        ck_assert_int_eq(scope_limits_set(&l, SCOPE_LIMIT_CPUS, ""), -EINVAL);
-
-        ck_assert_int_eq(scope_limits_set(&l, SCOPE_LIMIT_CPU_SHARES, "512"), 0);
-        ck_assert_uint_eq(l.cpu_weight, scope_cpu_shares_to_weight(512));
-        ck_assert_int_eq(scope_limits_set(&l, SCOPE_LIMIT_CPU_SHARES, "1"), -ERANGE);
-        ck_assert_int_eq(scope_limits_set(&l, SCOPE_LIMIT_CPU_SHARES, "262145"), -ERANGE);
-        ck_assert_int_eq(scope_limits_set(&l, SCOPE_LIMIT_CPU_SHARES, "x"), -EINVAL);
-
-        ck_assert_int_eq(scope_limits_set(&l, SCOPE_LIMIT_PIDS_LIMIT, "100"), 0);
-        ck_assert_uint_eq(l.tasks_max, 100);
-        ck_assert_int_eq(scope_limits_set(&l, SCOPE_LIMIT_PIDS_LIMIT, "-1"), 0);
-        ck_assert_uint_eq(l.tasks_max, SCOPE_LIMIT_INFINITY);
-        ck_assert_int_eq(scope_limits_set(&l, SCOPE_LIMIT_PIDS_LIMIT, "-2"), -EINVAL);
-
-        ck_assert_int_eq(scope_limits_set(&l, SCOPE_LIMIT_BLKIO_WEIGHT, "10"), 0);
-        ck_assert_uint_eq(l.io_weight, 1);
-        ck_assert_int_eq(scope_limits_set(&l, SCOPE_LIMIT_BLKIO_WEIGHT, "9"), -ERANGE);
-        ck_assert_int_eq(scope_limits_set(&l, SCOPE_LIMIT_BLKIO_WEIGHT, "1001"), -ERANGE);
-
-        ck_assert_int_eq(scope_limits_set(&l, SCOPE_LIMIT_MEMORY_RESERVATION, "256m"), 0);
-        ck_assert_uint_eq(l.memory_low, 256ULL << 20);
-        ck_assert_int_eq(scope_limits_set(&l, _SCOPE_LIMIT_MAX, "1"), -EINVAL);
-        scope_limits_done(&l);
-}
-END_TEST
-
-START_TEST(test_error_message) {
-        _cleanup_free_ char *m = NULL, *m2 = NULL;
-
-        ck_assert_int_eq(scope_limit_error_message(SCOPE_LIMIT_MEMORY, "lots", -EINVAL, &m), 0);
-        ck_assert_str_eq(m, "Invalid --memory value \"lots\": expected a size of at least 6m, like 512m or 1.5g.");
-        ck_assert_int_eq(scope_limit_error_message(SCOPE_LIMIT_CPU_SHARES, "1", -ERANGE, &m2), 0);
-        ck_assert_str_eq(m2, "Out of range --cpu-shares value \"1\": expected an integer from 2 to 262144.");
-        ck_assert_int_eq(scope_limit_error_message(_SCOPE_LIMIT_MAX, "1", -EINVAL, &m2), -EINVAL);
-}
-END_TEST
-
-START_TEST(test_swap) {
-        ScopeLimits l = {};
-        const char *reason;
-
-        ck_assert_uint_eq(scope_limits_swap_max(&l), 0);
-        ck_assert_int_eq(scope_limits_set(&l, SCOPE_LIMIT_MEMORY_SWAP, "1g"), 0);
-        ck_assert_int_eq(scope_limits_verify(&l, &reason), -EINVAL);   /* swap without memory */
-        ck_assert_ptr_nonnull(reason);
-        ck_assert_int_eq(scope_limits_set(&l, SCOPE_LIMIT_MEMORY, "256m"), 0);
-        ck_assert_int_eq(scope_limits_verify(&l, &reason), 0);
-        ck_assert_ptr_null(reason);
-        ck_assert_uint_eq(scope_limits_swap_max(&l), (1ULL << 30) - (256ULL << 20));
-        ck_assert_int_eq(scope_limits_set(&l, SCOPE_LIMIT_MEMORY_SWAP, "-1"), 0);
-        ck_assert_uint_eq(scope_limits_swap_max(&l), SCOPE_LIMIT_INFINITY);
-        ck_assert_int_eq(scope_limits_set(&l, SCOPE_LIMIT_MEMORY_SWAP, "128m"), 0);
-        ck_assert_int_eq(scope_limits_verify(&l, &reason), -EINVAL);   /* total below memory */
-        l.memory_swap = 0;   /* Docker: unset means as much swap as memory */
-        ck_assert_uint_eq(scope_limits_swap_max(&l), 256ULL << 20);
-        ck_assert_int_eq(scope_limits_set(&l, SCOPE_LIMIT_MEMORY_RESERVATION, "512m"), 0);
-        ck_assert_int_eq(scope_limits_verify(&l, &reason), -EINVAL);
-}
-END_TEST
-
-START_TEST(test_cpuset) {
-        _cleanup_free_ uint8_t *m = NULL;
-        _cleanup_free_ char *s = NULL;
-        size_t n;
-
-        ck_assert_int_eq(scope_parse_cpuset("0-2,4", &m, &n), 0);
-        ck_assert_uint_eq(n, 1);
-        ck_assert_uint_eq(m[0], 0x17);
-        s = scope_format_cpuset(m, n);
-        ck_assert_str_eq(s, "0-2,4");
-        m = mfree(m);
-        s = mfree(s);
-        ck_assert_int_eq(scope_parse_cpuset("9", &m, &n), 0);
-        ck_assert_uint_eq(n, 2);
-        ck_assert_uint_eq(m[0], 0);
-        ck_assert_uint_eq(m[1], 0x02);
-        m = mfree(m);
-        ck_assert_int_eq(scope_parse_cpuset("7-8,3,3", &m, &n), 0);
-        ck_assert_uint_eq(m[0], 0x88);
-        ck_assert_uint_eq(m[1], 0x01);
-        s = scope_format_cpuset(m, n);
-        ck_assert_str_eq(s, "3,7-8");
-        m = mfree(m);
-        ck_assert_int_eq(scope_parse_cpuset("", &m, &n), -EINVAL);
-        ck_assert_int_eq(scope_parse_cpuset("2-1", &m, &n), -EINVAL);
-        ck_assert_int_eq(scope_parse_cpuset("1-", &m, &n), -EINVAL);
-        ck_assert_int_eq(scope_parse_cpuset("1,", &m, &n), -EINVAL);
-        ck_assert_int_eq(scope_parse_cpuset(",1", &m, &n), -EINVAL);
-        ck_assert_int_eq(scope_parse_cpuset("a", &m, &n), -EINVAL);
-        ck_assert_int_eq(scope_parse_cpuset("1 ", &m, &n), -EINVAL);
-        ck_assert_int_eq(scope_parse_cpuset("99999", &m, &n), -ERANGE);
-        ck_assert_ptr_null(m);
-}
-END_TEST
-
-START_TEST(test_merge) {
-        ScopeLimits l = {}, u = {};
-
-        ck_assert_int_eq(scope_limits_set(&l, SCOPE_LIMIT_MEMORY, "512m"), 0);
-        ck_assert_int_eq(scope_limits_set(&l, SCOPE_LIMIT_PIDS_LIMIT, "50"), 0);
-        ck_assert_int_eq(scope_limits_set(&u, SCOPE_LIMIT_PIDS_LIMIT, "80"), 0);
-        ck_assert_int_eq(scope_limits_set(&u, SCOPE_LIMIT_CPUSET_CPUS, "1"), 0);
-        ck_assert_int_eq(scope_limits_merge(&l, &u), 0);
-        ck_assert_uint_eq(l.memory_max, 512ULL << 20);
-        ck_assert_uint_eq(l.tasks_max, 80);
-        ck_assert_uint_eq(l.allowed_cpus[0], 0x02);
-        ck_assert_ptr_ne(l.allowed_cpus, u.allowed_cpus);
-        scope_limits_done(&l);
-        scope_limits_done(&u);
-}
-END_TEST
-
 START_TEST(test_unit_names) {
         _cleanup_free_ char *u = NULL;
 
@@ -359,7 +194,7 @@ static void check_start_call(sd_bus_message *m) {
         ck_assert_uint_eq(swap, 256ULL << 20);
         ck_assert_uint_eq(tasks_max, 64);
         ck_assert_uint_eq(quota, 500000);
-        ck_assert_uint_eq(weight, scope_cpu_shares_to_weight(2048));
+        ck_assert_uint_eq(weight, limits_cpu_shares_to_weight(2048));
         ck_assert_int_eq(delegate, 0);
         ck_assert_int_eq(cpu_accounting, 1);   /* once, from the caller */
         ck_assert_int_eq(pids, 1);
@@ -371,12 +206,15 @@ static void check_start_call(sd_bus_message *m) {
 }
 
 static void test_limits_fill(ScopeLimits *l) {
-        *l = (ScopeLimits) {};
-        ck_assert_int_eq(scope_limits_set(l, SCOPE_LIMIT_MEMORY, "256m"), 0);
-        ck_assert_int_eq(scope_limits_set(l, SCOPE_LIMIT_PIDS_LIMIT, "64"), 0);
-        ck_assert_int_eq(scope_limits_set(l, SCOPE_LIMIT_CPUS, "0.5"), 0);
-        ck_assert_int_eq(scope_limits_set(l, SCOPE_LIMIT_CPU_SHARES, "2048"), 0);
-        ck_assert_int_eq(scope_limits_set(l, SCOPE_LIMIT_CPUSET_CPUS, "0-1"), 0);
+        char *flags[_DOCKER_LIMIT_MAX] = {
+                [DOCKER_LIMIT_MEMORY] = (char *) "256m",
+                [DOCKER_LIMIT_PIDS_LIMIT] = (char *) "64",
+                [DOCKER_LIMIT_CPUS] = (char *) "0.5",
+                [DOCKER_LIMIT_CPU_SHARES] = (char *) "2048",
+                [DOCKER_LIMIT_CPUSET_CPUS] = (char *) "0-1",
+        };
+
+        ck_assert_int_eq(limits_from_docker_flags(flags, l, NULL), 0);
 }
 
 /* CPUAccounting only where systemd can read the counter back: on v1 that
@@ -602,13 +440,6 @@ static Suite *scope_suite(void) {
         TCase *tc = tcase_create("limits");
         TCase *bus = tcase_create("bus");
 
-        tcase_add_test(tc, test_limit_table);
-        tcase_add_test(tc, test_shares_to_weight);
-        tcase_add_test(tc, test_limits_set);
-        tcase_add_test(tc, test_swap);
-        tcase_add_test(tc, test_error_message);
-        tcase_add_test(tc, test_cpuset);
-        tcase_add_test(tc, test_merge);
         tcase_add_test(tc, test_unit_names);
         tcase_add_test(tc, test_signal_names);
         tcase_add_test(tc, test_cpu_accounting_readable);

@@ -34,14 +34,15 @@ static json_t *mount_to_json(const MountSpec *m) {
 
 static json_t *limits_to_json(const ScopeLimits *l) {
         _cleanup_free_ char *cpuset = l->allowed_cpus ?
-                scope_format_cpuset(l->allowed_cpus, l->allowed_cpus_size) : NULL;
+                limits_format_cpuset(l->allowed_cpus, l->allowed_cpus_size) : NULL;
 
         if (l->allowed_cpus && !cpuset)
                 return NULL;
-        return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s*}",
+        return json_pack("{s:I, s:I, s:I, s:b, s:I, s:I, s:I, s:I, s:s*}",
                          "memory_max", (json_int_t) l->memory_max,
                          "memory_low", (json_int_t) l->memory_low,
-                         "memory_swap", (json_int_t) l->memory_swap,
+                         "memory_swap_max", (json_int_t) l->memory_swap_max,
+                         "memory_swap_max_set", l->memory_swap_max_set,
                          "cpu_quota_usec", (json_int_t) l->cpu_quota_usec,
                          "cpu_weight", (json_int_t) l->cpu_weight,
                          "tasks_max", (json_int_t) l->tasks_max,
@@ -179,25 +180,42 @@ static int mount_from_json(json_t *m, MountSpec *ret) {
 }
 
 static int limits_from_json(json_t *o, ScopeLimits *l) {
-        json_int_t v[7] = {};
+        json_int_t v[8] = {};
         const char *cpuset = NULL;
+        int swap_set = -1;
 
         if (!o)
                 return 0;
-        if (json_unpack(o, "{s?I, s?I, s?I, s?I, s?I, s?I, s?I, s?s}",
+        if (json_unpack(o, "{s?I, s?I, s?I, s?I, s?b, s?I, s?I, s?I, s?I, s?s}",
                         "memory_max", &v[0], "memory_low", &v[1], "memory_swap", &v[2],
+                        "memory_swap_max", &v[7], "memory_swap_max_set", &swap_set,
                         "cpu_quota_usec", &v[3], "cpu_weight", &v[4], "tasks_max", &v[5],
                         "io_weight", &v[6], "cpuset", &cpuset) < 0)
                 return -EBADMSG;
         l->memory_max = (uint64_t) v[0];
         l->memory_low = (uint64_t) v[1];
-        l->memory_swap = (uint64_t) v[2];
+        if (swap_set >= 0) {
+                l->memory_swap_max = (uint64_t) v[7];
+                l->memory_swap_max_set = swap_set;
+        } else {
+                /* Before API v1 state.json kept Docker's memory + swap total;
+                 * unset with a memory limit meant as much swap as memory. */
+                uint64_t total = (uint64_t) v[2];
+                bool memory = l->memory_max != 0 && l->memory_max != LIMIT_INFINITY;
+
+                if (total == LIMIT_INFINITY)
+                        l->memory_swap_max = LIMIT_INFINITY;
+                else if (memory)
+                        l->memory_swap_max = total == 0 ? l->memory_max :
+                                total >= l->memory_max ? total - l->memory_max : 0;
+                l->memory_swap_max_set = total == LIMIT_INFINITY || memory;
+        }
         l->cpu_quota_usec = (uint64_t) v[3];
         l->cpu_weight = (uint64_t) v[4];
         l->tasks_max = (uint64_t) v[5];
         l->io_weight = (uint64_t) v[6];
         if (cpuset)
-                return scope_limits_set(l, SCOPE_LIMIT_CPUSET_CPUS, cpuset) < 0 ? -EBADMSG : 0;
+                return limits_parse_cpuset(cpuset, &l->allowed_cpus, &l->allowed_cpus_size) < 0 ? -EBADMSG : 0;
         return 0;
 }
 

@@ -11,8 +11,8 @@
 
 #include "hashmap.h"
 #include "mount-spec.h"
+#include "resource-limits.h"
 #include "names.h"
-#include "scope.h"
 #include "util.h"
 
 #define CONTAINER_STATE_FILE "state.json"

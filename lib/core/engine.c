@@ -130,9 +130,15 @@ void engine_finish_remove(Engine *e, Container *c) {
                  * after a restart. */
                 log_warning_errno(r, "Failed to remove the directory of container %s: %m", c->name);
                 engine_changed(e, c);
-                if (l)
-                        engine_run_waiters(&l->removers, c, errmsg_set(r, "Cannot remove the container's "
-                                                                       "directory: %s.", strerror(-r)), NULL);
+                if (l) {
+                        /* The sentence goes with the result: the waiters' replies are
+                         * sent later than the thread's last sentence lives. */
+                        char message[256];
+
+                        snprintf(message, sizeof message, "Cannot remove the container's directory: %s.",
+                                 strerror(-r));
+                        engine_run_waiters(&l->removers, c, errmsg_set(r, "%s", message), message);
+                }
                 return;
         }
         if (l)

@@ -1,30 +1,137 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <stdarg.h>
+#include <stdio.h>
+
 #include "bus-util.h"
 
-const sd_bus_error_map berth_error_map[] = {
-        SD_BUS_ERROR_MAP(BERTH_ERROR_NO_SUCH_CONTAINER, ENOENT),
-        SD_BUS_ERROR_MAP(BERTH_ERROR_NO_SUCH_IMAGE, ENOENT),
-        SD_BUS_ERROR_MAP(BERTH_ERROR_NAME_IN_USE, EEXIST),
-        SD_BUS_ERROR_MAP(BERTH_ERROR_INVALID_REFERENCE, EINVAL),
-        SD_BUS_ERROR_MAP(BERTH_ERROR_INVALID_ARCHIVE, EBADMSG),
-        SD_BUS_ERROR_MAP(BERTH_ERROR_DIGEST_MISMATCH, EBADMSG),
-        SD_BUS_ERROR_MAP(BERTH_ERROR_IMAGE_IN_USE, EBUSY),
-        SD_BUS_ERROR_MAP(BERTH_ERROR_CONTAINER_RUNNING, EBUSY),
-        SD_BUS_ERROR_MAP(BERTH_ERROR_CONTAINER_NOT_RUNNING, ESRCH),
-        SD_BUS_ERROR_MAP(BERTH_ERROR_LIMIT_EXCEEDED, EFBIG),
-        SD_BUS_ERROR_MAP(BERTH_ERROR_CANCELLED, ECANCELED),
-        SD_BUS_ERROR_MAP(BERTH_ERROR_BUSY, EAGAIN),
-        SD_BUS_ERROR_MAP(BERTH_ERROR_START_FAILED, EIO),
-        SD_BUS_ERROR_MAP(BERTH_ERROR_COMMAND_NOT_FOUND, ENOEXEC),
-        SD_BUS_ERROR_MAP(BERTH_ERROR_COMMAND_NOT_EXECUTABLE, EACCES),
-        SD_BUS_ERROR_MAP_END
+/* First the entries for one kind, then the general ones: the first match
+ * wins. For name -> errno the first entry of a name counts. */
+const BerthErrorEntry berth_error_table[] = {
+        { BERTH_ERROR_NO_SUCH_CONTAINER, ENOENT, BERTH_OBJECT_CONTAINER },
+        { BERTH_ERROR_NO_SUCH_IMAGE, ENOENT, BERTH_OBJECT_IMAGE },
+        { BERTH_ERROR_NO_SUCH_EXEC, ENOENT, BERTH_OBJECT_EXEC },
+        { BERTH_ERROR_CONTAINER_RUNNING, EBUSY, BERTH_OBJECT_CONTAINER },
+        { BERTH_ERROR_IMAGE_IN_USE, EBUSY, BERTH_OBJECT_IMAGE },
+        { BERTH_ERROR_INVALID_REFERENCE, EINVAL, BERTH_OBJECT_IMAGE },
+        { BERTH_ERROR_INVALID_ARCHIVE, EBADMSG, BERTH_OBJECT_IMAGE },
+        { BERTH_ERROR_INVALID_ARCHIVE, EMEDIUMTYPE, BERTH_OBJECT_IMAGE },
+        { BERTH_ERROR_INVALID_ARCHIVE, EXDEV, BERTH_OBJECT_IMAGE },
+        { BERTH_ERROR_NAME_IN_USE, EEXIST, BERTH_OBJECT_ANY },
+        { BERTH_ERROR_INVALID_REFERENCE, ENOTUNIQ, BERTH_OBJECT_ANY },
+        { BERTH_ERROR_CONTAINER_NOT_RUNNING, ESRCH, BERTH_OBJECT_ANY },
+        { BERTH_ERROR_LIMIT_EXCEEDED, EFBIG, BERTH_OBJECT_ANY },
+        { BERTH_ERROR_LIMIT_EXCEEDED, E2BIG, BERTH_OBJECT_ANY },
+        { BERTH_ERROR_CANCELLED, ECANCELED, BERTH_OBJECT_ANY },
+        { BERTH_ERROR_BUSY, EAGAIN, BERTH_OBJECT_ANY },
+        { BERTH_ERROR_NOT_SUPPORTED, EOPNOTSUPP, BERTH_OBJECT_ANY },
+        { SD_BUS_ERROR_INVALID_ARGS, EINVAL, BERTH_OBJECT_ANY },
+        /* Set by name where they arise (the start of a command): */
+        { BERTH_ERROR_DIGEST_MISMATCH, EBADMSG, BERTH_OBJECT_IMAGE, true },
+        { BERTH_ERROR_START_FAILED, EIO, BERTH_OBJECT_CONTAINER, true },
+        { BERTH_ERROR_COMMAND_NOT_FOUND, ENOEXEC, BERTH_OBJECT_CONTAINER, true },
+        { BERTH_ERROR_COMMAND_NOT_EXECUTABLE, EACCES, BERTH_OBJECT_CONTAINER, true },
 };
+const size_t berth_error_table_size = ELEMENTSOF(berth_error_table);
+
+const char *bus_error_name_from_errno(BerthObjectKind kind, int r) {
+        int e = r < 0 ? -r : r;
+
+        for (size_t i = 0; i < ELEMENTSOF(berth_error_table); i++) {
+                const BerthErrorEntry *t = &berth_error_table[i];
+
+                if (t->reverse_only || t->errnum != e)
+                        continue;
+                if (t->kind == BERTH_OBJECT_ANY || t->kind == kind)
+                        return t->name;
+        }
+        return NULL;
+}
+
+int bus_error_errno_from_name(const char *name) {
+        if (!name)
+                return 0;
+        for (size_t i = 0; i < ELEMENTSOF(berth_error_table); i++)
+                if (streq(berth_error_table[i].name, name))
+                        return berth_error_table[i].errnum;
+        return 0;
+}
+
+int bus_error_set_errnof(sd_bus_error *e, BerthObjectKind kind, int r, const char *fmt, ...) {
+        const char *name = bus_error_name_from_errno(kind, r);
+        _cleanup_free_ char *msg = NULL;
+        int errnum = r < 0 ? -r : r;
+        va_list ap;
+
+        if (errnum == 0)
+                errnum = EIO;
+        if (fmt) {
+                va_start(ap, fmt);
+                if (vasprintf(&msg, fmt, ap) < 0)
+                        msg = NULL;
+                va_end(ap);
+        }
+        if (name)
+                (void) sd_bus_error_set(e, name, msg ?: strerror(errnum));
+        else if (msg)
+                (void) sd_bus_error_set_errnof(e, errnum, "%s", msg);
+        else
+                (void) sd_bus_error_set_errno(e, errnum);
+        return -errnum;
+}
+
+int bus_error_add_berth_map(void) {
+        static sd_bus_error_map map[ELEMENTSOF(berth_error_table) + 1];
+        static bool added;
+        size_t n = 0;
+
+        if (added)
+                return 0;
+        for (size_t i = 0; i < ELEMENTSOF(berth_error_table); i++) {
+                const char *name = berth_error_table[i].name;
+
+                if (bus_error_errno_from_name(name) != berth_error_table[i].errnum ||
+                    startswith(name, "org.freedesktop."))
+                        continue;   /* not the first entry of its name, or sd-bus's own */
+                map[n++] = (sd_bus_error_map) SD_BUS_ERROR_MAP(name, berth_error_table[i].errnum);
+        }
+        map[n] = (sd_bus_error_map) SD_BUS_ERROR_MAP_END;
+        added = true;
+        return sd_bus_error_add_map(map);
+}
+
+int bus_append_limits(sd_bus_message *m, const ScopeLimits *l) {
+        int r;
+
+        r = sd_bus_message_open_container(m, 'a', "{sv}");
+        for (size_t i = 0; r >= 0 && i < limit_properties_size; i++) {
+                uint64_t v;
+
+                if (limits_get_property(l, &limit_properties[i], &v))
+                        r = sd_bus_message_append(m, "{sv}", limit_properties[i].name, "t", v);
+        }
+        if (r >= 0 && l->allowed_cpus_size > 0) {
+                r = sd_bus_message_open_container(m, 'e', "sv");
+                if (r >= 0)
+                        r = sd_bus_message_append(m, "s", LIMIT_PROPERTY_ALLOWED_CPUS);
+                if (r >= 0)
+                        r = sd_bus_message_open_container(m, 'v', "ay");
+                if (r >= 0)
+                        r = sd_bus_message_append_array(m, 'y', l->allowed_cpus, l->allowed_cpus_size);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(m);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(m);
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_close_container(m);
+}
 
 int bus_open_berth(const char *host, sd_bus **ret) {
         _cleanup_(sd_bus_unrefp) sd_bus *bus = NULL;
         int r;
 
-        (void) sd_bus_error_add_map(berth_error_map);
+        (void) bus_error_add_berth_map();
         if (isempty(host))
                 return sd_bus_open_system(ret);
 

@@ -17,18 +17,18 @@ static int write_u64(const char *dir, const char *file, uint64_t v) {
 
 static int apply_memory(const char *root, const char *cg, const ScopeLimits *l) {
         _cleanup_free_ char *dir = strjoin(root, "/memory", cg);
-        uint64_t swap = scope_limits_swap_max(l);
         int r = 0;
 
         if (!dir)
                 return -ENOMEM;
         if (l->memory_low > 0)
                 r = write_u64(dir, "memory.soft_limit_in_bytes",
-                              l->memory_low == SCOPE_LIMIT_INFINITY ? (uint64_t) -1 : l->memory_low);
-        /* memsw is memory + swap, which is what Docker's --memory-swap means;
-         * without swap accounting in the kernel the file does not exist. */
-        if (r >= 0 && swap > 0 && l->memory_max > 0 && l->memory_max != SCOPE_LIMIT_INFINITY) {
-                uint64_t total = swap == SCOPE_LIMIT_INFINITY ? (uint64_t) -1 : l->memory_max + swap;
+                              l->memory_low == LIMIT_INFINITY ? (uint64_t) -1 : l->memory_low);
+        /* memsw is memory + swap; without swap accounting in the kernel the
+         * file does not exist. */
+        if (r >= 0 && l->memory_swap_max_set && l->memory_max > 0 && l->memory_max != LIMIT_INFINITY) {
+                uint64_t swap = l->memory_swap_max;
+                uint64_t total = swap == LIMIT_INFINITY ? (uint64_t) -1 : l->memory_max + swap;
                 r = write_u64(dir, "memory.memsw.limit_in_bytes", total);
                 if (r == -ENOENT)
                         r = 0;
@@ -98,7 +98,7 @@ static int apply_cpuset(const char *root, const char *cg, pid_t pid, const Scope
         char buf[32];
         int r;
 
-        cpus = scope_format_cpuset(l->allowed_cpus, l->allowed_cpus_size);
+        cpus = limits_format_cpuset(l->allowed_cpus, l->allowed_cpus_size);
         if (!cpus)
                 return -ENOMEM;
         r = cpuset_make(root, cg, &dir);

@@ -9,66 +9,13 @@
 #include <sys/types.h>
 #include <systemd/sd-bus.h>
 
+#include "resource-limits.h"
 #include "names.h"
 #include "util.h"
 
 #define SCOPE_SLICE "berth.slice"
 #define SCOPE_UNIT_PREFIX CONTAINER_UNIT_PREFIX
 #define SCOPE_UNIT_SUFFIX CONTAINER_UNIT_SUFFIX
-
-/* In ScopeLimits, 0 means "not set" (keep systemd's default, or the current
- * value on update) and SCOPE_LIMIT_INFINITY means "unlimited". */
-#define SCOPE_LIMIT_INFINITY UINT64_MAX
-
-typedef struct ScopeLimits {
-        uint64_t memory_max;       /* bytes: MemoryMax= */
-        uint64_t memory_low;       /* bytes: MemoryLow= (--memory-reservation) */
-        uint64_t memory_swap;      /* bytes: Docker's memory+swap total (--memory-swap) */
-        uint64_t cpu_quota_usec;   /* CPUQuotaPerSecUSec= (--cpus 1.5 -> 1500000) */
-        uint64_t cpu_weight;       /* CPUWeight= 1..10000 (from --cpu-shares) */
-        uint64_t tasks_max;        /* TasksMax= (--pids-limit) */
-        uint64_t io_weight;        /* IOWeight= 1..10000 (from --blkio-weight) */
-        uint8_t *allowed_cpus;     /* AllowedCPUs= bitmask, byte i bit j = CPU 8i+j */
-        size_t allowed_cpus_size;
-} ScopeLimits;
-
-/* The Docker flags that set limits, by their flag names. */
-typedef enum ScopeLimit {
-        SCOPE_LIMIT_MEMORY,              /* "memory": "512m" */
-        SCOPE_LIMIT_MEMORY_RESERVATION,  /* "memory-reservation" */
-        SCOPE_LIMIT_MEMORY_SWAP,         /* "memory-swap": total, "-1" unlimited */
-        SCOPE_LIMIT_CPUS,                /* "cpus": "1.5" */
-        SCOPE_LIMIT_CPU_SHARES,          /* "cpu-shares": 2..262144 */
-        SCOPE_LIMIT_CPUSET_CPUS,         /* "cpuset-cpus": "0-2,4" */
-        SCOPE_LIMIT_PIDS_LIMIT,          /* "pids-limit": N, "-1"/"0" unlimited */
-        SCOPE_LIMIT_BLKIO_WEIGHT,        /* "blkio-weight": 10..1000 */
-        _SCOPE_LIMIT_MAX,
-        _SCOPE_LIMIT_INVALID = -EINVAL,
-} ScopeLimit;
-
-const char *scope_limit_to_string(ScopeLimit l);
-ScopeLimit scope_limit_from_string(const char *s);
-/* What a value of that flag looks like, for error messages. */
-const char *scope_limit_syntax(ScopeLimit l);
-
-void scope_limits_done(ScopeLimits *l);
-int scope_limits_copy(const ScopeLimits *from, ScopeLimits *to);
-/* Parses one flag's value into l: -EINVAL if malformed, -ERANGE if out of range. */
-int scope_limits_set(ScopeLimits *l, ScopeLimit which, const char *value);
-/* "Invalid --memory value "lots": expected a size of at least 6m, like 512m or 1.5g." */
-int scope_limit_error_message(ScopeLimit which, const char *value, int error, char **ret);
-/* Cross-field checks; on failure *ret_reason is a static sentence. */
-int scope_limits_verify(const ScopeLimits *l, const char **ret_reason);
-/* Overlays the fields set in "update" onto l (berthctl update). */
-int scope_limits_merge(ScopeLimits *l, const ScopeLimits *update);
-
-uint64_t scope_cpu_shares_to_weight(uint64_t shares);
-uint64_t scope_blkio_weight_to_io_weight(uint64_t blkio);
-int scope_parse_cpuset(const char *s, uint8_t **ret, size_t *ret_size);
-/* "0-2,4" again, for display and JSON. */
-char *scope_format_cpuset(const uint8_t *mask, size_t size);
-/* The MemorySwapMax= that Docker's memory+swap total means, or 0 if unset. */
-uint64_t scope_limits_swap_max(const ScopeLimits *l);
 
 /* "berth-NAME.scope"; -EINVAL unless NAME is a valid container name. */
 int scope_unit_name(const char *container_name, char **ret);

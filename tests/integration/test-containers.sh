@@ -179,19 +179,23 @@ check_output "after the crash the real exit code is known" '^7$' sbx_ctl wait cr
 check "stop works on a re-adopted container" sbx_ctl stop -t 1 survivor
 check_output "... which exited" '^s "exited"$' prop survivor State
 
-# Exec records: an exit code waits for WaitExec, but not beyond the container.
+# Exec sessions are objects: their exit code stays until their container goes.
 sbx_ctl run -d --name execs bb sleep 300 >/dev/null
 EXEC="sbx busctl call org.berth.Berth1 $M org.berth.Berth1.Manager"
-X1=$($EXEC ExecContainer sasa{sv} execs 3 sh -- -c "exit 6" 0 | cut -d' ' -f2)
-X2=$($EXEC ExecContainer sasa{sv} execs 3 sh -- -c "exit 8" 0 | cut -d' ' -f2)
+X1=$($EXEC ExecContainer sasa{sv} execs 3 sh -- -c "exit 6" 0 | cut -d'"' -f2)
+X2=$($EXEC ExecContainer sasa{sv} execs 3 sh -- -c "exit 8" 0 | cut -d'"' -f2)
+check_output "ExecContainer returns the exec's object" '^/org/berth/Berth1/exec/[0-9]+$' echo "$X1"
 sleep 0.5
-check_output "WaitExec gives the exit code of an exec that ended before" '^i 6$' $EXEC WaitExec u "$X1"
+check_output "its Wait() gives the exit code of an exec that ended before" '^i 6$' \
+        sbx busctl call org.berth.Berth1 "$X1" org.berth.Berth1.Exec Wait
+check_output "... which its ExitCode shows too" '^i 8$' sbx busctl get-property org.berth.Berth1 "$X2" org.berth.Berth1.Exec ExitCode
+check_output "... with State exited" '^s "exited"$' sbx busctl get-property org.berth.Berth1 "$X2" org.berth.Berth1.Exec State
 check "rm -f of its container" sbx_ctl rm -f execs
-check_output "... drops the exit codes nobody asked for" 'No such exec' $EXEC WaitExec u "$X2"
+check_output "... drops its exec objects" 'Unknown object' sbx busctl get-property org.berth.Berth1 "$X2" org.berth.Berth1.Exec State
 
 # RunContainer: create and start in one call. A --rm container that ends at
-# once still gives its exit code: RunExited reaches the caller before the
-# removal, which a WaitContainer sent after the reply could come too late for.
+# once still gives its exit code: berthctl follows the Container's
+# PropertiesChanged from before the call, and the exit comes before the removal.
 RUN="sbx busctl call org.berth.Berth1 $M org.berth.Berth1.Manager RunContainer a{sv}a{sv}"
 check_output "RunContainer replies with the new id, its object and the result" \
         '^soa\{sv\} "[0-9a-f]{64}" "/org/berth/Berth1/container/[0-9a-f]{64}" 0$' \

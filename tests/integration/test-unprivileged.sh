@@ -1,9 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # What any local user can do to berthd through the bus, tried as an attacker
-# would: read the containers' secrets (Env), make berthd keep waiters of
+# would: read the containers' secrets (GetEnvironment), make berthd keep waiters of
 # callers that are gone, keep queries to systemd in flight, and crash it with
-# ContainerProcesses while the container's processes come and go.
+# GetContainerProcesses while the container's processes come and go.
 . "$(dirname "$0")/lib.sh"
 
 sandbox_start
@@ -46,8 +46,12 @@ kill "$MONITOR" 2>/dev/null; wait "$MONITOR" 2>/dev/null
 check "nobody's listener saw the container added, not its Env" lacks hunter2 InterfacesAdded cat "$T/monitor.nobody"
 check "... and saw it change" grep -q 'PropertiesChanged' "$T/monitor.nobody"
 
-check_output "nobody may not read a container's Env" 'Access denied|AccessDenied' \
-        sbx $NOBODY busctl get-property org.berth.Berth1 "$CP" $C Env
+check_output "Env is no property any more" 'or property Env|Unknown property' \
+        sbx busctl get-property org.berth.Berth1 "$CP" $C Env
+check_output "nobody may not read a container's environment" 'org.freedesktop.DBus.Error.AccessDenied' \
+        sbx $NOBODY gdbus call --system --dest org.berth.Berth1 --object-path "$CP" --method $C.GetEnvironment
+check_output "... nor by name" 'org.freedesktop.DBus.Error.AccessDenied' \
+        sbx $NOBODY gdbus call --system --dest org.berth.Berth1 --object-path $M --method $I.GetContainerEnvironment sec
 check "... nor find it in GetAll" lacks hunter2 '"Name"' \
         sbx $NOBODY busctl call org.berth.Berth1 "$CP" org.freedesktop.DBus.Properties GetAll s $C
 check "... nor in GetManagedObjects" lacks hunter2 "$ID" \
@@ -55,7 +59,7 @@ check "... nor in GetManagedObjects" lacks hunter2 "$ID" \
 check "... nor in busctl introspect" lacks hunter2 '.Name' sbx $NOBODY busctl introspect org.berth.Berth1 "$CP"
 check "... nor in ListContainers" lacks hunter2 "$ID" sbx $NOBODY busctl call org.berth.Berth1 $M $I ListContainers b true
 check "... nor in berthctl inspect" lacks hunter2 '"Name"' sbx $NOBODY berthctl inspect sec
-check_output "root reads it" 'SECRET=hunter2' sbx busctl get-property org.berth.Berth1 "$CP" $C Env
+check_output "root reads it" 'SECRET=hunter2' sbx busctl call org.berth.Berth1 "$CP" $C GetEnvironment
 check_output "... and berthctl inspect shows it" '"SECRET=hunter2"' sbx_ctl inspect sec
 IMAGE=$(sbx busctl call org.berth.Berth1 $M $I GetImage s bb | sed 's/^o "\(.*\)"$/\1/')
 check_output "an image's Env stays public, as the image is" '"PUBLIC=yes"' \
@@ -97,7 +101,7 @@ wait $WAITER
 check_output "... and a waiter still there gets the exit code" '^137$' cat "$T/wait.out"
 check_output "berthd is still the same process" "^$PID0\$" berthd_pid
 
-# --- ContainerProcesses while processes come and go -----------------------------
+# --- GetContainerProcesses while processes come and go -----------------------------
 check "a container that forks all the time runs" sbx_ctl run -d --name forky bb \
         sh -c 'for i in 1 2 3 4; do (while :; do ( : ); ( : ) & done) & done; sleep 1000'
 sleep 0.5
@@ -106,10 +110,10 @@ sbx $NOBODY /tmp/bus-flood ps forky 5 4 >"$T/ps.out" 2>&1 & FLOOD=$!
 sleep 1
 check "GetInfo answers within 1 s during the ps flood" answers_quickly
 wait $FLOOD
-check_output "nobody's ContainerProcesses calls were answered" '^ok=[1-9]' cat "$T/ps.out"
+check_output "nobody's GetContainerProcesses calls were answered" '^ok=[1-9]' cat "$T/ps.out"
 check_output "berthd survived them" "^$PID0\$" berthd_pid
 check_output "... without a restart" '^0$' sbx systemctl show -P NRestarts berthd.service
-check_output "one caller gets at most a few ContainerProcesses in flight" '^org.berth.Berth1.Error.Busy=[1-9]' \
+check_output "one caller gets at most a few GetContainerProcesses in flight" '^org.berth.Berth1.Error.Busy=[1-9]' \
         sbx $NOBODY /tmp/bus-flood ps forky 1 32
 check_output "top still lists the container's processes" 'sleep 1000' sbx_ctl top forky
 check "the container goes" sbx_ctl rm -f forky

@@ -9,6 +9,7 @@
 #include "container-options.h"
 #include "log.h"
 #include "manager.h"
+#include "polkit.h"
 #include "proc-util.h"
 
 static int property_get_state(sd_bus *bus, const char *path, const char *interface,
@@ -182,6 +183,27 @@ static int read_and_find(sd_bus_message *message, Manager *m, sd_bus_error *erro
         return find_container(m, name, error, ret);
 }
 
+/* polkit (until the v1 handlers carry their own checks): manage-containers,
+ * and for create, start and restart of a container that is privileged
+ * (container_config_is_privileged()) manage-privileged-containers too.
+ * > 0: go on; 0: pending, return 1; < 0: denied. */
+static int verify_container(sd_bus_message *message, Manager *m, const Container *c, const char *image,
+                            bool check_privileged, sd_bus_error *error) {
+        _cleanup_free_ char *binds = NULL;
+        bool privileged = container_config_is_privileged(&c->config);
+        int r;
+
+        r = container_config_bind_sources(&c->config, &binds);
+        if (r < 0)
+                return r;
+        const char *details[] = { "container", strempty(c->name), "image", strempty(image ?: c->image_ref),
+                                  "privileged", privileged ? "yes" : "no", "bind-sources", binds, NULL };
+        r = polkit_verify(message, BERTH_ACTION_MANAGE_CONTAINERS, details, m, error);
+        if (r <= 0 || !privileged || !check_privileged)
+                return r;
+        return polkit_verify(message, BERTH_ACTION_PRIVILEGED_CONTAINERS, details, m, error);
+}
+
 int method_create_container(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         _cleanup_free_ char *image = NULL, *path = NULL;
         Manager *m = userdata;
@@ -191,6 +213,11 @@ int method_create_container(sd_bus_message *message, void *userdata, sd_bus_erro
         r = container_options_read(message, &c, &image, error);
         if (r < 0)
                 return r;
+        r = verify_container(message, m, c, image, true, error);
+        if (r <= 0) {
+                container_free(c);
+                return r < 0 ? r : 1;
+        }
         errmsg_clear();
         r = engine_create(m->engine, c, image, &created);
         if (r < 0)
@@ -300,6 +327,9 @@ int method_start_container(sd_bus_message *message, void *userdata, sd_bus_error
         r = read_start_options(message, &stdio, error);
         if (r < 0)
                 return r;
+        r = verify_container(message, m, c, NULL, true, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
         errmsg_clear();
         r = engine_start(m->engine, c, &stdio, reply_started, sd_bus_message_ref(message));
         if (r < 0) {
@@ -340,9 +370,11 @@ int method_run_container(sd_bus_message *message, void *userdata, sd_bus_error *
         r = container_options_read(message, &c, &image, error);
         if (r >= 0)
                 r = read_start_options(message, &stdio, error);
-        if (r < 0) {
+        if (r >= 0)
+                r = verify_container(message, m, c, image, true, error);
+        if (r <= 0) {
                 container_free(c);
-                return r;
+                return r < 0 ? r : 1;
         }
         errmsg_clear();
         r = engine_run(m->engine, c, image, &stdio, reply_started, sd_bus_message_ref(message), &created);
@@ -370,6 +402,9 @@ int method_stop_container(sd_bus_message *message, void *userdata, sd_bus_error 
                 r = sd_bus_message_read(message, "i", &timeout);
         if (r < 0)
                 return r;
+        r = verify_container(message, m, c, NULL, false, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
         errmsg_clear();
         r = engine_stop(m->engine, c, timeout_from_seconds(timeout), reply_done, sd_bus_message_ref(message));
         if (r < 0) {
@@ -390,6 +425,9 @@ int method_restart_container(sd_bus_message *message, void *userdata, sd_bus_err
                 r = sd_bus_message_read(message, "i", &timeout);
         if (r < 0)
                 return r;
+        r = verify_container(message, m, c, NULL, true, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
         errmsg_clear();
         r = engine_restart(m->engine, c, timeout_from_seconds(timeout), reply_done, sd_bus_message_ref(message));
         if (r < 0) {
@@ -413,6 +451,9 @@ int method_kill_container(sd_bus_message *message, void *userdata, sd_bus_error 
         sig = isempty(signame) ? SIGKILL : signal_from_string(signame);
         if (sig < 0)
                 return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Unknown signal '%s'.", signame);
+        r = verify_container(message, m, c, NULL, false, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
         errmsg_clear();
         r = engine_kill(m->engine, c, sig);
         if (r < 0)
@@ -430,6 +471,9 @@ int method_remove_container(sd_bus_message *message, void *userdata, sd_bus_erro
                 r = sd_bus_message_read(message, "b", &force);
         if (r < 0)
                 return r;
+        r = verify_container(message, m, c, NULL, false, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
         errmsg_clear();
         r = engine_remove(m->engine, c, force, reply_done, sd_bus_message_ref(message));
         if (r < 0) {

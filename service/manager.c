@@ -17,6 +17,7 @@
 #include "manager-dbus.h"
 #include "manager.h"
 #include "operation.h"
+#include "polkit.h"
 #include "store.h"
 
 static const ConfigItem manager_config_items[] = {
@@ -119,6 +120,8 @@ Manager *manager_free(Manager *m) {
         operation_cancel_all(m);
         /* The engine answers the waits it holds (the callers' requests) first. */
         engine_free(m->engine);
+        /* The checks hold requests of callers: they go first. */
+        polkit_free(m);
         callers_free(m);
         manager_free_images(m);
         store_free(m->store);

@@ -50,6 +50,11 @@ typedef struct Manager {
         Hashmap *callers;
         unsigned n_caller_requests[_CALLER_REQUEST_TYPE_MAX];
         sd_bus_slot *name_owner_slot;
+
+        /* Authorization checks by message (polkit.c), and how many of
+         * unprivileged callers are with polkitd right now. */
+        Hashmap *polkit_queries;
+        unsigned n_polkit_checks;
 } Manager;
 
 int manager_config_load(ManagerConfig *c, const char *path);

@@ -94,12 +94,12 @@ static int start_detached(sd_bus *bus, const char *id) {
         if (r < 0)
                 return r;
         r = sd_bus_call(bus, m, UINT64_MAX, &error, NULL);
-        if (r < 0) {
-                fprintf(stderr, "Error: %s\n", error.message ? ctl_escape(error.message) : strerror(-r));
-                return sd_bus_error_has_name(&error, BERTH_ERROR_COMMAND_NOT_FOUND) ? -EXIT_NOT_FOUND :
-                       sd_bus_error_has_name(&error, BERTH_ERROR_COMMAND_NOT_EXECUTABLE) ? -EXIT_CANNOT_EXEC :
-                       -ctl_call_failed("start", &error, r);
+        if (r < 0 && sd_bus_error_has_names(&error, BERTH_ERROR_COMMAND_NOT_FOUND, BERTH_ERROR_COMMAND_NOT_EXECUTABLE)) {
+                fprintf(stderr, "Error: %s\n", ctl_escape(error.message));
+                return sd_bus_error_has_name(&error, BERTH_ERROR_COMMAND_NOT_FOUND) ? -EXIT_NOT_FOUND : -EXIT_CANNOT_EXEC;
         }
+        if (r < 0)
+                return -ctl_call_failed("start", &error, r);
         return 0;
 }
 

@@ -110,7 +110,7 @@ void container_config_done(ContainerConfig *c);
 int container_add_mount(Container *c, MountSpec *m);  /* takes the contents of *m */
 /* Whether the configuration reaches past the container's confinement: the
  * privileged flag, bind mounts of host paths, added capabilities, the host's
- * network namespace or no seccomp filter. Such a container needs
+ * network namespace, or a seccomp profile other than the default one. Such a container needs
  * BERTH_ACTION_PRIVILEGED_CONTAINERS besides the usual action. */
 bool container_config_is_privileged(const ContainerConfig *c) _pure_;
 /* The host paths of its bind mounts joined with ":" ("" without any). */

@@ -4,9 +4,12 @@
 # and rules this test writes into the sandbox's /etc/polkit-1/rules.d (an
 # overlay: nothing reaches the host's /etc). nobody is allowed what the rules
 # allow, by the details berthd passes; daemon has no rule at all, so polkit
-# falls back to the policy's auth_admin, which without an agent is a denial.
-# Then polkitd stopped (denied; root still allowed) and polkitd frozen with
-# callers leaving while their checks are pending (nothing done, nothing kept).
+# falls back to the policy's auth_admin, which without an agent is a denial
+# and on a terminal berthctl's pkttyagent asking for a password. A Python
+# GDBus client (test-gdbus-client.py) goes through a container's whole life
+# as a desktop application would. Then polkitd stopped (denied; root still
+# allowed) and polkitd frozen with callers leaving while their checks are
+# pending (nothing done, nothing kept).
 . "$(dirname "$0")/lib.sh"
 
 sandbox_start
@@ -126,6 +129,16 @@ check_exit "so is a bind mount the rule does not allow (detail \"bind-sources\")
 check "... nothing created" absent ok-etc
 check_exit "... and the host's network (privileged=yes, no binds)" 125 \
         sbx $NOBODY berthctl create --name ok-net --network host bb true
+check_exit "... and a container without seccomp" 125 \
+        sbx $NOBODY berthctl create --name ok-unconfined --security-opt seccomp=unconfined bb true
+check "... nothing created" absent ok-unconfined
+# The options are read before polkit is asked: a profile path of the
+# caller's must not make berthd wait.
+sbx $NOBODY mkfifo /tmp/nobody-fifo
+check_output "a FIFO as seccomp profile is refused at once" 'not a valid profile|Invalid argument' \
+        sbx $NOBODY busctl --timeout=3 call org.berth.Berth1 $M $I CreateContainer 'a{sv}' 3 \
+                Image s bb Name s ok-fifo SecurityOpt as 1 seccomp=/tmp/nobody-fifo
+check "... and berthd answers GetInfo within a second after it" answers_quickly
 check "a bind mount of /run/shared is allowed" sbx $NOBODY berthctl create --name ok-shared -v /run/shared:/data bb true
 check "... and started (start checks the privileged action again)" sbx $NOBODY berthctl start ok-shared
 check "... and removed" sbx $NOBODY berthctl rm -f ok-shared
@@ -155,6 +168,15 @@ sbx $TTY berthctl create --name ok-agent-root bb true >"$T/agent3.out" 2>&1
 check "root runs no agent and is not asked" sh -c "grep -q '^exit=0' '$T/agent3.out' && ! grep -q AUTHENTICATING '$T/agent3.out'"
 check "... root's container" sbx_ctl rm ok-agent-root
 check "no agent is left behind" sh -c "! nsenter -a -t $SBX_PID pgrep -x pkttyagent"
+
+# --- A desktop application: Python GDBus, not berthctl ---------------------------
+sbx install -m 0755 "$HERE/test-gdbus-client.py" /tmp/test-gdbus-client.py
+check_output "a GDBus client allowed by a rule: list, create, start with pipes, follow, read, remove" \
+        '^ok \.\.\. and GetContainer does not find it$' sbx $NOBODY /tmp/test-gdbus-client.py lifecycle ok-gdbus
+check_output "... and refused where no rule allows it (nobody, a name the rule refuses)" '^ok \.\.\. and nothing was created$' \
+        sbx $NOBODY /tmp/test-gdbus-client.py refused bad-gdbus
+check_output "... or for a user with no rule at all (daemon)" '^ok \.\.\. and nothing was created$' \
+        sbx $DAEMON /tmp/test-gdbus-client.py refused ok-gdbus-daemon
 
 # --- polkitd stopped -------------------------------------------------------------
 # Masked, or dbus-daemon would start it again for the next question.

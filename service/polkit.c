@@ -151,17 +151,25 @@ static PolkitAnswer *query_find_answer(PolkitQuery *q, const char *action, const
         return NULL;
 }
 
-/* Stores the answer to the question in flight: result > 0, or an error
- * name and its sentence. */
-_printf_(4, 5)
-static void query_answer(PolkitQuery *q, int result, const char *name, const char *format, ...) {
+static PolkitAnswer *query_take_question(PolkitQuery *q) {
         PolkitAnswer *a = &q->answers[q->n_answers++];
-        va_list ap;
 
         *a = (PolkitAnswer) { .action = TAKE_PTR(q->action), .details = TAKE_PTR(q->details), .result = 1,
                               .error = SD_BUS_ERROR_NULL };
-        if (result > 0)
-                return;
+        return a;
+}
+
+/* The question in flight is answered: yes. */
+static void query_allow(PolkitQuery *q) {
+        (void) query_take_question(q);
+}
+
+/* ... or no, with an error name and its sentence. */
+_printf_(3, 4)
+static void query_deny(PolkitQuery *q, const char *name, const char *format, ...) {
+        PolkitAnswer *a = query_take_question(q);
+        va_list ap;
+
         va_start(ap, format);
         a->result = sd_bus_error_setfv(&a->error, name, format, ap);
         va_end(ap);
@@ -206,9 +214,9 @@ static int query_on_check_reply(sd_bus_message *reply, void *userdata, sd_bus_er
         if (sd_bus_message_is_method_error(reply, NULL)) {
                 const sd_bus_error *e = sd_bus_message_get_error(reply);
                 log_debug("polkit did not answer for %s: %s", q->action, e->message ?: e->name);
-                query_answer(q, -EACCES, SD_BUS_ERROR_ACCESS_DENIED,
-                             "Not authorized to %s (%s): polkit could not be asked (%s).",
-                             purpose, q->action, e->message ?: e->name);
+                query_deny(q, SD_BUS_ERROR_ACCESS_DENIED,
+                           "Not authorized to %s (%s): polkit could not be asked (%s).",
+                           purpose, q->action, e->message ?: e->name);
                 query_dispatch_again(q);
                 return 0;
         }
@@ -216,17 +224,17 @@ static int query_on_check_reply(sd_bus_message *reply, void *userdata, sd_bus_er
         if (r >= 0)
                 r = sd_bus_message_read(reply, "bb", &authorized, &challenge);
         if (r < 0)
-                query_answer(q, -EACCES, SD_BUS_ERROR_ACCESS_DENIED,
-                             "Not authorized to %s (%s): polkit's answer could not be read.", purpose, q->action);
+                query_deny(q, SD_BUS_ERROR_ACCESS_DENIED,
+                           "Not authorized to %s (%s): polkit's answer could not be read.", purpose, q->action);
         else if (authorized) {
                 log_debug("polkit allows %s to %s.", sd_bus_message_get_sender(q->request), q->action);
-                query_answer(q, 1, NULL, NULL);
+                query_allow(q);
         } else if (challenge && !q->interactive)
-                query_answer(q, -EACCES, SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED,
-                             "Authentication is required to %s (%s), and the call did not allow interactive authorization.",
-                             purpose, q->action);
+                query_deny(q, SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED,
+                           "Authentication is required to %s (%s), and the call did not allow interactive authorization.",
+                           purpose, q->action);
         else
-                query_answer(q, -EACCES, SD_BUS_ERROR_ACCESS_DENIED, "Not authorized to %s (%s).", purpose, q->action);
+                query_deny(q, SD_BUS_ERROR_ACCESS_DENIED, "Not authorized to %s (%s).", purpose, q->action);
         query_dispatch_again(q);
         return 0;
 }
@@ -285,27 +293,27 @@ static int query_on_uid_reply(sd_bus_message *reply, void *userdata, sd_bus_erro
         if (r < 0) {
                 /* The caller left already (NameHasNoOwner), most likely. */
                 const sd_bus_error *e = sd_bus_message_get_error(reply);
-                query_answer(q, -EACCES, SD_BUS_ERROR_ACCESS_DENIED,
-                             "Not authorized to %s (%s): the bus could not tell who called (%s).",
-                             action_purpose(q->action), q->action, e ? e->message ?: e->name : strerror(-r));
+                query_deny(q, SD_BUS_ERROR_ACCESS_DENIED,
+                           "Not authorized to %s (%s): the bus could not tell who called (%s).",
+                           action_purpose(q->action), q->action, e ? e->message ?: e->name : strerror(-r));
                 query_dispatch_again(q);
                 return 0;
         }
         q->uid = uid;
         q->uid_known = true;
         if (uid == 0) {
-                query_answer(q, 1, NULL, NULL);
+                query_allow(q);
                 query_dispatch_again(q);
                 return 0;
         }
         r = query_send_check(q, &error);
         if (r < 0) {
                 if (sd_bus_error_is_set(&error))
-                        query_answer(q, r, error.name, "%s", error.message);
+                        query_deny(q, error.name, "%s", error.message);
                 else
-                        query_answer(q, r, SD_BUS_ERROR_ACCESS_DENIED,
-                                     "Not authorized to %s (%s): polkit could not be asked (%s).",
-                                     action_purpose(q->action), q->action, strerror(-r));
+                        query_deny(q, SD_BUS_ERROR_ACCESS_DENIED,
+                                   "Not authorized to %s (%s): polkit could not be asked (%s).",
+                                   action_purpose(q->action), q->action, strerror(-r));
                 query_dispatch_again(q);
         }
         return 0;

@@ -15,7 +15,12 @@
  *
  * Each query is a request of its caller (caller.c): bounded per caller, and
  * dropped, unanswered and with its call to polkitd cancelled, when the caller
- * leaves the bus before the answer came. */
+ * leaves the bus before the answer came.
+ *
+ * A caller's later calls do not overtake the one being checked: a bus filter
+ * holds them (PolkitSender) until the caller has no check under way, then
+ * puts them back into the read queue in their order. Clients send
+ * StartContainer and WaitContainer back to back and rely on that order. */
 
 #include <stdio.h>
 
@@ -36,6 +41,8 @@
 #define POLKIT_CHECKS_MAX 64U
 /* Actions one call may be checked for; a handler asks for two today. */
 #define POLKIT_ANSWERS_MAX 4U
+/* Calls of one caller held behind its checks; beyond, they are refused. */
+#define POLKIT_HELD_MAX 64U
 /* How long a person may take at the agent's password prompt. */
 #define POLKIT_INTERACTIVE_TIMEOUT_USEC (5 * 60 * USEC_PER_SEC)
 
@@ -46,8 +53,18 @@ typedef struct PolkitAnswer {
         sd_bus_error error;
 } PolkitAnswer;
 
+typedef struct PolkitSender {
+        Manager *manager;
+        char *name;               /* unique name, the key in manager->polkit_senders */
+        unsigned n_queries;
+        sd_bus_message *held[POLKIT_HELD_MAX];
+        size_t n_held;
+        sd_event_source *release;
+} PolkitSender;
+
 typedef struct PolkitQuery {
         Manager *manager;
+        PolkitSender *sender;
         char key[32];             /* the request's address, the key in manager->polkit_queries */
         sd_bus_message *request;
         CallerRequest *req;       /* the caller's count; req->slot is our call in flight */
@@ -55,6 +72,7 @@ typedef struct PolkitQuery {
         bool uid_known;
         uid_t uid;
         bool counted;             /* one of manager->n_polkit_checks */
+        bool cancelled;           /* the caller left */
         /* The question in flight, NULL between questions. */
         char *action;
         char **details;
@@ -98,11 +116,131 @@ static void query_uncount(PolkitQuery *q) {
         q->counted = false;
 }
 
+static PolkitSender *polkit_sender_free(PolkitSender *s) {
+        if (!s)
+                return NULL;
+        (void) hashmap_remove(s->manager->polkit_senders, s->name);
+        for (size_t i = 0; i < s->n_held; i++)
+                sd_bus_message_unref(s->held[i]);
+        sd_event_source_disable_unref(s->release);
+        free(s->name);
+        return mfree(s);
+}
+
+static int polkit_sender_get(Manager *manager, const char *name, PolkitSender **ret) {
+        PolkitSender *s;
+        int r;
+
+        if (!manager->polkit_senders) {
+                manager->polkit_senders = hashmap_new();
+                if (!manager->polkit_senders)
+                        return -ENOMEM;
+        }
+        s = hashmap_get(manager->polkit_senders, name);
+        if (s) {
+                *ret = s;
+                return 0;
+        }
+        s = calloc(1, sizeof *s);
+        if (!s)
+                return -ENOMEM;
+        s->manager = manager;
+        s->name = strdup(name);
+        r = s->name ? hashmap_put(manager->polkit_senders, s->name, s) : -ENOMEM;
+        if (r < 0) {
+                free(s->name);
+                free(s);
+                return r;
+        }
+        *ret = s;
+        return 0;
+}
+
+/* Idle, so nothing is left in the read queue to overtake: the held calls go
+ * back in their order, and pass the filter as the sender is forgotten. */
+static int sender_on_release(sd_event_source *source, void *userdata) {
+        PolkitSender *s = userdata;
+        sd_bus *bus = s->manager->bus;
+        sd_bus_message *held[POLKIT_HELD_MAX];
+        size_t n = s->n_held;
+        int r;
+
+        if (s->n_queries > 0)
+                return 0;         /* another check began: its end releases them */
+        memcpy(held, s->held, n * sizeof held[0]);
+        s->n_held = 0;
+        polkit_sender_free(s);
+        for (size_t i = 0; i < n; i++) {
+                r = sd_bus_enqueue_for_read(bus, held[i]);
+                if (r < 0) {
+                        log_warning_errno(r, "Cannot dispatch a held call: %m");
+                        (void) sd_bus_reply_method_errno(held[i], r, NULL);
+                }
+                sd_bus_message_unref(held[i]);
+        }
+        return 0;
+}
+
+/* A check of s ended; gone: its caller left, and so do the calls it held. */
+static void polkit_sender_query_done(PolkitSender *s, bool gone) {
+        int r;
+
+        if (!s)
+                return;
+        s->n_queries--;
+        if (gone) {
+                for (size_t i = 0; i < s->n_held; i++)
+                        sd_bus_message_unref(s->held[i]);
+                s->n_held = 0;
+        }
+        if (s->n_queries > 0)
+                return;
+        if (s->n_held == 0) {
+                polkit_sender_free(s);
+                return;
+        }
+        if (s->release)
+                r = sd_event_source_set_enabled(s->release, SD_EVENT_ONESHOT);
+        else {
+                r = sd_event_add_defer(s->manager->event, &s->release, sender_on_release, s);
+                if (r >= 0)
+                        r = sd_event_source_set_priority(s->release, SD_EVENT_PRIORITY_IDLE);
+        }
+        if (r < 0) {
+                log_warning_errno(r, "Cannot release the calls held behind a check, dropping them: %m");
+                polkit_sender_free(s);
+        }
+}
+
+static int polkit_filter(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Manager *manager = userdata;
+        PolkitSender *s;
+        char key[32];
+        uint8_t type;
+
+        if (!manager->polkit_senders || sd_bus_message_get_type(m, &type) < 0 || type != SD_BUS_MESSAGE_METHOD_CALL)
+                return 0;
+        s = hashmap_get(manager->polkit_senders, strempty(sd_bus_message_get_sender(m)));
+        if (!s)
+                return 0;
+        /* The checked call itself, dispatched again. */
+        query_key(m, key);
+        if (manager->polkit_queries && hashmap_get(manager->polkit_queries, key))
+                return 0;
+        if (s->n_held >= POLKIT_HELD_MAX)
+                return sd_bus_error_setf(error, BERTH_ERROR_BUSY,
+                                         "This connection has %u calls waiting behind an authorization check already.",
+                                         POLKIT_HELD_MAX);
+        s->held[s->n_held++] = sd_bus_message_ref(m);
+        return 1;
+}
+
 static PolkitQuery *polkit_query_free(PolkitQuery *q) {
         if (!q)
                 return NULL;
         (void) hashmap_remove(q->manager->polkit_queries, q->key);
         query_uncount(q);
+        polkit_sender_query_done(q->sender, q->cancelled);
         if (q->req) {
                 /* Takes our call to polkitd or dbus-daemon along (its slot). */
                 q->req->cancel = NULL;
@@ -125,6 +263,7 @@ static void query_cancel(CallerRequest *req) {
         log_debug("%s left during the authorization of %s; forgetting it.",
                   strempty(sd_bus_message_get_sender(q->request)), strempty(sd_bus_message_get_member(q->request)));
         q->req = NULL;            /* caller.c frees it, and with it our call in flight */
+        q->cancelled = true;
         polkit_query_free(q);
 }
 
@@ -329,6 +468,11 @@ static int query_new(Manager *manager, sd_bus_message *m, const char *key, sd_bu
                 if (!manager->polkit_queries)
                         return -ENOMEM;
         }
+        if (!manager->polkit_filter_slot) {
+                r = sd_bus_add_filter(manager->bus, &manager->polkit_filter_slot, polkit_filter, manager);
+                if (r < 0)
+                        return r;
+        }
         q = calloc(1, sizeof *q);
         if (!q)
                 return -ENOMEM;
@@ -336,6 +480,10 @@ static int query_new(Manager *manager, sd_bus_message *m, const char *key, sd_bu
         q->request = sd_bus_message_ref(m);
         q->interactive = sd_bus_message_get_allow_interactive_authorization(m) > 0;
         memcpy(q->key, key, sizeof q->key);
+        r = polkit_sender_get(manager, sd_bus_message_get_sender(m), &q->sender);
+        if (r < 0)
+                return r;
+        q->sender->n_queries++;
         r = hashmap_put(manager->polkit_queries, q->key, q);
         if (r < 0) {
                 q->key[0] = 0;    /* not ours to remove */
@@ -423,10 +571,12 @@ void polkit_free(Manager *manager) {
         void *value;
         size_t i;
 
-        if (!manager->polkit_queries)
-                return;
         /* Each free changes the table: start again from the top. */
-        for (i = 0; hashmap_iterate(manager->polkit_queries, &i, &key, &value); i = 0)
+        for (i = 0; manager->polkit_queries && hashmap_iterate(manager->polkit_queries, &i, &key, &value); i = 0)
                 polkit_query_free(value);
         manager->polkit_queries = hashmap_free(manager->polkit_queries);
+        for (i = 0; manager->polkit_senders && hashmap_iterate(manager->polkit_senders, &i, &key, &value); i = 0)
+                polkit_sender_free(value);
+        manager->polkit_senders = hashmap_free(manager->polkit_senders);
+        manager->polkit_filter_slot = sd_bus_slot_unref(manager->polkit_filter_slot);
 }

@@ -86,6 +86,13 @@ check_output "... which runs" '"running"' state ok-1
 check "... stops it" sbx $NOBODY berthctl stop -t 1 ok-1
 check "... and removes it" sbx $NOBODY berthctl rm ok-1
 check "... and it is gone" absent ok-1
+# berthctl sends WaitContainer right behind StartContainer: the wait must not
+# overtake the start while polkit is asked about it.
+check "nobody creates a container that prints late and exits 3" \
+        sbx $NOBODY berthctl create --name ok-order bb sh -c 'sleep 0.3; echo late; exit 3'
+check_exit "... start -a waits for its end: the wait did not overtake the start" 3 sbx $NOBODY berthctl start -a ok-order
+check_output "... and relays its output" '^late$' sbx $NOBODY berthctl start -a ok-order
+check "..." sbx $NOBODY berthctl rm ok-order
 check_output "nobody runs a container attached, through RunContainer" '^hello$' \
         sbx $NOBODY berthctl run --rm --name ok-run bb echo hello
 check_output "a bare D-Bus client is served too (CreateContainer through busctl)" '^so "[0-9a-f]{64}"' \
@@ -198,9 +205,13 @@ check "..." sbx $NOBODY berthctl rm ok-back
 check "root creates a container for the callers to try to remove" sbx_ctl create --name ok-keep bb true
 PK=$(sbx systemctl show -P MainPID polkit.service)
 check "polkitd is frozen (SIGSTOP)" sbx kill -STOP "$PK"
-check_output "one caller gets at most 8 checks pending, the rest are Busy" '^pending=8$' \
-        sbx $NOBODY /tmp/bus-flood remove ok-keep 12
-check_output "..." '^org.berth.Berth1.Error.Busy=4$' sbx $NOBODY /tmp/bus-flood remove ok-keep 12
+# One connection: its first call is with polkitd, the next 64 wait behind it
+# (in their order), the rest are refused; then it leaves.
+sbx $NOBODY /tmp/bus-flood remove ok-keep 70 >"$T/flood.out" 2>&1
+check_output "one caller's calls wait behind its check, at most 64" '^pending=65$' cat "$T/flood.out"
+check_output "... the others are refused as Busy" '^org.berth.Berth1.Error.Busy=5$' cat "$T/flood.out"
+sbx $NOBODY /tmp/bus-flood remove ok-keep 70 >"$T/flood.out" 2>&1
+check_output "... the same again once it left: nothing of it was kept" '^pending=65$' cat "$T/flood.out"
 # 70 callers at once, each gone after its second: more than the 64 checks
 # berthd keeps with polkitd for everybody together.
 LEAVERS=()

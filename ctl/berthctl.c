@@ -7,31 +7,31 @@
 static const Verb verbs[] = {
         { "version", NULL, verb_version, "", "Show the client's and the server's version." },
         { "info", NULL, verb_info, "", "Show how berthd and this host are set up." },
-        { "run", NULL, verb_run, "[OPTIONS] IMAGE [COMMAND] [ARG...]", "Create and start a container (-d: in the background).", true },
-        { "create", NULL, verb_create, "[OPTIONS] IMAGE [COMMAND] [ARG...]", "Create a container.", true },
-        { "start", NULL, verb_start, "[-a] [-i] CONTAINER...", "Start containers.", true },
-        { "stop", NULL, verb_stop, "[-t SECONDS] CONTAINER...", "Stop containers: the stop signal, then SIGKILL after the timeout.", true },
-        { "restart", NULL, verb_restart, "[-t SECONDS] CONTAINER...", "Stop and start containers.", true },
-        { "kill", NULL, verb_kill, "[-s SIGNAL] CONTAINER...", "Send a signal to containers (SIGKILL by default).", true },
-        { "rm", NULL, verb_rm, "[-f] CONTAINER...", "Remove containers (-f: running ones too).", true },
+        { "run", NULL, NULL, "[OPTIONS] IMAGE [COMMAND] [ARG...]", "Create and start a container (-d: in the background).", verb_run, true },
+        { "create", NULL, verb_create, "[OPTIONS] IMAGE [COMMAND] [ARG...]", "Create a container.", NULL, true },
+        { "start", NULL, NULL, "[-a] [-i] CONTAINER...", "Start containers.", verb_start, true },
+        { "stop", NULL, verb_stop, "[-t SECONDS] CONTAINER...", "Stop containers: the stop signal, then SIGKILL after the timeout.", NULL, true },
+        { "restart", NULL, verb_restart, "[-t SECONDS] CONTAINER...", "Stop and start containers.", NULL, true },
+        { "kill", NULL, verb_kill, "[-s SIGNAL] CONTAINER...", "Send a signal to containers (SIGKILL by default).", NULL, true },
+        { "rm", NULL, verb_rm, "[-f] CONTAINER...", "Remove containers (-f: running ones too).", NULL, true },
         { "wait", NULL, verb_wait, "CONTAINER...", "Wait for containers to exit and print their exit codes." },
-        { "exec", NULL, verb_exec, "[-i] [-t] [-e K=V] [-u USER] [-w DIR] CONTAINER COMMAND [ARG...]", "Run a command in a running container.", true },
-        { "update", NULL, verb_update, "[--memory M] [--cpus N] ... CONTAINER...", "Change the limits of containers.", true },
-        { "pause", NULL, verb_pause, "CONTAINER...", "Freeze all processes of containers.", true },
-        { "unpause", NULL, verb_unpause, "CONTAINER...", "Thaw paused containers.", true },
+        { "exec", NULL, NULL, "[-i] [-t] [-e K=V] [-u USER] [-w DIR] CONTAINER COMMAND [ARG...]", "Run a command in a running container.", verb_exec, true },
+        { "update", NULL, verb_update, "[--memory M] [--cpus N] ... CONTAINER...", "Change the limits of containers.", NULL, true },
+        { "pause", NULL, verb_pause, "CONTAINER...", "Freeze all processes of containers.", NULL, true },
+        { "unpause", NULL, verb_unpause, "CONTAINER...", "Thaw paused containers.", NULL, true },
         { "ps", NULL, verb_ps, "[-a] [-q] [--no-trunc] [--format TEMPLATE]", "List containers." },
         { "inspect", NULL, verb_inspect, "[--type container|image] NAME...", "Show everything about containers or images, as JSON." },
         { "top", NULL, verb_top, "CONTAINER", "Show the processes of a container." },
         { "stats", NULL, verb_stats, "[--no-stream] [CONTAINER...]", "Show containers' resource usage." },
         { "logs", NULL, verb_logs, "[-f] [--since TIME] [--until TIME] [-n N] [-t] CONTAINER", "Show a container's output from the journal." },
-        { "image", NULL, verb_image, "COMMAND", "Manage images (ls, load, import, save, inspect, history, rm, tag, prune).", true },
+        { "image", NULL, verb_image, "COMMAND", "Manage images (ls, load, import, save, inspect, history, rm, tag, prune).", NULL, true },
         { "images", NULL, verb_image_ls, "[-a] [-q] [--no-trunc]", "List images (image ls)." },
-        { "load", NULL, verb_image_load, "[-i FILE]", "Load images from an archive (image load).", true },
-        { "import", NULL, verb_image_import, "FILE|- [REPOSITORY[:TAG]] [-c INSTRUCTION]...", "Create an image from a root filesystem tarball (image import).", true },
-        { "save", NULL, verb_image_save, "[-o FILE] [--format FORMAT] IMAGE...", "Write images to an archive (image save).", true },
+        { "load", NULL, verb_image_load, "[-i FILE]", "Load images from an archive (image load).", NULL, true },
+        { "import", NULL, verb_image_import, "FILE|- [REPOSITORY[:TAG]] [-c INSTRUCTION]...", "Create an image from a root filesystem tarball (image import).", NULL, true },
+        { "save", NULL, verb_image_save, "[-o FILE] [--format FORMAT] IMAGE...", "Write images to an archive (image save).", NULL, true },
         { "history", NULL, verb_image_history, "IMAGE", "Show the history of an image (image history)." },
-        { "rmi", NULL, verb_image_rm, "[-f] IMAGE...", "Remove images (image rm).", true },
-        { "tag", NULL, verb_image_tag, "SOURCE TARGET", "Give an image another name (image tag).", true },
+        { "rmi", NULL, verb_image_rm, "[-f] IMAGE...", "Remove images (image rm).", NULL, true },
+        { "tag", NULL, verb_image_tag, "SOURCE TARGET", "Give an image another name (image tag).", NULL, true },
 };
 
 static void help(void) {
@@ -56,7 +56,8 @@ static const Verb *find_verb(const char *name) {
         return NULL;
 }
 
-/* Global options come before the verb, as with docker. Returns the verb's index. */
+/* Global options come before the verb, as with docker. Returns the verb's
+ * index, 0 when there is nothing more to do. */
 static int parse_global_options(int argc, char *argv[]) {
         int i;
 
@@ -79,25 +80,35 @@ static int parse_global_options(int argc, char *argv[]) {
                         arg_host = argv[++i];
                 else {
                         fprintf(stderr, "Unknown option '%s'. See 'berthctl --help'.\n", a);
-                        return -EXIT_ENGINE;
+                        return -EINVAL;
                 }
         }
         if (i >= argc) {
                 help();
-                return -EXIT_ENGINE;
+                return -EINVAL;
         }
         return i;
 }
 
+/* The one place a result becomes an exit code (the convention is at the top
+ * of berthctl.h). */
+static int ctl_exit_code(int r, int exit_status) {
+        if (r == -ECANCELED)
+                return EXIT_INTERRUPTED;
+        if (r < 0)
+                return EXIT_ENGINE;
+        return exit_status;
+}
+
 int main(int argc, char *argv[]) {
         const Verb *v;
-        int i;
+        int i, r, exit_status = 0;
 
         if (!arg_host)
                 arg_host = getenv("BERTH_HOST");
         i = parse_global_options(argc, argv);
         if (i <= 0)
-                return -i;
+                return ctl_exit_code(i, 0);
         v = find_verb(argv[i]);
         if (!v) {
                 fprintf(stderr, "Unknown command '%s'. See 'berthctl --help'.\n", argv[i]);
@@ -107,5 +118,9 @@ int main(int argc, char *argv[]) {
                 return 0;
         arg_polkit_agent = v->polkit;
         optind = 0;
-        return v->run(argc - i, argv + i);
+        if (v->run_process)
+                r = v->run_process(argc - i, argv + i, &exit_status);
+        else
+                r = v->run(argc - i, argv + i);
+        return ctl_exit_code(r, exit_status);
 }

@@ -7,10 +7,29 @@
 
 #include "util.h"
 
-/* Exit codes as Docker's CLI uses them. */
+/* How berthctl fails, as systemctl does:
+ *
+ * - Every function of ctl/, verbs included, returns 0 (or a count, where it
+ *   says so) on success and a negative errno on failure, never an exit code.
+ *   A function that fails prints one sentence saying why (to stderr) before
+ *   it returns; its callers pass r on and print nothing more. Helpers that
+ *   say they are quiet (ctl_container_path(..., quiet = true)) leave the
+ *   sentence to their caller.
+ * - A verb that runs a container's process (run, start -a, exec) reports that
+ *   process's exit status through its own out-parameter, *ret_exit_status,
+ *   set only when it returns 0. A command that cannot be executed is such a
+ *   status too, as a shell gives it (126, 127) and berthd records it as the
+ *   container's exit code: the verb prints berthd's sentence, sets the status
+ *   and returns 0.
+ * - Only main() turns a verb's result into the exit code: 0 on success, the
+ *   process's exit status for the verbs above, EXIT_INTERRUPTED (130) for
+ *   -ECANCELED (a job cancelled, by Ctrl-C or by another client), and
+ *   EXIT_ENGINE (125) for every other failure: usage errors, errors of berthd
+ *   and of the bus, as Docker's CLI does. */
 #define EXIT_ENGINE 125
 #define EXIT_CANNOT_EXEC 126
 #define EXIT_NOT_FOUND 127
+#define EXIT_INTERRUPTED 130
 
 typedef struct Verb {
         const char *name;
@@ -18,6 +37,8 @@ typedef struct Verb {
         int (*run)(int argc, char *argv[]);
         const char *usage;
         const char *summary;
+        /* Instead of run, for the verbs that run a container's process. */
+        int (*run_process)(int argc, char *argv[], int *ret_exit_status);
         bool polkit;             /* may be authorized with polkit: run an agent on a terminal */
 } Verb;
 
@@ -37,8 +58,12 @@ int ctl_polkit_agent_open(void);
 
 /* Connects to berthd; on failure prints one sentence saying why. */
 int ctl_connect(sd_bus **ret);
-/* Prints a failed call's error as one sentence, returns the exit code. */
+/* Prints a failed call's error as one sentence; returns r (-EIO if r is not
+ * negative), for "return ctl_call_failed(...)". */
 int ctl_call_failed(const char *what, const sd_bus_error *error, int r);
+/* The same for a reply that cannot be read and for a failed allocation. */
+int ctl_bad_reply(int r);
+int ctl_oom(void);
 int ctl_call(sd_bus *bus, const char *member, sd_bus_message **reply, const char *types, ...);
 
 /* Standard per-verb option handling: --help prints the verb's usage. */
@@ -85,7 +110,7 @@ size_t utf8_width_n(const char *s, size_t len);
 char *format_human_duration(uint64_t usec, char *buf, size_t n);
 
 /* Containers by name or id: -ENOENT when missing (and said so unless quiet),
- * the negated exit code on other failures. */
+ * another negative errno (and said so) on other failures. */
 int ctl_container_path(sd_bus *bus, const char *name, bool quiet, char **ret_path);
 int ctl_container_call(sd_bus *bus, const char *member, const char *name, bool quiet, sd_bus_message **ret);
 int ctl_get_all_json(sd_bus *bus, const char *path, const char *iface, json_t **ret);
@@ -142,16 +167,20 @@ typedef enum CtlStartKind {
 
 /* Sends start, which it takes (it unrefs it once sent: the message holds
  * copies of the pipe ends given to the container), and relays stdio (NULL:
- * none) until the container is done. */
+ * none) until the container is done. Returns 0 with the process's exit status
+ * (126 or 127 when its command could not be executed), or a negative errno. */
 int ctl_start_and_wait(sd_bus *bus, sd_bus_message *start, CtlStdio *stdio, const char *container,
-                       CtlStartKind kind, bool interactive, int *ret_exit_code);
+                       CtlStartKind kind, bool interactive, int *ret_exit_status);
+/* The exit status Docker gives a container whose start failed with e: 127 for
+ * a command not found, 126 for one not executable, 0 for any other error. */
+int ctl_start_error_exit_status(const sd_bus_error *e);
 
 int verb_version(int argc, char *argv[]);
 int verb_info(int argc, char *argv[]);
 
 int verb_create(int argc, char *argv[]);
-int verb_run(int argc, char *argv[]);
-int verb_start(int argc, char *argv[]);
+int verb_run(int argc, char *argv[], int *ret_exit_status);
+int verb_start(int argc, char *argv[], int *ret_exit_status);
 int verb_stop(int argc, char *argv[]);
 int verb_restart(int argc, char *argv[]);
 int verb_kill(int argc, char *argv[]);
@@ -160,7 +189,7 @@ int verb_pause(int argc, char *argv[]);
 int verb_unpause(int argc, char *argv[]);
 int verb_wait(int argc, char *argv[]);
 int verb_update(int argc, char *argv[]);
-int verb_exec(int argc, char *argv[]);
+int verb_exec(int argc, char *argv[], int *ret_exit_status);
 
 int verb_image(int argc, char *argv[]);
 int verb_image_ls(int argc, char *argv[]);

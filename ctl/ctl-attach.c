@@ -113,8 +113,8 @@ typedef struct Session {
         const char *container;       /* where signals go; NULL: nowhere */
         char *run_id;                /* the container RunContainer made */
         sd_bus_message *start_reply;
-        int exit_code;
-        int error;
+        int exit_code;               /* -1: not known yet */
+        int error;                   /* a negative errno, said so; 0: none */
 } Session;
 
 static int on_start_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
@@ -128,17 +128,21 @@ static int on_wait_reply(sd_bus_message *reply, void *userdata, sd_bus_error *re
         Session *s = userdata;
         const sd_bus_error *e = sd_bus_message_get_error(reply);
         int32_t code;
+        int r;
 
         /* A --rm container may be gone before the wait arrived; its exit
          * code then came first, with RunExited. */
         if (e && s->exit_code >= 0)
                 return 0;
-        if (e)
+        if (e) {
                 s->error = ctl_call_failed("wait", e, -sd_bus_error_get_errno(e));
-        else if (sd_bus_message_read(reply, "i", &code) >= 0)
-                s->exit_code = code;
+                return 0;
+        }
+        r = sd_bus_message_read(reply, "i", &code);
+        if (r < 0)
+                s->error = ctl_bad_reply(r);
         else
-                s->error = EXIT_ENGINE;
+                s->exit_code = code;
         return 0;
 }
 
@@ -200,13 +204,12 @@ static int send_wait(Session *s, const char *member, const char *name, uint32_t 
         return r;
 }
 
-/* The exit code Docker gives a container that could not start. */
-static int start_error_exit_code(const sd_bus_error *e) {
+int ctl_start_error_exit_status(const sd_bus_error *e) {
         if (sd_bus_error_has_name(e, BERTH_ERROR_COMMAND_NOT_FOUND))
                 return EXIT_NOT_FOUND;
         if (sd_bus_error_has_name(e, BERTH_ERROR_COMMAND_NOT_EXECUTABLE))
                 return EXIT_CANNOT_EXEC;
-        return EXIT_ENGINE;
+        return 0;
 }
 
 static int read_terminal(sd_bus_message *reply) {
@@ -233,12 +236,19 @@ static int read_terminal(sd_bus_message *reply) {
 /* RunContainer's reply starts with the new container's id and path. */
 static int read_run_reply(Session *s) {
         const char *id, *path;
+        int r;
 
-        if (sd_bus_message_read(s->start_reply, "so", &id, &path) < 0)
-                return -EXIT_ENGINE;
+        r = sd_bus_message_read(s->start_reply, "so", &id, &path);
+        if (r < 0)
+                return ctl_bad_reply(r);
         s->run_id = strdup(id);
+        if (!s->run_id)
+                return ctl_oom();
         s->container = s->run_id;
-        return s->run_id ? send_wait(s, "WaitContainer", s->run_id, 0) : -EXIT_ENGINE;
+        r = send_wait(s, "WaitContainer", s->run_id, 0);
+        if (r < 0)
+                return ctl_call_failed("wait", NULL, r);
+        return 0;
 }
 
 /* An exec's process may leave children holding its streams: Docker waits
@@ -246,14 +256,14 @@ static int read_run_reply(Session *s) {
 #define STREAMS_DRAIN_USEC (2 * 1000000ULL)
 
 int ctl_start_and_wait(sd_bus *bus, sd_bus_message *start, CtlStdio *stdio, const char *container,
-                       CtlStartKind kind, bool interactive, int *ret_exit_code) {
+                       CtlStartKind kind, bool interactive, int *ret_exit_status) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *start_call = start;
         bool is_exec = kind == CTL_START_EXEC;
         Session s = { .bus = bus, .container = kind == CTL_START_CONTAINER ? container : NULL, .exit_code = -1 };
         _cleanup_close_ int master = -EBADF;
         const sd_bus_error *e;
         uint32_t exec_id = 0;
-        int r;
+        int r, status;
 
         r = session_setup(&s);
         if (r >= 0 && kind == CTL_START_RUN)
@@ -271,17 +281,25 @@ int ctl_start_and_wait(sd_bus *bus, sd_bus_message *start, CtlStdio *stdio, cons
                 r = sd_event_run(s.event, UINT64_MAX);
         if (r < 0 || !s.start_reply) {
                 sd_event_unref(s.event);
-                return -ctl_call_failed("start", NULL, r < 0 ? r : -EIO);
+                return ctl_call_failed("start", NULL, r < 0 ? r : -EIO);
         }
         e = sd_bus_message_get_error(s.start_reply);
         if (e) {
-                fprintf(stderr, "Error: %s\n", ctl_escape(e->message));
-                r = -start_error_exit_code(e);
+                /* A command that cannot be executed is the process's exit
+                 * status, as a shell gives it; anything else is ours. */
+                fprintf(stderr, "Error: %s\n", ctl_escape(e->message ?: e->name));
+                status = ctl_start_error_exit_status(e);
+                if (status > 0)
+                        *ret_exit_status = status;
+                r = status > 0 ? 0 : -(sd_bus_error_get_errno(e) ?: EIO);
                 goto finish;
         }
-        if (is_exec && sd_bus_message_read(s.start_reply, "u", &exec_id) < 0) {
-                r = -EXIT_ENGINE;
-                goto finish;
+        if (is_exec) {
+                r = sd_bus_message_read(s.start_reply, "u", &exec_id);
+                if (r < 0) {
+                        r = ctl_bad_reply(r);
+                        goto finish;
+                }
         }
         if (kind == CTL_START_RUN) {
                 r = read_run_reply(&s);
@@ -298,11 +316,11 @@ int ctl_start_and_wait(sd_bus *bus, sd_bus_message *start, CtlStdio *stdio, cons
         if (r >= 0 && stdio)
                 r = ctl_stdio_drain(stdio, s.event, STREAMS_DRAIN_USEC);
         if (r < 0)
-                r = -ctl_call_failed("wait", NULL, r);
-        else if (s.error > 0)
-                r = -s.error;
+                r = ctl_call_failed("wait", NULL, r);
+        else if (s.error < 0)
+                r = s.error;
         else
-                *ret_exit_code = s.exit_code;
+                *ret_exit_status = s.exit_code;
 finish:
         (void) sd_bus_detach_event(bus);
         sd_bus_message_unref(s.start_reply);

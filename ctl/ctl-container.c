@@ -7,7 +7,7 @@
 static int new_call(sd_bus *bus, const char *member, sd_bus_message **ret) {
         int r = sd_bus_message_new_method_call(bus, ret, BERTH_BUS_NAME, BERTH_MANAGER_PATH,
                                                BERTH_MANAGER_IFACE, member);
-        return r < 0 ? -ctl_call_failed(member, NULL, r) : 0;
+        return r < 0 ? ctl_call_failed(member, NULL, r) : 0;
 }
 
 static int create_container(sd_bus *bus, const CreateRequest *q, char **ret_id) {
@@ -21,14 +21,14 @@ static int create_container(sd_bus *bus, const CreateRequest *q, char **ret_id) 
                 return r;
         r = create_request_append(m, q);
         if (r < 0)
-                return -ctl_call_failed("create", NULL, r);
+                return ctl_call_failed("create", NULL, r);
         r = sd_bus_call(bus, m, UINT64_MAX, &error, &reply);
         if (r >= 0)
                 r = sd_bus_message_read(reply, "s", &id);
         if (r < 0)
-                return -ctl_call_failed("create", &error, r);
+                return ctl_call_failed("create", &error, r);
         *ret_id = strdup(id);
-        return *ret_id ? 0 : -EXIT_ENGINE;
+        return *ret_id ? 0 : ctl_oom();
 }
 
 /* Attached: the container gets our stdout and stderr (and stdin with -i),
@@ -49,7 +49,7 @@ static int append_attach_options(sd_bus_message *m, bool interactive, bool tty, 
         return r < 0 ? r : sd_bus_message_close_container(m);
 }
 
-static int start_attached(sd_bus *bus, const char *id, bool interactive, bool tty, int *ret_exit_code) {
+static int start_attached(sd_bus *bus, const char *id, bool interactive, bool tty, int *ret_exit_status) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         _cleanup_(ctl_stdio_freep) CtlStdio *io = NULL;
         int r;
@@ -61,13 +61,13 @@ static int start_attached(sd_bus *bus, const char *id, bool interactive, bool tt
         if (r >= 0)
                 r = append_attach_options(m, interactive, tty, &io);
         if (r < 0)
-                return -ctl_call_failed("start", NULL, r);
-        return ctl_start_and_wait(bus, TAKE_PTR(m), io, id, CTL_START_CONTAINER, interactive, ret_exit_code);
+                return ctl_call_failed("start", NULL, r);
+        return ctl_start_and_wait(bus, TAKE_PTR(m), io, id, CTL_START_CONTAINER, interactive, ret_exit_status);
 }
 
 /* One call makes and starts it: berthd overlaps the creation's disk flushes
  * with systemd's work on the scope. */
-static int run_attached(sd_bus *bus, const CreateRequest *q, int *ret_exit_code) {
+static int run_attached(sd_bus *bus, const CreateRequest *q, int *ret_exit_status) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         _cleanup_(ctl_stdio_freep) CtlStdio *io = NULL;
         int r;
@@ -79,28 +79,37 @@ static int run_attached(sd_bus *bus, const CreateRequest *q, int *ret_exit_code)
         if (r >= 0)
                 r = append_attach_options(m, q->interactive, q->tty, &io);
         if (r < 0)
-                return -ctl_call_failed("run", NULL, r);
-        return ctl_start_and_wait(bus, TAKE_PTR(m), io, NULL, CTL_START_RUN, q->interactive, ret_exit_code);
+                return ctl_call_failed("run", NULL, r);
+        return ctl_start_and_wait(bus, TAKE_PTR(m), io, NULL, CTL_START_RUN, q->interactive, ret_exit_status);
 }
 
-static int start_detached(sd_bus *bus, const char *id) {
+/* Returns 0 with *ret_exit_status 0 when the container started, 126 or 127
+ * when its command could not be executed (said so). */
+static int start_detached(sd_bus *bus, const char *id, int *ret_exit_status) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
-        int r;
+        int r, status;
 
         r = new_call(bus, "StartContainer", &m);
-        if (r >= 0 && sd_bus_message_append(m, "sa{sv}", id, 0) < 0)
-                r = -EXIT_ENGINE;
         if (r < 0)
                 return r;
-        r = sd_bus_call(bus, m, UINT64_MAX, &error, NULL);
-        if (r < 0 && sd_bus_error_has_names(&error, BERTH_ERROR_COMMAND_NOT_FOUND, BERTH_ERROR_COMMAND_NOT_EXECUTABLE)) {
-                fprintf(stderr, "Error: %s\n", ctl_escape(error.message));
-                return sd_bus_error_has_name(&error, BERTH_ERROR_COMMAND_NOT_FOUND) ? -EXIT_NOT_FOUND : -EXIT_CANNOT_EXEC;
-        }
+        r = sd_bus_message_append(m, "sa{sv}", id, 0);
         if (r < 0)
-                return -ctl_call_failed("start", &error, r);
-        return 0;
+                return ctl_call_failed("start", NULL, r);
+        r = sd_bus_call(bus, m, UINT64_MAX, &error, NULL);
+        status = ctl_start_error_exit_status(&error);
+        if (r >= 0 || status > 0) {
+                if (r < 0)
+                        fprintf(stderr, "Error: %s\n", ctl_escape(error.message ?: error.name));
+                *ret_exit_status = r >= 0 ? 0 : status;
+                return 0;
+        }
+        /* berthd's own sentence as it is, else what the bus said. */
+        if (sd_bus_error_is_set(&error) && startswith(error.name, "org.berth.Berth1.Error.")) {
+                fprintf(stderr, "Error: %s\n", ctl_escape(error.message ?: error.name));
+                return r;
+        }
+        return ctl_call_failed("start", &error, r);
 }
 
 int verb_create(int argc, char *argv[]) {
@@ -109,42 +118,44 @@ int verb_create(int argc, char *argv[]) {
         _cleanup_free_ char *id = NULL;
         int r;
 
-        if (create_request_parse(argc, argv, &q) < 0)
-                return EXIT_ENGINE;
+        r = create_request_parse(argc, argv, &q);
+        if (r < 0)
+                return r;
         r = ctl_connect(&bus);
         if (r >= 0)
                 r = create_container(bus, &q, &id);
         if (r < 0)
-                return -r;
+                return r;
         printf("%s\n", id);
         return 0;
 }
 
-int verb_run(int argc, char *argv[]) {
+int verb_run(int argc, char *argv[], int *ret_exit_status) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_(create_request_done) CreateRequest q = {};
         _cleanup_free_ char *id = NULL;
-        int r, code = 0;
+        int r, status;
 
-        if (create_request_parse(argc, argv, &q) < 0)
-                return EXIT_ENGINE;
+        r = create_request_parse(argc, argv, &q);
+        if (r < 0)
+                return r;
         r = ctl_connect(&bus);
         if (r < 0)
-                return -r;
-        if (!q.detach) {
-                r = run_attached(bus, &q, &code);
-                return r < 0 ? -r : code;
-        }
+                return r;
+        if (!q.detach)
+                return run_attached(bus, &q, ret_exit_status);
         r = create_container(bus, &q, &id);
         if (r >= 0)
-                r = start_detached(bus, id);
+                r = start_detached(bus, id, &status);
         if (r < 0)
-                return -r;
-        printf("%s\n", id);
+                return r;
+        if (status == 0)
+                printf("%s\n", id);
+        *ret_exit_status = status;
         return 0;
 }
 
-int verb_start(int argc, char *argv[]) {
+int verb_start(int argc, char *argv[], int *ret_exit_status) {
         static const struct option options[] = {
                 { "attach", no_argument, NULL, 'a' },
                 { "interactive", no_argument, NULL, 'i' },
@@ -152,48 +163,55 @@ int verb_start(int argc, char *argv[]) {
         };
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         bool attach = false, interactive = false;
-        int c, r, code = 0, rc = 0;
+        int c, r, ret = 0, status = 0;
 
         while ((c = getopt_long(argc, argv, "ai", options, NULL)) >= 0)
                 switch (c) {
                 case 'a': attach = true; break;
                 case 'i': interactive = true; break;
-                default: return EXIT_ENGINE;
+                default: return -EINVAL;
                 }
         if (optind >= argc || (attach && argc - optind > 1)) {
                 fprintf(stderr, "Usage: berthctl start [-a] [-i] CONTAINER...\n");
-                return EXIT_ENGINE;
+                return -EINVAL;
         }
         r = ctl_connect(&bus);
         if (r < 0)
-                return -r;
-        if (attach) {
-                r = start_attached(bus, argv[optind], interactive, false, &code);
-                return r < 0 ? -r : code;
-        }
+                return r;
+        if (attach)
+                return start_attached(bus, argv[optind], interactive, false, ret_exit_status);
+        /* Every container is tried; a failure of berthd's outweighs a
+         * command that could not be executed. */
         for (int i = optind; i < argc; i++) {
-                r = start_detached(bus, argv[i]);
+                int s = 0;
+
+                r = start_detached(bus, argv[i], &s);
                 if (r < 0)
-                        rc = -r;
+                        ret = r;
+                else if (s > 0)
+                        status = s;
                 else
                         printf("%s\n", argv[i]);
         }
-        return rc;
+        if (ret < 0)
+                return ret;
+        *ret_exit_status = status;
+        return 0;
 }
 
 /* Runs member(name, extra...) for every name, printing each that worked. */
 static int for_each_container(int argc, char *argv[], int first, const char *member, const char *types,
                               const void *extra) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
-        int r, rc = 0;
+        int r, ret = 0;
 
         if (first >= argc) {
                 fprintf(stderr, "\"berthctl %s\" requires at least 1 argument: CONTAINER...\n", argv[0]);
-                return EXIT_ENGINE;
+                return -EINVAL;
         }
         r = ctl_connect(&bus);
         if (r < 0)
-                return -r;
+                return r;
         for (int i = first; i < argc; i++) {
                 if (streq(types, "s"))
                         r = ctl_call(bus, member, NULL, "s", argv[i]);
@@ -204,11 +222,11 @@ static int for_each_container(int argc, char *argv[], int first, const char *mem
                 else
                         r = ctl_call(bus, member, NULL, "sb", argv[i], *(const int *) extra);
                 if (r < 0)
-                        rc = -r;
+                        ret = r;
                 else
                         printf("%s\n", argv[i]);
         }
-        return rc;
+        return ret;
 }
 
 static int parse_time_option(int argc, char *argv[], int32_t *ret) {
@@ -231,17 +249,21 @@ static int parse_time_option(int argc, char *argv[], int32_t *ret) {
 
 int verb_stop(int argc, char *argv[]) {
         int32_t t;
+        int r;
 
-        if (parse_time_option(argc, argv, &t) < 0)
-                return EXIT_ENGINE;
+        r = parse_time_option(argc, argv, &t);
+        if (r < 0)
+                return r;
         return for_each_container(argc, argv, optind, "StopContainer", "si", &t);
 }
 
 int verb_restart(int argc, char *argv[]) {
         int32_t t;
+        int r;
 
-        if (parse_time_option(argc, argv, &t) < 0)
-                return EXIT_ENGINE;
+        r = parse_time_option(argc, argv, &t);
+        if (r < 0)
+                return r;
         return for_each_container(argc, argv, optind, "RestartContainer", "si", &t);
 }
 
@@ -255,7 +277,7 @@ int verb_kill(int argc, char *argv[]) {
 
         while ((c = getopt_long(argc, argv, "s:", options, NULL)) >= 0) {
                 if (c != 's')
-                        return EXIT_ENGINE;
+                        return -EINVAL;
                 sig = optarg;
         }
         return for_each_container(argc, argv, optind, "KillContainer", "ss", sig);
@@ -273,7 +295,7 @@ int verb_rm(int argc, char *argv[]) {
                 if (c == 'f')
                         force = true;
                 else if (c != 'v')
-                        return EXIT_ENGINE;
+                        return -EINVAL;
         }
         return for_each_container(argc, argv, optind, "RemoveContainer", "sb", &force);
 }
@@ -288,26 +310,53 @@ int verb_unpause(int argc, char *argv[]) {
 
 int verb_wait(int argc, char *argv[]) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
-        int r, rc = 0;
+        int r, ret = 0;
 
         if (argc < 2) {
                 fprintf(stderr, "\"berthctl wait\" requires at least 1 argument: CONTAINER...\n");
-                return EXIT_ENGINE;
+                return -EINVAL;
         }
         r = ctl_connect(&bus);
         if (r < 0)
-                return -r;
+                return r;
         for (int i = 1; i < argc; i++) {
                 _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
                 int32_t code;
 
                 r = ctl_call(bus, "WaitContainer", &reply, "s", argv[i]);
-                if (r >= 0 && sd_bus_message_read(reply, "i", &code) >= 0)
-                        printf("%d\n", code);
+                if (r >= 0) {
+                        r = sd_bus_message_read(reply, "i", &code);
+                        if (r < 0)
+                                r = ctl_bad_reply(r);
+                }
+                if (r < 0)
+                        ret = r;
                 else
-                        rc = EXIT_ENGINE;
+                        printf("%d\n", code);
         }
-        return rc;
+        return ret;
+}
+
+static int update_one(sd_bus *bus, const char *name, char **limits) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        int r;
+
+        r = new_call(bus, "UpdateContainer", &m);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append(m, "s", name);
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'a', "{ss}");
+        for (size_t k = 0; r >= 0 && limits[k]; k += 2)
+                r = sd_bus_message_append(m, "{ss}", limits[k], limits[k + 1]);
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        if (r >= 0)
+                r = sd_bus_call(bus, m, UINT64_MAX, &error, NULL);
+        if (r < 0)
+                return ctl_call_failed("update", &error, r);
+        return 0;
 }
 
 int verb_update(int argc, char *argv[]) {
@@ -324,42 +373,30 @@ int verb_update(int argc, char *argv[]) {
         };
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_strv_free_ char **limits = NULL;
-        int c, idx, r, rc = 0;
+        int c, idx, r, ret = 0;
 
         while ((c = getopt_long(argc, argv, "m:c:", options, &idx)) >= 0) {
                 const char *flag = c == 'm' ? "memory" : c == 'c' ? "cpu-shares" : c == 0 ? options[idx].name : NULL;
-                if (!flag || strv_extend(&limits, flag) < 0 || strv_extend(&limits, optarg) < 0)
-                        return EXIT_ENGINE;
+                if (!flag)
+                        return -EINVAL;
+                if (strv_extend(&limits, flag) < 0 || strv_extend(&limits, optarg) < 0)
+                        return ctl_oom();
         }
         if (optind >= argc || !limits) {
                 fprintf(stderr, "Usage: berthctl update [--memory M] [--cpus N] [--pids-limit N] ... CONTAINER...\n");
-                return EXIT_ENGINE;
+                return -EINVAL;
         }
         r = ctl_connect(&bus);
         if (r < 0)
-                return -r;
+                return r;
         for (int i = optind; i < argc; i++) {
-                _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-                _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
-
-                r = new_call(bus, "UpdateContainer", &m);
-                if (r >= 0 && sd_bus_message_append(m, "s", argv[i]) >= 0 &&
-                    sd_bus_message_open_container(m, 'a', "{ss}") >= 0) {
-                        for (size_t k = 0; limits[k] && r >= 0; k += 2)
-                                r = sd_bus_message_append(m, "{ss}", limits[k], limits[k + 1]);
-                        if (r >= 0)
-                                r = sd_bus_message_close_container(m);
-                        if (r >= 0)
-                                r = sd_bus_call(bus, m, UINT64_MAX, &error, NULL);
-                        if (r < 0)
-                                r = -ctl_call_failed("update", &error, r);
-                }
+                r = update_one(bus, argv[i], limits);
                 if (r < 0)
-                        rc = -r;
+                        ret = r;
                 else
                         printf("%s\n", argv[i]);
         }
-        return rc;
+        return ret;
 }
 
 typedef struct ExecRequest {
@@ -367,6 +404,10 @@ typedef struct ExecRequest {
         const char *user, *workdir;
         char **env;
 } ExecRequest;
+
+static void exec_request_done(ExecRequest *x) {
+        x->env = strv_free(x->env);
+}
 
 static int exec_parse(int argc, char *argv[], ExecRequest *x) {
         static const struct option options[] = {
@@ -389,7 +430,7 @@ static int exec_parse(int argc, char *argv[], ExecRequest *x) {
                 case 'w': x->workdir = optarg; break;
                 case 'e':
                         if (strv_extend(&x->env, optarg) < 0)
-                                return -ENOMEM;
+                                return ctl_oom();
                         break;
                 default: return -EINVAL;
                 }
@@ -423,26 +464,28 @@ static int exec_append_options(sd_bus_message *m, const ExecRequest *x, CtlStdio
         return r;
 }
 
-int verb_exec(int argc, char *argv[]) {
+int verb_exec(int argc, char *argv[], int *ret_exit_status) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         _cleanup_(ctl_stdio_freep) CtlStdio *io = NULL;
-        ExecRequest x = {};
-        int i, r, code = 0;
+        _cleanup_(exec_request_done) ExecRequest x = {};
+        int i, r;
 
         i = exec_parse(argc, argv, &x);
-        if (i < 0) {
-                strv_free(x.env);
-                return EXIT_ENGINE;
-        }
+        if (i < 0)
+                return i;
         r = ctl_connect(&bus);
+        if (r < 0)
+                return r;
+        r = new_call(bus, "ExecContainer", &m);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append(m, "s", argv[i]);
         if (r >= 0)
-                r = new_call(bus, "ExecContainer", &m);
-        if (r >= 0 && (sd_bus_message_append(m, "s", argv[i]) < 0 ||
-                       sd_bus_message_append_strv(m, argv + i + 1) < 0 || exec_append_options(m, &x, &io) < 0))
-                r = -EXIT_ENGINE;
-        strv_free(x.env);
+                r = sd_bus_message_append_strv(m, argv + i + 1);
         if (r >= 0)
-                r = ctl_start_and_wait(bus, TAKE_PTR(m), io, argv[i], CTL_START_EXEC, x.interactive, &code);
-        return r < 0 ? -r : code;
+                r = exec_append_options(m, &x, &io);
+        if (r < 0)
+                return ctl_call_failed("exec", NULL, r);
+        return ctl_start_and_wait(bus, TAKE_PTR(m), io, argv[i], CTL_START_EXEC, x.interactive, ret_exit_status);
 }

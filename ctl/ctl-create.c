@@ -136,7 +136,7 @@ int create_request_parse(int argc, char *argv[], CreateRequest *q) {
         }
         q->image = strdup(argv[optind]);
         q->cmd = strv_copy(argv + optind + 1);
-        return q->image && q->cmd ? 0 : -ENOMEM;
+        return q->image && q->cmd ? 0 : ctl_oom();
 }
 
 static int append_string(sd_bus_message *m, const char *key, const char *value) {

@@ -43,10 +43,8 @@ static int foreach_image(sd_bus_message *reply, int (*fn)(const ImageRow *row, v
         }
         if (r >= 0)
                 r = sd_bus_message_exit_container(reply);
-        if (r < 0) {
-                fprintf(stderr, "Error: cannot parse berthd's reply: %s\n", strerror(-r));
-                return -EXIT_ENGINE;
-        }
+        if (r < 0)
+                return ctl_bad_reply(r);
         return 0;
 }
 
@@ -134,13 +132,13 @@ int verb_image_ls(int argc, char *argv[]) {
                 case 'q': o.quiet = true; break;
                 case 'a': o.all = true; break;
                 case 'T': o.no_trunc = true; break;
-                default: return EXIT_ENGINE;
+                default: return -EINVAL;
                 }
         r = ctl_connect(&bus);
         if (r >= 0)
                 r = list_images(bus, &reply);
         if (r < 0)
-                return -r;
+                return r;
         if (arg_json)
                 o.json = json_array();
         else if (!o.quiet)
@@ -150,7 +148,7 @@ int verb_image_ls(int argc, char *argv[]) {
                 ctl_print_json(o.json);
                 json_decref(o.json);
         }
-        return r < 0 ? -r : 0;
+        return r < 0 ? r : 0;
 }
 
 /* Prints "Loaded image: busybox:latest" for every tag of the ids, as docker does. */
@@ -177,7 +175,7 @@ static int print_loaded_row(const ImageRow *row, void *userdata) {
 static int new_manager_call(sd_bus *bus, const char *member, sd_bus_message **ret) {
         int r = sd_bus_message_new_method_call(bus, ret, BERTH_BUS_NAME, BERTH_MANAGER_PATH,
                                                BERTH_MANAGER_IFACE, member);
-        return r < 0 ? -ctl_call_failed(member, NULL, r) : 0;
+        return r < 0 ? ctl_call_failed(member, NULL, r) : 0;
 }
 
 /* Sends a call that starts a job (the options dictionary is appended here)
@@ -186,24 +184,25 @@ static int run_job(sd_bus *bus, sd_bus_message *m, const char *verb, char ***ret
         int r = sd_bus_message_append(m, "a{sv}", 0);
 
         if (r < 0)
-                return -ctl_call_failed(verb, NULL, r);
+                return ctl_call_failed(verb, NULL, r);
         return ctl_job_run(bus, m, verb, ret_ids);
 }
 
 static int open_input(const char *path) {
-        int fd;
+        int fd, r;
 
         if (!path || streq(path, "-")) {
                 if (isatty(STDIN_FILENO)) {
                         fprintf(stderr, "Error: refusing to read an archive from a terminal; use -i FILE or a pipe.\n");
-                        return -EXIT_ENGINE;
+                        return -ENOTTY;
                 }
                 return STDIN_FILENO;
         }
         fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         if (fd < 0) {
-                fprintf(stderr, "Error: cannot open %s: %s\n", path, strerror(errno));
-                return -EXIT_ENGINE;
+                r = -errno;
+                fprintf(stderr, "Error: cannot open %s: %s\n", path, strerror(-r));
+                return r;
         }
         return fd;
 }
@@ -224,23 +223,26 @@ int verb_image_load(int argc, char *argv[]) {
                 switch (c) {
                 case 'i': input = optarg; break;
                 case 'q': break;
-                default: return EXIT_ENGINE;
+                default: return -EINVAL;
                 }
         fd = open_input(input);
         if (fd < 0)
-                return -fd;
+                return fd;
         r = ctl_connect(&bus);
         if (r >= 0)
                 r = new_manager_call(bus, "LoadImage", &m);
-        if (r >= 0 && sd_bus_message_append(m, "h", fd) < 0)
-                r = -EXIT_ENGINE;
+        if (r >= 0) {
+                r = sd_bus_message_append(m, "h", fd);
+                if (r < 0)
+                        r = ctl_call_failed("load", NULL, r);
+        }
         if (r >= 0)
                 r = run_job(bus, m, "load", &ids);
         if (r >= 0)
                 r = list_images(bus, &reply);
         if (r < 0)
-                return -r;
-        return -foreach_image(reply, print_loaded_row, &(LoadedPrint) { .ids = ids });
+                return r;
+        return foreach_image(reply, print_loaded_row, &(LoadedPrint) { .ids = ids });
 }
 
 int verb_image_import(int argc, char *argv[]) {
@@ -258,28 +260,32 @@ int verb_image_import(int argc, char *argv[]) {
                 switch (c) {
                 case 'c':
                         if (strv_extend(&changes, optarg) < 0)
-                                return EXIT_ENGINE;
+                                return ctl_oom();
                         break;
                 case 'm': break;
-                default: return EXIT_ENGINE;
+                default: return -EINVAL;
                 }
         if (optind >= argc || argc - optind > 2) {
                 fprintf(stderr, "Usage: berthctl image import FILE|- [REPOSITORY[:TAG]] [--change INSTRUCTION]...\n");
-                return EXIT_ENGINE;
+                return -EINVAL;
         }
         fd = open_input(argv[optind]);
         if (fd < 0)
-                return -fd;
+                return fd;
         r = ctl_connect(&bus);
         if (r >= 0)
                 r = new_manager_call(bus, "ImportImage", &m);
-        if (r >= 0 && (sd_bus_message_append(m, "hs", fd, argc - optind == 2 ? argv[optind + 1] : "") < 0 ||
-                       sd_bus_message_append_strv(m, changes) < 0))
-                r = -EXIT_ENGINE;
+        if (r >= 0) {
+                r = sd_bus_message_append(m, "hs", fd, argc - optind == 2 ? argv[optind + 1] : "");
+                if (r >= 0)
+                        r = sd_bus_message_append_strv(m, changes);
+                if (r < 0)
+                        r = ctl_call_failed("import", NULL, r);
+        }
         if (r >= 0)
                 r = run_job(bus, m, "import", &ids);
         if (r < 0)
-                return -r;
+                return r;
         STRV_FOREACH(id, ids)
                 printf("%s\n", ctl_escape(*id));
         return 0;
@@ -301,33 +307,39 @@ int verb_image_save(int argc, char *argv[]) {
                 switch (c) {
                 case 'o': output = optarg; break;
                 case 'f': format = optarg; break;
-                default: return EXIT_ENGINE;
+                default: return -EINVAL;
                 }
         if (optind >= argc) {
                 fprintf(stderr, "Usage: berthctl image save [-o FILE] [--format docker-archive|oci-archive] IMAGE...\n");
-                return EXIT_ENGINE;
+                return -EINVAL;
         }
         if (!output && isatty(STDOUT_FILENO)) {
                 fprintf(stderr, "Error: refusing to write an archive to a terminal; use -o FILE or redirect.\n");
-                return EXIT_ENGINE;
+                return -ENOTTY;
         }
         fd = output ? open(output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY, 0644) : dup(STDOUT_FILENO);
         if (fd < 0) {
-                fprintf(stderr, "Error: cannot open %s: %s\n", strempty(output), strerror(errno));
-                return EXIT_ENGINE;
+                r = -errno;
+                fprintf(stderr, "Error: cannot open %s: %s\n", output ?: "stdout", strerror(-r));
+                return r;
         }
         r = ctl_connect(&bus);
         if (r >= 0)
                 r = new_manager_call(bus, "SaveImage", &m);
-        if (r >= 0 && (sd_bus_message_append(m, "h", fd) < 0 ||
-                       sd_bus_message_append_strv(m, argv + optind) < 0 ||
-                       sd_bus_message_append(m, "s", format) < 0))
-                r = -EXIT_ENGINE;
+        if (r >= 0) {
+                r = sd_bus_message_append(m, "h", fd);
+                if (r >= 0)
+                        r = sd_bus_message_append_strv(m, argv + optind);
+                if (r >= 0)
+                        r = sd_bus_message_append(m, "s", format);
+                if (r < 0)
+                        r = ctl_call_failed("save", NULL, r);
+        }
         if (r >= 0)
                 r = run_job(bus, m, "save", NULL);
         if (r < 0 && output)
                 (void) unlink(output);
-        return r < 0 ? -r : 0;
+        return r < 0 ? r : 0;
 }
 
 static int get_image_json(sd_bus *bus, const char *name, json_t **ret) {
@@ -346,34 +358,34 @@ static int get_image_json(sd_bus *bus, const char *name, json_t **ret) {
         if (r >= 0)
                 r = bus_message_read_dict_json(props, ret);
         if (r < 0)
-                return -ctl_call_failed(name, &error, r);
+                return ctl_call_failed(name, &error, r);
         return 0;
 }
 
 int verb_image_inspect(int argc, char *argv[]) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         json_t *all;
-        int r, rc = 0;
+        int r, ret = 0;
 
         if (argc < 2) {
                 fprintf(stderr, "Usage: berthctl image inspect IMAGE...\n");
-                return EXIT_ENGINE;
+                return -EINVAL;
         }
         r = ctl_connect(&bus);
         if (r < 0)
-                return -r;
+                return r;
         all = json_array();
         for (int i = 1; i < argc; i++) {
                 json_t *j = NULL;
                 r = get_image_json(bus, argv[i], &j);
                 if (r < 0)
-                        rc = -r;
+                        ret = r;
                 else
                         json_array_append_new(all, j);
         }
         ctl_print_json(all);
         json_decref(all);
-        return rc;
+        return ret;
 }
 
 int verb_image_history(int argc, char *argv[]) {
@@ -384,13 +396,13 @@ int verb_image_history(int argc, char *argv[]) {
 
         if (argc != 2) {
                 fprintf(stderr, "Usage: berthctl image history IMAGE\n");
-                return EXIT_ENGINE;
+                return -EINVAL;
         }
         r = ctl_connect(&bus);
         if (r >= 0)
                 r = get_image_json(bus, argv[1], &j);
         if (r < 0)
-                return -r;
+                return r;
         h = json_object_get(j, "History");
         if (arg_json)
                 ctl_print_json(h);
@@ -417,30 +429,34 @@ int verb_image_rm(int argc, char *argv[]) {
         };
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         bool force = false;
-        int c, r, rc = 0;
+        int c, r, ret = 0;
 
         while ((c = getopt_long(argc, argv, "f", options, NULL)) >= 0)
                 switch (c) {
                 case 'f': force = true; break;
-                default: return EXIT_ENGINE;
+                default: return -EINVAL;
                 }
         if (optind >= argc) {
                 fprintf(stderr, "Usage: berthctl image rm [-f] IMAGE...\n");
-                return EXIT_ENGINE;
+                return -EINVAL;
         }
         r = ctl_connect(&bus);
         if (r < 0)
-                return -r;
+                return r;
         for (int i = optind; i < argc; i++) {
                 _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
                 _cleanup_strv_free_ char **untagged = NULL, **deleted = NULL;
 
                 r = ctl_call(bus, "RemoveImage", &reply, "sb", argv[i], force);
-                if (r >= 0 && (sd_bus_message_read_strv(reply, &untagged) < 0 ||
-                               sd_bus_message_read_strv(reply, &deleted) < 0))
-                        r = -EXIT_ENGINE;
+                if (r >= 0) {
+                        r = sd_bus_message_read_strv(reply, &untagged);
+                        if (r >= 0)
+                                r = sd_bus_message_read_strv(reply, &deleted);
+                        if (r < 0)
+                                r = ctl_bad_reply(r);
+                }
                 if (r < 0) {
-                        rc = -r;
+                        ret = r;
                         continue;
                 }
                 STRV_FOREACH(u, untagged)
@@ -448,7 +464,7 @@ int verb_image_rm(int argc, char *argv[]) {
                 STRV_FOREACH(d, deleted)
                         printf("Deleted: %s\n", ctl_escape(*d));
         }
-        return rc;
+        return ret;
 }
 
 int verb_image_tag(int argc, char *argv[]) {
@@ -457,12 +473,12 @@ int verb_image_tag(int argc, char *argv[]) {
 
         if (argc != 3) {
                 fprintf(stderr, "Usage: berthctl image tag SOURCE_IMAGE TARGET_IMAGE[:TAG]\n");
-                return EXIT_ENGINE;
+                return -EINVAL;
         }
         r = ctl_connect(&bus);
         if (r >= 0)
                 r = ctl_call(bus, "TagImage", NULL, "ss", argv[1], argv[2]);
-        return r < 0 ? -r : 0;
+        return r < 0 ? r : 0;
 }
 
 int verb_image_untag(int argc, char *argv[]) {
@@ -471,12 +487,12 @@ int verb_image_untag(int argc, char *argv[]) {
 
         if (argc != 2) {
                 fprintf(stderr, "Usage: berthctl image untag IMAGE[:TAG]\n");
-                return EXIT_ENGINE;
+                return -EINVAL;
         }
         r = ctl_connect(&bus);
         if (r >= 0)
                 r = ctl_call(bus, "UntagImage", NULL, "s", argv[1]);
-        return r < 0 ? -r : 0;
+        return r < 0 ? r : 0;
 }
 
 int verb_image_prune(int argc, char *argv[]) {
@@ -497,16 +513,20 @@ int verb_image_prune(int argc, char *argv[]) {
                 switch (c) {
                 case 'a': all = true; break;
                 case 'f': break;   /* berthctl never prompts */
-                default: return EXIT_ENGINE;
+                default: return -EINVAL;
                 }
         r = ctl_connect(&bus);
         if (r >= 0)
                 r = ctl_call(bus, "PruneImages", &reply, "b", all);
-        if (r >= 0 && (sd_bus_message_read_strv(reply, &deleted) < 0 ||
-                       sd_bus_message_read(reply, "t", &reclaimed) < 0))
-                r = -EXIT_ENGINE;
+        if (r >= 0) {
+                r = sd_bus_message_read_strv(reply, &deleted);
+                if (r >= 0)
+                        r = sd_bus_message_read(reply, "t", &reclaimed);
+                if (r < 0)
+                        r = ctl_bad_reply(r);
+        }
         if (r < 0)
-                return -r;
+                return r;
         if (deleted && deleted[0])
                 printf("Deleted Images:\n");
         STRV_FOREACH(d, deleted)
@@ -535,14 +555,14 @@ int verb_image(int argc, char *argv[]) {
                 printf("Usage: berthctl image COMMAND\n\nManage images.\n\nCommands:\n");
                 for (size_t i = 0; i < ELEMENTSOF(image_verbs); i++)
                         printf("  %-10s %s\n", image_verbs[i].name, image_verbs[i].summary);
-                return argc < 2 ? EXIT_ENGINE : 0;
+                return argc < 2 ? -EINVAL : 0;
         }
         for (size_t i = 0; i < ELEMENTSOF(image_verbs); i++)
                 if (streq(image_verbs[i].name, argv[1]) || streq_ptr(image_verbs[i].alias, argv[1]))
                         v = &image_verbs[i];
         if (!v) {
                 fprintf(stderr, "Unknown command 'image %s'. See 'berthctl image --help'.\n", argv[1]);
-                return EXIT_ENGINE;
+                return -EINVAL;
         }
         if (ctl_want_help(argc - 1, argv + 1, v))
                 return 0;

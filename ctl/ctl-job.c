@@ -16,7 +16,8 @@ typedef struct JobWait {
         const char *verb;
         bool tty;
         bool cancelled;
-        int exit_code;
+        bool finished;
+        int result;             /* 0 or a negative errno, said so */
         char **ids;
 } JobWait;
 
@@ -66,14 +67,15 @@ static int on_job_removed(sd_bus_message *m, void *userdata, sd_bus_error *ret_e
         (void) sd_bus_message_read_strv(m, &w->ids);
         if (w->tty)
                 fputs("\r\033[K", stderr);
+        w->finished = true;
         if (streq(result, "done"))
-                w->exit_code = 0;
+                w->result = 0;
         else if (streq(result, "canceled")) {
                 fprintf(stderr, "Cancelled.\n");
-                w->exit_code = 130;
+                w->result = -ECANCELED;
         } else {
                 fprintf(stderr, "Error: %s\n", ctl_escape(error_message));
-                w->exit_code = EXIT_ENGINE;
+                w->result = -EIO;
         }
         return sd_event_exit(w->event, 0);
 }
@@ -82,7 +84,9 @@ static int on_interrupt(sd_event_source *s, const struct signalfd_siginfo *si, v
         JobWait *w = userdata;
 
         if (w->cancelled) {   /* a second Ctrl-C: stop waiting */
-                w->exit_code = 130;
+                fputs("Cancelled; not waiting for the job any longer.\n", stderr);
+                w->finished = true;
+                w->result = -ECANCELED;
                 return sd_event_exit(w->event, 0);
         }
         w->cancelled = true;
@@ -99,7 +103,7 @@ int ctl_job_run(sd_bus *bus, sd_bus_message *m, const char *verb, char ***ret_id
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_(sd_event_unrefp) sd_event *event = NULL;
-        JobWait w = { .bus = bus, .verb = verb, .exit_code = -1, .tty = isatty(STDERR_FILENO) };
+        JobWait w = { .bus = bus, .verb = verb, .tty = isatty(STDERR_FILENO) };
         sigset_t ss;
         int r;
 
@@ -126,23 +130,28 @@ int ctl_job_run(sd_bus *bus, sd_bus_message *m, const char *verb, char ***ret_id
         if (r >= 0)
                 r = sd_event_add_signal(event, NULL, SIGTERM, on_interrupt, &w);
         if (r < 0)
-                return -ctl_call_failed(verb, NULL, r);
+                return ctl_call_failed(verb, NULL, r);
         r = sd_bus_call(bus, m, UINT64_MAX, &error, &reply);
         if (r >= 0)
                 r = sd_bus_message_read(reply, "o", &w.path);
         if (r < 0)
-                return -ctl_call_failed(verb, &error, r);
-        while (w.exit_code < 0 && (r = sd_bus_process(bus, NULL)) > 0)
+                return ctl_call_failed(verb, &error, r);
+        while (!w.finished && (r = sd_bus_process(bus, NULL)) > 0)
                 ;
-        if (r >= 0 && w.exit_code < 0)
+        if (r >= 0 && !w.finished)
                 r = sd_event_loop(event);
         (void) sd_bus_detach_event(bus);
         if (r < 0) {
                 fprintf(stderr, "Error: lost track of %s: %s\n", w.path, strerror(-r));
-                return -EXIT_ENGINE;
+                strv_free(w.ids);
+                return r;
+        }
+        if (w.result < 0) {
+                strv_free(w.ids);
+                return w.result;
         }
         if (ret_ids)
                 *ret_ids = TAKE_PTR(w.ids);
         strv_free(w.ids);
-        return w.exit_code == 0 ? 0 : -w.exit_code;
+        return 0;
 }

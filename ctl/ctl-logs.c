@@ -116,7 +116,7 @@ static int parse_log_time(const char *s, uint64_t now, uint64_t *ret_usec) {
                 return 0;
         fprintf(stderr, "Error: cannot parse time '%s'; use RFC 3339 (2024-01-02T15:04:05Z), "
                 "unix seconds or a duration like 10m.\n", s);
-        return -EXIT_ENGINE;
+        return -EINVAL;
 }
 
 static int json_dup_string(json_t *o, const char *key, char **ret) {
@@ -124,10 +124,10 @@ static int json_dup_string(json_t *o, const char *key, char **ret) {
 
         if (isempty(s)) {
                 fprintf(stderr, "Error: berthd did not tell the container's %s.\n", key);
-                return -EXIT_ENGINE;
+                return -EBADMSG;
         }
         *ret = strdup(s);
-        return *ret ? 0 : -EXIT_ENGINE;
+        return *ret ? 0 : ctl_oom();
 }
 
 static int logs_target_get(sd_bus *bus, const char *name, LogsTarget *ret) {
@@ -136,7 +136,7 @@ static int logs_target_get(sd_bus *bus, const char *name, LogsTarget *ret) {
 
         r = ctl_container_path(bus, name, false, &ret->path);
         if (r < 0)
-                return r == -ENOENT ? -EXIT_ENGINE : r;
+                return r;
         r = ctl_get_all_json(bus, ret->path, BERTH_CONTAINER_IFACE, &props);
         if (r >= 0)
                 r = json_dup_string(props, "Unit", &ret->unit);
@@ -207,7 +207,7 @@ static int journal_open(sd_journal **ret) {
         if (r < 0) {
                 fprintf(stderr, "Error: Cannot read the journal: %s (are you root or in the systemd-journal group?)\n",
                         strerror(-r));
-                return -EXIT_ENGINE;
+                return r;
         }
         (void) sd_journal_set_data_threshold(j, 0);
         *ret = TAKE_PTR(j);
@@ -360,7 +360,7 @@ static int logs_show(sd_journal *j, sd_bus *bus, const LogsTarget *t, const Logs
                 return 0;
         if (r < 0) {
                 fprintf(stderr, "Error: cannot read the journal: %s\n", strerror(-r));
-                return -EXIT_ENGINE;
+                return r;
         }
         return 0;
 }
@@ -393,14 +393,14 @@ static int parse_logs_options(int argc, char *argv[], LogsOptions *o) {
                                 o->tail = (int64_t) n;
                         else {
                                 fprintf(stderr, "Error: --tail takes a number of lines or 'all', not '%s'.\n", optarg);
-                                r = -EXIT_ENGINE;
+                                r = -EINVAL;
                         }
                         break;
-                default: r = -EXIT_ENGINE;
+                default: r = -EINVAL;
                 }
         if (r >= 0 && optind + 1 != argc) {
                 fprintf(stderr, "Usage: berthctl logs [-f] [--since TIME] [--until TIME] [-n N] [-t] CONTAINER\n");
-                r = -EXIT_ENGINE;
+                r = -EINVAL;
         }
         return r;
 }
@@ -419,9 +419,12 @@ int verb_logs(int argc, char *argv[]) {
                 r = logs_target_get(bus, argv[optind], &t);
         if (r >= 0)
                 r = journal_open(&j);
-        if (r >= 0 && journal_add_matches(j, &t) < 0)
-                r = -EXIT_ENGINE;
+        if (r >= 0) {
+                r = journal_add_matches(j, &t);
+                if (r < 0)
+                        fprintf(stderr, "Error: cannot search the journal: %s\n", strerror(-r));
+        }
         if (r >= 0)
                 r = logs_show(j, bus, &t, &o);
-        return r < 0 ? -r : 0;
+        return r < 0 ? r : 0;
 }

@@ -52,15 +52,13 @@ static int read_container_rows(sd_bus_message *reply, ContainerRow **ret, size_t
                 if (n == allocated) {
                         ContainerRow *p = reallocarray(rows, allocated = MAX(allocated * 2, 64u), sizeof *rows);
                         if (!p)
-                                return -ENOMEM;
+                                return ctl_oom();
                         rows = p;
                 }
                 rows[n++] = row;
         }
-        if (r < 0) {
-                fprintf(stderr, "Error: cannot parse berthd's reply: %s\n", strerror(-r));
-                return -EXIT_ENGINE;
-        }
+        if (r < 0)
+                return ctl_bad_reply(r);
         *ret = TAKE_PTR(rows);
         *ret_n = n;
         return 0;
@@ -237,7 +235,7 @@ static int template_add(Template *t, TemplatePart part) {
         TemplatePart *p = reallocarray(t->parts, t->n + 1, sizeof *p);
 
         if (!p)
-                return -EXIT_ENGINE;
+                return ctl_oom();
         t->parts = p;
         t->parts[t->n++] = part;
         return 0;
@@ -261,7 +259,7 @@ static int placeholder_part(const char *s, size_t len, TemplatePart *ret) {
         if (!f) {
                 fprintf(stderr, "Error: unknown placeholder '{{%s}}' in --format; known are .ID, .Names, .Image, "
                         ".Command, .CreatedAt, .RunningFor, .Status, .State, .Ports, .ExitCode and 'json .'.\n", inner);
-                return -EXIT_ENGINE;
+                return -EINVAL;
         }
         *ret = (TemplatePart) { .field = f };
         return 0;
@@ -278,7 +276,7 @@ static int template_parse(const char *s, Template *ret) {
 
                 if (open && !close) {
                         fprintf(stderr, "Error: unterminated '{{' in --format.\n");
-                        return -EXIT_ENGINE;
+                        return -EINVAL;
                 }
                 if (!open) {
                         r = template_add(&t, (TemplatePart) { .text = s, .len = strlen(s) });
@@ -363,7 +361,7 @@ static int print_rows_table(const Template *t, const ContainerRow *rows, size_t 
         int r = 0;
 
         if (!out)
-                return -EXIT_ENGINE;
+                return ctl_oom();
         template_render(t, NULL, o, out);
         for (size_t i = 0; i < n; i++) {
                 fputc(0, out);
@@ -371,7 +369,7 @@ static int print_rows_table(const Template *t, const ContainerRow *rows, size_t 
         }
         fputc(0, out);
         if (fclose(out) != 0)
-                r = -EXIT_ENGINE;
+                r = ctl_oom();    /* buffer_write() fails only so */
         else
                 table_print_lines(b->data, b->size, stdout);
         free(b->data);
@@ -387,7 +385,7 @@ static int print_rows(const ContainerRow *rows, size_t n, const PsOptions *o) {
         tmpl = unescape_format(o->quiet ? "{{.ID}}" : streq_ptr(o->format, "json") ? "{{json .}}" :
                                o->format ?: PS_DEFAULT_FORMAT);
         if (!tmpl)
-                return -EXIT_ENGINE;
+                return ctl_oom();
         table = startswith(tmpl, "table");
         if (table) {
                 table += strspn(table, " ");
@@ -410,7 +408,7 @@ static int print_rows_json(const ContainerRow *rows, size_t n, const PsOptions *
         json_t *a = json_array();
 
         if (!a)
-                return -EXIT_ENGINE;
+                return ctl_oom();
         for (size_t i = 0; i < n; i++)
                 json_array_append_new(a, row_json(&rows[i], o->now));
         ctl_print_json(a);
@@ -439,23 +437,23 @@ int verb_ps(int argc, char *argv[]) {
                 case 'q': o.quiet = true; break;
                 case 'T': o.no_trunc = true; break;
                 case 'f': o.format = optarg; break;
-                default: return EXIT_ENGINE;
+                default: return -EINVAL;
                 }
         if (optind < argc) {
                 fprintf(stderr, "Error: 'berthctl ps' accepts no arguments.\n");
-                return EXIT_ENGINE;
+                return -EINVAL;
         }
         r = ctl_connect(&bus);
         if (r >= 0)
                 r = ctl_list_containers(bus, o.all, &reply, &rows, &n);
         if (r < 0)
-                return -r;
+                return r;
         o.now = now_usec(CLOCK_REALTIME);
         if (arg_json && !o.quiet && !o.format)
                 r = print_rows_json(rows, n, &o);
         else
                 r = print_rows(rows, n, &o);
-        return r < 0 ? -r : 0;
+        return r < 0 ? r : 0;
 }
 
 /* Resolves a container name or id to its object path. Missing containers get
@@ -476,9 +474,9 @@ int ctl_container_path(sd_bus *bus, const char *name, bool quiet, char **ret_pat
         if (r >= 0)
                 r = sd_bus_message_read(reply, "o", &path);
         if (r < 0)
-                return -ctl_call_failed(name, &error, r);
+                return ctl_call_failed(name, &error, r);
         *ret_path = strdup(path);
-        return *ret_path ? 0 : -EXIT_ENGINE;
+        return *ret_path ? 0 : ctl_oom();
 }
 
 /* Properties.GetAll of one object as a JSON object. */
@@ -492,7 +490,7 @@ int ctl_get_all_json(sd_bus *bus, const char *path, const char *iface, json_t **
         if (r >= 0)
                 r = bus_message_read_dict_json(reply, ret);
         if (r < 0)
-                return -ctl_call_failed(path, &error, r);
+                return ctl_call_failed(path, &error, r);
         return 0;
 }
 
@@ -507,7 +505,7 @@ int ctl_container_call(sd_bus *bus, const char *member, const char *name, bool q
         if (r >= 0)
                 return 0;
         if (!sd_bus_error_is_set(&error) || !startswith(error.name, "org.berth.Berth1.Error."))
-                return -ctl_call_failed(member, &error, r);
+                return ctl_call_failed(member, &error, r);
         if (!quiet)
                 fprintf(stderr, "Error: %s\n", ctl_escape(error.message ?: error.name));
         return sd_bus_error_has_name(&error, BERTH_ERROR_NO_SUCH_CONTAINER) ? -ENOENT : -ESRCH;
@@ -526,9 +524,9 @@ static int image_path(sd_bus *bus, const char *name, char **ret_path) {
         if (r >= 0)
                 r = sd_bus_message_read(reply, "o", &path);
         if (r < 0)
-                return -ctl_call_failed(name, &error, r);
+                return ctl_call_failed(name, &error, r);
         *ret_path = strdup(path);
-        return *ret_path ? 0 : -EXIT_ENGINE;
+        return *ret_path ? 0 : ctl_oom();
 }
 
 /* A container's Env is root's alone and not in GetAll: asked for by name,
@@ -548,7 +546,7 @@ static int container_json(sd_bus *bus, const char *path, json_t **ret) {
                                 break;
                 if (!a || json_object_set_new(j, "Env", a) < 0) {
                         json_decref(j);
-                        return -EXIT_ENGINE;
+                        return ctl_oom();
                 }
         }
         *ret = j;
@@ -575,7 +573,7 @@ static int inspect_one(sd_bus *bus, const char *name, const char *type, json_t *
                         return r;
         }
         fprintf(stderr, "Error: No such %s: %s\n", streq(type, "image") ? "image" : "container", ctl_escape(name));
-        return -EXIT_ENGINE;
+        return -ENOENT;
 }
 
 int verb_inspect(int argc, char *argv[]) {
@@ -586,36 +584,36 @@ int verb_inspect(int argc, char *argv[]) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         const char *type = "";
         json_t *all;
-        int c, r, rc = 0;
+        int c, r, ret = 0;
 
         while ((c = getopt_long(argc, argv, "", options, NULL)) >= 0)
                 switch (c) {
                 case 't': type = optarg; break;
-                default: return EXIT_ENGINE;
+                default: return -EINVAL;
                 }
         if (!IN_SET_STR(type, "", "container", "image")) {
                 fprintf(stderr, "Error: --type must be 'container' or 'image', not '%s'.\n", type);
-                return EXIT_ENGINE;
+                return -EINVAL;
         }
         if (optind >= argc) {
                 fprintf(stderr, "Usage: berthctl inspect [--type container|image] NAME...\n");
-                return EXIT_ENGINE;
+                return -EINVAL;
         }
         r = ctl_connect(&bus);
         if (r < 0)
-                return -r;
+                return r;
         all = json_array();
         for (int i = optind; i < argc; i++) {
                 json_t *j = NULL;
                 r = inspect_one(bus, argv[i], type, &j);
                 if (r < 0)
-                        rc = EXIT_ENGINE;
+                        ret = r;
                 else
                         json_array_append_new(all, j);
         }
         ctl_print_json(all);
         json_decref(all);
-        return rc;
+        return ret;
 }
 
 static const char *user_name(uint32_t uid, char *buf, size_t n) {
@@ -647,10 +645,8 @@ static int print_processes(sd_bus_message *reply, Table *t, json_t *json) {
                 else
                         r = table_add_many(t, user, spid, sppid, cmd);
         }
-        if (r < 0) {
-                fprintf(stderr, "Error: cannot parse berthd's reply: %s\n", strerror(-r));
-                return -EXIT_ENGINE;
-        }
+        if (r < 0)
+                return ctl_bad_reply(r);
         return 0;
 }
 
@@ -663,16 +659,16 @@ int verb_top(int argc, char *argv[]) {
 
         if (argc != 2) {
                 fprintf(stderr, "Usage: berthctl top CONTAINER\n");
-                return EXIT_ENGINE;
+                return -EINVAL;
         }
         r = ctl_connect(&bus);
         if (r >= 0)
                 r = ctl_container_call(bus, "ContainerProcesses", argv[1], false, &reply);
         if (r < 0)
-                return EXIT_ENGINE;
+                return r;
         t = table_new(4);
         if (!t || table_add_many(t, "UID", "PID", "PPID", "CMD") < 0)
-                return EXIT_ENGINE;
+                return ctl_oom();
         if (arg_json)
                 json = json_array();
         r = print_processes(reply, t, json);
@@ -681,5 +677,5 @@ int verb_top(int argc, char *argv[]) {
         else if (r >= 0)
                 table_print(t, stdout);
         json_decref(json);
-        return r < 0 ? -r : 0;
+        return r < 0 ? r : 0;
 }

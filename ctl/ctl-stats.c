@@ -61,10 +61,8 @@ static int sample_one(sd_bus *bus, const ContainerRow *row, StatsSample *s) {
                 return r;
         s->when = now_usec(CLOCK_MONOTONIC);
         r = read_stats(reply, s);
-        if (r < 0) {
-                fprintf(stderr, "Error: cannot parse berthd's reply: %s\n", strerror(-r));
-                return -EXIT_ENGINE;
-        }
+        if (r < 0)
+                return ctl_bad_reply(r);
         s->ok = true;
         return 0;
 }
@@ -79,18 +77,18 @@ static bool row_wanted(const ContainerRow *row, char **names, bool all) {
 }
 
 static int check_names(const ContainerRow *rows, size_t n, char **names) {
-        int rc = 0;
+        int ret = 0;
 
         STRV_FOREACH(name, names) {
                 bool found = false;
                 for (size_t i = 0; i < n && !found; i++)
                         found = row_wanted(&rows[i], (char *[]) { *name, NULL }, false);
                 if (!found) {
-                        fprintf(stderr, "Error: No such container: %s\n", *name);
-                        rc = -EXIT_ENGINE;
+                        fprintf(stderr, "Error: No such container: %s\n", ctl_escape(*name));
+                        ret = -ENOENT;
                 }
         }
-        return rc;
+        return ret;
 }
 
 /* Samples every wanted container; *ret is in the order of the list. */
@@ -108,7 +106,7 @@ static int sample_all(sd_bus *bus, const StatsOptions *o, bool first, StatsSampl
                 return r;
         s = calloc(MAX(n, 1u), sizeof *s);
         if (!s)
-                return -EXIT_ENGINE;
+                return ctl_oom();
         for (size_t i = 0; i < n; i++) {
                 if (!row_wanted(&rows[i], o->names, o->all))
                         continue;
@@ -195,7 +193,7 @@ static int print_frame(const StatsSample *prev, size_t n_prev, const StatsSample
         int r;
 
         if (!t || table_add_many(t, "CONTAINER ID", "NAME", "CPU %", "MEM USAGE", "NET I/O", "BLOCK I/O", "PIDS") < 0)
-                return -EXIT_ENGINE;
+                return ctl_oom();
         for (size_t i = 0; i < n; i++) {
                 char id[13];
                 StatsCells c;
@@ -204,7 +202,7 @@ static int print_frame(const StatsSample *prev, size_t n_prev, const StatsSample
                 if (json)
                         json_array_append_new(json, stats_json(&cur[i], &c));
                 else if ((r = table_add_many(t, id, cur[i].name, c.cpu, c.mem, "--", c.block, c.pids)) < 0)
-                        return -EXIT_ENGINE;
+                        return ctl_oom();
         }
         if (clear)
                 fputs("\033[2J\033[H", stdout);
@@ -266,12 +264,12 @@ int verb_stats(int argc, char *argv[]) {
                 switch (c) {
                 case 'N': o.no_stream = true; break;
                 case 'a': o.all = true; break;
-                default: return EXIT_ENGINE;
+                default: return -EINVAL;
                 }
         if (optind < argc)
                 o.names = argv + optind;
         r = ctl_connect(&bus);
         if (r >= 0)
                 r = stats_loop(bus, &o);
-        return r < 0 ? -r : 0;
+        return r < 0 ? r : 0;
 }

@@ -14,7 +14,7 @@
 
 /* The container gets our stdin, stdout and stderr only where berthd would
  * take them as they are: pipes and connected AF_UNIX stream sockets
- * (lib/stdio-fd.c says why). Passing those straight through is what keeps
+ * (lib/shared/stdio-fd.c says why). Passing those straight through is what keeps
  * attached runs fast. Anything else (a terminal, a file, a directory, ...)
  * stays ours: the container gets a pipe, and we copy between it and our own
  * fd until the container's side closes. For our /dev/null it gets nothing:

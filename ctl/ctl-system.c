@@ -15,10 +15,8 @@ static int get_server_info(json_t **ret) {
         if (r < 0)
                 return r;
         r = bus_message_read_dict_json(reply, ret);
-        if (r < 0) {
-                fprintf(stderr, "Error: cannot parse berthd's reply: %s\n", strerror(-r));
-                return -EXIT_ENGINE;
-        }
+        if (r < 0)
+                return ctl_bad_reply(r);
         return 0;
 }
 
@@ -32,13 +30,13 @@ int verb_version(int argc, char *argv[]) {
                                       "Server", info);
                 ctl_print_json(j);
                 json_decref(j);
-                return r < 0 ? -r : 0;
+                return r < 0 ? r : 0;
         }
         printf("Client:\n Version: %s\n", BERTH_VERSION);
         if (info)
                 printf("Server:\n Version: %s\n", json_string_value(json_object_get(info, "Version")));
         json_decref(info);
-        return r < 0 ? -r : 0;
+        return r < 0 ? r : 0;
 }
 
 static void print_info_value(const char *key, json_t *v) {
@@ -62,7 +60,7 @@ int verb_info(int argc, char *argv[]) {
 
         r = get_server_info(&info);
         if (r < 0)
-                return -r;
+                return r;
         if (arg_json)
                 ctl_print_json(info);
         else {

@@ -36,7 +36,7 @@ int ctl_connect(sd_bus **ret) {
         if (r < 0) {
                 fprintf(stderr, "Cannot connect to the bus%s%s: %s. Is D-Bus running?\n",
                         arg_host ? " at " : "", strempty(arg_host), strerror(-r));
-                return -EXIT_ENGINE;
+                return r;
         }
         /* Every call of ours may then have polkitd ask the user. */
         (void) sd_bus_set_allow_interactive_authorization(*ret, ctl_polkit_interactive());
@@ -56,7 +56,7 @@ static bool error_is_authorization(const sd_bus_error *error) {
 int ctl_call_failed(const char *what, const sd_bus_error *error, int r) {
         if (error_is_authorization(error)) {
                 fprintf(stderr, "%s\n", ctl_escape(error->message));
-                return EXIT_ENGINE;
+                return r < 0 ? r : -EACCES;
         }
         if (error_is_unreachable(error, r)) {
                 if (sd_bus_error_has_names(error, SD_BUS_ERROR_ACCESS_DENIED) || r == -EACCES || r == -EPERM)
@@ -65,12 +65,21 @@ int ctl_call_failed(const char *what, const sd_bus_error *error, int r) {
                 else
                         fprintf(stderr, "Cannot reach berthd (org.berth.Berth1): %s. Is the service installed and running?\n",
                                 error && error->message ? ctl_escape(error->message) : strerror(-r));
-                return EXIT_ENGINE;
-        }
-        /* berthd's sentences quote image fields and container names. */
-        fprintf(stderr, "Error: %s: %s\n", ctl_escape(what),
-                error && error->message ? ctl_escape(error->message) : strerror(-r));
-        return EXIT_ENGINE;
+        } else
+                /* berthd's sentences quote image fields and container names. */
+                fprintf(stderr, "Error: %s: %s\n", ctl_escape(what),
+                        error && error->message ? ctl_escape(error->message) : strerror(-r));
+        return r < 0 ? r : -EIO;
+}
+
+int ctl_bad_reply(int r) {
+        fprintf(stderr, "Error: cannot parse berthd's reply: %s\n", strerror(r < 0 ? -r : EBADMSG));
+        return r < 0 ? r : -EBADMSG;
+}
+
+int ctl_oom(void) {
+        fprintf(stderr, "Error: out of memory.\n");
+        return -ENOMEM;
 }
 
 int ctl_call(sd_bus *bus, const char *member, sd_bus_message **reply, const char *types, ...) {
@@ -82,17 +91,17 @@ int ctl_call(sd_bus *bus, const char *member, sd_bus_message **reply, const char
         r = sd_bus_message_new_method_call(bus, &m, BERTH_BUS_NAME, BERTH_MANAGER_PATH,
                                            BERTH_MANAGER_IFACE, member);
         if (r < 0)
-                return -ctl_call_failed(member, NULL, r);
+                return ctl_call_failed(member, NULL, r);
         if (!isempty(types)) {
                 va_start(ap, types);
                 r = sd_bus_message_appendv(m, types, ap);
                 va_end(ap);
                 if (r < 0)
-                        return -ctl_call_failed(member, NULL, r);
+                        return ctl_call_failed(member, NULL, r);
         }
         r = sd_bus_call(bus, m, UINT64_MAX, &error, reply);
         if (r < 0)
-                return -ctl_call_failed(member, &error, r);
+                return ctl_call_failed(member, &error, r);
         return 0;
 }
 

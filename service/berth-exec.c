@@ -2,7 +2,7 @@
 /* berth-exec: how berthd runs a process in a running container. berthd
  * starts it from a sealed memfd with an empty environment and exactly these
  * fds: 0-2 the command's stdio, 3 the channel to berthd, 4 a pidfd of the
- * container's leader, 5 the plan (lib/runtime-plan.c). It is not meant to be
+ * container's leader, 5 the plan (lib/runtime/runtime-plan.c). It is not meant to be
  * run by hand, and refuses to run without them. */
 #include <fcntl.h>
 #include <sys/prctl.h>

@@ -11,5 +11,5 @@ int container_options_read(sd_bus_message *m, Container **ret, char **ret_image,
 int container_options_read_limits(sd_bus_message *m, ScopeLimits *limits, sd_bus_error *error);
 /* The caller's fd for "Stdin", "Stdout" or "Stderr": refused, with a sentence
  * naming the stream and what it is, unless a container may have it as it is
- * (lib/stdio-fd.h). */
+ * (lib/shared/stdio-fd.h). */
 int container_options_check_stdio(const char *key, int fd, sd_bus_error *error);

@@ -48,6 +48,16 @@ START_TEST(test_names) {
         longname[CONTAINER_NAME_MAX + 1] = 0;
         ck_assert(!container_name_is_valid(longname));
 
+        /* The longest valid name still makes a unit name systemd accepts. */
+        ck_assert_uint_eq(CONTAINER_NAME_MAX, 243);
+        longname[CONTAINER_NAME_MAX] = 0;
+        {
+                _cleanup_free_ char *unit = NULL;
+                ck_assert_int_eq(scope_unit_name(longname, &unit), 0);
+                ck_assert_uint_eq(strlen(unit), 255);
+                ck_assert(scope_unit_name_is_valid(unit));
+        }
+
         for (int i = 0; i < 100; i++) {
                 _cleanup_free_ char *n = NULL;
                 ck_assert_int_eq(container_name_generate(&n), 0);

@@ -340,7 +340,12 @@ glibc_tweak() {
                 sbx cp -L --parents "$lib" "$1"
         done
 }
-check "import an image with the libraries berthd needs" image glibc glibc_tweak
+# The control: a dynamically linked program of the host, berthctl, copied
+# into the image runs there; else the checks below could not fail.
+glibc_tweak_control() { glibc_tweak "$1" && mkdir -p "$1/control" && sbx cp /usr/bin/berthctl "$1/control/"; }
+check "import an image with the libraries berthd needs" image glibc glibc_tweak_control
+check_output "... in which a program linked like berthd runs" '^berthctl [0-9]' \
+        sbx_ctl run --rm --entrypoint /control/berthctl glibc --version
 check "run -d a container of it" sbx_ctl run -d --name gx glibc sleep 1000
 not_berthd() {
         local out

@@ -48,6 +48,11 @@ check_output "the object is listed by the ObjectManager" "container/$ID" \
 check_exit "a second container named web is refused (125)" 125 sbx_ctl run -d --name web bb true
 check_output "... saying the name is in use" 'already in use' sbx_ctl create --name web bb true
 check_exit "an invalid name is refused" 125 sbx_ctl create --name '-bad' bb true
+# berth-NAME.scope must fit systemd's 255 characters: 243 is the longest name.
+NAME243=$(printf 'n%.0s' $(seq 243))
+check_output "a name of 244 characters is refused, naming the limit" 'at most 243' \
+        sbx_ctl create --name "${NAME243}n" bb true
+check_output "a name of 243 characters runs" '^long$' sbx_ctl run --rm --name "$NAME243" bb echo long
 wait_for "its output reaches the journal under the scope" \
         sbx sh -c "journalctl -u berth-web.scope -o cat | grep -q '^started$'"
 check_output "... tagged with the container's name" '"SYSLOG_IDENTIFIER" *: *"web"' \
@@ -92,7 +97,13 @@ if sbx test -d /sys/fs/cgroup/memory; then
 else
         check_output "--memory-reservation is MemoryLow" '^33554432$' unit_prop v1lim MemoryLow
 fi
+# On cgroup v1 Berth makes the cpuset cgroups itself and must remove them; on
+# v2 the cpuset is systemd's, in the scope's own cgroup.
+if sbx test -d /sys/fs/cgroup/cpuset; then CPUSET_CG=/sys/fs/cgroup/cpuset/berth.slice
+else CPUSET_CG=/sys/fs/cgroup/berth.slice; fi
+check "... in a cpuset cgroup of its own" sbx test -d "$CPUSET_CG/berth-v1lim.scope"
 check "rm -f of it" sbx_ctl rm -f v1lim
+wait_for "... leaves no cpuset cgroup behind" sbx sh -c "! test -e '$CPUSET_CG/berth-v1lim.scope'"
 sbx_ctl run -d --name late bb sh -c 'sleep 300 & sleep 301 & wait' >/dev/null
 sleep 0.5
 check "update --cpuset-cpus of a container that has forked" sbx_ctl update --cpuset-cpus 0 late
@@ -100,8 +111,9 @@ check_output "... confines every process of it" '^3 0$' \
         sbx sh -c 'for p in $(cat /sys/fs/cgroup/systemd/berth.slice/berth-late.scope/cgroup.procs 2>/dev/null ||
                               cat /sys/fs/cgroup/berth.slice/berth-late.scope/cgroup.procs); do
                            grep Cpus_allowed_list: /proc/$p/status; done | awk "{ n++; if (\$2 != \"0\") bad++ } END { print n, bad + 0 }"'
+check "... which has a cpuset cgroup of its own now" sbx test -d "$CPUSET_CG/berth-late.scope"
 check "rm -f of it" sbx_ctl rm -f late
-check_output "... leaves no cpuset cgroup behind" '^$' sbx sh -c 'ls -d /sys/fs/cgroup/cpuset/berth.slice/berth-v1lim.scope 2>/dev/null || true'
+wait_for "... leaves no cpuset cgroup behind" sbx sh -c "! test -e '$CPUSET_CG/berth-late.scope'"
 check "update changes the limits of a running container" sbx_ctl update --memory 128m --pids-limit 30 lim
 check_output "... MemoryMax follows" '^134217728$' unit_prop lim MemoryMax
 check_output "... and the Limits property" '"TasksMax" t 30' prop lim Limits
@@ -139,9 +151,9 @@ check_output "... keeps it, running" '^s "running"$' prop rmr State
 check_output "... on an upper layer that is never synced" 'volatile' \
         sbx_ctl exec rmr sh -c 'grep " / / " /proc/self/mountinfo'
 check "... and a stop still removes it" sbx_ctl stop -t 0 rmr
-wait_for "... then it is gone" sh -c "! nsenter -a -t $SBX_PID berthctl inspect rmr >/dev/null 2>&1"
-check_output "a container without --rm is synced as usual" '^0$' \
-        sbx_ctl exec lim sh -c 'grep " / / " /proc/self/mountinfo | grep -c volatile || true'
+wait_for "... then it is gone" sh -c "nsenter -a -t $SBX_PID berthctl inspect rmr 2>&1 | grep -q 'No such container'"
+check_output "a container without --rm is synced as usual" '^synced$' \
+        sbx_ctl exec lim sh -c 'l=$(grep " / / " /proc/self/mountinfo) && case "$l" in *volatile*) echo volatile ;; *) echo synced ;; esac'
 check_exit "rm of a running container is refused" 125 sbx_ctl rm lim
 check_output "... saying so" 'running' sbx_ctl rm lim
 check "rm -f removes it" sbx_ctl rm -f lim

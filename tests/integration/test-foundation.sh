@@ -67,6 +67,7 @@ sbx systemctl daemon-reload
 check "berthd restarts with a 2 s watchdog" sbx systemctl restart berthd.service
 check_output "... which is in force" '^2s$' sbx systemctl show -P WatchdogUSec berthd.service
 PID=$(sbx systemctl show -P MainPID berthd.service)
+check_output "... and has a main pid" '^[1-9][0-9]*$' echo "$PID"
 sleep 5
 check_output "berthd is the same process 5 s later" "^$PID\$" sbx systemctl show -P MainPID berthd.service
 check_output "... and systemd never restarted it" '^0$' sbx systemctl show -P NRestarts berthd.service

@@ -35,14 +35,21 @@ state_of() {
         path=$(sbx busctl call org.berth.Berth1 /org/berth/Berth1 org.berth.Berth1.Manager GetContainer s "$1" | cut -d'"' -f2)
         sbx busctl get-property org.berth.Berth1 "$path" org.berth.Berth1.Container State
 }
-no_containers() { [ -z "$(ctl ps -a -q)" ] && [ -z "$(sbx systemctl list-units --plain --no-legend 'berth-*')" ]; }
+# (A ps or systemctl that fails prints nothing either: that is no answer.)
+no_containers() {
+        local ps units
+        ps=$(ctl ps -a -q) && units=$(sbx systemctl list-units --plain --no-legend 'berth-*') &&
+                [ -z "$ps" ] && [ -z "$units" ]
+}
 
 # --- A redirected regular file ----------------------------------------------
 # The container reads where its stdout points, what the host file held
-# before, and writes over the start of it through a read-write reopen.
-ATTACK='readlink /proc/self/fd/$0 >&$0; stat -L -c %F /proc/self/fd/$0 >&$0
-exec 3</proc/self/fd/$0 4<>/proc/self/fd/$0
-(busybox timeout 1 head -c 6 <&3 >&$0; true) 2>/dev/null; printf XX >&4; printf end >&$0'
+# before, and writes over the start of it through a read-write reopen. It
+# reads before it prints anything: a reopened pipe is the same pipe, and
+# head would take the container's own lines from it ahead of berthctl.
+ATTACK='exec 3</proc/self/fd/$0 4<>/proc/self/fd/$0
+(busybox timeout 1 head -c 6 <&3 >&$0; true) 2>/dev/null
+readlink /proc/self/fd/$0 >&$0; stat -L -c %F /proc/self/fd/$0 >&$0; printf XX >&4; printf end >&$0'
 printf 'SECRET\n' >"$T/out"
 ctl run --rm bb sh -c "$ATTACK" 1 >>"$T/out"
 check "stdout to a file: the container sees a pipe, the file only what it printed" unharmed "$T/out"

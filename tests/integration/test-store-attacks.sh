@@ -20,7 +20,13 @@ make_rootfs_tar "$T/rootfs.tar"
 sbx_ctl import "$T/rootfs.tar" bb >/dev/null || { fail "import the busybox image"; exit 1; }
 
 getinfo() { sbx timeout 1 busctl call org.berth.Berth1 $M org.berth.Berth1.Manager GetInfo >/dev/null; }
-state_of() { sbx_ctl ps -a --format '{{.Names}} {{.State}}' 2>/dev/null | awk -v n="$1" '$1 == n { print $2 }'; }
+# state_of NAME: NAME's state, nothing when there is no such container (a
+# failed ps says so instead: "gone" must not mean "ps failed").
+state_of() {
+        local out
+        out=$(sbx_ctl ps -a --format '{{.Names}} {{.State}}' 2>&1) || { echo "ps failed: $out"; return 1; }
+        awk -v n="$1" '$1 == n { print $2 }' <<<"$out"
+}
 id_of() { sbx_ctl ps -a --no-trunc --format '{{.Names}} {{.ID}}' | awk -v n="$1" '$1 == n { print $2 }'; }
 # answers_during PID: GetInfo every 0.1 s while PID runs; prints how many
 # calls were made and how many did not answer within a second.
@@ -73,7 +79,8 @@ check_output "... GetInfo answered within 1 s all along ($calls calls)" '^0$' ec
 check "... and afterwards" getinfo
 check_output "... nothing is left in $C" '^$' sbx ls -A "$C"
 check_output "... it is gone from ps" '^$' state_of deep
-trash_empty() { [ -z "$(nsenter -a -t "$SBX_PID" ls -A "$TRASH" 2>/dev/null)" ]; }
+# The trash exists from the first removal on: a missing one is no empty one.
+trash_empty() { local out; out=$(nsenter -a -t "$SBX_PID" ls -A "$TRASH") && [ -z "$out" ]; }
 wait_trash() { for i in $(seq 1200); do trash_empty && return 0; sleep 0.1; done; return 1; }
 # The tree goes in the background: GetInfo every 0.1 s meanwhile.
 calls=0 slow=0

@@ -32,12 +32,22 @@ typedef struct ChannelMsg {
  * runtime-spawn.c), so it reads the plan in place: the plan then owns a copy of
  * the spec, and is freed by the last of the daemon and the spawning thread
  * to let go of it. */
+/* Who reaps a spawned child that the daemon gave up on before it said
+ * STARTED: the spawning thread if it learns of it before it is done, else
+ * the daemon, which then takes the pidfd from the plan. */
+typedef enum SpawnState {
+        SPAWN_STATE_RUNNING,     /* the spawning thread waits for the child (CLONE_VFORK) */
+        SPAWN_STATE_THREAD_DONE, /* the child exec'd or died: plan->pidfd is final */
+        SPAWN_STATE_ABANDONED,   /* the daemon let go: the thread kills and reaps the child */
+} SpawnState;
+
 typedef struct ChildPlan {
         unsigned n_ref;
         const RuntimeSpec *spec;             /* NULL for exec */
         const RuntimeProcessSpec *process;
         RuntimeSpec own_spec;                /* spawn: what spec points to */
         bool shared_vm;                      /* spawn: the child runs in the daemon's memory */
+        int spawn_state;                     /* spawn: SpawnState, atomic */
         unsigned long clone_flags;
         int pidfd;                           /* spawn: set by the kernel at clone */
         int channel;
@@ -90,6 +100,17 @@ int exec_plan_read(int fd, ChildPlan *plan, RuntimeProcessSpec *p);
 #define EXEC_HELPER_FD_LEADER 4
 #define EXEC_HELPER_FD_PLAN 5
 #define EXEC_HELPER_N_FDS 6
+
+/* The spawn's plan (runtime.c, below runtime-spawn.c): what the plan owns
+ * of the spec, and the last reference of the daemon and the spawning
+ * thread frees it. */
+void spec_copy_done(RuntimeSpec *s);
+ChildPlan *child_plan_unref(ChildPlan *plan);
+DEFINE_TRIVIAL_CLEANUP_FUNC(ChildPlan *, child_plan_unref);
+/* The daemon's reference, once the child said STARTED and its pidfd is taken. */
+void runtime_spawn_plan_drop(RuntimeProcess *p);
+/* A spawn the daemon gives up on before that (runtime_process_kill/_done). */
+void runtime_spawn_abandon(RuntimeProcess *p);
 
 _noreturn_ void child_spawn_main(ChildPlan *plan);
 /* berth-exec's main, with the plan read and the fds above in place. */

@@ -2,7 +2,7 @@
 /* Mount specs in the three spellings of the Docker CLI. */
 #include <fcntl.h>
 
-#include "container.h"
+#include "mount-spec.h"
 
 /* Absolute, no ".." component, no control characters; "/" only as a source. */
 static bool mount_path_is_valid(const char *p, bool allow_root) {

@@ -88,6 +88,9 @@ static int pick_identity(Engine *e, Container *c) {
         if (r < 0)
                 return r;
         if (c->name) {
+                if (strlen(c->name) > CONTAINER_NAME_MAX)
+                        return errmsg_set(-EINVAL, "Invalid container name: %zu characters, at most %zu fit a unit name.",
+                                          strlen(c->name), (size_t) CONTAINER_NAME_MAX);
                 if (!container_name_is_valid(c->name))
                         return errmsg_set(-EINVAL, "Invalid container name '%s': use [a-zA-Z0-9][a-zA-Z0-9_.-]*.", c->name);
                 if (container_registry_find(e->registry, c->name, &other) >= 0 && streq(other->name, c->name))
@@ -229,4 +232,33 @@ int engine_create_full(Engine *e, Container *c_in, const char *image, bool durab
 
 int engine_create(Engine *e, Container *c, const char *image, Container **ret) {
         return engine_create_full(e, c, image, true, ret);
+}
+
+static int seccomp_mode_of(const SecurityOptions *s, const char **ret_profile) {
+        *ret_profile = NULL;
+        if (!s->seccomp_profile)
+                return SECCOMP_MODE_DEFAULT;
+        if (streq(s->seccomp_profile, "unconfined"))
+                return SECCOMP_MODE_UNCONFINED;
+        *ret_profile = s->seccomp_profile;
+        return SECCOMP_MODE_PROFILE;
+}
+
+void process_spec_from_config(RuntimeProcessSpec *p, const ContainerConfig *cfg,
+                                     char **argv, const EngineStdio *stdio) {
+        runtime_process_spec_init(p);
+        p->argv = argv;
+        p->env = cfg->env;
+        p->cwd = cfg->cwd;
+        p->user = cfg->user;
+        p->tty = cfg->tty;
+        p->journal = !stdio->attach;
+        p->stdin_fd = stdio->stdin_fd;
+        p->stdout_fd = stdio->stdout_fd;
+        p->stderr_fd = stdio->stderr_fd;
+        p->cap_add = cfg->security.cap_add;
+        p->cap_drop = cfg->security.cap_drop;
+        p->privileged = cfg->security.privileged;
+        p->no_new_privs = cfg->security.no_new_privileges;
+        p->seccomp = seccomp_mode_of(&cfg->security, &p->seccomp_profile);
 }

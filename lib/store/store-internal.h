@@ -99,9 +99,16 @@ void staged_image_done(StagedImage *i);
  * under the lock, each step durable before the next. */
 int store_commit_image(Store *s, StoreStaging *st, const StagedImage *img);
 
-/* Under the lock: removes blobs no record references and renames such
- * layers into tmp/, listing them in *ret_victims; adds what the blobs took
- * to *reclaimed (may be NULL). */
+/* <root>/trash: what is to be deleted is renamed there under the lock and
+ * deleted once it is released; what a crash leaves there goes at the next
+ * store_open(). */
+#define STORE_TRASH_DIR "trash"
+/* Renames name (below dirfd) to a new name in the trash, *ret (may be NULL). */
+int store_trash(Store *s, int dirfd, const char *name, char **ret);
+
+/* Under the lock: renames blobs and layers no record references into the
+ * trash, listing them in *ret_victims; adds what the blobs took to
+ * *reclaimed (may be NULL). */
 int store_gc_unreferenced(Store *s, uint64_t *reclaimed, char ***ret_victims);
 /* Once the lock is released: deletes the victims (adding their size to
  * *reclaimed, may be NULL) and frees the list. */

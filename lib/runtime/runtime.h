@@ -75,7 +75,10 @@ typedef struct RuntimeSpec {
         RuntimeProcessSpec process;
 } RuntimeSpec;
 
+typedef struct ChildPlan ChildPlan;
+
 typedef struct RuntimeProcess {
+        ChildPlan *spawn_plan;         /* spawn: until the child said it is alive */
         pid_t pid;
         int pidfd;
         int pty_master;                /* with tty, once released (exec: once it exists) */
@@ -99,6 +102,14 @@ typedef struct RuntimeError {
 /* Fills spec's process part with Docker's defaults: fds -EBADF, default seccomp. */
 void runtime_process_spec_init(RuntimeProcessSpec *p);
 
+/* Clones the container's first process from a thread and returns at once:
+ * ret->channel is to be polled, and runtime_spawn_continue() called
+ * whenever it is readable: 0 once the process is alive (ret->pid and
+ * ret->pidfd are set then, and the release may begin), -EAGAIN while it is
+ * not yet, else a negative errno. */
+int runtime_spawn_begin(const RuntimeSpec *spec, RuntimeProcess *ret);
+int runtime_spawn_continue(RuntimeProcess *p);
+/* Both, blocking. */
 int runtime_spawn(const RuntimeSpec *spec, RuntimeProcess *ret);
 
 /* Where berth-exec is; NULL: the installed one. Read at the first exec. */
@@ -131,5 +142,7 @@ int runtime_wait(RuntimeProcess *p, int *ret_status);
 /* Closes the fds; a process in setup is killed and reaped, blocking. */
 void runtime_process_done(RuntimeProcess *p);
 /* A process in setup (and berth-exec) is killed, without waiting: the caller
- * reaps p->pidfd and p->helper_pidfd, which stay open. */
+ * reaps p->pidfd and p->helper_pidfd, which stay open. One that had not yet
+ * said it is alive is reaped by the thread that spawned it, or left in
+ * p->pidfd for the caller. */
 void runtime_process_kill(RuntimeProcess *p);

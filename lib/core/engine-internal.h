@@ -5,6 +5,16 @@
 #include "oom-watch.h"
 #include "runtime.h"
 #include "scope.h"
+#include "unit-manager.h"
+
+/* The engine's files call only downwards, in this order (none calls one
+ * above it):
+ *   engine-live.c, engine-fdstore.c, engine-create.c  Live, waiters, saving; fd store; creation
+ *   engine-terminal.c, engine-cgroup.c                 detached terminals; v1 cgroups, OOM
+ *   engine-exec.c                                      exec'd processes
+ *   engine.c                                           the Engine, removal, shutdown
+ *   engine-start.c                                     start, exit, re-adoption
+ *   engine-ops.c                                       stop, kill, remove, pause, update, wait */
 
 typedef struct ExecJob ExecJob;
 
@@ -22,7 +32,7 @@ typedef struct Live {
         sd_event_source *stop_timer;
         sd_event_source *reap_timer;  /* adopted leader exited, not reaped yet */
         unsigned reap_tries;
-        ScopeJob *job;
+        UnitCall *job;              /* systemd: the scope's start, or the wait for the last one to go */
         OomWatch *oom;
         sd_event_source *terminal;    /* -d -t: the pty master, drained into the journal */
         bool attach;
@@ -44,7 +54,9 @@ typedef struct Live {
 
 struct Engine {
         sd_event *event;
-        sd_bus *bus;
+        sd_bus *bus;                /* the systemd UnitManager's, or NULL */
+        const UnitManager *units;   /* everything asked of systemd */
+        void *units_data;
         Store *store;
         int root_fd;
         char *root;
@@ -91,6 +103,11 @@ int engine_write_etc_files(Engine *e, Container *c);
 void process_spec_from_config(RuntimeProcessSpec *p, const ContainerConfig *cfg,
                               char **argv, const EngineStdio *stdio);
 
-/* systemd's file descriptor store keeps leaders' pidfds across restarts. */
-void engine_fdstore_put(Container *c, int fd, const char *suffix);
-void engine_fdstore_remove(Container *c);
+/* systemd's file descriptor store keeps leaders' pidfds across restarts
+ * (engine-fdstore.c). */
+void engine_fdstore_put(Engine *e, Container *c, int fd, const char *suffix);
+void engine_fdstore_remove(Engine *e, Container *c);
+void engine_fdstore_remove_name(Engine *e, const char *name);
+/* Takes the fd stored under name id out of what UnitManager.fdstore_load()
+ * gave (its name is freed), or -EBADF. */
+int engine_fdstore_take(char **names, int *fds, int n_fds, const char *id);

@@ -14,30 +14,10 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 
 #include "runtime-internal.h"
-
-static void spec_copy_done(RuntimeSpec *s) {
-        free((char *) s->name);
-        free((char *) s->unit);
-        free((char *) s->hostname);
-        strv_free(s->lowerdirs);
-        free((char *) s->upperdir);
-        free((char *) s->workdir);
-        free((char *) s->rootfs);
-        free((char *) s->hostname_file);
-        free((char *) s->hosts_file);
-        free((char *) s->resolv_conf_file);
-        for (size_t i = 0; s->mounts && i < s->n_mounts; i++)
-                mount_spec_done((MountSpec *) &s->mounts[i]);
-        free((MountSpec *) s->mounts);
-        strv_free(s->masked_paths);
-        strv_free(s->readonly_paths);
-        strv_free(s->process.argv);
-        free((char *) s->process.cwd);
-        free((char *) s->process.user);
-        *s = (RuntimeSpec) {};
-}
 
 static int strv_copy_opt(char * const *l, char ***ret) {
         *ret = NULL;
@@ -45,6 +25,13 @@ static int strv_copy_opt(char * const *l, char ***ret) {
                 return 0;
         *ret = strv_copy(l);
         return *ret ? 0 : -ENOMEM;
+}
+
+static int fd_copy_opt(int fd, int *ret) {
+        if (fd < 0)
+                return 0;
+        *ret = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        return *ret < 0 ? negative_errno() : 0;
 }
 
 static int mounts_copy(const MountSpec *from, size_t n, const MountSpec **ret) {
@@ -92,10 +79,17 @@ static int spec_copy(const RuntimeSpec *from, RuntimeSpec *to) {
                 .readonly_rootfs = from->readonly_rootfs, .volatile_upper = from->volatile_upper,
                 .etc_files_readonly = from->etc_files_readonly,
                 .n_mounts = from->n_mounts, .network = from->network,
-                .process = { .tty = p->tty, .stdin_fd = p->stdin_fd, .stdout_fd = p->stdout_fd,
-                             .stderr_fd = p->stderr_fd, .journal = p->journal, .privileged = p->privileged,
+                .process = { .tty = p->tty, .stdin_fd = -EBADF, .stdout_fd = -EBADF,
+                             .stderr_fd = -EBADF, .journal = p->journal, .privileged = p->privileged,
                              .no_new_privs = p->no_new_privs, .seccomp = p->seccomp },
         };
+        /* The stdio fds too: the child is cloned after runtime_spawn_begin()
+         * returned, and the caller may have closed its own by then. */
+        r = fd_copy_opt(p->stdin_fd, &to->process.stdin_fd);
+        if (r >= 0)
+                r = fd_copy_opt(p->stdout_fd, &to->process.stdout_fd);
+        if (r >= 0)
+                r = fd_copy_opt(p->stderr_fd, &to->process.stderr_fd);
         for (size_t i = 0; r >= 0 && i < ELEMENTSOF(strings); i++)
                 r = free_and_strdup((char **) strings[i].to, strings[i].from);
         for (size_t i = 0; r >= 0 && i < ELEMENTSOF(lists); i++)
@@ -106,17 +100,6 @@ static int spec_copy(const RuntimeSpec *from, RuntimeSpec *to) {
                 spec_copy_done(to);
         return r;
 }
-
-static ChildPlan *child_plan_unref(ChildPlan *plan) {
-        if (!plan || __atomic_sub_fetch(&plan->n_ref, 1, __ATOMIC_ACQ_REL) > 0)
-                return NULL;
-        child_plan_done(plan);
-        spec_copy_done(&plan->own_spec);
-        safe_close(plan->channel);
-        safe_close(plan->pidfd);
-        return mfree(plan);
-}
-DEFINE_TRIVIAL_CLEANUP_FUNC(ChildPlan *, child_plan_unref);
 
 static int spec_validate(const RuntimeSpec *s) {
         if (isempty(s->name) || strv_length(s->lowerdirs) == 0 || isempty(s->upperdir) ||
@@ -208,10 +191,14 @@ static int child_spawn_entry(void *userdata) {
 }
 
 /* Clones the child and waits, suspended (CLONE_VFORK), until it has exec'd
- * or died: only then may its stack and the plan go. */
+ * or died: only then may its stack and the plan go. Its copy of the
+ * child's end of the channel goes then too, so that EOF on the daemon's
+ * end means "exec'd or dead". A child the daemon gave up on before it said
+ * STARTED (it then exits, finding the channel closed) is reaped here. */
 static void *spawn_thread(void *userdata) {
         ChildPlan *plan = userdata;
         void *stack = child_stack_get();
+        int expected = SPAWN_STATE_RUNNING;
         pid_t pid = -1;
 
         if (stack)
@@ -222,8 +209,17 @@ static void *spawn_thread(void *userdata) {
                                  .error = stack ? errno : ENOMEM };
                 (void) channel_send(plan->channel, &m, -EBADF);
         }
+        plan->channel = safe_close(plan->channel);
         spawn_setup_end();
         child_stack_put(stack);
+        if (!__atomic_compare_exchange_n(&plan->spawn_state, &expected, SPAWN_STATE_THREAD_DONE, false,
+                                         __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE) && plan->pidfd >= 0) {
+                siginfo_t si = {};
+
+                (void) syscall(SYS_pidfd_send_signal, plan->pidfd, SIGKILL, NULL, 0);
+                while (waitid(P_PIDFD, (id_t) plan->pidfd, &si, WEXITED) < 0 && errno == EINTR)
+                        ;
+        }
         child_plan_unref(plan);
         return NULL;
 }
@@ -292,7 +288,9 @@ static int plan_new_spawn(const RuntimeSpec *spec, ChildPlan **ret) {
         if (!plan)
                 return -ENOMEM;
         *plan = (ChildPlan) { .n_ref = 1, .shared_vm = true, .pidfd = -EBADF, .channel = -EBADF,
-                              .parent_channel = -EBADF, .target_pidfd = -EBADF };
+                              .parent_channel = -EBADF, .target_pidfd = -EBADF,
+                              .own_spec.process = { .stdin_fd = -EBADF, .stdout_fd = -EBADF,
+                                                    .stderr_fd = -EBADF } };
         r = spec_copy(spec, &plan->own_spec);
         if (r < 0)
                 return r;
@@ -320,13 +318,12 @@ static int plan_new_spawn(const RuntimeSpec *spec, ChildPlan **ret) {
 
 /* CLONE_VFORK keeps the thread, whose thread-local storage the child
  * borrows, suspended until the child's execve. */
-int runtime_spawn(const RuntimeSpec *spec, RuntimeProcess *ret) {
+int runtime_spawn_begin(const RuntimeSpec *spec, RuntimeProcess *ret) {
         _cleanup_(child_plan_unrefp) ChildPlan *plan = NULL;
         _cleanup_(close_pair) int pair[2] = { -EBADF, -EBADF };
-        ChannelMsg m = {};
-        pid_t pid;
-        int r;
+        int flags, r;
 
+        *ret = RUNTIME_PROCESS_NULL;
         r = spec_validate(spec);
         if (r < 0)
                 return r;
@@ -335,30 +332,69 @@ int runtime_spawn(const RuntimeSpec *spec, RuntimeProcess *ret) {
                 return r;
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)
                 return negative_errno();
+        /* Ours only: the child reads its end blocking. */
+        flags = fcntl(pair[0], F_GETFL);
+        if (flags < 0 || fcntl(pair[0], F_SETFL, flags | O_NONBLOCK) < 0)
+                return negative_errno();
         plan->channel = TAKE_FD(pair[1]);
         plan->parent_channel = pair[0];
         r = spawn_thread_start(plan);
         if (r < 0)
                 return r;
-        /* The thread's copy of the child's end closes when it is done, so
-         * that EOF still means "exec'd or dead". */
-        r = channel_recv(pair[0], &m, NULL);
-        if (r == 0)
-                return -EIO;
-        if (r < 0)
-                return r;
-        if (m.type == CHANNEL_MSG_ERROR)
-                return m.error > 0 ? -m.error : -EIO;
-        if (m.type != CHANNEL_MSG_STARTED || plan->pidfd < 0)
-                return -EBADMSG;
-        r = pidfd_get_pid(plan->pidfd, &pid);
-        *ret = RUNTIME_PROCESS_NULL;
-        ret->pid = pid;
-        ret->pidfd = TAKE_FD(plan->pidfd);
         ret->channel = TAKE_FD(pair[0]);
+        ret->spawn_plan = TAKE_PTR(plan);
+        return 0;
+}
+
+int runtime_spawn_continue(RuntimeProcess *p) {
+        ChannelMsg m = {};
+        pid_t pid;
+        int r;
+
+        if (!p->spawn_plan)
+                return -EALREADY;
+        r = channel_recv(p->channel, &m, NULL);
+        if (r == -EAGAIN)
+                return r;
+        if (r == 0)
+                r = -EIO;
+        else if (r > 0 && m.type == CHANNEL_MSG_ERROR)
+                r = m.error > 0 ? -m.error : -EIO;
+        else if (r > 0 && (m.type != CHANNEL_MSG_STARTED || p->spawn_plan->pidfd < 0))
+                r = -EBADMSG;
+        /* The channel stays: with it open, runtime_process_kill() and
+         * _done() know that a child left in p->pidfd is to be killed. */
         if (r < 0) {
-                runtime_process_done(ret);
+                runtime_spawn_abandon(p);
                 return r;
         }
+        /* The kernel set the pidfd at clone, before the child could say
+         * anything: it is ours from now on. */
+        p->pidfd = TAKE_FD(p->spawn_plan->pidfd);
+        runtime_spawn_plan_drop(p);
+        r = pidfd_get_pid(p->pidfd, &pid);
+        if (r < 0)
+                return r;
+        p->pid = pid;
+        /* Blocking again, as runtime_release_begin() and the tests expect
+         * to find it. */
+        r = fcntl(p->channel, F_GETFL);
+        if (r < 0 || fcntl(p->channel, F_SETFL, r & ~O_NONBLOCK) < 0)
+                return negative_errno();
         return 0;
+}
+
+int runtime_spawn(const RuntimeSpec *spec, RuntimeProcess *ret) {
+        int r;
+
+        r = runtime_spawn_begin(spec, ret);
+        while (r >= 0) {
+                r = runtime_spawn_continue(ret);
+                if (r != -EAGAIN)
+                        break;
+                r = channel_wait(ret->channel, UINT64_MAX);
+        }
+        if (r < 0)
+                runtime_process_done(ret);
+        return r;
 }

@@ -3,7 +3,7 @@
 #include <ctype.h>
 #include <signal.h>
 
-#include "container.h"
+#include "names.h"
 #include "scope.h"
 
 #define CPUSET_MAX_CPUS 8192U

@@ -56,7 +56,7 @@ int engine_drain_terminal(Engine *e, Container *c, int master, bool store) {
         }
         (void) fcntl(master, F_SETFL, fcntl(master, F_GETFL) | O_NONBLOCK);
         if (store)
-                engine_fdstore_put(c, master, ".tty");
+                engine_fdstore_put(e, c, master, ".tty");
         l->terminal = sd_event_source_disable_unref(l->terminal);
         r = sd_event_add_io(e->event, &l->terminal, master, EPOLLIN, on_terminal, l);
         if (r < 0) {

@@ -36,27 +36,6 @@ static const char *const network_mode_table[_NETWORK_MODE_MAX] = {
 
 DEFINE_STRING_TABLE_LOOKUP(network_mode, NetworkMode);
 
-/* [a-zA-Z0-9][a-zA-Z0-9_.-]*, as Docker; it also keeps "berth-NAME.scope" a
- * valid unit name without escaping. */
-bool container_name_is_valid(const char *name) {
-        size_t n;
-
-        if (isempty(name))
-                return false;
-        n = strlen(name);
-        if (n > CONTAINER_NAME_MAX || !isalnum((unsigned char) name[0]))
-                return false;
-        for (size_t i = 0; i < n; i++)
-                if (!isascii((unsigned char) name[i]) ||
-                    !(isalnum((unsigned char) name[i]) || strchr("_.-", name[i])))
-                        return false;
-        return true;
-}
-
-bool container_id_is_valid(const char *id) {
-        return id && string_is_hex(id, CONTAINER_ID_LENGTH);
-}
-
 int container_id_generate(char **ret) {
         uint8_t b[CONTAINER_ID_LENGTH / 2];
         char *s;

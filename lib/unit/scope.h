@@ -9,11 +9,12 @@
 #include <sys/types.h>
 #include <systemd/sd-bus.h>
 
+#include "names.h"
 #include "util.h"
 
 #define SCOPE_SLICE "berth.slice"
-#define SCOPE_UNIT_PREFIX "berth-"
-#define SCOPE_UNIT_SUFFIX ".scope"
+#define SCOPE_UNIT_PREFIX CONTAINER_UNIT_PREFIX
+#define SCOPE_UNIT_SUFFIX CONTAINER_UNIT_SUFFIX
 
 /* In ScopeLimits, 0 means "not set" (keep systemd's default, or the current
  * value on update) and SCOPE_LIMIT_INFINITY means "unlimited". */

@@ -43,6 +43,11 @@ typedef void (*EngineDone)(Container *c, int r, const char *message, int pty_mas
 
 int engine_new(sd_event *event, sd_bus *bus, Store *store, int root_fd, const char *root,
                const EngineCallbacks *cb, void *userdata, Engine **ret);
+/* The same with another UnitManager than systemd's (the unit tests' fake):
+ * data is handed to its functions. */
+typedef struct UnitManager UnitManager;
+int engine_new_full(sd_event *event, const UnitManager *units, void *units_data, Store *store, int root_fd,
+                    const char *root, const EngineCallbacks *cb, void *userdata, Engine **ret);
 Engine *engine_free(Engine *e);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Engine *, engine_free);
 

@@ -27,7 +27,7 @@ const StoreLimits store_limits_default = {
         .unpack_threads = 1,   /* see docs/storage.md: more threads redo layers that imply directories */
 };
 
-static const char *const store_dirs[] = { "tmp", "blobs", "blobs/sha256", "layers", "images", "holds" };
+static const char *const store_dirs[] = { "tmp", "trash", "blobs", "blobs/sha256", "layers", "images", "holds" };
 
 const char *store_last_error(void) {
         return errmsg_last();
@@ -497,7 +497,17 @@ static int move_layer(Store *s, StoreStaging *st, const StagedLayer *sl) {
         r = layer_dir(sl->layer.chain_id, NULL, &p);
         if (r < 0)
                 return r;
-        (void) rm_rf_at(s->root_fd, p);    /* a half-removed layer without layer.json */
+        /* A half-removed layer without layer.json: into the trash, not
+         * deleted here, under the lock. */
+        if (faccessat(s->root_fd, p, F_OK, AT_SYMLINK_NOFOLLOW) >= 0) {
+                _cleanup_free_ char *victim = NULL;
+
+                r = store_trash(s, s->root_fd, p, &victim);
+                if (r < 0)
+                        return errmsg_set(r, "Cannot move the remains of layer %s away: %s.",
+                                          sl->layer.chain_id, strerror(-r));
+                (void) rm_rf_background(s->root_fd, victim);
+        }
         if (renameat(st->dirfd, sl->dir_path, s->root_fd, p) < 0)
                 return errmsg_set(-errno, "Cannot move layer %s into the store: %m.", sl->layer.chain_id);
         return 0;
@@ -639,14 +649,29 @@ uint64_t store_tree_size_at(int parent_fd, const char *path) {
         return size;
 }
 
-/* Removes entries of dir (relative to root) not in keep. Layers are renamed
- * into tmp/, so that they vanish atomically, and added to *victims: a layer
- * may be a million files or 50,000 nested directories, and other operations
- * (some in berthd's event loop) wait for the lock, so they are deleted once
- * it is released (store_gc_finish()). */
+int store_trash(Store *s, int dirfd, const char *name, char **ret) {
+        _cleanup_free_ char *victim = NULL;
+        int r;
+
+        r = tempname_at(STORE_TRASH_DIR "/x", &victim);
+        if (r < 0)
+                return r;
+        if (renameat(dirfd, name, s->root_fd, victim) < 0)
+                return -errno;
+        if (ret)
+                *ret = TAKE_PTR(victim);
+        return 0;
+}
+
+/* Moves entries of dir (relative to root) not in keep into the trash,
+ * listing them in *victims: a layer may be a million files or 50,000 nested
+ * directories, a blob gigabytes, and other operations (some in berthd's
+ * event loop) wait for the lock, so nothing is deleted under it; the
+ * victims go once it is released (store_gc_finish()). */
 static int sweep_dir(Store *s, const char *dir, char * const *keep, char ***victims, uint64_t *reclaimed) {
         _cleanup_closedir_ DIR *d = NULL;
         struct dirent *de;
+        bool moved = false;
         int r;
 
         r = opendir_at(s->root_fd, dir, 0, &d);
@@ -658,22 +683,22 @@ static int sweep_dir(Store *s, const char *dir, char * const *keep, char ***vict
 
                 if (streq(de->d_name, ".") || streq(de->d_name, "..") || strv_contains(keep, de->d_name))
                         continue;
-                if (victims) {
-                        r = tempname_at("tmp/gc", &victim);
-                        if (r < 0)
-                                return r;
-                        if (renameat(dirfd(d), de->d_name, s->root_fd, victim) < 0)
-                                return -errno;
-                        r = strv_consume(victims, TAKE_PTR(victim));
-                } else {
-                        if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) >= 0 && S_ISREG(st.st_mode))
-                                *reclaimed += (uint64_t) st.st_size;
-                        r = rm_rf_at(dirfd(d), de->d_name);
-                }
+                /* Blobs are single files, counted here; layers once deleted. */
+                if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) >= 0 && S_ISREG(st.st_mode))
+                        *reclaimed += (uint64_t) st.st_size;
+                r = store_trash(s, dirfd(d), de->d_name, &victim);
+                if (r < 0)
+                        return r;
+                moved = true;
+                r = strv_consume(victims, TAKE_PTR(victim));
                 if (r < 0)
                         return r;
                 log_debug("store: removed unreferenced %s/%s", dir, de->d_name);
         }
+        /* Gone from dir for good before the lock goes: what a crash leaves in
+         * the trash is emptied at the next open. */
+        if (moved && fsync(dirfd(d)) < 0)
+                return -errno;
         return 0;
 }
 
@@ -687,7 +712,7 @@ int store_gc_unreferenced(Store *s, uint64_t *reclaimed, char ***ret_victims) {
                 return r;
         r = sweep_dir(s, "layers", chains, ret_victims, &n);
         if (r >= 0)
-                r = sweep_dir(s, "blobs/sha256", blobs, NULL, &n);
+                r = sweep_dir(s, "blobs/sha256", blobs, ret_victims, &n);
         if (reclaimed)
                 *reclaimed += n;
         return r;
@@ -695,15 +720,20 @@ int store_gc_unreferenced(Store *s, uint64_t *reclaimed, char ***ret_victims) {
 
 void store_gc_finish(Store *s, char **victims, uint64_t *reclaimed) {
         STRV_FOREACH(v, victims) {
-                if (reclaimed)
-                        *reclaimed += store_tree_size_at(s->root_fd, *v);
+                /* Blobs were counted when they were moved. */
+                if (reclaimed) {
+                        struct stat st;
+                        if (fstatat(s->root_fd, *v, &st, AT_SYMLINK_NOFOLLOW) >= 0 && S_ISDIR(st.st_mode))
+                                *reclaimed += store_tree_size_at(s->root_fd, *v);
+                }
                 (void) rm_rf_at(s->root_fd, *v);
         }
         strv_free(victims);
 }
 
-/* Leftovers of interrupted operations: staging dirs nobody holds locked. */
-static int gc_tmp(Store *s) {
+/* Leftovers of interrupted operations: staging dirs nobody holds locked,
+ * moved into the trash. */
+static int gc_tmp(Store *s, char ***victims) {
         _cleanup_closedir_ DIR *d = NULL;
         struct dirent *de;
         int r;
@@ -713,15 +743,34 @@ static int gc_tmp(Store *s) {
                 return r;
         while ((de = readdir(d))) {
                 _cleanup_close_ int efd = -EBADF;
+                _cleanup_free_ char *victim = NULL;
 
                 if (streq(de->d_name, ".") || streq(de->d_name, ".."))
                         continue;
                 efd = openat(dirfd(d), de->d_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
                 if (efd >= 0 && flock(efd, LOCK_EX | LOCK_NB) < 0)
                         continue;       /* in use by a running operation */
-                (void) rm_rf_at(dirfd(d), de->d_name);
+                r = store_trash(s, dirfd(d), de->d_name, &victim);
+                if (r < 0)
+                        log_debug_errno(r, "store: cannot move tmp/%s into the trash: %m", de->d_name);
+                else if (strv_consume(victims, TAKE_PTR(victim)) < 0)
+                        return -ENOMEM;
         }
         return 0;
+}
+
+/* What a crash left in the trash. Not under the lock: every name in the
+ * trash is new and nobody uses it but who deletes it; a concurrent removal
+ * of another process may delete the same entry, which is harmless. */
+static void gc_trash(Store *s) {
+        _cleanup_closedir_ DIR *d = NULL;
+        struct dirent *de;
+
+        if (opendir_at(s->root_fd, STORE_TRASH_DIR, 0, &d) < 0)
+                return;
+        while ((de = readdir(d)))
+                if (!streq(de->d_name, ".") && !streq(de->d_name, ".."))
+                        (void) rm_rf_at(dirfd(d), de->d_name);
 }
 
 /* Temporary files of write_file_atomic_at() that a crash left. */
@@ -744,13 +793,18 @@ int store_gc(Store *s) {
         r = store_lock(s, &lock);
         if (r < 0)
                 return r;
-        r = gc_tmp(s);
+        r = gc_tmp(s, &victims);
         if (r < 0)
                 return r;
         gc_dot_files(s, ".");
         gc_dot_files(s, "images");
         r = store_gc_unreferenced(s, NULL, &victims);
+        if (victims)
+                (void) fsync_path_at(s->root_fd, STORE_TRASH_DIR);
         store_unlock(&lock);
-        store_gc_finish(s, TAKE_PTR(victims), NULL);
+        /* The victims are in the trash now, with what a crash left there:
+         * all of it goes, but after the lock, which nobody waits for then. */
+        strv_free(TAKE_PTR(victims));
+        gc_trash(s);
         return r;
 }

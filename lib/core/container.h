@@ -11,11 +11,10 @@
 
 #include "hashmap.h"
 #include "mount-spec.h"
+#include "names.h"
 #include "scope.h"
 #include "util.h"
 
-#define CONTAINER_ID_LENGTH 64
-#define CONTAINER_NAME_MAX 253
 #define CONTAINER_STATE_FILE "state.json"
 #define CONTAINER_DIR "containers"
 /* Directories of removed containers, on their way out. */
@@ -97,8 +96,6 @@ ContainerState container_state_from_string(const char *s);
 const char *network_mode_to_string(NetworkMode m);
 NetworkMode network_mode_from_string(const char *s);
 
-bool container_name_is_valid(const char *name);
-bool container_id_is_valid(const char *id);
 int container_id_generate(char **ret);
 /* Docker style "adjective_surname". */
 int container_name_generate(char **ret);

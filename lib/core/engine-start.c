@@ -40,34 +40,9 @@ static int container_paths(Engine *e, Container *c, ContainerPaths *ret) {
         return 0;
 }
 
-static int seccomp_mode_of(const SecurityOptions *s, const char **ret_profile) {
-        *ret_profile = NULL;
-        if (!s->seccomp_profile)
-                return SECCOMP_MODE_DEFAULT;
-        if (streq(s->seccomp_profile, "unconfined"))
-                return SECCOMP_MODE_UNCONFINED;
-        *ret_profile = s->seccomp_profile;
-        return SECCOMP_MODE_PROFILE;
-}
-
-void process_spec_from_config(RuntimeProcessSpec *p, const ContainerConfig *cfg,
-                                     char **argv, const EngineStdio *stdio) {
-        runtime_process_spec_init(p);
-        p->argv = argv;
-        p->env = cfg->env;
-        p->cwd = cfg->cwd;
-        p->user = cfg->user;
-        p->tty = cfg->tty;
-        p->journal = !stdio->attach;
-        p->stdin_fd = stdio->stdin_fd;
-        p->stdout_fd = stdio->stdout_fd;
-        p->stderr_fd = stdio->stderr_fd;
-        p->cap_add = cfg->security.cap_add;
-        p->cap_drop = cfg->security.cap_drop;
-        p->privileged = cfg->security.privileged;
-        p->no_new_privs = cfg->security.no_new_privileges;
-        p->seccomp = seccomp_mode_of(&cfg->security, &p->seccomp_profile);
-}
+static int on_spawn_io(sd_event_source *s, int fd, uint32_t revents, void *userdata);
+static int on_setup_timeout(sd_event_source *s, uint64_t usec, void *userdata);
+static void setup_abort(Engine *e, Live *l);
 
 static int spawn_leader(Engine *e, Container *c, const EngineStdio *stdio, Live *l) {
         _cleanup_(container_paths_done) ContainerPaths paths = {};
@@ -100,10 +75,19 @@ static int spawn_leader(Engine *e, Container *c, const EngineStdio *stdio, Live 
                 .network = cfg->network == NETWORK_MODE_HOST ? RUNTIME_NETWORK_HOST : RUNTIME_NETWORK_NONE,
         };
         process_spec_from_config(&spec.process, cfg, argv, stdio);
-        r = runtime_spawn(&spec, &l->process);
+        r = runtime_spawn_begin(&spec, &l->process);
         if (r < 0)
                 return errmsg_set(r, "Cannot create the container's process: %s", strerror(-r));
-        return container_attach_pid(c, l->process.pid);
+        /* The child is cloned by a thread: the loop learns on its channel
+         * that it is alive, within the setup's time limit. */
+        r = sd_event_add_io(e->event, &l->setup_io, l->process.channel, EPOLLIN, on_spawn_io, l);
+        if (r >= 0)
+                r = engine_add_setup_timer(e, &l->setup_timer, on_setup_timeout, l);
+        if (r < 0) {
+                setup_abort(e, l);
+                return errmsg_set(r, "Cannot follow the container's process: %s", strerror(-r));
+        }
+        return 0;
 }
 
 static void start_finish(Live *l, int r, const char *message, int pty_master) {
@@ -135,7 +119,7 @@ static void start_failed(Engine *e, Container *c, int r, int exit_code, const ch
         Live *l = c->live;
 
         setup_abort(e, l);
-        engine_fdstore_remove(c);
+        engine_fdstore_remove(e, c);
         c->pidfd = safe_close(c->pidfd);
         c->pid = 0;
         c->state = CONTAINER_EXITED;
@@ -225,8 +209,8 @@ static int scope_request(Live *l) {
                 r = strv_extend(&props, device_policy[i]);
         if (r < 0)
                 return r;
-        return scope_start(e->bus, c->unit, l->process.pid, &c->config.limits, props, on_scope_started, l,
-                           &l->job);
+        return e->units->start_scope(e->units_data, c->unit, l->process.pid, &c->config.limits, props,
+                                     on_scope_started, l, &l->job);
 }
 
 static void on_old_scope_gone(const char *result, int r, const sd_bus_error *error, void *userdata) {
@@ -253,8 +237,8 @@ static bool scope_retry_when_gone(Live *l, const sd_bus_error *error) {
         if (l->scope_retried || !sd_bus_error_has_name(error, "org.freedesktop.systemd1.UnitExists"))
                 return false;
         l->scope_retried = true;
-        return scope_wait_removed(l->engine->bus, l->container->unit, SCOPE_GONE_TIMEOUT_USEC, on_old_scope_gone,
-                                  l, &l->job) >= 0;
+        return l->engine->units->wait_removed(l->engine->units_data, l->container->unit, SCOPE_GONE_TIMEOUT_USEC,
+                                              on_old_scope_gone, l, &l->job) >= 0;
 }
 
 static void on_scope_started(const char *result, int r, const sd_bus_error *error, void *userdata) {
@@ -290,6 +274,39 @@ static void on_scope_started(const char *result, int r, const sd_bus_error *erro
         }
 }
 
+/* The leader is alive (runtime_spawn_continue()): systemd is asked for its
+ * scope, and gets its pidfd for the store meanwhile. */
+static int on_spawn_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        Live *l = userdata;
+        Engine *e = l->engine;
+        Container *c = l->container;
+        char msg[512];
+        int r = runtime_spawn_continue(&l->process);
+
+        if (r == -EAGAIN)
+                return 0;
+        if (r >= 0) {
+                l->setup_io = sd_event_source_disable_unref(l->setup_io);
+                l->setup_timer = sd_event_source_disable_unref(l->setup_timer);
+                r = container_attach_pid(c, l->process.pid);
+        }
+        if (r < 0) {
+                snprintf(msg, sizeof msg, "Cannot create the container's process: %s", strerror(-r));
+                start_failed(e, c, r, CONTAINER_EXIT_CODE_ENGINE, msg);
+                return 0;
+        }
+        r = scope_request(l);
+        if (r < 0) {
+                snprintf(msg, sizeof msg, "Cannot ask systemd for the scope %s: %s", c->unit, strerror(-r));
+                start_failed(e, c, r, CONTAINER_EXIT_CODE_ENGINE, msg);
+                return 0;
+        }
+        /* Into systemd's store while it makes the scope (not before asking
+         * for it: that is the longest wait of a start); by the time the
+         * command runs, systemd has long had it. */
+        engine_fdstore_put(e, c, c->pidfd, NULL);
+        return 0;
+}
 
 int engine_start(Engine *e, Container *c, const EngineStdio *stdio, EngineDone done, void *userdata) {
         Live *l;
@@ -311,17 +328,6 @@ int engine_start(Engine *e, Container *c, const EngineStdio *stdio, EngineDone d
         l->start_userdata = userdata;
         l->attach = stdio->attach;
         l->scope_retried = false;
-        r = scope_request(l);
-        if (r < 0) {
-                l->start_done = NULL;
-                setup_abort(e, l);
-                engine_fdstore_remove(c);
-                return errmsg_set(r, "Cannot ask systemd for the scope %s: %s", c->unit, strerror(-r));
-        }
-        /* Into systemd's store while it makes the scope (not before asking
-         * for it: that is the longest wait of a start); by the time the
-         * command runs, systemd has long had it. */
-        engine_fdstore_put(c, c->pidfd, NULL);
         return 0;
 }
 
@@ -422,57 +428,6 @@ static int collect_exit(Engine *e, Container *c, Live *l) {
         return r < 0 ? collect_adopted_exit(c, true) : -EINPROGRESS;
 }
 
-/* The scope's ControlGroup: berthd's cgroup namespace is rooted where
- * systemd's tree is, so it is the same path systemd reports. */
-char *engine_control_group(const Container *c) {
-        return strjoin("/" SCOPE_SLICE "/", c->unit);
-}
-
-/* What systemd leaves out on cgroup v1, with pid joining the container's
- * cpuset; nothing to do on v2. */
-int engine_apply_v1_limits(Engine *e, const Container *c, pid_t pid, const ScopeLimits *l) {
-        _cleanup_free_ char *cg = NULL;
-
-        if (e->cgroup_version == CGROUP_VERSION_UNIFIED)
-                return 0;
-        cg = engine_control_group(c);
-        return cg ? scope_v1_apply_limits("/sys/fs/cgroup", cg, pid, l) : -ENOMEM;
-}
-
-/* The v1 cgroups Berth made itself (cpuset, freezer): systemd does not
- * know them and leaves them behind. */
-void engine_remove_v1_cgroups(Engine *e, Container *c) {
-        _cleanup_free_ char *cg = NULL;
-
-        if (e->cgroup_version == CGROUP_VERSION_UNIFIED)
-                return;
-        cg = engine_control_group(c);
-        if (!cg)
-                return;
-        (void) scope_v1_remove("/sys/fs/cgroup", cg);
-        (void) scope_v1_freezer_remove("/sys/fs/cgroup/freezer", cg);
-}
-
-static void on_oom(void *userdata) {
-        Live *l = userdata;
-
-        l->container->oom_killed = true;
-        (void) engine_save_state(l->engine, l->container);
-}
-
-void engine_watch_oom(Engine *e, Container *c) {
-        _cleanup_free_ char *cg = engine_control_group(c);
-        Live *l = engine_live(e, c);
-        int r;
-
-        if (!cg || !l)
-                return;
-        l->oom = oom_watch_free(l->oom);
-        r = oom_watch_new(e->event, e->cgroup_version, cg, on_oom, l, &l->oom);
-        if (r < 0)
-                log_debug_errno(r, "Cannot watch %s for OOM kills: %m", cg);
-}
-
 void engine_handle_exit(Engine *e, Container *c) {
         Live *l = c->live;
         bool remove;
@@ -497,7 +452,7 @@ void engine_handle_exit(Engine *e, Container *c) {
          * the bookkeeping, which cannot change it. */
         if (l)
                 engine_run_waiters(&l->watchers, c, 0, NULL);
-        engine_fdstore_remove(c);
+        engine_fdstore_remove(e, c);
         engine_remove_v1_cgroups(e, c);
         (void) engine_save_state(e, c);
         log_debug("Container %s exited with %d.", c->name, c->exit_code);
@@ -531,42 +486,6 @@ int engine_watch_exit(Engine *e, Container *c) {
         return sd_event_add_io(e->event, &l->exit_source, c->pidfd, EPOLLIN, on_leader_exit, l);
 }
 
-/* Stores fd under the container's id (the leader's pidfd) or id + suffix. */
-void engine_fdstore_put(Container *c, int fd, const char *suffix) {
-        _cleanup_free_ char *msg = strjoin("FDSTORE=1\nFDNAME=", c->id, strempty(suffix));
-
-        if (!msg || fd < 0)
-                return;
-        (void) sd_pid_notify_with_fds(0, false, msg, &fd, 1);
-}
-
-static void fdstore_remove_name(const char *name) {
-        _cleanup_free_ char *msg = strjoin("FDSTOREREMOVE=1\nFDNAME=", name);
-
-        if (msg)
-                (void) sd_notify(false, msg);
-}
-
-void engine_fdstore_remove(Container *c) {
-        FOREACH_STRING(suffix, "", ".tty") {
-                _cleanup_free_ char *name = strjoin(c->id, suffix);
-                if (name)
-                        fdstore_remove_name(name);
-        }
-}
-
-/* The fds systemd kept for us while berthd was away: "<id>" is the leader's
- * pidfd, "<id>.tty" the master of a detached terminal. */
-static int take_stored_fd(char **names, int n_fds, const char *id) {
-        for (int i = 0; i < n_fds; i++)
-                if (names && names[i] && streq(names[i], id)) {
-                        free(names[i]);
-                        names[i] = NULL;
-                        return SD_LISTEN_FDS_START + i;
-                }
-        return -EBADF;
-}
-
 static void adopt(Engine *e, Container *c, int stored_pidfd) {
         Live *l = engine_live(e, c);
         int r;
@@ -593,6 +512,7 @@ static void adopt(Engine *e, Container *c, int stored_pidfd) {
 
 int engine_load(Engine *e) {
         _cleanup_strv_free_ char **corrupt = NULL, **names = NULL;
+        _cleanup_free_ int *fds = NULL;
         const char *key;
         void *value;
         size_t i = 0;
@@ -606,12 +526,12 @@ int engine_load(Engine *e) {
                 return r;
         STRV_FOREACH(id, corrupt)
                 log_warning("The state of container %s is unreadable; it is ignored.", *id);
-        n_fds = sd_listen_fds_with_names(true, &names);
+        n_fds = e->units->fdstore_load(e->units_data, &names, &fds);
         while (hashmap_iterate(e->registry->by_id, &i, &key, &value)) {
                 Container *c = value;
                 _cleanup_free_ char *tty_name = strjoin(c->id, ".tty");
-                int fd = take_stored_fd(names, n_fds, c->id);
-                int tty = tty_name ? take_stored_fd(names, n_fds, tty_name) : -EBADF;
+                int fd = engine_fdstore_take(names, fds, n_fds, c->id);
+                int tty = tty_name ? engine_fdstore_take(names, fds, n_fds, tty_name) : -EBADF;
 
                 if (c->state != CONTAINER_REMOVING && store_hold_image(e->store, c->image_id, c->id) < 0)
                         log_debug("Container %s: no hold on image %s: %s", c->name, c->image_id,
@@ -626,14 +546,14 @@ int engine_load(Engine *e) {
                          * must not be taken for a later run's after a crash. */
                         safe_close(fd);
                         safe_close(tty);
-                        engine_fdstore_remove(c);
+                        engine_fdstore_remove(e, c);
                 }
         }
         /* Fds of containers that no longer exist. */
         for (int k = 0; k < n_fds; k++)
                 if (names && names[k]) {
-                        safe_close(SD_LISTEN_FDS_START + k);
-                        fdstore_remove_name(names[k]);
+                        safe_close(fds[k]);
+                        engine_fdstore_remove_name(e, names[k]);
                 }
         return 0;
 }

@@ -264,7 +264,62 @@ static void kill_and_reap(int pidfd) {
                 ;
 }
 
+void spec_copy_done(RuntimeSpec *s) {
+        free((char *) s->name);
+        free((char *) s->unit);
+        free((char *) s->hostname);
+        strv_free(s->lowerdirs);
+        free((char *) s->upperdir);
+        free((char *) s->workdir);
+        free((char *) s->rootfs);
+        free((char *) s->hostname_file);
+        free((char *) s->hosts_file);
+        free((char *) s->resolv_conf_file);
+        for (size_t i = 0; s->mounts && i < s->n_mounts; i++)
+                mount_spec_done((MountSpec *) &s->mounts[i]);
+        free((MountSpec *) s->mounts);
+        strv_free(s->masked_paths);
+        strv_free(s->readonly_paths);
+        strv_free(s->process.argv);
+        free((char *) s->process.cwd);
+        free((char *) s->process.user);
+        safe_close(s->process.stdin_fd);
+        safe_close(s->process.stdout_fd);
+        safe_close(s->process.stderr_fd);
+        *s = (RuntimeSpec) { .process = { .stdin_fd = -EBADF, .stdout_fd = -EBADF, .stderr_fd = -EBADF } };
+}
+
+ChildPlan *child_plan_unref(ChildPlan *plan) {
+        if (!plan || __atomic_sub_fetch(&plan->n_ref, 1, __ATOMIC_ACQ_REL) > 0)
+                return NULL;
+        child_plan_done(plan);
+        spec_copy_done(&plan->own_spec);
+        safe_close(plan->channel);
+        safe_close(plan->pidfd);
+        return mfree(plan);
+}
+
+void runtime_spawn_plan_drop(RuntimeProcess *p) {
+        child_plan_unref(TAKE_PTR(p->spawn_plan));
+}
+
+/* The daemon lets go of the plan before the child said STARTED: the
+ * spawning thread reaps the child, or, if that is done already, the child
+ * is left in p->pidfd for the caller. */
+void runtime_spawn_abandon(RuntimeProcess *p) {
+        ChildPlan *plan = TAKE_PTR(p->spawn_plan);
+        int expected = SPAWN_STATE_RUNNING;
+
+        if (!plan)
+                return;
+        if (!__atomic_compare_exchange_n(&plan->spawn_state, &expected, SPAWN_STATE_ABANDONED, false,
+                                         __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE) && p->pidfd < 0)
+                p->pidfd = TAKE_FD(plan->pidfd);
+        child_plan_unref(plan);
+}
+
 void runtime_process_kill(RuntimeProcess *p) {
+        runtime_spawn_abandon(p);
         /* In setup still: it has not run a single instruction of the
          * user's, so killing it loses nothing. */
         if (p->channel >= 0 && p->pidfd >= 0)
@@ -276,6 +331,7 @@ void runtime_process_kill(RuntimeProcess *p) {
 }
 
 void runtime_process_done(RuntimeProcess *p) {
+        runtime_spawn_abandon(p);
         if (p->channel >= 0 && p->pidfd >= 0)
                 kill_and_reap(p->pidfd);
         if (p->helper_pidfd >= 0)

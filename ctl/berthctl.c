@@ -7,31 +7,31 @@
 static const Verb verbs[] = {
         { "version", NULL, verb_version, "", "Show the client's and the server's version." },
         { "info", NULL, verb_info, "", "Show how berthd and this host are set up." },
-        { "run", NULL, NULL, "[OPTIONS] IMAGE [COMMAND] [ARG...]", "Create and start a container (-d: in the background).", verb_run },
-        { "create", NULL, verb_create, "[OPTIONS] IMAGE [COMMAND] [ARG...]", "Create a container." },
-        { "start", NULL, NULL, "[-a] [-i] CONTAINER...", "Start containers.", verb_start },
-        { "stop", NULL, verb_stop, "[-t SECONDS] CONTAINER...", "Stop containers: the stop signal, then SIGKILL after the timeout." },
-        { "restart", NULL, verb_restart, "[-t SECONDS] CONTAINER...", "Stop and start containers." },
-        { "kill", NULL, verb_kill, "[-s SIGNAL] CONTAINER...", "Send a signal to containers (SIGKILL by default)." },
-        { "rm", NULL, verb_rm, "[-f] CONTAINER...", "Remove containers (-f: running ones too)." },
+        { "run", NULL, NULL, "[OPTIONS] IMAGE [COMMAND] [ARG...]", "Create and start a container (-d: in the background).", verb_run, true },
+        { "create", NULL, verb_create, "[OPTIONS] IMAGE [COMMAND] [ARG...]", "Create a container.", NULL, true },
+        { "start", NULL, NULL, "[-a] [-i] CONTAINER...", "Start containers.", verb_start, true },
+        { "stop", NULL, verb_stop, "[-t SECONDS] CONTAINER...", "Stop containers: the stop signal, then SIGKILL after the timeout.", NULL, true },
+        { "restart", NULL, verb_restart, "[-t SECONDS] CONTAINER...", "Stop and start containers.", NULL, true },
+        { "kill", NULL, verb_kill, "[-s SIGNAL] CONTAINER...", "Send a signal to containers (SIGKILL by default).", NULL, true },
+        { "rm", NULL, verb_rm, "[-f] CONTAINER...", "Remove containers (-f: running ones too).", NULL, true },
         { "wait", NULL, verb_wait, "CONTAINER...", "Wait for containers to exit and print their exit codes." },
-        { "exec", NULL, NULL, "[-i] [-t] [-e K=V] [-u USER] [-w DIR] CONTAINER COMMAND [ARG...]", "Run a command in a running container.", verb_exec },
-        { "update", NULL, verb_update, "[--memory M] [--cpus N] ... CONTAINER...", "Change the limits of containers." },
-        { "pause", NULL, verb_pause, "CONTAINER...", "Freeze all processes of containers." },
-        { "unpause", NULL, verb_unpause, "CONTAINER...", "Thaw paused containers." },
+        { "exec", NULL, NULL, "[-i] [-t] [-e K=V] [-u USER] [-w DIR] CONTAINER COMMAND [ARG...]", "Run a command in a running container.", verb_exec, true },
+        { "update", NULL, verb_update, "[--memory M] [--cpus N] ... CONTAINER...", "Change the limits of containers.", NULL, true },
+        { "pause", NULL, verb_pause, "CONTAINER...", "Freeze all processes of containers.", NULL, true },
+        { "unpause", NULL, verb_unpause, "CONTAINER...", "Thaw paused containers.", NULL, true },
         { "ps", NULL, verb_ps, "[-a] [-q] [--no-trunc] [--format TEMPLATE]", "List containers." },
         { "inspect", NULL, verb_inspect, "[--type container|image] NAME...", "Show everything about containers or images, as JSON." },
         { "top", NULL, verb_top, "CONTAINER", "Show the processes of a container." },
         { "stats", NULL, verb_stats, "[--no-stream] [CONTAINER...]", "Show containers' resource usage." },
         { "logs", NULL, verb_logs, "[-f] [--since TIME] [--until TIME] [-n N] [-t] CONTAINER", "Show a container's output from the journal." },
-        { "image", NULL, verb_image, "COMMAND", "Manage images (ls, load, import, save, inspect, history, rm, tag, prune)." },
+        { "image", NULL, verb_image, "COMMAND", "Manage images (ls, load, import, save, inspect, history, rm, tag, prune).", NULL, true },
         { "images", NULL, verb_image_ls, "[-a] [-q] [--no-trunc]", "List images (image ls)." },
-        { "load", NULL, verb_image_load, "[-i FILE]", "Load images from an archive (image load)." },
-        { "import", NULL, verb_image_import, "FILE|- [REPOSITORY[:TAG]] [-c INSTRUCTION]...", "Create an image from a root filesystem tarball (image import)." },
-        { "save", NULL, verb_image_save, "[-o FILE] [--format FORMAT] IMAGE...", "Write images to an archive (image save)." },
+        { "load", NULL, verb_image_load, "[-i FILE]", "Load images from an archive (image load).", NULL, true },
+        { "import", NULL, verb_image_import, "FILE|- [REPOSITORY[:TAG]] [-c INSTRUCTION]...", "Create an image from a root filesystem tarball (image import).", NULL, true },
+        { "save", NULL, verb_image_save, "[-o FILE] [--format FORMAT] IMAGE...", "Write images to an archive (image save).", NULL, true },
         { "history", NULL, verb_image_history, "IMAGE", "Show the history of an image (image history)." },
-        { "rmi", NULL, verb_image_rm, "[-f] IMAGE...", "Remove images (image rm)." },
-        { "tag", NULL, verb_image_tag, "SOURCE TARGET", "Give an image another name (image tag)." },
+        { "rmi", NULL, verb_image_rm, "[-f] IMAGE...", "Remove images (image rm).", NULL, true },
+        { "tag", NULL, verb_image_tag, "SOURCE TARGET", "Give an image another name (image tag).", NULL, true },
 };
 
 static void help(void) {
@@ -41,7 +41,8 @@ static void help(void) {
                "  -h --help        Show this help\n"
                "     --version     Show the client version\n"
                "     --json        Print machine-readable JSON\n"
-               "  -H --host=ADDR   D-Bus address of the bus berthd is on (or $BERTH_HOST)\n\n"
+               "  -H --host=ADDR   D-Bus address of the bus berthd is on (or $BERTH_HOST)\n"
+               "     --no-ask-password  Do not ask for a password when polkit wants one\n\n"
                "Commands:\n");
         for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
                 printf("  %-14s %s\n", verbs[i].name, verbs[i].summary);
@@ -71,6 +72,8 @@ static int parse_global_options(int argc, char *argv[]) {
                         return 0;
                 } else if (streq(a, "--json"))
                         arg_json = true;
+                else if (streq(a, "--no-ask-password"))
+                        arg_ask_password = false;
                 else if ((v = startswith(a, "--host=")))
                         arg_host = v;
                 else if ((streq(a, "-H") || streq(a, "--host")) && i + 1 < argc)
@@ -113,6 +116,7 @@ int main(int argc, char *argv[]) {
         }
         if (ctl_want_help(argc - i, argv + i, v))
                 return 0;
+        arg_polkit_agent = v->polkit;
         optind = 0;
         if (v->run_process)
                 r = v->run_process(argc - i, argv + i, &exit_status);

@@ -41,11 +41,22 @@ typedef struct Verb {
         const char *summary;
         /* Instead of run, for the verbs that run a container's process. */
         int (*run_process)(int argc, char *argv[], int *ret_exit_status);
+        bool polkit;             /* may be authorized with polkit: run an agent on a terminal */
 } Verb;
 
 /* Global options, shared by every verb. */
 extern bool arg_json;
 extern const char *arg_host;
+extern bool arg_ask_password;    /* --no-ask-password clears it */
+extern bool arg_polkit_agent;    /* the verb may need polkit's authorization */
+
+/* polkit (ctl-polkit.c): true when a password may be asked for: stdin is a
+ * terminal, we are not root and --no-ask-password was not given. */
+bool ctl_polkit_interactive(void);
+/* Runs pkttyagent for this process when arg_polkit_agent and
+ * ctl_polkit_interactive(), and returns once it is registered with polkitd.
+ * It is stopped at exit. */
+int ctl_polkit_agent_open(void);
 
 /* Connects to berthd; on failure prints one sentence saying why. */
 int ctl_connect(sd_bus **ret);

@@ -24,17 +24,40 @@ static bool error_is_unreachable(const sd_bus_error *error, int r) {
 }
 
 int ctl_connect(sd_bus **ret) {
-        int r = bus_open_berth(arg_host, ret);
+        int r;
 
+        /* Before the bus: the agent must be registered before the first
+         * call that polkitd may want to ask about. Without it, polkit's
+         * "auth_admin" is a denial, which berthd explains. */
+        r = ctl_polkit_agent_open();
+        if (r < 0)
+                fprintf(stderr, "Cannot run the authentication agent (%s); continuing without it.\n", strerror(-r));
+        r = bus_open_berth(arg_host, ret);
         if (r < 0) {
                 fprintf(stderr, "Cannot connect to the bus%s%s: %s. Is D-Bus running?\n",
                         arg_host ? " at " : "", strempty(arg_host), strerror(-r));
                 return r;
         }
+        /* Every call of ours may then have polkitd ask the user. */
+        (void) sd_bus_set_allow_interactive_authorization(*ret, ctl_polkit_interactive());
         return 0;
 }
 
+/* berthd's own sentences for a denial by polkit (service/polkit.c), as
+ * opposed to dbus-daemon's policy refusals, which carry the same name. */
+static bool error_is_authorization(const sd_bus_error *error) {
+        if (!error || !sd_bus_error_has_names(error, SD_BUS_ERROR_ACCESS_DENIED,
+                                              SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED))
+                return false;
+        return error->message && (startswith(error->message, "Not authorized to ") ||
+                                  startswith(error->message, "Authentication is required to "));
+}
+
 int ctl_call_failed(const char *what, const sd_bus_error *error, int r) {
+        if (error_is_authorization(error)) {
+                fprintf(stderr, "%s\n", ctl_escape(error->message));
+                return r < 0 ? r : -EACCES;
+        }
         if (error_is_unreachable(error, r)) {
                 if (sd_bus_error_has_names(error, SD_BUS_ERROR_ACCESS_DENIED) || r == -EACCES || r == -EPERM)
                         fprintf(stderr, "Permission denied talking to berthd: %s\n",

@@ -15,11 +15,13 @@ struct Caller {
 static const unsigned caller_max[_CALLER_REQUEST_TYPE_MAX] = {
         [CALLER_REQUEST_WAIT] = CALLER_WAITS_MAX,
         [CALLER_REQUEST_QUERY] = CALLER_QUERIES_MAX,
+        [CALLER_REQUEST_POLKIT] = CALLER_POLKIT_CHECKS_MAX,
 };
 
 static const unsigned unprivileged_max[_CALLER_REQUEST_TYPE_MAX] = {
         [CALLER_REQUEST_WAIT] = CALLERS_UNPRIVILEGED_WAITS_MAX,
         [CALLER_REQUEST_QUERY] = CALLERS_UNPRIVILEGED_QUERIES_MAX,
+        [CALLER_REQUEST_POLKIT] = CALLERS_POLKIT_CHECKS_MAX,
 };
 
 static Caller *caller_free(Caller *c) {
@@ -69,7 +71,8 @@ int bus_message_sender_is_root(sd_bus_message *m) {
 }
 
 static const char *request_what(CallerRequestType type) {
-        return type == CALLER_REQUEST_WAIT ? "waits" : "questions to systemd";
+        return type == CALLER_REQUEST_WAIT ? "waits" :
+               type == CALLER_REQUEST_QUERY ? "questions to systemd" : "authorization checks";
 }
 
 int caller_request_new(Manager *m, sd_bus_message *message, CallerRequestType type, sd_bus_error *error,

@@ -7,6 +7,7 @@
  * on the system bus may call the read-only methods, so nothing here may grow
  * with what a caller sends. */
 
+#include <limits.h>
 #include <systemd/sd-bus.h>
 
 #include "container.h"
@@ -17,6 +18,7 @@ typedef struct Caller Caller;
 typedef enum CallerRequestType {
         CALLER_REQUEST_WAIT,     /* until a container exits: as long as that takes */
         CALLER_REQUEST_QUERY,    /* a question to systemd: until it answers */
+        CALLER_REQUEST_POLKIT,   /* an authorization check (polkit.c): until polkitd answers */
         _CALLER_REQUEST_TYPE_MAX,
         _CALLER_REQUEST_TYPE_INVALID = -EINVAL,
 } CallerRequestType;
@@ -38,8 +40,12 @@ struct CallerRequest {
 /* Per caller, for everyone; the totals beyond which only root is served. */
 #define CALLER_WAITS_MAX 64U
 #define CALLER_QUERIES_MAX 4U
+#define CALLER_POLKIT_CHECKS_MAX 8U
 #define CALLERS_UNPRIVILEGED_WAITS_MAX 4096U
 #define CALLERS_UNPRIVILEGED_QUERIES_MAX 32U
+/* Not checked here: who is root is known only once the bus has answered
+ * (polkit.c bounds the checks of unprivileged callers itself). */
+#define CALLERS_POLKIT_CHECKS_MAX UINT_MAX
 
 /* Follows NameOwnerChanged; call before the bus name is taken. */
 int callers_watch(Manager *m);

@@ -151,35 +151,6 @@ static Manager *message_manager(sd_bus_message *message) {
         return sd_bus_slot_get_userdata(sd_bus_get_current_slot(sd_bus_message_get_bus(message)));
 }
 
-/* What needs BERTH_ACTION_PRIVILEGED_CONTAINERS: whatever reaches past the
- * container's confinement, a power over the host that root alone should
- * hand out (the privileged flag, host bind mounts, added capabilities, the
- * host's network namespace, no seccomp filter). */
-static bool container_is_privileged(const Container *c) {
-        const ContainerConfig *cfg = &c->config;
-
-        if (cfg->security.privileged || strv_length(cfg->security.cap_add) > 0 || cfg->network == NETWORK_MODE_HOST ||
-            streq_ptr(cfg->security.seccomp_profile, "unconfined"))
-                return true;
-        for (size_t i = 0; i < cfg->n_mounts; i++)
-                if (cfg->mounts[i].type == MOUNT_TYPE_BIND)
-                        return true;
-        return false;
-}
-
-static int bind_sources(const Container *c, char **ret) {
-        _cleanup_strv_free_ char **l = NULL;
-        int r;
-
-        for (size_t i = 0; i < c->config.n_mounts; i++)
-                if (c->config.mounts[i].type == MOUNT_TYPE_BIND) {
-                        r = strv_extend(&l, strempty(c->config.mounts[i].source));
-                        if (r < 0)
-                                return r;
-                }
-        *ret = l ? strv_join(l, ":") : strdup("");
-        return *ret ? 0 : -ENOMEM;
-}
 
 /* polkit for a verb on c: action, and for a privileged container
  * BERTH_ACTION_PRIVILEGED_CONTAINERS as well when privileged_too (create,
@@ -188,10 +159,10 @@ static int bind_sources(const Container *c, char **ret) {
 static int verify_container(sd_bus_message *message, Manager *m, const Container *c, const char *image,
                             const char *action, bool privileged_too, const char *command, sd_bus_error *error) {
         _cleanup_free_ char *binds = NULL;
-        bool privileged = container_is_privileged(c);
+        bool privileged = container_config_is_privileged(&c->config);
         int r;
 
-        r = bind_sources(c, &binds);
+        r = container_config_bind_sources(&c->config, &binds);
         if (r < 0)
                 return r;
         const char *details[] = {

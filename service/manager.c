@@ -18,6 +18,7 @@
 #include "manager.h"
 #include "operation.h"
 #include "scope.h"
+#include "polkit.h"
 #include "store.h"
 
 static const ConfigItem manager_config_items[] = {
@@ -120,6 +121,8 @@ Manager *manager_free(Manager *m) {
         operation_cancel_all(m);
         /* The engine answers the waits it holds (the callers' requests) first. */
         engine_free(m->engine);
+        /* The checks hold requests of callers: they go first. */
+        polkit_free(m);
         callers_free(m);
         container_dbus_free_execs(m);
         manager_free_images(m);

@@ -50,6 +50,14 @@ typedef struct Manager {
         Hashmap *callers;
         unsigned n_caller_requests[_CALLER_REQUEST_TYPE_MAX];
         sd_bus_slot *name_owner_slot;
+
+        /* Authorization checks by message (polkit.c), how many of
+         * unprivileged callers are with polkitd right now, and the callers
+         * with a check under way, whose later calls wait behind it. */
+        Hashmap *polkit_queries;
+        unsigned n_polkit_checks;
+        Hashmap *polkit_senders;
+        sd_bus_slot *polkit_filter_slot;
 } Manager;
 
 int manager_config_load(ManagerConfig *c, const char *path);

@@ -9,6 +9,10 @@
  *   bus-flood ps CONTAINER SECONDS IN_FLIGHT
  *        keeps IN_FLIGHT GetContainerProcesses calls pending for SECONDS. Prints
  *        "ok=K" and one "ERROR-NAME=K" per error.
+ *   bus-flood remove CONTAINER N
+ *        sends N RemoveContainer calls at once (each checked with polkit),
+ *        collects the replies that come within 300 ms, then disconnects with
+ *        the rest pending, as "wait" does.
  *
  * Exits 0 once it ran (whatever berthd answered), 2 on a local failure. */
 #include <inttypes.h>
@@ -69,6 +73,8 @@ static int send_call(sd_bus *bus, const char *member, const char *container, boo
         r = sd_bus_message_new_method_call(bus, &m, DEST, PATH, IFACE, member);
         if (r >= 0)
                 r = sd_bus_message_append(m, "s", container);
+        if (r >= 0 && streq(member, "RemoveContainer"))
+                r = sd_bus_message_append(m, "b", 0);
         if (r < 0)
                 return r;
         if (noreply) {
@@ -102,7 +108,7 @@ int main(int argc, char *argv[]) {
         int n, r;
 
         if (argc < 4 || safe_atoi(argv[3], &n) < 0 || n < 0) {
-                fprintf(stderr, "Usage: bus-flood wait CONTAINER N [noreply] | ps CONTAINER SECONDS IN_FLIGHT\n");
+                fprintf(stderr, "Usage: bus-flood wait CONTAINER N [noreply] | ps CONTAINER SECONDS IN_FLIGHT | remove CONTAINER N\n");
                 return 2;
         }
         r = sd_bus_open_system(&bus);
@@ -110,10 +116,11 @@ int main(int argc, char *argv[]) {
                 fprintf(stderr, "Cannot connect to the system bus: %s\n", strerror(-r));
                 return 2;
         }
-        if (streq(argv[1], "wait")) {
+        if (streq(argv[1], "wait") || streq(argv[1], "remove")) {
                 bool noreply = argc > 4 && streq(argv[4], "noreply");
+                const char *member = streq(argv[1], "wait") ? "WaitContainer" : "RemoveContainer";
                 for (int i = 0; i < n; i++)
-                        if ((r = send_call(bus, "WaitContainer", argv[2], noreply, &t)) < 0) {
+                        if ((r = send_call(bus, member, argv[2], noreply, &t)) < 0) {
                                 fprintf(stderr, "Cannot send: %s\n", strerror(-r));
                                 return 2;
                         }

@@ -130,6 +130,35 @@ Container *container_free(Container *c) {
         return mfree(c);
 }
 
+bool container_config_is_privileged(const ContainerConfig *c) {
+        /* A profile of the caller's may allow whatever "unconfined" does. */
+        if (c->security.privileged || strv_length(c->security.cap_add) > 0 || c->network == NETWORK_MODE_HOST ||
+            c->security.seccomp_profile)
+                return true;
+        for (size_t i = 0; i < c->n_mounts; i++)
+                if (c->mounts[i].type == MOUNT_TYPE_BIND)
+                        return true;
+        return false;
+}
+
+int container_config_bind_sources(const ContainerConfig *c, char **ret) {
+        _cleanup_strv_free_ char **l = NULL;
+        char *s;
+        int r;
+
+        for (size_t i = 0; i < c->n_mounts; i++)
+                if (c->mounts[i].type == MOUNT_TYPE_BIND) {
+                        r = strv_extend(&l, strempty(c->mounts[i].source));
+                        if (r < 0)
+                                return r;
+                }
+        s = l ? strv_join(l, ":") : strdup("");
+        if (!s)
+                return -ENOMEM;
+        *ret = s;
+        return 0;
+}
+
 int container_add_mount(Container *c, MountSpec *m) {
         MountSpec *a = reallocarray(c->config.mounts, c->config.n_mounts + 1, sizeof(MountSpec));
 

@@ -105,6 +105,13 @@ Container *container_free(Container *c);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Container *, container_free);
 void container_config_done(ContainerConfig *c);
 int container_add_mount(Container *c, MountSpec *m);  /* takes the contents of *m */
+/* Whether the configuration reaches past the container's confinement: the
+ * privileged flag, bind mounts of host paths, added capabilities, the host's
+ * network namespace, or a seccomp profile other than the default one. Such a container needs
+ * BERTH_ACTION_PRIVILEGED_CONTAINERS besides the usual action. */
+bool container_config_is_privileged(const ContainerConfig *c) _pure_;
+/* The host paths of its bind mounts joined with ":" ("" without any). */
+int container_config_bind_sources(const ContainerConfig *c, char **ret);
 
 
 int container_to_json(const Container *c, json_t **ret);

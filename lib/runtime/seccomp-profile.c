@@ -5,6 +5,7 @@
 #include <linux/seccomp.h>
 #include <sched.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 
@@ -356,9 +357,21 @@ int seccomp_profile_parse(const char *text, SeccompProfile **ret) {
 
 int seccomp_profile_load(const char *path, SeccompProfile **ret) {
         _cleanup_free_ char *text = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        struct stat st;
         int r;
 
-        r = read_full_file_at(AT_FDCWD, path, PROFILE_SIZE_MAX, &text, NULL);
+        /* A caller of CreateContainer names the path, and berthd reads it in
+         * its loop: a FIFO or a device would block it (O_NONBLOCK makes the
+         * open return, and only a regular file is read). */
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode))
+                return -EINVAL;
+        r = read_full_fd(fd, PROFILE_SIZE_MAX, &text, NULL);
         if (r < 0)
                 return r;
         return seccomp_profile_parse(text, ret);

@@ -82,4 +82,3 @@ check_output "berthctl turns Docker's flags into them (-m: as much swap as memor
 check_exit "a bad flag is refused before anything is sent" 125 sbx_ctl update --memory lots lim2
 check_output "... in one sentence" 'Invalid --memory value "lots"' sbx_ctl update --memory lots lim2
 
-summary

@@ -66,7 +66,7 @@ check_output "... and keeps the tagged one" "^${HEX:0:12}\$" sbx_ctl images -q
 NOBODY="setpriv --reuid=nobody --regid=nogroup --clear-groups"
 check_output "nobody may list images" 'localhost/bb' sbx $NOBODY berthctl images
 check_exit "nobody may not load images (125)" 125 sbx $NOBODY berthctl load -i /dev/null
-check_output "... and is told so" 'ermission denied|Access denied' sbx $NOBODY berthctl load -i /dev/null
+check_output "... and is told so" 'ermission denied|Access denied|Authentication is required' sbx $NOBODY berthctl load -i /dev/null
 
 check "images survive a restart of berthd" sbx systemctl restart berthd.service
 check_output "... still listed" "^${HEX:0:12}\$" sbx_ctl images -q

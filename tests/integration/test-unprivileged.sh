@@ -48,9 +48,9 @@ check "... and saw it change" grep -q 'PropertiesChanged' "$T/monitor.nobody"
 
 check_output "Env is no property any more" 'or property Env|Unknown property' \
         sbx busctl get-property org.berth.Berth1 "$CP" $C Env
-check_output "nobody may not read a container's environment" 'org.freedesktop.DBus.Error.AccessDenied' \
+check_output "nobody may not read a container's environment" 'org.freedesktop.DBus.Error.(AccessDenied|InteractiveAuthorizationRequired)' \
         sbx $NOBODY gdbus call --system --dest org.berth.Berth1 --object-path "$CP" --method $C.GetEnvironment
-check_output "... nor by name" 'org.freedesktop.DBus.Error.AccessDenied' \
+check_output "... nor by name" 'org.freedesktop.DBus.Error.(AccessDenied|InteractiveAuthorizationRequired)' \
         sbx $NOBODY gdbus call --system --dest org.berth.Berth1 --object-path $M --method $I.GetContainerEnvironment sec
 check "... nor find it in GetAll" lacks hunter2 '"Name"' \
         sbx $NOBODY busctl call org.berth.Berth1 "$CP" org.freedesktop.DBus.Properties GetAll s $C

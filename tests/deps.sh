@@ -17,6 +17,8 @@ DEPS=(
         busybox-static zstd gzip tar
         # peers the tests compare with
         podman skopeo umoci
+        # registries the tests start: plain, TLS + htpasswd, token auth, a mirror
+        docker-registry apache2-utils openssl python3-jwt python3-cryptography curl
 )
 
 missing=()

@@ -6,6 +6,7 @@
 #include "fileio.h"
 #include "container-dbus.h"
 #include "image-dbus.h"
+#include "registry-dbus.h"
 #include "manager-dbus.h"
 #include "operation.h"
 #include "manager.h"
@@ -133,6 +134,17 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("SaveImage",
                                 SD_BUS_ARGS("h", output, "as", names, "s", format, "a{sv}", options),
                                 SD_BUS_RESULT("o", job), method_save_image, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("PullImage", SD_BUS_ARGS("s", reference, "a{sv}", options),
+                                SD_BUS_RESULT("o", job), method_pull_image,
+                                SD_BUS_VTABLE_UNPRIVILEGED | SD_BUS_VTABLE_SENSITIVE),
+        SD_BUS_METHOD_WITH_ARGS("PushImage", SD_BUS_ARGS("s", name, "s", destination, "a{sv}", options),
+                                SD_BUS_RESULT("o", job), method_push_image,
+                                SD_BUS_VTABLE_UNPRIVILEGED | SD_BUS_VTABLE_SENSITIVE),
+        SD_BUS_METHOD_WITH_ARGS("Login", SD_BUS_ARGS("s", registry, "s", username, "s", password,
+                                "a{sv}", options), SD_BUS_NO_RESULT, method_login,
+                                SD_BUS_VTABLE_UNPRIVILEGED | SD_BUS_VTABLE_SENSITIVE),
+        SD_BUS_METHOD_WITH_ARGS("Logout", SD_BUS_ARGS("s", registry), SD_BUS_NO_RESULT, method_logout,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("RemoveImage", SD_BUS_ARGS("s", name, "b", force),
                                 SD_BUS_RESULT("as", untagged, "as", deleted), method_remove_image_by_name,
                                 SD_BUS_VTABLE_UNPRIVILEGED),

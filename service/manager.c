@@ -40,6 +40,9 @@ static const ConfigItem manager_config_items[] = {
         LIMIT("MaxLayersPerImage", config_parse_size, max_layers),
         LIMIT("UnpackThreads", config_parse_unsigned, unpack_threads),
 #undef LIMIT
+        { "Images", "MaxParallelDownloads", config_parse_unsigned, offsetof(ManagerConfig, max_parallel_downloads) },
+        { "Images", "MaxManifestSize", config_parse_size, offsetof(ManagerConfig, max_manifest_size) },
+        { "Images", "MaxConfigSize", config_parse_size, offsetof(ManagerConfig, max_config_size) },
         { "Containers", "SetupTimeoutSec", config_parse_unsigned, offsetof(ManagerConfig, setup_timeout_sec) },
 };
 

@@ -17,6 +17,9 @@ typedef struct ManagerConfig {
         unsigned max_operations;
         StoreLimits store_limits;
         unsigned setup_timeout_sec;     /* 0: the engine's default */
+        unsigned max_parallel_downloads; /* 0: the registry client's default */
+        uint64_t max_manifest_size;
+        uint64_t max_config_size;
 } ManagerConfig;
 
 typedef struct Operation Operation;

@@ -27,6 +27,54 @@ void operation_progress(uint64_t done, uint64_t total, const char *current, void
                 operation_set_current(o, current);
 }
 
+static int operation_parts_grow(Operation *o, size_t n) {
+        OperationPart *p;
+
+        if (n <= o->n_parts)
+                return 0;
+        if (n > 4096)
+                return -E2BIG;
+        p = reallocarray(o->parts, n, sizeof *p);
+        if (!p)
+                return -ENOMEM;
+        memset(p + o->n_parts, 0, (n - o->n_parts) * sizeof *p);
+        for (size_t i = o->n_parts; i < n; i++)
+                p[i].state = "waiting";
+        o->parts = p;
+        o->n_parts = n;
+        return 0;
+}
+
+static void part_update_rate(OperationPart *p, uint64_t done) {
+        uint64_t now = now_usec(CLOCK_MONOTONIC);
+
+        if (p->rate_usec == 0 || done < p->rate_done) {
+                p->rate_usec = now;
+                p->rate_done = done;
+        } else if (now - p->rate_usec >= USEC_PER_SEC) {
+                p->rate = (done - p->rate_done) * USEC_PER_SEC / (now - p->rate_usec);
+                p->rate_usec = now;
+                p->rate_done = done;
+        }
+}
+
+void operation_part_progress(Operation *o, size_t index, size_t n, const char *name, const char *state,
+                             uint64_t done, uint64_t total) {
+        OperationPart *p;
+
+        pthread_mutex_lock(&o->parts_lock);
+        if (index < n && operation_parts_grow(o, n) >= 0) {
+                p = &o->parts[index];
+                snprintf(p->name, sizeof p->name, "%s", strempty(name));
+                p->state = state ?: "waiting";
+                p->done = done;
+                p->total = total;
+                part_update_rate(p, done);
+                o->parts_changed = true;
+        }
+        pthread_mutex_unlock(&o->parts_lock);
+}
+
 static void *operation_thread(void *userdata) {
         Operation *o = userdata;
         uint64_t one = 1;
@@ -64,6 +112,8 @@ Operation *operation_free(Operation *o) {
         if (o->free_userdata)
                 o->free_userdata(o->userdata);
         pthread_mutex_destroy(&o->current_lock);
+        pthread_mutex_destroy(&o->parts_lock);
+        free(o->parts);
         strv_free(o->result_ids);
         free(o->error_message);
         free(o->path);
@@ -74,9 +124,21 @@ Operation *operation_free(Operation *o) {
 }
 DEFINE_TRIVIAL_CLEANUP_FUNC(Operation *, operation_free);
 
+static bool operation_take_parts_changed(Operation *o) {
+        bool changed;
+
+        pthread_mutex_lock(&o->parts_lock);
+        changed = o->parts_changed;
+        o->parts_changed = false;
+        pthread_mutex_unlock(&o->parts_lock);
+        return changed;
+}
+
 static void operation_emit_progress(Operation *o) {
         uint64_t p = atomic_load(&o->progress);
 
+        if (operation_take_parts_changed(o))
+                (void) sd_bus_emit_properties_changed(o->manager->bus, o->path, JOB_IFACE, "Layers", NULL);
         if (p == o->emitted_progress)
                 return;
         o->emitted_progress = p;
@@ -160,6 +222,7 @@ int operation_start(Manager *m, const char *type, sd_bus_message *request, int f
                 .work = work, .finish = finish, .userdata = userdata, .free_userdata = free_userdata,
         };
         pthread_mutex_init(&o->current_lock, NULL);
+        pthread_mutex_init(&o->parts_lock, NULL);
         o->request = sd_bus_message_ref(request);
         o->next = m->operations;
         m->operations = o;
@@ -200,6 +263,24 @@ static int property_get_atomic(sd_bus *bus, const char *path, const char *interf
                                const char *property, sd_bus_message *reply,
                                void *userdata, sd_bus_error *error) {
         return sd_bus_message_append(reply, "t", atomic_load((_Atomic uint64_t *) userdata));
+}
+
+static int property_get_layers(sd_bus *bus, const char *path, const char *interface,
+                               const char *property, sd_bus_message *reply,
+                               void *userdata, sd_bus_error *error) {
+        Operation *o = userdata;
+        int r;
+
+        r = sd_bus_message_open_container(reply, 'a', "(ssttt)");
+        pthread_mutex_lock(&o->parts_lock);
+        for (size_t i = 0; r >= 0 && i < o->n_parts; i++) {
+                const OperationPart *p = &o->parts[i];
+                r = sd_bus_message_append(reply, "(ssttt)", p->name, p->state, p->done, p->total, p->rate);
+        }
+        pthread_mutex_unlock(&o->parts_lock);
+        if (r < 0)
+                return r;
+        return sd_bus_message_close_container(reply);
 }
 
 static int method_cancel(sd_bus_message *message, void *userdata, sd_bus_error *error) {
@@ -260,6 +341,7 @@ static const sd_bus_vtable operation_vtable[] = {
         SD_BUS_PROPERTY("Total", "t", property_get_atomic, offsetof(Operation, total),
                         SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Current", "s", property_get_current, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Layers", "a(ssttt)", property_get_layers, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_METHOD_WITH_ARGS("Cancel", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_cancel,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END

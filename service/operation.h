@@ -19,6 +19,16 @@
 typedef struct Manager Manager;
 typedef struct Operation Operation;
 
+/* One part of a job moving on its own (a layer of a pull or push), for the
+ * Job's Layers property. */
+typedef struct OperationPart {
+        char name[80];               /* the blob digest */
+        const char *state;           /* a static string: "downloading", "done", ... */
+        uint64_t done, total;
+        uint64_t rate;               /* bytes/s over the last second or so */
+        uint64_t rate_usec, rate_done;
+} OperationPart;
+
 /* Runs in the worker thread. Returns 0 or a negative errno; may fill
  * o->result_ids and set an error message with errmsg_set(). */
 typedef int (*OperationWork)(Operation *o);
@@ -52,6 +62,11 @@ struct Operation {
         char current[256];
         uint64_t emitted_progress;
 
+        pthread_mutex_t parts_lock;
+        OperationPart *parts;
+        size_t n_parts;
+        bool parts_changed;          /* under parts_lock */
+
         int result;                  /* set by the worker */
         char *error_message;
         char **result_ids;
@@ -68,5 +83,10 @@ void operation_cancel_all(Manager *m);
 
 /* For the worker: a StoreProgressFn. */
 void operation_progress(uint64_t done, uint64_t total, const char *current, void *userdata);
+
+/* For the worker: part index of n changed. The Layers property is emitted
+ * with the progress, at most every 200 ms. */
+void operation_part_progress(Operation *o, size_t index, size_t n, const char *name, const char *state,
+                             uint64_t done, uint64_t total);
 
 int operation_dbus_register(Manager *m);

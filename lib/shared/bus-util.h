@@ -38,6 +38,9 @@
 #define BERTH_ERROR_COMMAND_NOT_EXECUTABLE "org.berth.Berth1.Error.CommandNotExecutable"
 #define BERTH_ERROR_NO_SUCH_EXEC "org.berth.Berth1.Error.NoSuchExec"
 #define BERTH_ERROR_NOT_SUPPORTED "org.berth.Berth1.Error.NotSupported"
+#define BERTH_ERROR_REGISTRY_AUTH "org.berth.Berth1.Error.RegistryAuthenticationFailed"
+#define BERTH_ERROR_REGISTRY_UNAVAILABLE "org.berth.Berth1.Error.RegistryUnavailable"
+#define BERTH_ERROR_NO_MATCHING_PLATFORM "org.berth.Berth1.Error.NoMatchingPlatform"
 
 /* What a failing call was about: one errno means different things for
  * different objects (ENOENT: NoSuchContainer or NoSuchImage; EBUSY:

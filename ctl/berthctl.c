@@ -31,6 +31,10 @@ static const Verb verbs[] = {
         { "save", NULL, verb_image_save, "[-o FILE] [--format FORMAT] IMAGE...", "Write images to an archive (image save).", NULL, true },
         { "history", NULL, verb_image_history, "IMAGE", "Show the history of an image (image history)." },
         { "rmi", NULL, verb_image_rm, "[-f] IMAGE...", "Remove images (image rm).", NULL, true },
+        { "pull", NULL, verb_pull, "[-q] [--platform OS/ARCH] [--tls-verify=false] [--authfile FILE] IMAGE", "Download an image from a registry (image pull).", NULL, true },
+        { "push", NULL, verb_push, "[-q] [--tls-verify=false] [--authfile FILE] IMAGE [DESTINATION]", "Upload an image to a registry (image push).", NULL, true },
+        { "login", NULL, verb_login, "[-u USER] [-p PASSWORD | --password-stdin] [--system] [REGISTRY]", "Log in to a registry: check the credentials and keep them.", NULL, true },
+        { "logout", NULL, verb_logout, "[--system] [REGISTRY]", "Forget the credentials of a registry." , NULL, true },
         { "tag", NULL, verb_image_tag, "SOURCE TARGET", "Give an image another name (image tag).", NULL, true },
 };
 

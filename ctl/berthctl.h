@@ -89,6 +89,14 @@ int bus_message_read_dict_json(sd_bus_message *m, json_t **ret);
 /* Sends a call that starts a job of berthd and waits for it to end, showing
  * progress on a terminal and cancelling it on Ctrl-C. */
 int ctl_job_run(sd_bus *bus, sd_bus_message *m, const char *verb, char ***ret_ids);
+/* The same; quiet shows no progress (errors still). A job with layers (pull,
+ * push) shows a line per layer: redrawn bars on a terminal, a line per state
+ * reached elsewhere. */
+int ctl_job_run_full(sd_bus *bus, sd_bus_message *m, const char *verb, bool quiet, char ***ret_ids);
+/* "abcd12345678: Downloading [====>   ] 1.2MB/4.5MB 1MB/s" (moving), or
+ * "abcd12345678: Pull complete". */
+void ctl_format_layer_line(const char *digest, const char *label, bool moving, uint64_t done, uint64_t total,
+                           uint64_t rate, char *buf, size_t n);
 
 /* Tables laid out as docker's tabwriter does (ctl-table.c). */
 typedef struct Table {
@@ -132,6 +140,8 @@ typedef struct CreateRequest {
         char *name, *image, *entrypoint, *workdir, *user, *hostname, *network, *stop_signal;
         char **cmd, **env, **labels, **volumes, **tmpfs, **mounts, **cap_add, **cap_drop;
         char **security_opt;
+        char *pull;             /* --pull: always, missing (the default), never */
+        char *platform;
         char **limits;          /* Docker's flags: flag, value, flag, value, ... */
         ScopeLimits typed_limits;   /* what they mean, in the API's typed form */
         int stop_timeout;       /* seconds; -1: the default */
@@ -207,6 +217,17 @@ int verb_image_inspect(int argc, char *argv[]);
 int verb_image_history(int argc, char *argv[]);
 int verb_image_rm(int argc, char *argv[]);
 int verb_image_tag(int argc, char *argv[]);
+
+/* Registries (ctl-registry.c). */
+int verb_pull(int argc, char *argv[]);
+int verb_push(int argc, char *argv[]);
+int verb_login(int argc, char *argv[]);
+int verb_logout(int argc, char *argv[]);
+/* Pulls ref with the user's credentials, showing progress unless quiet;
+ * *ret_id (may be NULL) the image id. */
+int ctl_pull(sd_bus *bus, const char *ref, const char *platform, bool quiet, char **ret_id);
+/* What run and create do before creating: pull per --pull. */
+int create_request_pull(sd_bus *bus, const CreateRequest *q);
 int verb_image_untag(int argc, char *argv[]);
 int verb_image_prune(int argc, char *argv[]);
 

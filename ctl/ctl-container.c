@@ -124,6 +124,8 @@ int verb_create(int argc, char *argv[]) {
                 return r;
         r = ctl_connect(&bus);
         if (r >= 0)
+                r = create_request_pull(bus, &q);
+        if (r >= 0)
                 r = create_container(bus, &q, &id);
         if (r < 0)
                 return r;
@@ -141,6 +143,8 @@ int verb_run(int argc, char *argv[], int *ret_exit_status) {
         if (r < 0)
                 return r;
         r = ctl_connect(&bus);
+        if (r >= 0)
+                r = create_request_pull(bus, &q);
         if (r < 0)
                 return r;
         if (!q.detach)

@@ -9,7 +9,7 @@
 enum {
         ARG_NAME = 0x100, ARG_RM, ARG_ENTRYPOINT, ARG_TMPFS, ARG_MOUNT, ARG_NETWORK, ARG_CAP_ADD,
         ARG_CAP_DROP, ARG_PRIVILEGED, ARG_READ_ONLY, ARG_SECURITY_OPT, ARG_STOP_SIGNAL,
-        ARG_STOP_TIMEOUT, ARG_LIMIT,
+        ARG_STOP_TIMEOUT, ARG_LIMIT, ARG_PULL, ARG_PLATFORM,
 };
 
 static const struct option create_options[] = {
@@ -36,6 +36,8 @@ static const struct option create_options[] = {
         { "entrypoint", required_argument, NULL, ARG_ENTRYPOINT },
         { "stop-signal", required_argument, NULL, ARG_STOP_SIGNAL },
         { "stop-timeout", required_argument, NULL, ARG_STOP_TIMEOUT },
+        { "pull", required_argument, NULL, ARG_PULL },
+        { "platform", required_argument, NULL, ARG_PLATFORM },
         /* Docker's limit flags; berthctl turns them into the API's typed form. */
         { "memory", required_argument, NULL, 'm' },
         { "memory-reservation", required_argument, NULL, ARG_LIMIT },
@@ -57,6 +59,8 @@ void create_request_done(CreateRequest *q) {
         free(q->hostname);
         free(q->network);
         free(q->stop_signal);
+        free(q->pull);
+        free(q->platform);
         strv_free(q->cmd);
         strv_free(q->env);
         strv_free(q->labels);
@@ -129,6 +133,11 @@ static int parse_one(CreateRequest *q, int c, const char *flag) {
         case ARG_CAP_ADD: return strv_extend(&q->cap_add, optarg);
         case ARG_CAP_DROP: return strv_extend(&q->cap_drop, optarg);
         case ARG_SECURITY_OPT: return strv_extend(&q->security_opt, optarg);
+        case ARG_PULL:
+                if (!streq(optarg, "always") && !streq(optarg, "missing") && !streq(optarg, "never"))
+                        return -EINVAL;
+                return free_and_strdup(&q->pull, optarg);
+        case ARG_PLATFORM: return free_and_strdup(&q->platform, optarg);
         case 'm': return add_limit(q, "memory", optarg);
         case 'c': return add_limit(q, "cpu-shares", optarg);
         case ARG_LIMIT: return add_limit(q, flag, optarg);
@@ -272,4 +281,28 @@ int create_request_append(sd_bus_message *m, const CreateRequest *q) {
         if (r >= 0)
                 r = sd_bus_message_close_container(m);
         return r;
+}
+
+static bool image_present(sd_bus *bus, const char *image) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+
+        return sd_bus_call_method(bus, BERTH_BUS_NAME, BERTH_MANAGER_PATH, BERTH_MANAGER_IFACE, "GetImage",
+                                  &error, &reply, "s", image) >= 0 ||
+               !sd_bus_error_has_name(&error, BERTH_ERROR_NO_SUCH_IMAGE);
+}
+
+/* As docker run: --pull missing (the default) pulls an image the store
+ * lacks, always pulls, never leaves it to CreateContainer to fail. */
+int create_request_pull(sd_bus *bus, const CreateRequest *q) {
+        const char *policy = q->pull ?: "missing";
+
+        if (streq(policy, "never"))
+                return 0;
+        if (streq(policy, "missing")) {
+                if (image_present(bus, q->image))
+                        return 0;
+                fprintf(stderr, "Unable to find image '%s' locally\n", ctl_escape(q->image));
+        }
+        return ctl_pull(bus, q->image, q->platform, false, NULL);
 }

@@ -15,7 +15,10 @@ typedef struct JobWait {
         const char *path;
         const char *verb;
         bool tty;
+        bool quiet;
         bool cancelled;
+        size_t lines_drawn;      /* layer lines on the terminal, redrawn in place */
+        char **layer_states;     /* per layer index: the state last printed (plain output) */
         bool finished;
         int result;             /* 0 or a negative errno, said so */
         char **ids;
@@ -33,13 +36,121 @@ static void draw_progress(JobWait *w, uint64_t done, uint64_t total, const char 
         fflush(stderr);
 }
 
+/* Docker's words for a layer's state. */
+static const char *layer_state_label(const JobWait *w, const char *state) {
+        bool push = streq(w->verb, "push");
+
+        if (streq(state, "waiting"))
+                return push ? "Preparing" : "Waiting";
+        if (streq(state, "downloading"))
+                return "Downloading";
+        if (streq(state, "uploading"))
+                return "Pushing";
+        if (streq(state, "verifying"))
+                return "Verifying Checksum";
+        if (streq(state, "done"))
+                return push ? "Pushed" : "Pull complete";
+        if (streq(state, "exists"))
+                return push ? "Layer already exists" : "Already exists";
+        if (streq(state, "mounted"))
+                return "Mounted from another repository";
+        return state;
+}
+
+static bool layer_state_moving(const char *state) {
+        return streq(state, "downloading") || streq(state, "uploading");
+}
+
+static void layer_short_id(const char *digest, char ret[static 13]) {
+        const char *hex = startswith(digest, "sha256:") ?: digest;
+
+        snprintf(ret, 13, "%s", hex);
+}
+
+void ctl_format_layer_line(const char *digest, const char *label, bool moving, uint64_t done, uint64_t total,
+                           uint64_t rate, char *buf, size_t n) {
+        char id[13], d[32], t[32], r[32];
+        int width = 30, filled = total > 0 ? (int) (MIN(done, total) * (uint64_t) width / total) : 0;
+
+        layer_short_id(digest, id);
+        if (!moving) {
+                snprintf(buf, n, "%s: %s", id, label);
+                return;
+        }
+        format_size_si(done, d, sizeof d);
+        format_size_si(total, t, sizeof t);
+        format_size_si(rate, r, sizeof r);
+        snprintf(buf, n, "%s: %-11s [%.*s%s%*s] %8s/%-8s %8s/s", id, label, filled,
+                 "==============================", filled < width ? ">" : "",
+                 width - filled - (filled < width), "", d, total > 0 ? t : "?", r);
+}
+
+static void draw_layers_tty(JobWait *w, sd_bus_message *reply) {
+        const char *digest, *state;
+        uint64_t done, total, rate;
+        size_t n = 0;
+        char line[256];
+
+        if (w->lines_drawn > 0)
+                fprintf(stderr, "\r\033[%zuA", w->lines_drawn);
+        while (sd_bus_message_read(reply, "(ssttt)", &digest, &state, &done, &total, &rate) > 0) {
+                ctl_format_layer_line(digest, layer_state_label(w, state), layer_state_moving(state), done,
+                                      total, rate, line, sizeof line);
+                fprintf(stderr, "\r%s\033[K\n", ctl_escape(line));
+                n++;
+        }
+        w->lines_drawn = MAX(w->lines_drawn, n);
+        fflush(stderr);
+}
+
+/* Without a terminal: a line whenever a layer reaches a new state. */
+static void print_layers_plain(JobWait *w, sd_bus_message *reply) {
+        const char *digest, *state;
+        uint64_t done, total, rate;
+        char line[256];
+
+        for (size_t i = 0; sd_bus_message_read(reply, "(ssttt)", &digest, &state, &done, &total, &rate) > 0; i++) {
+                if (i >= strv_length(w->layer_states)) {
+                        if (strv_extend(&w->layer_states, "") < 0)
+                                return;
+                        i = strv_length(w->layer_states) - 1;
+                }
+                if (streq(w->layer_states[i], state) || streq(state, "waiting"))
+                        continue;
+                if (free_and_strdup(&w->layer_states[i], state) < 0)
+                        return;
+                ctl_format_layer_line(digest, layer_state_label(w, state), false, done, total, rate, line,
+                                      sizeof line);
+                fprintf(stderr, "%s\n", ctl_escape(line));
+        }
+}
+
+/* Returns true if the job has layers (and they were shown). */
+static bool show_layers(JobWait *w) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+
+        if (sd_bus_get_property(w->bus, BERTH_BUS_NAME, w->path, "org.berth.Berth1.Job", "Layers", NULL,
+                                &reply, "a(ssttt)") < 0 ||
+            sd_bus_message_enter_container(reply, 'a', "(ssttt)") <= 0)
+                return false;
+        if (sd_bus_message_at_end(reply, false) > 0)
+                return false;
+        if (w->tty)
+                draw_layers_tty(w, reply);
+        else
+                print_layers_plain(w, reply);
+        return true;
+}
+
 static int on_properties_changed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
         JobWait *w = userdata;
         uint64_t done = 0, total = 0;
         const char *current = NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
 
-        if (!w->tty || !w->path || !streq_ptr(sd_bus_message_get_path(m), w->path))
+        if (w->quiet || !w->path || !streq_ptr(sd_bus_message_get_path(m), w->path))
+                return 0;
+        if (show_layers(w) || !w->tty)
                 return 0;
         if (sd_bus_call_method(w->bus, BERTH_BUS_NAME, w->path, "org.freedesktop.DBus.Properties",
                                "GetAll", NULL, &reply, "s", "org.berth.Berth1.Job") < 0)
@@ -65,8 +176,10 @@ static int on_job_removed(sd_bus_message *m, void *userdata, sd_bus_error *ret_e
         if (r < 0 || !streq_ptr(path, w->path))
                 return 0;
         (void) sd_bus_message_read_strv(m, &w->ids);
-        if (w->tty)
+        if (!w->quiet && w->tty && w->lines_drawn == 0)
                 fputs("\r\033[K", stderr);
+        else if (!w->quiet)
+                (void) show_layers(w);   /* the final states */
         w->finished = true;
         if (streq(result, "done"))
                 w->result = 0;
@@ -100,10 +213,14 @@ static int on_interrupt(sd_event_source *s, const struct signalfd_siginfo *si, v
  * matches are in place before the call and queued messages are dispatched
  * before waiting, so no signal of the job can slip by. */
 int ctl_job_run(sd_bus *bus, sd_bus_message *m, const char *verb, char ***ret_ids) {
+        return ctl_job_run_full(bus, m, verb, false, ret_ids);
+}
+
+int ctl_job_run_full(sd_bus *bus, sd_bus_message *m, const char *verb, bool quiet, char ***ret_ids) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_(sd_event_unrefp) sd_event *event = NULL;
-        JobWait w = { .bus = bus, .verb = verb, .tty = isatty(STDERR_FILENO) };
+        JobWait w = { .bus = bus, .verb = verb, .tty = isatty(STDERR_FILENO), .quiet = quiet };
         sigset_t ss;
         int r;
 
@@ -141,6 +258,7 @@ int ctl_job_run(sd_bus *bus, sd_bus_message *m, const char *verb, char ***ret_id
         if (r >= 0 && !w.finished)
                 r = sd_event_loop(event);
         (void) sd_bus_detach_event(bus);
+        strv_free(w.layer_states);
         if (r < 0) {
                 fprintf(stderr, "Error: lost track of %s: %s\n", w.path, strerror(-r));
                 strv_free(w.ids);

@@ -16,15 +16,20 @@ void registry_manifest_done(RegistryManifest *m) {
         m->size = 0;
 }
 
+/* "repo:tag" but "repo@sha256:..." */
+static const char *sep(const char *ref) {
+        return startswith(ref, "sha256:") ? "@" : ":";
+}
+
 static bool is_schema1_type(const char *t) {
         return t && (streq(t, "application/vnd.docker.distribution.manifest.v1+json") ||
                      streq(t, "application/vnd.docker.distribution.manifest.v1+prettyjws"));
 }
 
 static int refuse_schema1(const char *name, const char *ref) {
-        return errmsg_set(-EMEDIUMTYPE, "%s:%s is a Docker schema 1 manifest, which Berth refuses "
+        return errmsg_set(-EMEDIUMTYPE, "%s%s%s is a Docker schema 1 manifest, which Berth refuses "
                           "(deprecated and unverifiable); push the image again with a current client.",
-                          name, ref);
+                          name, sep(ref), ref);
 }
 
 /* The document's own type; falls back to the Content-Type when it has no
@@ -38,22 +43,26 @@ static int manifest_type(const char *name, const char *ref, const char *content_
 
         r = json_parse_object("manifest", body, size, &j);
         if (r < 0)
-                return errmsg_set(r, "%s:%s: %s", name, ref, strempty(errmsg_last()));
+                return errmsg_set(r, "%s%s%s: %s", name, sep(ref), ref, strempty(errmsg_last()));
         v = json_object_get(j, "schemaVersion");
         if (json_is_integer(v) && json_integer_value(v) == 1)
                 return refuse_schema1(name, ref);
+        if (!json_is_integer(v) || json_integer_value(v) != 2)
+                return errmsg_set(-EMEDIUMTYPE, "%s%s%s: unsupported manifest schema version (only 2 is).",
+                                  name, sep(ref), ref);
         r = oci_document_media_type(body, size, &t);
         if (r < 0)
-                return errmsg_set(r, "%s:%s: %s", name, ref, strempty(errmsg_last()));
+                return errmsg_set(r, "%s%s%s: %s", name, sep(ref), ref, strempty(errmsg_last()));
         if (!json_object_get(j, "mediaType") && from_header >= 0 &&
             (oci_media_type_is_index(from_header) || oci_media_type_is_manifest(from_header)))
                 t = from_header;
         else if (json_object_get(j, "mediaType") && from_header >= 0 && from_header != t &&
                  (oci_media_type_is_index(from_header) || oci_media_type_is_manifest(from_header)))
-                return errmsg_set(-EBADMSG, "%s:%s: the registry sent a %s as %s.", name, ref,
+                return errmsg_set(-EBADMSG, "%s%s%s: the registry sent a %s as %s.", name, sep(ref), ref,
                                   oci_media_type_to_string(t), content_type);
         if (!oci_media_type_is_index(t) && !oci_media_type_is_manifest(t))
-                return errmsg_set(-EMEDIUMTYPE, "%s:%s: %s is not an image manifest or index.", name, ref,
+                return errmsg_set(-EMEDIUMTYPE, "%s%s%s: %s is not an image manifest or index.",
+                                  name, sep(ref), ref,
                                   oci_media_type_to_string(t));
         *ret = t;
         return 0;
@@ -62,11 +71,11 @@ static int manifest_type(const char *name, const char *ref, const char *content_
 static int check_digests(const char *name, const char *ref, const char *dcd, const char *expected,
                          const char *actual) {
         if (expected && !streq(expected, actual))
-                return errmsg_set(-EBADMSG, "%s:%s: digest mismatch: asked for manifest %s, received %s.",
-                                  name, ref, expected, actual);
+                return errmsg_set(-EBADMSG, "%s%s%s: digest mismatch: asked for manifest %s, received %s.",
+                                  name, sep(ref), ref, expected, actual);
         if (!isempty(dcd) && !streq(dcd, actual))
-                return errmsg_set(-EBADMSG, "%s:%s: digest mismatch: the registry says Docker-Content-Digest %s, "
-                                  "the manifest received is %s.", name, ref, dcd, actual);
+                return errmsg_set(-EBADMSG, "%s%s%s: digest mismatch: the registry says Docker-Content-Digest %s, "
+                                  "the manifest received is %s.", name, sep(ref), ref, dcd, actual);
         return 0;
 }
 
@@ -77,8 +86,8 @@ int registry_manifest_check(const char *name, const char *ref, const char *conte
         int r;
 
         if (size > max_size)
-                return errmsg_set(-EFBIG, "%s:%s: the manifest is larger than the limit of %llu bytes.",
-                                  name, ref, (unsigned long long) max_size);
+                return errmsg_set(-EFBIG, "%s%s%s: the manifest is larger than the limit of %llu bytes.",
+                                  name, sep(ref), ref, (unsigned long long) max_size);
         if (is_schema1_type(content_type))
                 return refuse_schema1(name, ref);
         r = sha256_digest_buffer(body, size, m.digest);
@@ -154,69 +163,5 @@ int registry_manifest_select(const char *name, const OciIndex *index, const char
         r = oci_index_select_platform(index, arch, variant, ret);
         if (r == -ENOENT)
                 return errmsg_set(-ENODATA, "%s: %s", name, strempty(errmsg_last()));
-        return r;
-}
-
-typedef struct ManifestFetch {
-        int r;
-        char *error;
-        char *content_type, *dcd;
-        char *body;
-        size_t size;
-} ManifestFetch;
-
-static void fetch_done(RegistryRequest *req, int r, const RegistryResponse *resp, void *userdata) {
-        ManifestFetch *f = userdata;
-
-        f->r = r;
-        if (r < 0) {
-                f->error = strdup(strempty(registry_request_error(req)));
-                return;
-        }
-        f->content_type = resp->content_type ? strdup(resp->content_type) : NULL;
-        f->dcd = resp->docker_content_digest ? strdup(resp->docker_content_digest) : NULL;
-        f->body = malloc(resp->body_size + 1);
-        if (!f->body) {
-                f->r = -ENOMEM;
-                return;
-        }
-        if (resp->body_size > 0)
-                memcpy(f->body, resp->body, resp->body_size);
-        f->body[resp->body_size] = 0;
-        f->size = resp->body_size;
-}
-
-static void manifest_fetch_done(ManifestFetch *f) {
-        free(f->error);
-        free(f->content_type);
-        free(f->dcd);
-        free(f->body);
-}
-
-int registry_manifest_fetch(RegistryClient *c, const char *name, const char *repository, const char *ref,
-                            const char *expected_digest, uint64_t max_size, RegistryManifest *ret) {
-        _cleanup_free_ char *path = strjoin("manifests/", ref);
-        const char *headers[] = { registry_manifest_accept, NULL };
-        ManifestFetch f = { .r = -EIO };
-        RegistryRequestSpec spec = {
-                .method = "GET", .repository = repository, .scope_actions = "pull", .path = path,
-                .headers = headers, .body_fd = -EBADF, .max_body = max_size, .for_pull = true,
-                .on_done = fetch_done, .userdata = &f,
-        };
-        int r;
-
-        if (!path)
-                return -ENOMEM;
-        r = registry_request_start(c, &spec, NULL);
-        if (r >= 0)
-                r = registry_client_run(c);
-        if (r >= 0 && f.r < 0)
-                r = f.error && *f.error ? errmsg_set(f.r, "%s", f.error) : f.r;
-        if (r >= 0 && !f.body)
-                r = -ENOMEM;
-        if (r >= 0)
-                r = registry_manifest_check(name, ref, f.content_type, f.dcd, expected_digest, f.body, f.size,
-                                            max_size, ret);
-        manifest_fetch_done(&f);
         return r;
 }

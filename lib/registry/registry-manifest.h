@@ -5,7 +5,6 @@
 #include <stdint.h>
 
 #include "oci.h"
-#include "registry-http.h"
 
 /* Manifest negotiation for a pull: what is asked for (OCI index, OCI
  * manifest, Docker manifest list, Docker schema 2; never schema 1), what an
@@ -43,8 +42,3 @@ int registry_platform_parse(const char *platform, char **ret_arch, char **ret_va
 /* The manifest of index that fits platform, as registry_platform_parse()
  * reads it: -ENODATA naming name and what the index offers if none does. */
 int registry_manifest_select(const char *name, const OciIndex *index, const char *platform, size_t *ret);
-
-/* GET manifests/<ref> through the client (running its loop), checked as
- * above. repository: "library/debian"; name for messages. */
-int registry_manifest_fetch(RegistryClient *c, const char *name, const char *repository, const char *ref,
-                            const char *expected_digest, uint64_t max_size, RegistryManifest *ret);

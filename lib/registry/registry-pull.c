@@ -8,6 +8,7 @@
 #include "fileio.h"
 #include "image-internal.h"
 #include "reference.h"
+#include "registry-http.h"
 #include "registry-manifest.h"
 
 /* A pull in the operation's thread: the manifest (and the platform's
@@ -546,6 +547,71 @@ static int pull_layers(Pull *p) {
 
 /* ---- manifest, config and the plan ---- */
 
+/* GET manifests/<ref>, checked by registry_manifest_check(). */
+typedef struct ManifestFetch {
+        int r;
+        char *error;
+        char *content_type, *dcd;
+        char *body;
+        size_t size;
+} ManifestFetch;
+
+static void fetch_done(RegistryRequest *req, int r, const RegistryResponse *resp, void *userdata) {
+        ManifestFetch *f = userdata;
+
+        f->r = r;
+        if (r < 0) {
+                f->error = strdup(strempty(registry_request_error(req)));
+                return;
+        }
+        f->content_type = resp->content_type ? strdup(resp->content_type) : NULL;
+        f->dcd = resp->docker_content_digest ? strdup(resp->docker_content_digest) : NULL;
+        f->body = malloc(resp->body_size + 1);
+        if (!f->body) {
+                f->r = -ENOMEM;
+                return;
+        }
+        if (resp->body_size > 0)
+                memcpy(f->body, resp->body, resp->body_size);
+        f->body[resp->body_size] = 0;
+        f->size = resp->body_size;
+}
+
+static void manifest_fetch_done(ManifestFetch *f) {
+        free(f->error);
+        free(f->content_type);
+        free(f->dcd);
+        free(f->body);
+}
+
+static int manifest_fetch(RegistryClient *c, const char *name, const char *repository, const char *ref,
+                          const char *expected_digest, uint64_t max_size, RegistryManifest *ret) {
+        _cleanup_free_ char *path = strjoin("manifests/", ref);
+        const char *headers[] = { registry_manifest_accept, NULL };
+        ManifestFetch f = { .r = -EIO };
+        RegistryRequestSpec spec = {
+                .method = "GET", .repository = repository, .scope_actions = "pull", .path = path,
+                .headers = headers, .body_fd = -EBADF, .max_body = max_size, .for_pull = true,
+                .on_done = fetch_done, .userdata = &f,
+        };
+        int r;
+
+        if (!path)
+                return -ENOMEM;
+        r = registry_request_start(c, &spec, NULL);
+        if (r >= 0)
+                r = registry_client_run(c);
+        if (r >= 0 && f.r < 0)
+                r = f.error && *f.error ? errmsg_set(f.r, "%s", f.error) : f.r;
+        if (r >= 0 && !f.body)
+                r = -ENOMEM;
+        if (r >= 0)
+                r = registry_manifest_check(name, ref, f.content_type, f.dcd, expected_digest, f.body, f.size,
+                                            max_size, ret);
+        manifest_fetch_done(&f);
+        return r;
+}
+
 static uint64_t max_manifest(const Pull *p) {
         return p->opts->max_manifest_size ?: 4 * 1024 * 1024;
 }
@@ -589,8 +655,8 @@ static int pull_platform_manifest(Pull *p) {
                 r = registry_manifest_check(p->name, d->digest, oci_media_type_to_string(d->media_type), NULL,
                                             d->digest, data, size, max_manifest(p), &m);
         else
-                r = registry_manifest_fetch(p->client, p->name, p->ref->path, d->digest, d->digest,
-                                            max_manifest(p), &m);
+                r = manifest_fetch(p->client, p->name, p->ref->path, d->digest, d->digest,
+                                   max_manifest(p), &m);
         if (r < 0)
                 return r;
         registry_manifest_done(&p->manifest);
@@ -604,8 +670,8 @@ static int pull_platform_manifest(Pull *p) {
 static int pull_manifest(Pull *p) {
         int r;
 
-        r = registry_manifest_fetch(p->client, p->name, p->ref->path, p->refstr, p->ref->digest,
-                                    max_manifest(p), &p->manifest);
+        r = manifest_fetch(p->client, p->name, p->ref->path, p->refstr, p->ref->digest,
+                           max_manifest(p), &p->manifest);
         if (r < 0)
                 return r;
         if (oci_media_type_is_index(p->manifest.media_type)) {

@@ -195,7 +195,8 @@ static int blob_step(PushBlob *b) {
         case PUSH_POST:
                 spec.method = "POST";
                 spec.path = "blobs/uploads/";
-                if (b->step == PUSH_MOUNT && !(query = strjoin("mount=", b->desc->digest, "&from=", b->push->mount_from)))
+                if (b->step == PUSH_MOUNT &&
+                    !(query = strjoin("mount=", b->desc->digest, "&from=", b->push->mount_from)))
                         return -ENOMEM;
                 spec.query = query;
                 break;

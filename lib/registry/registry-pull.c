@@ -505,11 +505,24 @@ static int layer_redo(PullLayer *l) {
         return r;
 }
 
+/* A transfer may end while the pipe still holds back its last bytes; with
+ * no transfer left the loop is gone, so they are written here (the
+ * unpacker is reading, or gone: EPIPE). */
+static void layer_flush(PullLayer *l) {
+        if (l->pipe_fd >= 0 && l->n_pending > 0 && l->pull->error >= 0) {
+                if (write_all_cancellable(l->pipe_fd, l->pending, l->n_pending, l->pull->opts->cancel) == -EPIPE)
+                        consume_sigpipe();
+        }
+        layer_close_pipe(l);
+}
+
 static int pull_finish_layers(Pull *p) {
         int r;
 
-        for (size_t i = 0; i < p->n_layers; i++)
+        for (size_t i = 0; i < p->n_layers; i++) {
+                layer_flush(&p->layers[i]);
                 layer_join(&p->layers[i]);
+        }
         if (p->error < 0)
                 return errmsg_set(p->error, "%s", strempty(p->error_msg));
         for (size_t i = 0; i < p->n_layers; i++) {

@@ -17,6 +17,7 @@
 #include "registry-http-fake.h"
 #include "registry.h"
 #include "store.h"
+#include "sysinfo.h"
 
 #define DOMAIN "fake.invalid:5000"
 #define MT_DOCKER "application/vnd.docker.distribution.manifest.v2+json"
@@ -309,6 +310,53 @@ START_TEST(test_push) {
 }
 END_TEST
 
+START_TEST(test_pull_index) {
+        _cleanup_(registry_pull_result_done) RegistryPullResult res = {}, again = {}, arm = {}, bydigest = {};
+        _cleanup_(store_freep) Store *s = NULL;
+        _cleanup_free_ char *dir = NULL, *index = NULL, *p = NULL, *ref = NULL;
+        RegistryOptions o = { .platform = "linux/arm64" };
+        TImage t;
+
+        fake_reset();
+        t_image(&t, "test/multi", "amd");
+        ck_assert_int_ge(asprintf(&index, "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.index.v1+json\","
+                                  "\"manifests\":[{\"mediaType\":\"" MT_DOCKER "\",\"digest\":\"%s\",\"size\":%zu,"
+                                  "\"platform\":{\"os\":\"linux\",\"architecture\":\"%s\"}},"
+                                  "{\"mediaType\":\"" MT_DOCKER "\",\"digest\":\"%s\",\"size\":%zu,"
+                                  "\"platform\":{\"os\":\"linux\",\"architecture\":\"%s\"}}]}",
+                                  t.manifest_digest, strlen(t.manifest), oci_host_architecture(),
+                                  t.manifest_digest, strlen(t.manifest), "arm64"), 0);
+        fake_put(DOMAIN, "test/multi", "manifests/multi", "application/vnd.oci.image.index.v1+json", index,
+                 strlen(index));
+        p = strjoin("manifests/", t.manifest_digest);
+        fake_put(DOMAIN, "test/multi", p, MT_DOCKER, t.manifest, strlen(t.manifest));
+        s = t_store(&dir);
+        fake_requests = 0;
+        ck_assert_int_eq(registry_pull(s, DOMAIN "/test/multi:multi", NULL, &res), 0);
+        ck_assert_uint_eq(fake_requests, 6);       /* index, manifest, config, three layers */
+        ck_assert_str_eq(res.manifest_digest, t.manifest_digest);
+        ck_assert_str_eq(res.image_id, t.config_digest);
+        /* Again: the index only; the platform's manifest is in the store. */
+        fake_requests = 0;
+        ck_assert_int_eq(registry_pull(s, DOMAIN "/test/multi:multi", NULL, &again), 0);
+        ck_assert_uint_eq(fake_requests, 1);
+        ck_assert(again.was_present);
+        fake_requests = 0;
+        ck_assert_int_eq(registry_pull(s, DOMAIN "/test/multi:multi", &o, &arm), 0);
+        ck_assert_uint_eq(fake_requests, 1);
+        o.platform = "linux/s390x";
+        ck_assert_int_eq(registry_pull(s, DOMAIN "/test/multi:multi", &o, &arm), -ENODATA);
+        ck_assert(strstr(errmsg_last(), "linux/arm64"));
+        /* By digest: no tag, the repo digest reported. */
+        ref = strjoin(DOMAIN "/test/multi@", t.manifest_digest);
+        ck_assert_int_eq(registry_pull(s, ref, NULL, &bydigest), 0);
+        ck_assert_str_eq(bydigest.reference, ref);
+        ck_assert_str_eq(bydigest.repo_digest, ref);
+        t_image_done(&t);
+        t_rmdir(TAKE_PTR(dir));
+}
+END_TEST
+
 int main(void) {
         Suite *s = suite_create("registry-pull");
         TCase *tc = tcase_create("core");
@@ -316,6 +364,7 @@ int main(void) {
         tcase_add_unchecked_fixture(tc, t_suite_setup, t_suite_teardown);
         tcase_set_timeout(tc, 120);
         tcase_add_test(tc, test_pull_twice);
+        tcase_add_test(tc, test_pull_index);
         tcase_add_test(tc, test_pull_mismatch);
         tcase_add_test(tc, test_pull_schema1);
         tcase_add_test(tc, test_pull_cancel);

@@ -434,7 +434,7 @@ static void reply_exit_code(Container *c, int r, const char *message, int pty, v
 /* The caller left: its waiter goes from the container's list. */
 static void cancel_wait(CallerRequest *req) {
         Engine *e = req->manager->engine;
-        Container *c = hashmap_get(engine_registry(e)->by_id, req->container_id);
+        Container *c = hashmap_get(engine_containers(e)->by_id, req->container_id);
 
         if (c)
                 engine_wait_cancel(e, c, req->userdata);
@@ -1030,7 +1030,7 @@ int method_list_containers(sd_bus_message *message, void *userdata, sd_bus_error
                 r = sd_bus_message_new_method_return(message, &reply);
         if (r >= 0)
                 r = sd_bus_message_open_container(reply, 'a', "(" CONTAINER_ROW ")");
-        while (r >= 0 && hashmap_iterate(engine_registry(m->engine)->by_id, &i, &key, &value)) {
+        while (r >= 0 && hashmap_iterate(engine_containers(m->engine)->by_id, &i, &key, &value)) {
                 Container *c = value;
                 if (all || IN_SET(c->state, CONTAINER_RUNNING, CONTAINER_PAUSED))
                         r = append_container_row(reply, c, &cmd, &cmd_size);
@@ -1091,7 +1091,7 @@ static int container_object_find(sd_bus *bus, const char *path, const char *inte
 
         if (!id || !container_id_is_valid(id))
                 return 0;
-        c = hashmap_get(engine_registry(m->engine)->by_id, id);
+        c = hashmap_get(engine_containers(m->engine)->by_id, id);
         if (!c)
                 return 0;
         *found = c;
@@ -1107,7 +1107,7 @@ static int container_node_enumerator(sd_bus *bus, const char *path, void *userda
         size_t i = 0;
         int r;
 
-        while (hashmap_iterate(engine_registry(m->engine)->by_id, &i, &key, &value)) {
+        while (hashmap_iterate(engine_containers(m->engine)->by_id, &i, &key, &value)) {
                 char *p;
                 r = container_object_path(key, &p);
                 if (r >= 0)

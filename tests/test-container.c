@@ -248,7 +248,7 @@ START_TEST(test_state_files) {
         char tmpl[] = "/tmp/test-container-XXXXXX";
         _cleanup_close_ int root = make_root(tmpl);
         _cleanup_(container_freep) Container *c = make_full(), *d = NULL;
-        _cleanup_(container_registry_freep) ContainerRegistry *reg = NULL;
+        _cleanup_(container_table_freep) ContainerTable *reg = NULL;
         _cleanup_strv_free_ char **corrupt = NULL;
         _cleanup_free_ char *dir = NULL, *bad_id = NULL, *bad_path = NULL;
 
@@ -278,11 +278,11 @@ START_TEST(test_state_files) {
         bad_path = strjoin("containers/", bad_id, "/state.json");
         ck_assert_int_eq(write_string_file_atomic_at(root, bad_path, "{\"id\": tru"), 0);
         ck_assert_int_eq(mkdir_p_at(root, "containers/not-an-id", 0700), 0);
-        ck_assert_int_eq(container_registry_new(&reg), 0);
-        ck_assert_int_eq(container_registry_load(reg, root, &corrupt), 1);
+        ck_assert_int_eq(container_table_new(&reg), 0);
+        ck_assert_int_eq(container_table_load(reg, root, &corrupt), 1);
         ck_assert_uint_eq(strv_length(corrupt), 1);
         ck_assert_str_eq(corrupt[0], bad_id);
-        ck_assert_uint_eq(container_registry_size(reg), 1);
+        ck_assert_uint_eq(container_table_size(reg), 1);
 
         /* A state file moved under another id is not trusted. */
         {
@@ -313,12 +313,12 @@ static Container *make_named(const char *id, const char *name) {
 }
 
 START_TEST(test_registry) {
-        _cleanup_(container_registry_freep) ContainerRegistry *r = NULL;
+        _cleanup_(container_table_freep) ContainerTable *r = NULL;
         Container *c, *found;
         char id[65];
         uint64_t t0;
 
-        ck_assert_int_eq(container_registry_new(&r), 0);
+        ck_assert_int_eq(container_table_new(&r), 0);
         /* 2000 containers whose ids share long prefixes in pairs. */
         for (unsigned i = 0; i < 2000; i++) {
                 char name[32];
@@ -326,17 +326,17 @@ START_TEST(test_registry) {
                 snprintf(id, sizeof id, "%08x%048x%08x", i / 2, 0, i);
                 snprintf(name, sizeof name, "c%u", i);
                 c = make_named(id, name);
-                ck_assert_int_eq(container_registry_add(r, c), 0);
+                ck_assert_int_eq(container_table_add(r, c), 0);
         }
-        ck_assert_uint_eq(container_registry_size(r), 2000);
+        ck_assert_uint_eq(container_table_size(r), 2000);
 
         c = make_named("ffffffff" "000000000000000000000000000000000000000000000000" "00000001", "c5");
-        ck_assert_int_eq(container_registry_add(r, c), -EEXIST);    /* name taken */
+        ck_assert_int_eq(container_table_add(r, c), -EEXIST);    /* name taken */
         free(c->name);
         c->name = strdup("c5b");
         free(c->id);
         c->id = strdup("0000000200000000000000000000000000000000000000000000000000000004");
-        ck_assert_int_eq(container_registry_add(r, c), -EEXIST);    /* id taken */
+        ck_assert_int_eq(container_table_add(r, c), -EEXIST);    /* id taken */
         container_free(c);
 
         t0 = now_usec(CLOCK_MONOTONIC);
@@ -344,73 +344,73 @@ START_TEST(test_registry) {
                 char name[32];
 
                 snprintf(name, sizeof name, "c%u", i);
-                ck_assert_int_eq(container_registry_find(r, name, &found), 0);
+                ck_assert_int_eq(container_table_find(r, name, &found), 0);
                 ck_assert_str_eq(found->name, name);
                 snprintf(id, sizeof id, "%08x%048x%08x", i / 2, 0, i);
-                ck_assert_int_eq(container_registry_find(r, id, &found), 0);
+                ck_assert_int_eq(container_table_find(r, id, &found), 0);
                 ck_assert_str_eq(found->id, id);
         }
         /* 4000 exact lookups: hash table, not a scan. Generous bound for shared CI. */
         ck_assert_uint_lt(now_usec(CLOCK_MONOTONIC) - t0, 500000);
 
-        ck_assert_int_eq(container_registry_find(r, "0000000a", &found), -ENOTUNIQ);
-        ck_assert_int_eq(container_registry_find(r, "0000000a00000000000000000000000000000000000000000000000000000014",
+        ck_assert_int_eq(container_table_find(r, "0000000a", &found), -ENOTUNIQ);
+        ck_assert_int_eq(container_table_find(r, "0000000a00000000000000000000000000000000000000000000000000000014",
                                                  &found), 0);
-        ck_assert_int_eq(container_registry_find(r, "0000000a000000000000000000000000000000000000000000000000000000", &found),
+        ck_assert_int_eq(container_table_find(r, "0000000a000000000000000000000000000000000000000000000000000000", &found),
                          -ENOTUNIQ);
         /* 63 characters still fit c20 and c21. */
-        ck_assert_int_eq(container_registry_find(r, "0000000a0000000000000000000000000000000000000000000000000000001", &found),
+        ck_assert_int_eq(container_table_find(r, "0000000a0000000000000000000000000000000000000000000000000000001", &found),
                          -ENOTUNIQ);
-        ck_assert_int_eq(container_registry_find(r, "fff", &found), -ENOENT);
-        ck_assert_int_eq(container_registry_find(r, "nope", &found), -ENOENT);
-        ck_assert_int_eq(container_registry_find(r, "", &found), -EINVAL);
+        ck_assert_int_eq(container_table_find(r, "fff", &found), -ENOENT);
+        ck_assert_int_eq(container_table_find(r, "nope", &found), -ENOENT);
+        ck_assert_int_eq(container_table_find(r, "", &found), -EINVAL);
 
-        ck_assert_int_eq(container_registry_find(r, "c7", &found), 0);
-        container_registry_remove(r, found);
+        ck_assert_int_eq(container_table_find(r, "c7", &found), 0);
+        container_table_remove(r, found);
         container_free(found);
-        ck_assert_int_eq(container_registry_find(r, "c7", &found), -ENOENT);
+        ck_assert_int_eq(container_table_find(r, "c7", &found), -ENOENT);
         /* c6 shares c7's prefix pair: the prefix is unique now. */
-        ck_assert_int_eq(container_registry_find(r, "00000003", &found), 0);
+        ck_assert_int_eq(container_table_find(r, "00000003", &found), 0);
         ck_assert_str_eq(found->name, "c6");
         c = make_named("0000000300000000000000000000000000000000000000000000000000000007", "c7");
-        ck_assert_int_eq(container_registry_add(r, c), 0);
-        ck_assert_uint_eq(container_registry_size(r), 2000);
+        ck_assert_int_eq(container_table_add(r, c), 0);
+        ck_assert_uint_eq(container_table_size(r), 2000);
 }
 END_TEST
 
 START_TEST(test_registry_new_name) {
-        _cleanup_(container_registry_freep) ContainerRegistry *r = NULL;
+        _cleanup_(container_table_freep) ContainerTable *r = NULL;
         char id[65];
 
-        ck_assert_int_eq(container_registry_new(&r), 0);
+        ck_assert_int_eq(container_table_new(&r), 0);
         /* More names than the 32 x 32 plain combinations: numbered ones take over. */
         for (unsigned i = 0; i < 1500; i++) {
                 Container *c;
                 char *name;
 
-                ck_assert_int_eq(container_registry_new_name(r, &name), 0);
+                ck_assert_int_eq(container_table_new_name(r, &name), 0);
                 ck_assert(container_name_is_valid(name));
                 snprintf(id, sizeof id, "%064x", i);
                 c = make_named(id, name);
                 free(name);
-                ck_assert_int_eq(container_registry_add(r, c), 0);
+                ck_assert_int_eq(container_table_add(r, c), 0);
         }
-        ck_assert_uint_eq(container_registry_size(r), 1500);
+        ck_assert_uint_eq(container_table_size(r), 1500);
 }
 END_TEST
 
 START_TEST(test_registry_name_wins_over_prefix) {
-        _cleanup_(container_registry_freep) ContainerRegistry *r = NULL;
+        _cleanup_(container_table_freep) ContainerTable *r = NULL;
         Container *found;
 
-        ck_assert_int_eq(container_registry_new(&r), 0);
-        ck_assert_int_eq(container_registry_add(r, make_named(
+        ck_assert_int_eq(container_table_new(&r), 0);
+        ck_assert_int_eq(container_table_add(r, make_named(
                 "abc0000000000000000000000000000000000000000000000000000000000000", "one")), 0);
-        ck_assert_int_eq(container_registry_add(r, make_named(
+        ck_assert_int_eq(container_table_add(r, make_named(
                 "def0000000000000000000000000000000000000000000000000000000000000", "abc")), 0);
-        ck_assert_int_eq(container_registry_find(r, "abc", &found), 0);
+        ck_assert_int_eq(container_table_find(r, "abc", &found), 0);
         ck_assert_str_eq(found->name, "abc");
-        ck_assert_int_eq(container_registry_find(r, "ab", &found), 0);
+        ck_assert_int_eq(container_table_find(r, "ab", &found), 0);
         ck_assert_str_eq(found->name, "one");
 }
 END_TEST

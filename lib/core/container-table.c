@@ -5,8 +5,8 @@
 #include "container.h"
 #include "fileio.h"
 
-int container_registry_new(ContainerRegistry **ret) {
-        _cleanup_(container_registry_freep) ContainerRegistry *r = calloc(1, sizeof(ContainerRegistry));
+int container_table_new(ContainerTable **ret) {
+        _cleanup_(container_table_freep) ContainerTable *r = calloc(1, sizeof(ContainerTable));
 
         if (!r)
                 return -ENOMEM;
@@ -18,7 +18,7 @@ int container_registry_new(ContainerRegistry **ret) {
         return 0;
 }
 
-ContainerRegistry *container_registry_free(ContainerRegistry *r) {
+ContainerTable *container_table_free(ContainerTable *r) {
         Container *c;
         size_t i = 0;
 
@@ -31,11 +31,11 @@ ContainerRegistry *container_registry_free(ContainerRegistry *r) {
         return mfree(r);
 }
 
-size_t container_registry_size(const ContainerRegistry *r) {
+size_t container_table_size(const ContainerTable *r) {
         return hashmap_size(r->by_id);
 }
 
-int container_registry_add(ContainerRegistry *r, Container *c) {
+int container_table_add(ContainerTable *r, Container *c) {
         int k;
 
         if (!container_id_is_valid(c->id) || !container_name_is_valid(c->name))
@@ -53,7 +53,7 @@ int container_registry_add(ContainerRegistry *r, Container *c) {
         return 0;
 }
 
-void container_registry_remove(ContainerRegistry *r, Container *c) {
+void container_table_remove(ContainerTable *r, Container *c) {
         if (hashmap_get(r->by_id, c->id) == c)
                 hashmap_remove(r->by_id, c->id);
         if (hashmap_get(r->by_name, c->name) == c)
@@ -62,7 +62,7 @@ void container_registry_remove(ContainerRegistry *r, Container *c) {
 
 /* Prefixes are rare next to exact lookups; a scan of 64-byte ids stays
  * well under a millisecond for tens of thousands of containers. */
-static int find_by_prefix(const ContainerRegistry *r, const char *prefix, Container **ret) {
+static int find_by_prefix(const ContainerTable *r, const char *prefix, Container **ret) {
         size_t n = strlen(prefix), i = 0;
         Container *c, *found = NULL;
         const char *id;
@@ -81,7 +81,7 @@ static int find_by_prefix(const ContainerRegistry *r, const char *prefix, Contai
         return 0;
 }
 
-int container_registry_find(const ContainerRegistry *r, const char *ref, Container **ret) {
+int container_table_find(const ContainerTable *r, const char *ref, Container **ret) {
         Container *c;
 
         if (isempty(ref))
@@ -94,7 +94,7 @@ int container_registry_find(const ContainerRegistry *r, const char *ref, Contain
         return find_by_prefix(r, ref, ret);
 }
 
-int container_registry_new_name(const ContainerRegistry *r, char **ret) {
+int container_table_new_name(const ContainerTable *r, char **ret) {
         for (unsigned attempt = 0; attempt < 64; attempt++) {
                 _cleanup_free_ char *name = NULL;
                 int k;
@@ -119,7 +119,7 @@ int container_registry_new_name(const ContainerRegistry *r, char **ret) {
         return -EBUSY;
 }
 
-int container_registry_load(ContainerRegistry *r, int root_fd, char ***ret_corrupt) {
+int container_table_load(ContainerTable *r, int root_fd, char ***ret_corrupt) {
         _cleanup_strv_free_ char **corrupt = NULL;
         _cleanup_closedir_ DIR *d = NULL;
         struct dirent *de;
@@ -135,7 +135,7 @@ int container_registry_load(ContainerRegistry *r, int root_fd, char ***ret_corru
                         continue;
                 k = container_load(root_fd, de->d_name, &c);
                 if (k >= 0)
-                        k = container_registry_add(r, c);
+                        k = container_table_add(r, c);
                 if (k == -ENOMEM)
                         return k;
                 if (k < 0) {

@@ -2,7 +2,7 @@
 #pragma once
 
 /* The Container model: its configuration, its life-cycle state, the state
- * file <root>/containers/<id>/state.json, and the registry that finds a
+ * file <root>/containers/<id>/state.json, and the table that finds a
  * container by id, name or id prefix. */
 
 #include <jansson.h>
@@ -144,25 +144,25 @@ typedef void (*ContainerExitCallback)(Container *c, void *userdata);
 int container_watch_pidfd(sd_event *e, Container *c, ContainerExitCallback cb, void *userdata,
                           sd_event_source **ret);
 
-typedef struct ContainerRegistry {
+typedef struct ContainerTable {
         Hashmap *by_id;
         Hashmap *by_name;
-} ContainerRegistry;
+} ContainerTable;
 
-int container_registry_new(ContainerRegistry **ret);
-/* Frees the registry and every container in it. */
-ContainerRegistry *container_registry_free(ContainerRegistry *r);
-DEFINE_TRIVIAL_CLEANUP_FUNC(ContainerRegistry *, container_registry_free);
+int container_table_new(ContainerTable **ret);
+/* Frees the table and every container in it. */
+ContainerTable *container_table_free(ContainerTable *r);
+DEFINE_TRIVIAL_CLEANUP_FUNC(ContainerTable *, container_table_free);
 /* Takes ownership on success; -EEXIST if the id or the name is taken. */
-int container_registry_add(ContainerRegistry *r, Container *c);
+int container_table_add(ContainerTable *r, Container *c);
 /* Forgets c without freeing it. */
-void container_registry_remove(ContainerRegistry *r, Container *c);
+void container_table_remove(ContainerTable *r, Container *c);
 /* Exact id, then exact name, then unique id prefix: -ENOENT, or -ENOTUNIQ
  * for a prefix that fits several. */
-int container_registry_find(const ContainerRegistry *r, const char *ref, Container **ret);
-size_t container_registry_size(const ContainerRegistry *r);
+int container_table_find(const ContainerTable *r, const char *ref, Container **ret);
+size_t container_table_size(const ContainerTable *r);
 /* A generated name not in use yet; after a few collisions a number is appended. */
-int container_registry_new_name(const ContainerRegistry *r, char **ret);
+int container_table_new_name(const ContainerTable *r, char **ret);
 /* Loads every <root>/containers/<id>/state.json; unreadable ones are skipped
  * and their ids returned in ret_corrupt (may be NULL). Returns the count loaded. */
-int container_registry_load(ContainerRegistry *r, int root_fd, char ***ret_corrupt);
+int container_table_load(ContainerTable *r, int root_fd, char ***ret_corrupt);

@@ -93,11 +93,11 @@ static int pick_identity(Engine *e, Container *c) {
                                           strlen(c->name), (size_t) CONTAINER_NAME_MAX);
                 if (!container_name_is_valid(c->name))
                         return errmsg_set(-EINVAL, "Invalid container name '%s': use [a-zA-Z0-9][a-zA-Z0-9_.-]*.", c->name);
-                if (container_registry_find(e->registry, c->name, &other) >= 0 && streq(other->name, c->name))
+                if (container_table_find(e->containers, c->name, &other) >= 0 && streq(other->name, c->name))
                         return errmsg_set(-EEXIST, "The container name '%s' is already in use by container %.12s.",
                                           c->name, other->id);
         } else {
-                r = container_registry_new_name(e->registry, &c->name);
+                r = container_table_new_name(e->containers, &c->name);
                 if (r < 0)
                         return errmsg_set(r, "Cannot find an unused name for the container; give one with --name.");
         }
@@ -218,7 +218,7 @@ int engine_create_full(Engine *e, Container *c_in, const char *image, bool durab
                 r = container_save(c, e->root_fd, durable);
         }
         if (r >= 0)
-                r = container_registry_add(e->registry, c);
+                r = container_table_add(e->containers, c);
         if (r < 0) {
                 (void) store_release_image(e->store, c->image_id, c->id);
                 (void) container_remove_dir(e->root_fd, c->id);

@@ -63,7 +63,7 @@ struct Engine {
         CgroupVersion cgroup_version;
         bool cpu_accounting;        /* systemd can count CPU time here (CPUAccounting=) */
         uint64_t setup_timeout_usec; /* release to exec, of a start or an exec */
-        ContainerRegistry *registry;
+        ContainerTable *containers;
         EngineCallbacks cb;
         void *userdata;
 };

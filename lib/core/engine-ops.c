@@ -52,7 +52,7 @@ int engine_kill(Engine *e, Container *c, int sig) {
 
 /* Containers by id once systemd answers: they may be gone by then. */
 static Container *find_by_id(Engine *e, const char *id) {
-        return hashmap_get(e->registry->by_id, id);
+        return hashmap_get(e->containers->by_id, id);
 }
 
 typedef struct KillCall {

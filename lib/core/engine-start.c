@@ -521,13 +521,13 @@ int engine_load(Engine *e) {
         r = runtime_exec_kill_leftovers();
         if (r > 0)
                 log_info("Killed %i exec'd processes a previous berthd left in setup.", r);
-        r = container_registry_load(e->registry, e->root_fd, &corrupt);
+        r = container_table_load(e->containers, e->root_fd, &corrupt);
         if (r < 0)
                 return r;
         STRV_FOREACH(id, corrupt)
                 log_warning("The state of container %s is unreadable; it is ignored.", *id);
         n_fds = e->units->fdstore_load(e->units_data, &names, &fds);
-        while (hashmap_iterate(e->registry->by_id, &i, &key, &value)) {
+        while (hashmap_iterate(e->containers->by_id, &i, &key, &value)) {
                 Container *c = value;
                 _cleanup_free_ char *tty_name = strjoin(c->id, ".tty");
                 int fd = engine_fdstore_take(names, fds, n_fds, c->id);

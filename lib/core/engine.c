@@ -31,7 +31,7 @@ int engine_new_full(sd_event *event, const UnitManager *units, void *units_data,
         if (mkdirat(root_fd, CONTAINER_DIR, 0700) < 0 && errno != EEXIST)
                 return -errno;
         container_trash_sweep(root_fd);
-        r = container_registry_new(&e->registry);
+        r = container_table_new(&e->containers);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(e);
@@ -88,16 +88,16 @@ void engine_cancel_all(Engine *e) {
         void *value;
         size_t i = 0;
 
-        while (hashmap_iterate(e->registry->by_id, &i, &key, &value))
+        while (hashmap_iterate(e->containers->by_id, &i, &key, &value))
                 live_free(((Container *) value)->live);
 }
 
 Engine *engine_free(Engine *e) {
         if (!e)
                 return NULL;
-        if (e->registry)
+        if (e->containers)
                 engine_cancel_all(e);
-        container_registry_free(e->registry);
+        container_table_free(e->containers);
         sd_bus_unref(e->bus);
         sd_event_unref(e->event);
         free(e->root);
@@ -105,12 +105,12 @@ Engine *engine_free(Engine *e) {
         return NULL;
 }
 
-ContainerRegistry *engine_registry(Engine *e) {
-        return e->registry;
+ContainerTable *engine_containers(Engine *e) {
+        return e->containers;
 }
 
 int engine_find(Engine *e, const char *name_or_id, Container **ret) {
-        return container_registry_find(e->registry, name_or_id, ret);
+        return container_table_find(e->containers, name_or_id, ret);
 }
 
 void engine_finish_remove(Engine *e, Container *c) {
@@ -145,7 +145,7 @@ void engine_finish_remove(Engine *e, Container *c) {
                 engine_run_waiters(&l->removers, c, 0, NULL);
         if (e->cb.removed)
                 e->cb.removed(c, e->userdata);
-        container_registry_remove(e->registry, c);
+        container_table_remove(e->containers, c);
         live_free(c->live);
         container_free(c);
 }

@@ -61,7 +61,7 @@ void engine_set_setup_timeout(Engine *e, uint64_t usec);
  * status of those that ended while berthd was away. */
 int engine_load(Engine *e);
 
-ContainerRegistry *engine_registry(Engine *e);
+ContainerTable *engine_containers(Engine *e);
 int engine_find(Engine *e, const char *name_or_id, Container **ret);
 
 /* c carries what the caller asked for (name, argv, env, mounts, limits...);

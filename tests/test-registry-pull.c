@@ -154,7 +154,7 @@ static void t_refused(const char *ref, int error, const char *needle) {
 }
 
 START_TEST(test_pull_mismatch) {
-        _cleanup_free_ char *bad = NULL, *p = NULL, *cfg = NULL, *cfgd = NULL, *m = NULL;
+        _cleanup_free_ char *bad = NULL, *p = NULL, *cfg = NULL, *m = NULL;
         TImage t;
 
         fake_reset();
@@ -172,10 +172,9 @@ START_TEST(test_pull_mismatch) {
         fake_put(DOMAIN, "test/bad", p, NULL, t.layers[2].blob.data, t.layers[2].blob.size);
         cfg = strdup(t.config);
         memcpy(strstr(cfg, t.layers[1].diff_id) + 7, "00", 2);
-        cfgd = t_digest(cfg, strlen(cfg));
         free(t.config_digest);
         free(t.config);
-        t.config_digest = cfgd;
+        t.config_digest = t_digest(cfg, strlen(cfg));
         t.config = TAKE_PTR(cfg);
         free(p);
         p = strjoin("blobs/", t.config_digest);

@@ -37,8 +37,8 @@ typedef struct PullLayer {
         int blob_fd;
         int pipe_fd;                   /* write end, O_NONBLOCK; -EBADF once closed */
         sd_event_source *pipe_source;
-        uint8_t *pending;              /* what the full pipe did not take yet */
-        size_t n_pending;
+        uint8_t *pending;              /* what the full pipe did not take yet, from pending_off */
+        size_t n_pending, pending_off;
         bool paused, download_done;
 
         /* The unpack thread's own, until joined. */
@@ -97,7 +97,7 @@ static void layer_close_pipe(PullLayer *l) {
         l->pipe_source = sd_event_source_disable_unref(l->pipe_source);
         l->pipe_fd = safe_close(l->pipe_fd);
         l->pending = mfree(l->pending);
-        l->n_pending = 0;
+        l->n_pending = l->pending_off = 0;
 }
 
 /* The first failure wins; everything else running is stopped. */
@@ -212,7 +212,7 @@ static void layer_unpause(PullLayer *l) {
 
 static int on_pipe_writable(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         PullLayer *l = userdata;
-        ssize_t k = pipe_write(l, l->pending, l->n_pending);
+        ssize_t k = pipe_write(l, l->pending + l->pending_off, l->n_pending - l->pending_off);
 
         if (k < 0) {
                 /* The unpacker is gone; the blob file still gets everything. */
@@ -220,10 +220,17 @@ static int on_pipe_writable(sd_event_source *s, int fd, uint32_t revents, void *
                 layer_unpause(l);
                 return 0;
         }
-        memmove(l->pending, l->pending + k, l->n_pending - (size_t) k);
-        l->n_pending -= (size_t) k;
-        if (l->n_pending > 0)
+        /* Taken from the front; compacted only once half of it is gone. */
+        l->pending_off += (size_t) k;
+        if (l->pending_off < l->n_pending) {
+                if (l->pending_off > l->n_pending / 2) {
+                        memmove(l->pending, l->pending + l->pending_off, l->n_pending - l->pending_off);
+                        l->n_pending -= l->pending_off;
+                        l->pending_off = 0;
+                }
                 return 0;
+        }
+        l->n_pending = l->pending_off = 0;
         (void) sd_event_source_set_enabled(l->pipe_source, SD_EVENT_OFF);
         if (l->download_done)
                 layer_close_pipe(l);
@@ -510,7 +517,8 @@ static int layer_redo(PullLayer *l) {
  * unpacker is reading, or gone: EPIPE). */
 static void layer_flush(PullLayer *l) {
         if (l->pipe_fd >= 0 && l->n_pending > 0 && l->pull->error >= 0) {
-                if (write_all_cancellable(l->pipe_fd, l->pending, l->n_pending, l->pull->opts->cancel) == -EPIPE)
+                if (write_all_cancellable(l->pipe_fd, l->pending + l->pending_off, l->n_pending - l->pending_off,
+                                          l->pull->opts->cancel) == -EPIPE)
                         consume_sigpipe();
         }
         layer_close_pipe(l);
@@ -843,7 +851,6 @@ static int pull_plan(Pull *p) {
 /* ---- commit ---- */
 
 static int pull_commit(Pull *p) {
-        _cleanup_free_ char *tag = NULL;
         int r;
 
         strcpy(p->img.manifest_digest, p->manifest.digest);

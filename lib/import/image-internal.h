@@ -42,5 +42,11 @@ int load_spool_fd(LoadContext *c, int fd, uint64_t limit, const char *what, Load
 int load_stage_layers(LoadContext *c, const LoadMember * const *blobs, char * const *expected,
                       const OciMediaType *media_types, char * const *diff_ids, size_t n, StagedLayer *out);
 
+/* Opens the unpacked directories below layer i of out (staged, or in the
+ * store when dir_path is NULL), topmost first, into fds[0..i-1] (set to
+ * -EBADF by the caller); also for the registry's pull. */
+int load_open_lowers(Store *s, StoreStaging *st, const StagedLayer *out, size_t i, int *fds);
+void load_lowers_close(int *fds, size_t n);
+
 /* Media type for a layer blob that came without one, from its magic bytes. */
 OciMediaType load_sniff_layer_type(LoadContext *c, const LoadMember *m, bool docker);

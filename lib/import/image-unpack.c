@@ -126,17 +126,16 @@ typedef struct UnpackQueue {
         pthread_mutex_t mutex;
 } UnpackQueue;
 
-static void lowers_close(int *fds, size_t n) {
+void load_lowers_close(int *fds, size_t n) {
         for (size_t i = 0; i < n; i++)
                 safe_close(fds[i]);
 }
 
-/* The directories below layer i, topmost first. */
-static int open_lowers(LoadContext *c, const StagedLayer *out, size_t i, int *fds) {
+int load_open_lowers(Store *s, StoreStaging *st, const StagedLayer *out, size_t i, int *fds) {
         for (size_t k = 0; k < i; k++) {
                 const StagedLayer *l = &out[i - 1 - k];
                 _cleanup_free_ char *p = NULL;
-                int base = l->dir_path ? c->staging->dirfd : c->store->root_fd;
+                int base = l->dir_path ? st->dirfd : s->root_fd;
 
                 p = l->dir_path ? strjoin(l->dir_path, "/diff") :
                                   strjoin("layers/", digest_hex(l->layer.chain_id), "/diff");
@@ -239,12 +238,12 @@ static int run_sequential(LoadContext *c, UnpackQueue *q, StagedLayer *out, bool
                         continue;
                 for (size_t i = 0; i <= j->index; i++)
                         lowers[i] = -EBADF;
-                r = open_lowers(c, out, j->index, lowers);
+                r = load_open_lowers(c->store, c->staging, out, j->index, lowers);
                 if (r < 0)
                         unpack_fail(j, r, true, NULL);
                 else
                         unpack_one(j, lowers, j->index);
-                lowers_close(lowers, j->index);
+                load_lowers_close(lowers, j->index);
         }
         return 0;
 }

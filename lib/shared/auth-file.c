@@ -1,10 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The reading half of auth-file.h (what the registry client needs); the
- * writing half (auth_file_store/remove) is the login's. */
 #include <ctype.h>
 #include <fcntl.h>
 #include <jansson.h>
 #include <openssl/evp.h>
+#include <sys/stat.h>
 
 #include "auth-file.h"
 #include "fileio.h"
@@ -144,4 +143,137 @@ int auth_file_lookup(const char *path, const char *registry, AuthEntry *ret) {
         }
         *ret = e;
         return 0;
+}
+
+/* The file's JSON, or {} when it does not exist. */
+static int load_root(const char *path, json_t **ret) {
+        _cleanup_free_ char *data = NULL;
+        json_t *root;
+        size_t n;
+        int r;
+
+        r = read_full_file_at(AT_FDCWD, path, AUTH_FILE_MAX, &data, &n);
+        if (r == -ENOENT) {
+                *ret = json_object();
+                return *ret ? 0 : -ENOMEM;
+        }
+        if (r < 0)
+                return r;
+        root = json_loadb(data, n, 0, NULL);
+        explicit_bzero(data, n);
+        if (!json_is_object(root)) {
+                json_decref(root);
+                return -EBADMSG;
+        }
+        *ret = root;
+        return 0;
+}
+
+static int mkdir_parents_private(const char *path) {
+        _cleanup_free_ char *dir = strdup(path);
+        char *slash;
+
+        if (!dir)
+                return -ENOMEM;
+        slash = strrchr(dir, '/');
+        if (!slash || slash == dir)
+                return 0;
+        *slash = 0;
+        for (char *p = strchr(dir + 1, '/');; p = strchr(p + 1, '/')) {
+                if (p)
+                        *p = 0;
+                if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+                        return -errno;
+                if (!p)
+                        return 0;
+                *p = '/';
+        }
+}
+
+static int save_root(const char *path, json_t *root) {
+        char *data = json_dumps(root, JSON_INDENT(8) | JSON_SORT_KEYS);
+        int r;
+
+        if (!data)
+                return -ENOMEM;
+        r = mkdir_parents_private(path);
+        if (r >= 0)
+                r = write_file_atomic_at(AT_FDCWD, path, data, strlen(data), 0600);
+        explicit_bzero(data, strlen(data));
+        free(data);
+        return r;
+}
+
+/* Removes every key of auths that means registry; returns how many. */
+static int remove_keys(json_t *auths, const char *registry) {
+        const char *key;
+        json_t *v;
+        void *tmp;
+        int n = 0;
+
+        json_object_foreach_safe(auths, tmp, key, v) {
+                _cleanup_free_ char *k = NULL;
+                if (auth_normalize_registry(key, &k) >= 0 && streq(k, registry)) {
+                        json_object_del(auths, key);
+                        n++;
+                }
+        }
+        return n;
+}
+
+static char *encode_auth(const char *username, const char *password) {
+        _cleanup_free_ char *plain = strjoin(username, ":", password);
+        size_t n = plain ? strlen(plain) : 0;
+        char *out;
+
+        if (!plain)
+                return NULL;
+        out = malloc(4 * ((n + 2) / 3) + 1);
+        if (out)
+                EVP_EncodeBlock((unsigned char *) out, (const unsigned char *) plain, (int) n);
+        explicit_bzero(plain, n);
+        return out;
+}
+
+int auth_file_store(const char *path, const char *registry, const char *username, const char *password) {
+        _cleanup_free_ char *key = NULL, *auth = NULL;
+        json_t *root = NULL, *auths, *entry;
+        int r;
+
+        r = auth_normalize_registry(registry, &key);
+        if (r >= 0)
+                r = load_root(path, &root);
+        if (r < 0)
+                return r;
+        auths = json_object_get(root, "auths");
+        if (!json_is_object(auths)) {
+                auths = json_object();
+                if (!auths || json_object_set_new(root, "auths", auths) < 0) {
+                        json_decref(root);
+                        return -ENOMEM;
+                }
+        }
+        (void) remove_keys(auths, key);
+        auth = encode_auth(username, password);
+        entry = auth ? json_pack("{s:s}", "auth", auth) : NULL;
+        r = entry && json_object_set_new(auths, key, entry) == 0 ? save_root(path, root) : -ENOMEM;
+        if (auth)
+                explicit_bzero(auth, strlen(auth));
+        json_decref(root);
+        return r;
+}
+
+int auth_file_remove(const char *path, const char *registry) {
+        _cleanup_free_ char *key = NULL;
+        json_t *root = NULL;
+        int r;
+
+        r = auth_normalize_registry(registry, &key);
+        if (r >= 0)
+                r = load_root(path, &root);
+        if (r < 0)
+                return r;
+        r = remove_keys(json_object_get(root, "auths"), key) > 0 ? save_root(path, root) : -ENOENT;
+        json_decref(root);
+        return r;
 }

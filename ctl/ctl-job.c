@@ -125,21 +125,37 @@ static void print_layers_plain(JobWait *w, sd_bus_message *reply) {
         }
 }
 
-/* Returns true if the job has layers (and they were shown). */
-static bool show_layers(JobWait *w) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+/* Layers, when the signal m carries them: shown, and true returned. The
+ * values travel in the signal itself, so the last states are seen even
+ * though the job is gone by the time we could ask. */
+static bool show_layers(JobWait *w, sd_bus_message *m) {
+        const char *key;
+        bool shown = false;
 
-        if (sd_bus_get_property(w->bus, BERTH_BUS_NAME, w->path, "org.berth.Berth1.Job", "Layers", NULL,
-                                &reply, "a(ssttt)") < 0 ||
-            sd_bus_message_enter_container(reply, 'a', "(ssttt)") <= 0)
+        if (sd_bus_message_skip(m, "s") < 0 || sd_bus_message_enter_container(m, 'a', "{sv}") < 0)
                 return false;
-        if (sd_bus_message_at_end(reply, false) > 0)
-                return false;
-        if (w->tty)
-                draw_layers_tty(w, reply);
-        else
-                print_layers_plain(w, reply);
-        return true;
+        while (sd_bus_message_enter_container(m, 'e', "sv") > 0) {
+                if (sd_bus_message_read(m, "s", &key) < 0)
+                        return shown;
+                if (!streq(key, "Layers")) {
+                        if (sd_bus_message_skip(m, "v") < 0)
+                                return shown;
+                } else {
+                        if (sd_bus_message_enter_container(m, 'v', "a(ssttt)") < 0 ||
+                            sd_bus_message_enter_container(m, 'a', "(ssttt)") < 0)
+                                return shown;
+                        if (w->tty)
+                                draw_layers_tty(w, m);
+                        else
+                                print_layers_plain(w, m);
+                        shown = true;
+                        if (sd_bus_message_exit_container(m) < 0 || sd_bus_message_exit_container(m) < 0)
+                                return shown;
+                }
+                if (sd_bus_message_exit_container(m) < 0)
+                        return shown;
+        }
+        return shown;
 }
 
 static int on_properties_changed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
@@ -150,7 +166,7 @@ static int on_properties_changed(sd_bus_message *m, void *userdata, sd_bus_error
 
         if (w->quiet || !w->path || !streq_ptr(sd_bus_message_get_path(m), w->path))
                 return 0;
-        if (show_layers(w) || !w->tty)
+        if (show_layers(w, m) || !w->tty || w->lines_drawn > 0)
                 return 0;
         if (sd_bus_call_method(w->bus, BERTH_BUS_NAME, w->path, "org.freedesktop.DBus.Properties",
                                "GetAll", NULL, &reply, "s", "org.berth.Berth1.Job") < 0)
@@ -178,8 +194,6 @@ static int on_job_removed(sd_bus_message *m, void *userdata, sd_bus_error *ret_e
         (void) sd_bus_message_read_strv(m, &w->ids);
         if (!w->quiet && w->tty && w->lines_drawn == 0)
                 fputs("\r\033[K", stderr);
-        else if (!w->quiet)
-                (void) show_layers(w);   /* the final states */
         w->finished = true;
         if (streq(result, "done"))
                 w->result = 0;

@@ -189,9 +189,10 @@ static int logout_work(Operation *o) {
         RegistryJob *j = o->userdata;
         int r;
 
+        /* Like docker logout, forgetting what was not there is no failure. */
         r = auth_file_remove(BERTH_AUTH_FILE, j->reference);
         if (r == -ENOENT)
-                return errmsg_set(r, "Not logged in to %s.", j->reference);
+                return 0;
         if (r < 0)
                 return errmsg_set(r, "Cannot remove the credentials for %s from %s: %s.", j->reference,
                                   BERTH_AUTH_FILE, strerror(-r));

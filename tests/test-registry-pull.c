@@ -177,6 +177,28 @@ START_TEST(test_pull_alias) {
 }
 END_TEST
 
+START_TEST(test_pull_limits) {
+        _cleanup_(store_freep) Store *s = NULL;
+        _cleanup_free_ char *dir = NULL, *before = NULL, *after = NULL;
+        RegistryOptions o = { .max_config_size = 64 };
+        RegistryPullResult res = {};
+        TImage t;
+
+        fake_reset();
+        t_image(&t, "test/multi", "1");
+        s = t_store(&dir);
+        before = t_list_store(dir);
+        ck_assert_int_eq(registry_pull(s, DOMAIN "/test/multi:1", &o, &res), -EFBIG);
+        ck_assert(strstr(errmsg_last(), "config"));
+        o = (RegistryOptions) { .max_manifest_size = 100 };
+        ck_assert_int_eq(registry_pull(s, DOMAIN "/test/multi:1", &o, &res), -EFBIG);
+        after = t_list_store(dir);
+        ck_assert_str_eq(before, after);
+        t_image_done(&t);
+        t_rmdir(TAKE_PTR(dir));
+}
+END_TEST
+
 START_TEST(test_pull_mismatch) {
         _cleanup_free_ char *bad = NULL, *p = NULL, *cfg = NULL, *m = NULL;
         TImage t;
@@ -389,6 +411,7 @@ int main(void) {
         tcase_add_test(tc, test_pull_twice);
         tcase_add_test(tc, test_pull_index);
         tcase_add_test(tc, test_pull_alias);
+        tcase_add_test(tc, test_pull_limits);
         tcase_add_test(tc, test_pull_mismatch);
         tcase_add_test(tc, test_pull_schema1);
         tcase_add_test(tc, test_pull_cancel);

@@ -625,7 +625,7 @@ static int request_schedule_retry(RegistryRequest *r) {
         int q;
 
         delay = MAX(delay, retry_after_usec(r->h.retry_after));
-        q = sd_event_add_time_relative(r->client->event, &r->retry_timer, CLOCK_BOOTTIME, delay, 0,
+        q = sd_event_add_time_relative(r->client->event, &r->retry_timer, CLOCK_BOOTTIME, delay, 1,
                                        on_retry_timer, r);
         if (q < 0) {
                 request_fail(r, q, "cannot schedule a retry");
@@ -1165,7 +1165,7 @@ int registry_client_new(sd_event *e, const char *domain, const RegistryOptions *
         if (q < 0)
                 return q;
         if (o->cancel) {
-                q = sd_event_add_time_relative(e, &c->cancel_timer, CLOCK_BOOTTIME, HTTP_CANCEL_POLL_USEC, 0,
+                q = sd_event_add_time_relative(e, &c->cancel_timer, CLOCK_BOOTTIME, HTTP_CANCEL_POLL_USEC, 1,
                                                on_cancel_poll, c);
                 if (q < 0)
                         return q;

@@ -1,0 +1,509 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The registry client's HTTP layer against tests/registry-http-server.py, a
+ * scripted registry on 127.0.0.1 (plain HTTP: the endpoint is Insecure=),
+ * with a second port as the "storage" redirects point to. */
+#include <fcntl.h>
+#include <jansson.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+
+#include "check-util.h"
+#include "fileio.h"
+#include "registry-http.h"
+#include "util.h"
+
+#define PASSWORD "s3cret-Pa55"
+
+typedef struct Server {
+        pid_t pid;
+        int in_fd;
+        unsigned port, storage_port;
+        char domain[64];
+        char dir[64];
+        RegistryConfig *config;
+} Server;
+
+static void server_start(Server *s) {
+        int in[2], out[2];
+        char line[64] = {};
+        ssize_t n;
+        FILE *f;
+
+        ck_assert_int_eq(pipe2(in, O_CLOEXEC), 0);
+        ck_assert_int_eq(pipe2(out, O_CLOEXEC), 0);
+        s->pid = fork();
+        ck_assert_int_ge(s->pid, 0);
+        if (s->pid == 0) {
+                (void) prctl(PR_SET_PDEATHSIG, SIGTERM);
+                dup2(in[0], 0);
+                dup2(out[1], 1);
+                execlp("python3", "python3", TESTS_SOURCE_DIR "/registry-http-server.py", (char *) NULL);
+                _exit(127);
+        }
+        close(in[0]);
+        close(out[1]);
+        s->in_fd = in[1];
+        /* Read up to the newline: the line may come in pieces. */
+        for (size_t k = 0; !strchr(line, '\n');) {
+                n = read(out[0], line + k, sizeof line - 1 - k);
+                ck_assert_int_gt(n, 0);
+                k += n;
+        }
+        close(out[0]);
+        ck_assert_int_eq(sscanf(line, "%u %u", &s->port, &s->storage_port), 2);
+        snprintf(s->domain, sizeof s->domain, "127.0.0.1:%u", s->port);
+
+        /* Insecure: plain HTTP allowed for this host (https is tried first). */
+        strcpy(s->dir, "/tmp/test-registry-http-XXXXXX");
+        ck_assert_ptr_nonnull(mkdtemp(s->dir));
+        {
+                char path[128], conf[256];
+                snprintf(path, sizeof path, "%s/test.conf", s->dir);
+                snprintf(conf, sizeof conf, "[Registry]\nName=%s\nInsecure=yes\n", s->domain);
+                f = fopen(path, "we");
+                ck_assert_ptr_nonnull(f);
+                fputs(conf, f);
+                fclose(f);
+        }
+        ck_assert_int_eq(registry_config_load(s->dir, s->dir, &s->config), 0);
+}
+
+static void server_stop(Server *s) {
+        close(s->in_fd);
+        (void) kill(s->pid, SIGTERM);
+        (void) waitpid(s->pid, NULL, 0);
+        registry_config_free(s->config);
+        (void) rm_rf_at(AT_FDCWD, s->dir);
+}
+
+typedef struct Result {
+        int r;
+        bool done;
+        long status;
+        char *body;
+        char *error;
+        char *content_type, *digest, *location;
+        char *stream;
+        size_t stream_size;
+        unsigned calls;
+} Result;
+
+static void result_done(Result *res) {
+        free(res->body);
+        free(res->error);
+        free(res->content_type);
+        free(res->digest);
+        free(res->location);
+        free(res->stream);
+}
+
+static void on_done(RegistryRequest *req, int r, const RegistryResponse *resp, void *userdata) {
+        Result *res = userdata;
+
+        res->done = true;
+        res->calls++;
+        res->r = r;
+        res->status = resp->status;
+        res->body = resp->body ? strdup(resp->body) : NULL;
+        res->content_type = resp->content_type ? strdup(resp->content_type) : NULL;
+        res->digest = resp->docker_content_digest ? strdup(resp->docker_content_digest) : NULL;
+        res->location = resp->location ? strdup(resp->location) : NULL;
+        res->error = registry_request_error(req) ? strdup(registry_request_error(req)) : NULL;
+}
+
+static int on_data(RegistryRequest *req, const void *p, size_t n, void *userdata) {
+        Result *res = userdata;
+
+        res->stream = realloc(res->stream, res->stream_size + n);
+        ck_assert_ptr_nonnull(res->stream);
+        memcpy(res->stream + res->stream_size, p, n);
+        res->stream_size += n;
+        ck_assert_uint_eq(registry_request_bytes(req), res->stream_size - n);
+        return 0;
+}
+
+static RegistryCredentials creds = { .username = (char *) "alice", .password = (char *) PASSWORD };
+
+/* One request through a fresh client; the loop's result in *ret_run. */
+static int run_request(Server *s, RegistryOptions *o, RegistryRequestSpec *spec, Result *res) {
+        _cleanup_(registry_client_freep) RegistryClient *c = NULL;
+        sd_event *e = NULL;
+        int r;
+
+        o->config = s->config;
+        ck_assert_int_ge(sd_event_new(&e), 0);
+        ck_assert_int_eq(registry_client_new(e, s->domain, o, &c), 0);
+        spec->on_done = on_done;
+        spec->userdata = res;
+        spec->body_fd = spec->body ? -EBADF : spec->body_fd ?: -EBADF;
+        ck_assert_int_eq(registry_request_start(c, spec, NULL), 0);
+        r = registry_client_run(c);
+        ck_assert(res->done);
+        ck_assert_uint_eq(res->calls, 1);
+        c = registry_client_free(c);
+        sd_event_unref(e);
+        /* Whatever happened, the password is in no message. */
+        ck_assert(!res->error || !strstr(res->error, PASSWORD));
+        ck_assert(!errmsg_last() || !strstr(errmsg_last(), PASSWORD));
+        return r;
+}
+
+static json_t *server_state(Server *s) {
+        RegistryOptions o = {};
+        RegistryRequestSpec spec = { .method = "GET", .url = NULL, .max_body = 1 << 20 };
+        Result res = {};
+        char url[128];
+        json_t *j;
+
+        snprintf(url, sizeof url, "http://%s/_state", s->domain);
+        spec.url = url;
+        ck_assert_int_eq(run_request(s, &o, &spec, &res), 0);
+        ck_assert_int_eq(res.r, 0);
+        j = json_loads(res.body, 0, NULL);
+        ck_assert_ptr_nonnull(j);
+        result_done(&res);
+        return j;
+}
+
+START_TEST(test_get_head_collect) {
+        Server s = {};
+        RegistryOptions o = {};
+        Result res = {}, head = {};
+        RegistryRequestSpec spec = { .method = "GET", .repository = "plain", .path = "manifests/latest",
+                                     .max_body = 1024, .for_pull = true };
+        const char *hdrs[] = { "Accept: application/vnd.oci.image.manifest.v1+json", NULL };
+
+        server_start(&s);
+        spec.headers = hdrs;
+        ck_assert_int_eq(run_request(&s, &o, &spec, &res), 0);
+        ck_assert_int_eq(res.r, 0);
+        ck_assert_int_eq(res.status, 200);
+        ck_assert_str_eq(res.body, "hello");
+        ck_assert_str_eq(res.content_type, "text/plain");
+        ck_assert_str_eq(res.digest, "sha256:ab");
+
+        spec.method = "HEAD";
+        ck_assert_int_eq(run_request(&s, &o, &spec, &head), 0);
+        ck_assert_int_eq(head.r, 0);
+        ck_assert_int_eq(head.status, 200);
+        ck_assert(!head.body || !*head.body);
+        result_done(&res);
+        result_done(&head);
+        server_stop(&s);
+}
+END_TEST
+
+START_TEST(test_put_location) {
+        Server s = {};
+        RegistryOptions o = {};
+        Result res = {};
+        char want[128];
+        RegistryRequestSpec spec = { .method = "PUT", .repository = "plain", .path = "blobs/uploads/1",
+                                     .query = "digest=sha256:00", .body = "payload", .body_size = 7,
+                                     .content_type = "application/octet-stream", .max_body = 1024,
+                                     .scope_actions = "pull,push" };
+
+        server_start(&s);
+        ck_assert_int_eq(run_request(&s, &o, &spec, &res), 0);
+        ck_assert_int_eq(res.r, 0);
+        ck_assert_int_eq(res.status, 201);
+        ck_assert_str_eq(res.body, "payload");
+        snprintf(want, sizeof want, "http://%s/v2/plain/blobs/sha256:put", s.domain);
+        ck_assert_str_eq(res.location, want);
+        result_done(&res);
+        server_stop(&s);
+}
+END_TEST
+
+START_TEST(test_not_found) {
+        Server s = {};
+        RegistryOptions o = {};
+        Result res = {};
+        RegistryRequestSpec spec = { .method = "GET", .repository = "nothing", .path = "manifests/latest",
+                                     .max_body = 1024 };
+
+        server_start(&s);
+        ck_assert_int_eq(run_request(&s, &o, &spec, &res), 0);
+        ck_assert_int_eq(res.r, -ENOENT);
+        ck_assert_int_eq(res.status, 404);
+        ck_assert_ptr_nonnull(strstr(res.error, s.domain));
+        ck_assert_ptr_nonnull(strstr(res.error, "nothing"));
+        ck_assert_ptr_nonnull(strstr(res.error, "404"));
+        result_done(&res);
+        server_stop(&s);
+}
+END_TEST
+
+START_TEST(test_basic_auth) {
+        Server s = {};
+        RegistryOptions o = {}, anon = {};
+        RegistryCredentials wrong = { .username = (char *) "alice", .password = (char *) "wrong-" PASSWORD };
+        Result res = {}, no = {}, bad = {};
+        RegistryRequestSpec spec = { .method = "GET", .repository = "basic", .path = "blobs/x", .max_body = 1024 };
+
+        server_start(&s);
+        o.credentials = &creds;
+        ck_assert_int_eq(run_request(&s, &o, &spec, &res), 0);
+        ck_assert_int_eq(res.r, 0);
+        ck_assert_str_eq(res.body, "basic-ok");
+
+        ck_assert_int_eq(run_request(&s, &anon, &spec, &no), 0);
+        ck_assert_int_eq(no.r, -EACCES);
+        ck_assert_int_eq(no.status, 401);
+
+        o.credentials = &wrong;
+        ck_assert_int_eq(run_request(&s, &o, &spec, &bad), 0);
+        ck_assert_int_eq(bad.r, -EACCES);
+        ck_assert_ptr_nonnull(strstr(bad.error, "refused"));
+        ck_assert_ptr_null(strstr(bad.error, "wrong-"));
+        result_done(&res);
+        result_done(&no);
+        result_done(&bad);
+        server_stop(&s);
+}
+END_TEST
+
+START_TEST(test_bearer) {
+        Server s = {};
+        RegistryOptions o = { .credentials = &creds };
+        Result res = {};
+        RegistryRequestSpec spec = { .method = "GET", .repository = "bearer", .path = "blobs/x", .max_body = 1024 };
+        json_t *st;
+
+        server_start(&s);
+        ck_assert_int_eq(run_request(&s, &o, &spec, &res), 0);
+        ck_assert_int_eq(res.r, 0);
+        ck_assert_str_eq(res.body, "bearer-ok");
+        st = server_state(&s);
+        ck_assert_int_eq(json_integer_value(json_object_get(st, "tokens")), 1);
+        json_decref(st);
+        result_done(&res);
+        server_stop(&s);
+}
+END_TEST
+
+START_TEST(test_insufficient_scope) {
+        Server s = {};
+        RegistryOptions o = { .credentials = &creds };
+        Result res = {};
+        RegistryRequestSpec spec = { .method = "GET", .repository = "scope-x", .path = "blobs/x", .max_body = 1024 };
+        json_t *st;
+
+        server_start(&s);
+        ck_assert_int_eq(run_request(&s, &o, &spec, &res), 0);
+        ck_assert_int_eq(res.r, 0);
+        ck_assert_str_eq(res.body, "scope-ok");
+        /* The first token was too small: fetched again. */
+        st = server_state(&s);
+        ck_assert_int_eq(json_integer_value(json_object_get(st, "tokens")), 2);
+        json_decref(st);
+        result_done(&res);
+        server_stop(&s);
+}
+END_TEST
+
+START_TEST(test_redirect_no_auth) {
+        Server s = {};
+        RegistryOptions o = { .credentials = &creds };
+        Result res = {};
+        RegistryRequestSpec spec = { .method = "GET", .repository = "redir", .path = "blobs/x", .max_body = 1024 };
+        json_t *st, *a;
+
+        server_start(&s);
+        ck_assert_int_eq(run_request(&s, &o, &spec, &res), 0);
+        ck_assert_int_eq(res.r, 0);
+        ck_assert_str_eq(res.body, "from-storage");
+        st = server_state(&s);
+        ck_assert_int_eq(json_integer_value(json_object_get(st, "storage_hits")), 1);
+        a = json_array_get(json_object_get(st, "storage_auth"), 0);
+        /* The other port got no Authorization at all. */
+        ck_assert(json_is_null(a));
+        json_decref(st);
+        result_done(&res);
+        server_stop(&s);
+}
+END_TEST
+
+START_TEST(test_redirect_loop) {
+        Server s = {};
+        RegistryOptions o = {};
+        Result res = {};
+        RegistryRequestSpec spec = { .method = "GET", .repository = "loop", .path = "blobs/x", .max_body = 1024 };
+
+        server_start(&s);
+        ck_assert_int_eq(run_request(&s, &o, &spec, &res), 0);
+        ck_assert_int_eq(res.r, -EPROTO);
+        ck_assert_ptr_nonnull(strstr(res.error, "redirects"));
+        result_done(&res);
+        server_stop(&s);
+}
+END_TEST
+
+START_TEST(test_retry_after) {
+        Server s = {};
+        RegistryOptions o = {};
+        Result res = {};
+        RegistryRequestSpec spec = { .method = "GET", .repository = "r429", .path = "blobs/x", .max_body = 1024 };
+        uint64_t t0 = now_usec(CLOCK_MONOTONIC);
+
+        server_start(&s);
+        ck_assert_int_eq(run_request(&s, &o, &spec, &res), 0);
+        ck_assert_int_eq(res.r, 0);
+        ck_assert_str_eq(res.body, "ok-429");
+        ck_assert_uint_ge(now_usec(CLOCK_MONOTONIC) - t0, USEC_PER_SEC);
+        result_done(&res);
+        server_stop(&s);
+}
+END_TEST
+
+START_TEST(test_retry_5xx) {
+        Server s = {};
+        RegistryOptions o = {};
+        Result res = {}, never = {};
+        RegistryRequestSpec spec = { .method = "GET", .repository = "r503", .path = "blobs/x", .max_body = 1024 };
+        json_t *st;
+
+        server_start(&s);
+        ck_assert_int_eq(run_request(&s, &o, &spec, &res), 0);
+        ck_assert_int_eq(res.r, 0);
+        ck_assert_str_eq(res.body, "ok-503");
+
+        spec.repository = "always503";
+        ck_assert_int_eq(run_request(&s, &o, &spec, &never), 0);
+        ck_assert_int_lt(never.r, 0);
+        ck_assert_int_eq(never.status, 503);
+        st = server_state(&s);
+        ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(st, "counts"), "r503")), 3);
+        ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(st, "counts"), "always503")), 5);
+        json_decref(st);
+        result_done(&res);
+        result_done(&never);
+        server_stop(&s);
+}
+END_TEST
+
+static void check_blob(const Result *res) {
+        ck_assert_uint_eq(res->stream_size, 200000);
+        for (size_t i = 0; i < 200000; i++)
+                if ((unsigned char) res->stream[i] != ((i * 7 + i / 251) & 0xFF))
+                        ck_abort_msg("byte %zu differs", i);
+}
+
+START_TEST(test_resume_range) {
+        Server s = {};
+        RegistryOptions o = {};
+        Result res = {};
+        RegistryRequestSpec spec = { .method = "GET", .repository = "drop-range", .path = "blobs/x",
+                                     .on_data = on_data, .resumable = true };
+        json_t *st;
+
+        server_start(&s);
+        ck_assert_int_eq(run_request(&s, &o, &spec, &res), 0);
+        ck_assert_int_eq(res.r, 0);
+        ck_assert_int_eq(res.status, 206);
+        check_blob(&res);
+        st = server_state(&s);
+        ck_assert_str_eq(json_string_value(json_array_get(json_object_get(st, "ranges"), 1)), "bytes=70000-");
+        json_decref(st);
+        result_done(&res);
+        server_stop(&s);
+}
+END_TEST
+
+START_TEST(test_resume_no_range) {
+        Server s = {};
+        RegistryOptions o = {};
+        Result res = {};
+        RegistryRequestSpec spec = { .method = "GET", .repository = "drop-norange", .path = "blobs/x",
+                                     .on_data = on_data, .resumable = true };
+
+        server_start(&s);
+        ck_assert_int_eq(run_request(&s, &o, &spec, &res), 0);
+        ck_assert_int_eq(res.r, 0);
+        ck_assert_int_eq(res.status, 200);
+        check_blob(&res);
+        result_done(&res);
+        server_stop(&s);
+}
+END_TEST
+
+START_TEST(test_too_big) {
+        Server s = {};
+        RegistryOptions o = {};
+        Result res = {};
+        RegistryRequestSpec spec = { .method = "GET", .repository = "big", .path = "blobs/x", .max_body = 1 << 20 };
+
+        server_start(&s);
+        ck_assert_int_eq(run_request(&s, &o, &spec, &res), 0);
+        ck_assert_int_eq(res.r, -EFBIG);
+        ck_assert_ptr_nonnull(strstr(res.error, "big"));
+        result_done(&res);
+        server_stop(&s);
+}
+END_TEST
+
+static volatile int cancel_flag;
+
+static int on_raise_cancel(sd_event_source *src, uint64_t usec, void *userdata) {
+        cancel_flag = 1;
+        return 0;
+}
+
+START_TEST(test_cancel) {
+        Server s = {};
+        RegistryOptions o = { .cancel = &cancel_flag };
+        Result res = {};
+        RegistryRequestSpec spec = { .method = "GET", .repository = "slow", .path = "blobs/x", .on_data = on_data,
+                                     .on_done = on_done, .userdata = &res, .body_fd = -EBADF };
+        _cleanup_(registry_client_freep) RegistryClient *c = NULL;
+        sd_event_source *t = NULL;
+        sd_event *e = NULL;
+        uint64_t t0 = now_usec(CLOCK_MONOTONIC);
+
+        server_start(&s);
+        o.config = s.config;
+        cancel_flag = 0;
+        ck_assert_int_ge(sd_event_new(&e), 0);
+        ck_assert_int_ge(sd_event_add_time_relative(e, &t, CLOCK_MONOTONIC, 500 * USEC_PER_MSEC, 0,
+                                                    on_raise_cancel, NULL), 0);
+        ck_assert_int_eq(registry_client_new(e, s.domain, &o, &c), 0);
+        ck_assert_int_eq(registry_request_start(c, &spec, NULL), 0);
+        ck_assert_int_eq(registry_client_run(c), -ECANCELED);
+        ck_assert_int_eq(res.r, -ECANCELED);
+        ck_assert_uint_gt(res.stream_size, 0);
+        ck_assert_uint_lt(now_usec(CLOCK_MONOTONIC) - t0, 3 * USEC_PER_SEC);
+        c = registry_client_free(c);
+        sd_event_source_unref(t);
+        sd_event_unref(e);
+        result_done(&res);
+        server_stop(&s);
+}
+END_TEST
+
+static Suite *registry_http_suite(void) {
+        Suite *s = suite_create("registry-http");
+        TCase *tc = tcase_create("core");
+
+        tcase_set_timeout(tc, 30);
+        tcase_add_test(tc, test_get_head_collect);
+        tcase_add_test(tc, test_put_location);
+        tcase_add_test(tc, test_not_found);
+        tcase_add_test(tc, test_basic_auth);
+        tcase_add_test(tc, test_bearer);
+        tcase_add_test(tc, test_insufficient_scope);
+        tcase_add_test(tc, test_redirect_no_auth);
+        tcase_add_test(tc, test_redirect_loop);
+        tcase_add_test(tc, test_retry_after);
+        tcase_add_test(tc, test_retry_5xx);
+        tcase_add_test(tc, test_resume_range);
+        tcase_add_test(tc, test_resume_no_range);
+        tcase_add_test(tc, test_too_big);
+        tcase_add_test(tc, test_cancel);
+        suite_add_tcase(s, tc);
+        return s;
+}
+
+int main(void) {
+        return check_run_suite(registry_http_suite());
+}

@@ -3,8 +3,9 @@
 """A proxy in front of a registry that misbehaves on request, for resume and
 retry tests:  registry-fault-proxy.py ADDR PORT UPSTREAM_PORT CONTROL LOG
 CONTROL is a JSON file read at every request:
-  {"mode": "drop", "after": N, "times": K}   blob GETs: send N bytes of the
-        body (headers promise all of it), then cut the connection; K times
+  {"mode": "drop", "after": N, "times": K}   GETs of blobs larger than N:
+        send N bytes of the body (headers promise all of it), then cut the
+        connection; K times
   {"mode": "429", "times": K}   answer 429 Retry-After: 1 to K requests
   {"mode": "503", "times": K}   answer 503 to K requests
   {"mode": "slow", "delay": S}  a pause of S seconds before every 16 KiB
@@ -84,7 +85,8 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", "0")
         self.end_headers()
         sent, limit = 0, None
-        if is_blob and c["mode"] == "drop" and resp.status in (200, 206):
+        size = int(resp.getheader("Content-Length") or 0)
+        if is_blob and c["mode"] == "drop" and resp.status in (200, 206) and size > c.get("after", 0):
             spend(c)
             limit = c.get("after", 0)
         while self.command != "HEAD":

@@ -10,7 +10,7 @@
 
 sandbox_start
 T=$SBX_TMP
-H=$(dirname "$0")
+H=$(cd "$(dirname "$0")" && pwd)
 R=$T/reg
 mkdir -p "$R"
 PW='Pa55-w0rd-S3cret'
@@ -41,7 +41,7 @@ wait_port() {
                 sbx bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null && return 0
                 sleep 0.1
         done
-        log "nothing listens on 127.0.0.1:$1"
+        log "nothing listens on 127.0.0.1:$1"; cat "$R"/*.out "$R"/*/log 2>/dev/null | tail -20 >&2
         return 1
 }
 
@@ -62,11 +62,11 @@ registry_start tls 5443 "  tls:" "    certificate: $R/server.crt" "    key: $R/s
 registry_start token 5010 "auth:" "  token:" "    realm: http://127.0.0.1:5001/token" \
         "    service: berth-test-registry" "    issuer: berth-test-issuer" "    rootcertbundle: $R/token.crt"
 registry_start mirror 5020 "proxy:" "  remoteurl: http://127.0.0.1:5000"
-sbx bash -c "python3 $H/registry-token-server.py 127.0.0.1 5001 $R/token.key $R/token.crt berth-test-issuer \
+sbx bash -c "/usr/bin/python3 $H/registry-token-server.py 127.0.0.1 5001 $R/token.key $R/token.crt berth-test-issuer \
         $R/token.log alice:$PW:pull,push bob:$PW:pull >$R/token.out 2>&1 &"
 echo '{"mode": "none"}' >"$R/fault.json"
-sbx bash -c "python3 $H/registry-fault-proxy.py 127.0.0.1 5002 5000 $R/fault.json $R/fault.log >$R/fault.out 2>&1 &"
-sbx bash -c "python3 $H/registry-hostile.py 127.0.0.1 5003 >$R/hostile.out 2>&1 &"
+sbx bash -c "/usr/bin/python3 $H/registry-fault-proxy.py 127.0.0.1 5002 5000 $R/fault.json $R/fault.log >$R/fault.out 2>&1 &"
+sbx bash -c "/usr/bin/python3 $H/registry-hostile.py 127.0.0.1 5003 >$R/hostile.out 2>&1 &"
 for p in 5000 5443 5010 5020 5001 5002 5003; do wait_port $p || exit 1; done
 
 sbx mkdir -p /etc/berth/registries.d /etc/berth/certs.d/127.0.0.1:5443
@@ -98,7 +98,7 @@ EOF
 
 # --- the images, put in with skopeo -----------------------------------------
 make_rootfs_tar "$T/base.tar"
-python3 "$H/registry-images.py" "$T/base.tar" "$T/img" || exit 1
+/usr/bin/python3 "$H/registry-images.py" "$T/base.tar" "$T/img" || exit 1
 SK="skopeo --insecure-policy"
 for i in multi zstd index; do
         check "skopeo copies the $i image into the plain registry" \
@@ -119,7 +119,7 @@ check_output "its repo digest is the manifest digest skopeo sees" "127.0.0.1:500
         sbx busctl get-property org.berth.Berth1 "/org/berth/Berth1/image/${MULTI_CONFIG#sha256:}" \
         org.berth.Berth1.Image RepoDigests
 check_output "the 4 MiB layer is in the root file system, byte for byte" "^$(cat "$T/img/big.sha256")\$" \
-        bash -c "nsenter -a -t $SBX_PID berthctl run --rm 127.0.0.1:5000/test/multi:1 sha256sum /data/big.bin | cut -d' ' -f1"
+        bash -c "nsenter -a -t $SBX_PID berthctl run --rm 127.0.0.1:5000/test/multi:1 busybox sha256sum /data/big.bin | cut -d' ' -f1"
 check_output "the whiteout hid /etc/motd and the hardlink links" "^gone 2\$" \
         sbx_ctl run --rm 127.0.0.1:5000/test/multi:1 sh -c 'test -e /etc/motd || printf gone; stat -c " %h" /data/big-link.bin'
 BEFORE_GETS=$(count_log "$R/plain/log" 'GET /v2/test/multi/')
@@ -256,7 +256,7 @@ check_output "... resuming with Range" "\"range\": \"bytes=$((BIG_SIZE / 2))-" g
 check_output "... so the layer's bytes crossed the wire once" "^$BIG_SIZE\$" \
         python3 -c "import json; print(sum(json.loads(l)['bytes'] for l in open('$R/fault.log') if '$BIG_DIGEST' in l and json.loads(l)['method'] == 'GET'))"
 check_output "... and the file is whole" "^$(cat "$T/img/big.sha256")\$" \
-        bash -c "nsenter -a -t $SBX_PID berthctl run --rm 127.0.0.1:5002/test/multi:1 sha256sum /data/big.bin | cut -d' ' -f1"
+        bash -c "nsenter -a -t $SBX_PID berthctl run --rm 127.0.0.1:5002/test/multi:1 busybox sha256sum /data/big.bin | cut -d' ' -f1"
 sbx_ctl rmi -f 127.0.0.1:5002/test/multi:1 >/dev/null
 echo '{"mode": "429", "times": 1}' >"$R/fault.json"
 : >"$R/fault.log"

@@ -11,90 +11,19 @@
 sandbox_start
 T=$SBX_TMP
 H=$(cd "$(dirname "$0")" && pwd)
-R=$T/reg
-mkdir -p "$R"
-PW='Pa55-w0rd-S3cret'
+. "$H/registry-lib.sh"
+reg_init
+{ reg_start_plain && reg_start_tls && reg_start_token && reg_start_mirror && reg_start_fault &&
+  reg_start_hostile; } || exit 1
+R=$REG
+PW=$REG_PW
+printf '\n[Aliases]\nbbalias=127.0.0.1:5000/test/multi\n' | sbx tee -a /etc/berth/registries.d/test.conf >/dev/null
 
 img_field() {
         nsenter -a -t "$SBX_PID" berthctl image inspect "$1" |
                 python3 -c "import json,sys; d=json.load(sys.stdin); d=d[0] if isinstance(d, list) else d; print(d['$2'])"
 }
 count_log() { grep -c -- "$2" "$1" 2>/dev/null || true; }
-
-# registry_start NAME PORT [YAML lines...]: docker-registry with its own configuration.
-registry_start() {
-        local name=$1 port=$2
-        shift 2
-        mkdir -p "$R/$name"
-        {
-                printf 'version: 0.1\nlog:\n  accesslog:\n    disabled: false\n  level: info\n'
-                printf 'storage:\n  filesystem:\n    rootdirectory: %s\n  delete:\n    enabled: true\n' "$R/$name/data"
-                printf 'http:\n  addr: 127.0.0.1:%s\n  secret: berth-test\n' "$port"
-                printf '%s\n' "$@"
-        } >"$R/$name/config.yml"
-        sbx bash -c "docker-registry serve $R/$name/config.yml >$R/$name/log 2>&1 &"
-}
-
-wait_port() {
-        local i
-        for i in $(seq 100); do
-                sbx bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null && return 0
-                sleep 0.1
-        done
-        log "nothing listens on 127.0.0.1:$1"; cat "$R"/*.out "$R"/*/log 2>/dev/null | tail -20 >&2
-        return 1
-}
-
-# --- certificates, users, the servers --------------------------------------
-openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=berth-test-ca -keyout "$R/ca.key" \
-        -out "$R/ca.crt" 2>/dev/null
-openssl req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 -keyout "$R/server.key" -out "$R/server.csr" 2>/dev/null
-printf 'subjectAltName=IP:127.0.0.1\n' >"$R/san.ext"
-openssl x509 -req -in "$R/server.csr" -CA "$R/ca.crt" -CAkey "$R/ca.key" -CAcreateserial -days 2 \
-        -extfile "$R/san.ext" -out "$R/server.crt" 2>/dev/null
-openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=berth-token -keyout "$R/token.key" \
-        -out "$R/token.crt" 2>/dev/null
-htpasswd -Bbn alice "$PW" >"$R/htpasswd"
-
-registry_start plain 5000
-registry_start tls 5443 "  tls:" "    certificate: $R/server.crt" "    key: $R/server.key" \
-        "auth:" "  htpasswd:" "    realm: berth-test" "    path: $R/htpasswd"
-registry_start token 5010 "auth:" "  token:" "    realm: http://127.0.0.1:5001/token" \
-        "    service: berth-test-registry" "    issuer: berth-test-issuer" "    rootcertbundle: $R/token.crt"
-registry_start mirror 5020 "proxy:" "  remoteurl: http://127.0.0.1:5000"
-sbx bash -c "/usr/bin/python3 $H/registry-token-server.py 127.0.0.1 5001 $R/token.key $R/token.crt berth-test-issuer \
-        $R/token.log alice:$PW:pull,push bob:$PW:pull >$R/token.out 2>&1 &"
-echo '{"mode": "none"}' >"$R/fault.json"
-sbx bash -c "/usr/bin/python3 $H/registry-fault-proxy.py 127.0.0.1 5002 5000 $R/fault.json $R/fault.log >$R/fault.out 2>&1 &"
-sbx bash -c "/usr/bin/python3 $H/registry-hostile.py 127.0.0.1 5003 >$R/hostile.out 2>&1 &"
-for p in 5000 5443 5010 5020 5001 5002 5003; do wait_port $p || exit 1; done
-
-sbx mkdir -p /etc/berth/registries.d /etc/berth/certs.d/127.0.0.1:5443
-sbx cp "$R/ca.crt" /etc/berth/certs.d/127.0.0.1:5443/ca.crt
-sbx tee /etc/berth/registries.d/test.conf >/dev/null <<'EOF'
-[Registry]
-Name=127.0.0.1:5000
-Insecure=yes
-
-[Registry]
-Name=127.0.0.1:5010
-Insecure=yes
-
-[Registry]
-Name=127.0.0.1:5002
-Insecure=yes
-
-[Registry]
-Name=127.0.0.1:5003
-Insecure=yes
-
-[Registry]
-Name=127.0.0.1:5020
-Insecure=yes
-
-[Aliases]
-bbalias=127.0.0.1:5000/test/multi
-EOF
 
 # --- the images, put in with skopeo -----------------------------------------
 make_rootfs_tar "$T/base.tar"
@@ -237,7 +166,7 @@ EOF
 sbx_ctl rmi -f 127.0.0.1:5000/test/zstd:1 >/dev/null
 check "a pull goes through the mirror" sbx_ctl pull -q 127.0.0.1:5000/test/zstd:1
 check_output "... which served the manifest" 'GET /v2/test/zstd/manifests/1' cat "$R/mirror/log"
-sbx pkill -f "$R/mirror/config.yml"
+sbx systemctl stop reg-mirror.service
 sbx_ctl rmi -f 127.0.0.1:5000/test/zstd:1 >/dev/null
 check "with the mirror down the registry itself serves" sbx_ctl pull -q 127.0.0.1:5000/test/zstd:1
 sbx rm /etc/berth/registries.d/mirror.conf
@@ -249,30 +178,28 @@ BIG_DIGEST=${BIG% *}
 BIG_SIZE=${BIG#* }
 sbx_ctl rmi -f 127.0.0.1:5000/test/multi:1 127.0.0.1:5010/team/multi:1 bbalias >/dev/null 2>&1
 sbx_ctl image prune -a -f >/dev/null 2>&1
-printf '{"mode": "drop", "after": %d, "times": 1}\n' $((BIG_SIZE / 2)) >"$R/fault.json"
-: >"$R/fault.log"
+reg_fault drop $((BIG_SIZE / 2))
 check "a pull survives a connection dropped halfway through the big layer" sbx_ctl pull -q 127.0.0.1:5002/test/multi:1
-check_output "... resuming with Range" "\"range\": \"bytes=$((BIG_SIZE / 2))-" grep "$BIG_DIGEST" "$R/fault.log"
+check_output "... resuming with Range" "\"range\": \"bytes=$((BIG_SIZE / 2))-" grep "$BIG_DIGEST" "$R/fault/log"
 check_output "... so the layer's bytes crossed the wire once" "^$BIG_SIZE\$" \
-        python3 -c "import json; print(sum(json.loads(l)['bytes'] for l in open('$R/fault.log') if '$BIG_DIGEST' in l and json.loads(l)['method'] == 'GET'))"
+        reg_fault_bytes "$BIG_DIGEST"
 check_output "... and the file is whole" "^$(cat "$T/img/big.sha256")\$" \
         bash -c "nsenter -a -t $SBX_PID berthctl run --rm 127.0.0.1:5002/test/multi:1 busybox sha256sum /data/big.bin | cut -d' ' -f1"
 sbx_ctl rmi -f 127.0.0.1:5002/test/multi:1 >/dev/null
-echo '{"mode": "429", "times": 1}' >"$R/fault.json"
-: >"$R/fault.log"
+reg_fault 429 1
 START=$(date +%s%N)
 check "a 429 with Retry-After is waited out" sbx_ctl pull -q 127.0.0.1:5002/test/zstd:1
 check "... for the second it asked" test $(( ($(date +%s%N) - START) / 1000000 )) -ge 900
 sbx_ctl rmi -f 127.0.0.1:5002/test/zstd:1 >/dev/null
-echo '{"mode": "503", "times": 2}' >"$R/fault.json"
+reg_fault 503 2
 check "two 503s are retried" sbx_ctl pull -q 127.0.0.1:5002/test/zstd:1
 sbx_ctl rmi -f 127.0.0.1:5002/test/zstd:1 >/dev/null
-echo '{"mode": "503", "times": 1000}' >"$R/fault.json"
+reg_fault 503 1000
 BEFORE=$(store_listing)
 check_output "a registry that keeps failing is given up on, with a sentence" '127.0.0.1:5002/test/zstd.*503' \
         sbx_ctl pull 127.0.0.1:5002/test/zstd:1
 check_output "... leaving the store as it was" '^same$' bash -c '[ "$1" = "$2" ] && echo same' _ "$BEFORE" "$(store_listing)"
-echo '{"mode": "none"}' >"$R/fault.json"
+reg_fault none
 
 # --- a hostile registry -------------------------------------------------------------------
 BEFORE=$(store_listing)

@@ -12,6 +12,7 @@ import socket
 import sys
 import threading
 import time
+from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 USER, PASSWORD = "alice", "s3cret-Pa55"
@@ -81,6 +82,11 @@ class Handler(BaseHTTPRequestHandler):
                 state["storage_hits"] += 1
                 state["storage_auth"].append(auth)
             return self.send(200, b"from-storage")
+        if path == "/_reset":
+            with lock:
+                state.clear()
+                state.update({"counts": {}, "storage_auth": [], "storage_hits": 0, "tokens": 0, "token_auth": []})
+            return self.send(200, b"{}")
         if path == "/_state":
             with lock:
                 return self.send(200, json.dumps(state).encode())
@@ -141,6 +147,11 @@ class Handler(BaseHTTPRequestHandler):
         if n == 1:
             return self.send(429, b"slow down", [("Retry-After", "1")])
         self.send(200, b"ok-429")
+
+    def r_r429date(self, n, auth):
+        if n == 1:
+            return self.send(429, b"slow down", [("Retry-After", formatdate(time.time() + 2, usegmt=True))])
+        self.send(200, b"ok-429date")
 
     def r_r503(self, n, auth):
         if n <= 2:

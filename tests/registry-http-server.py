@@ -207,7 +207,19 @@ class Handler(BaseHTTPRequestHandler):
         data = self.rfile.read(length)
         self.send(201, data, [("Location", "/v2/plain/blobs/sha256:put"), ("Range", f"0-{length - 1}")])
 
-    do_POST = do_PUT
+    def do_POST(self):
+        if self.path.split("?")[0] != "/token":
+            return self.do_PUT()
+        # The OAuth2 refresh-token grant.
+        length = int(self.headers.get("Content-Length", "0"))
+        form = dict(p.split("=", 1) for p in self.rfile.read(length).decode().split("&") if "=" in p)
+        with lock:
+            state["tokens"] += 1
+            state["token_auth"].append(self.headers.get("Authorization"))
+            state["oauth_form"] = form
+        if form.get("grant_type") != "refresh_token" or form.get("refresh_token") != "refresh-" + PASSWORD:
+            return self.send(401, b"{}")
+        self.send(200, json.dumps({"access_token": "tok-full", "expires_in": 60}).encode())
     do_PATCH = do_PUT
 
 

@@ -318,6 +318,37 @@ START_TEST(test_bearer) {
 }
 END_TEST
 
+START_TEST(test_identity_token) {
+        Server s = {};
+        RegistryCredentials idt = { .identity_token = (char *) "refresh-" PASSWORD };
+        RegistryCredentials bad = { .identity_token = (char *) "refresh-wrong" };
+        RegistryOptions o = { .credentials = &idt };
+        Result res = {}, no = {};
+        RegistryRequestSpec spec = { .method = "GET", .repository = "bearer", .path = "blobs/x", .max_body = 1024 };
+        json_t *st, *form;
+
+        server_start(&s);
+        ck_assert_int_eq(run_request(&s, &o, &spec, &res), 0);
+        ck_assert_int_eq(res.r, 0);
+        ck_assert_str_eq(res.body, "bearer-ok");
+        st = server_state(&s);
+        form = json_object_get(st, "oauth_form");
+        ck_assert_str_eq(json_string_value(json_object_get(form, "service")), "svc");
+        ck_assert_str_eq(json_string_value(json_object_get(form, "scope")), "repository%3Abearer%3Apull");
+        /* The refresh token is in the form only, not in an Authorization header. */
+        ck_assert(json_is_null(json_array_get(json_object_get(st, "token_auth"), 0)));
+        json_decref(st);
+
+        o.credentials = &bad;
+        ck_assert_int_eq(run_request(&s, &o, &spec, &no), 0);
+        ck_assert_int_eq(no.r, -EACCES);
+        ck_assert_ptr_null(strstr(no.error, "refresh-"));
+        result_done(&res);
+        result_done(&no);
+        server_stop(&s);
+}
+END_TEST
+
 START_TEST(test_insufficient_scope) {
         Server s = {};
         RegistryOptions o = { .credentials = &creds };
@@ -621,6 +652,7 @@ static Suite *registry_http_suite(void) {
         tcase_add_test(tc, test_not_found);
         tcase_add_test(tc, test_basic_auth);
         tcase_add_test(tc, test_bearer);
+        tcase_add_test(tc, test_identity_token);
         tcase_add_test(tc, test_insufficient_scope);
         tcase_add_test(tc, test_redirect_no_auth);
         tcase_add_test(tc, test_redirect_loop);

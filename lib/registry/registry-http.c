@@ -227,6 +227,10 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *userdata) {
         uint64_t u;
         int q = 0;
 
+        if (r->cancelled) {
+                r->error = request_fail(r, -ECANCELED, "cancelled");
+                return 0;
+        }
         if (n >= 5 && strncmp(p, "HTTP/", 5) == 0) {
                 /* A new answer (after a redirect or a 100): forget the last one's headers. */
                 response_headers_done(&r->h);
@@ -334,6 +338,10 @@ static size_t on_write(char *p, size_t size, size_t nmemb, void *userdata) {
         long status = request_status_now(r);
         int q;
 
+        if (r->cancelled) {
+                r->error = request_fail(r, -ECANCELED, "cancelled");
+                return CURL_WRITEFUNC_ERROR;
+        }
         if (status >= 200 && status < 300 && r->spec.on_data)
                 q = stream_data(r, p, n);
         else if (status >= 200 && status < 300)
@@ -353,6 +361,10 @@ static size_t on_read(char *buf, size_t size, size_t nmemb, void *userdata) {
         size_t n = MIN((uint64_t) size * nmemb, total - r->upload_pos);
         ssize_t k;
 
+        if (r->cancelled) {
+                r->error = request_fail(r, -ECANCELED, "cancelled");
+                return CURL_READFUNC_ABORT;
+        }
         if (n == 0)
                 return 0;
         if (r->spec.body) {
@@ -1293,20 +1305,13 @@ static int on_cancel_defer(sd_event_source *s, void *userdata) {
 void registry_request_cancel(RegistryRequest *r) {
         if (r->cancelled || r->finished)
                 return;
+        /* This may run inside a curl callback (another request's on_data):
+         * the easy handles are removed from the loop, never from here. */
         r->cancelled = true;
-        if (r->token_child) {
-                r->token_child->parent = NULL;
-                r->token_child->finished = true;
-                request_free(r->token_child);
-                r->token_child = NULL;
-        }
-        request_reset_transfer(r);
         r->retry_timer = sd_event_source_disable_unref(r->retry_timer);
-        if (sd_event_add_defer(r->client->event, &r->defer, on_cancel_defer, r) < 0) {
-                /* Cannot wait for the loop: report right away. */
-                request_fail(r, -ECANCELED, "cancelled");
-                request_finish(r, -ECANCELED);
-        }
+        if (sd_event_add_defer(r->client->event, &r->defer, on_cancel_defer, r) < 0)
+                /* The transfer's callbacks fail it from now on: on_done comes anyway. */
+                return;
 }
 
 const char *registry_request_error(RegistryRequest *r) {

@@ -604,6 +604,67 @@ START_TEST(test_too_big) {
 }
 END_TEST
 
+typedef struct PauseState {
+        Result res;
+        sd_event_source *timer;
+        unsigned pauses;
+} PauseState;
+
+static int on_unpause(sd_event_source *src, uint64_t usec, void *userdata) {
+        registry_request_unpause(userdata);
+        return 0;
+}
+
+/* Pauses after every chunk, unpaused 20 ms later from the loop. */
+static int on_data_pausing(RegistryRequest *req, const void *p, size_t n, void *userdata) {
+        PauseState *ps = userdata;
+        sd_event *e = NULL;
+
+        (void) on_data(req, p, n, &ps->res);
+        if (ps->pauses++ < 5) {
+                registry_request_pause(req);
+                ck_assert_int_ge(sd_event_default(&e), 0);
+                ps->timer = sd_event_source_disable_unref(ps->timer);
+                ck_assert_int_ge(sd_event_add_time_relative(e, &ps->timer, CLOCK_MONOTONIC, 20 * USEC_PER_MSEC, 1,
+                                                            on_unpause, req), 0);
+                sd_event_unref(e);
+        }
+        return 0;
+}
+
+static void on_done_pausing(RegistryRequest *req, int r, const RegistryResponse *resp, void *userdata) {
+        PauseState *ps = userdata;
+
+        ps->timer = sd_event_source_disable_unref(ps->timer);
+        on_done(req, r, resp, &ps->res);
+}
+
+START_TEST(test_pause) {
+        Server s = {};
+        RegistryOptions o = {};
+        PauseState ps = {};
+        RegistryRequestSpec spec = { .method = "GET", .repository = "drop-norange", .path = "blobs/x",
+                                     .on_data = on_data_pausing, .on_done = on_done_pausing, .userdata = &ps,
+                                     .body_fd = -EBADF };
+        _cleanup_(registry_client_freep) RegistryClient *c = NULL;
+        sd_event *e = NULL;
+
+        server_start(&s);
+        o.config = s.config;
+        ck_assert_int_ge(sd_event_default(&e), 0);
+        ck_assert_int_eq(registry_client_new(e, s.domain, &o, &c), 0);
+        ck_assert_int_eq(registry_request_start(c, &spec, NULL), 0);
+        ck_assert_int_eq(registry_client_run(c), 0);
+        ck_assert_int_eq(ps.res.r, 0);
+        ck_assert_uint_ge(ps.pauses, 5);
+        check_blob(&ps.res);
+        c = registry_client_free(c);
+        sd_event_unref(e);
+        result_done(&ps.res);
+        server_stop(&s);
+}
+END_TEST
+
 static volatile int cancel_flag;
 
 static int on_raise_cancel(sd_event_source *src, uint64_t usec, void *userdata) {
@@ -664,6 +725,7 @@ static Suite *registry_http_suite(void) {
         tcase_add_test(tc, test_resume_range);
         tcase_add_test(tc, test_resume_no_range);
         tcase_add_test(tc, test_too_big);
+        tcase_add_test(tc, test_pause);
         tcase_add_test(tc, test_cancel);
         suite_add_tcase(s, tc);
         return s;

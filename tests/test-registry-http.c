@@ -229,6 +229,41 @@ START_TEST(test_get_head_collect) {
 }
 END_TEST
 
+START_TEST(test_parallel_first) {
+        Server s = {};
+        RegistryOptions o = { .credentials = &creds };
+        Result res[6] = {};
+        RegistryRequestSpec spec = { .method = "GET", .repository = "basic", .path = "blobs/x", .max_body = 1024,
+                                     .on_done = on_done, .body_fd = -EBADF };
+        sd_event *e = NULL;
+
+        server_start(&s);
+        o.config = s.config;
+        ck_assert_int_ge(sd_event_new(&e), 0);
+        /* All at once on a fresh client: every one learns https fails and
+         * the challenge, none may fail for the others having learned it. */
+        FOREACH_STRING(repo, "basic", "bearer") {
+                _cleanup_(registry_client_freep) RegistryClient *k = NULL;
+
+                ck_assert_int_eq(registry_client_new(e, s.domain, &o, &k), 0);
+                spec.repository = repo;
+                for (size_t i = 0; i < ELEMENTSOF(res); i++) {
+                        res[i] = (Result) {};
+                        spec.userdata = res + i;
+                        ck_assert_int_eq(registry_request_start(k, &spec, NULL), 0);
+                }
+                ck_assert_int_eq(registry_client_run(k), 0);
+                for (size_t i = 0; i < ELEMENTSOF(res); i++) {
+                        ck_assert_msg(res[i].r == 0, "%s %zu: %s", repo, i, strempty(res[i].error));
+                        ck_assert_str_eq(res[i].body, streq(repo, "basic") ? "basic-ok" : "bearer-ok");
+                        result_done(res + i);
+                }
+        }
+        sd_event_unref(e);
+        server_stop(&s);
+}
+END_TEST
+
 START_TEST(test_put_location) {
         Server s = {};
         RegistryOptions o = {};
@@ -709,6 +744,7 @@ static Suite *registry_http_suite(void) {
 
         tcase_set_timeout(tc, 30);
         tcase_add_test(tc, test_get_head_collect);
+        tcase_add_test(tc, test_parallel_first);
         tcase_add_test(tc, test_put_location);
         tcase_add_test(tc, test_not_found);
         tcase_add_test(tc, test_basic_auth);

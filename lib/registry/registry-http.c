@@ -64,6 +64,8 @@ struct RegistryRequest {
         CURL *curl;
         struct curl_slist *header_list;
         uint64_t upload_pos;
+        bool attempt_plain;          /* this attempt went over plain http */
+        AuthScheme attempt_auth;     /* what this attempt sent */
 
         long status;
         ResponseHeaders h;
@@ -403,7 +405,7 @@ static int request_build_url(RegistryRequest *r, ClientEndpoint *ce, char **ret)
         if (r->url)
                 u = strdup(r->url);
         else
-                u = strjoin(ce->plain_http ? "http://" : "https://", ce->e->host, "/v2/",
+                u = strjoin(r->attempt_plain ? "http://" : "https://", ce->e->host, "/v2/",
                             r->repository ?: "", r->repository && r->path ? "/" : "",
                             r->repository ? strempty(r->path) : "");
         if (!u)
@@ -477,10 +479,14 @@ static int request_setup_auth(RegistryRequest *r, ClientEndpoint *ce, const char
                 return 0;
         token = auth_cache_get(r->client->tokens, ce->e->host, r->token_scope, now_usec(CLOCK_BOOTTIME));
         if (token)
+                r->attempt_auth = AUTH_SCHEME_BEARER;
+        if (token)
                 return setopt_fail(curl_easy_setopt(r->curl, CURLOPT_HTTPAUTH, (long) CURLAUTH_BEARER)) ?:
                        setopt_fail(curl_easy_setopt(r->curl, CURLOPT_XOAUTH2_BEARER, token));
-        if (ce->scheme == AUTH_SCHEME_BASIC && ce->have_creds)
+        if (ce->scheme == AUTH_SCHEME_BASIC && ce->have_creds && ce->creds.username && ce->creds.password) {
+                r->attempt_auth = AUTH_SCHEME_BASIC;
                 return request_setup_basic(r->curl, &ce->creds);
+        }
         return 0;
 }
 
@@ -597,6 +603,8 @@ static int request_attempt(RegistryRequest *r) {
         int q;
 
         request_reset_transfer(r);
+        r->attempt_plain = request_client_endpoint(r) && request_client_endpoint(r)->plain_http;
+        r->attempt_auth = AUTH_SCHEME_NONE;
         q = request_setup(r, request_client_endpoint(r));
         if (q >= 0)
                 q = curl_glue_add(r->client->glue, r->curl);
@@ -699,8 +707,10 @@ static void request_on_curl_error(RegistryRequest *r, CURLcode c) {
                 return request_finish(r, -EPROTO);
         }
         if (curl_code_is_connect_failure(c)) {
-                /* Insecure endpoints: https first, then plain http. */
-                if (ce && !r->url && ce->e->insecure && !ce->plain_http) {
+                /* Insecure endpoints: https first, then plain http. Judged by
+                 * this attempt's scheme: parallel first requests all fail
+                 * over https, each must move on. */
+                if (ce && !r->url && ce->e->insecure && !r->attempt_plain) {
                         ce->plain_http = true;
                         (void) request_attempt(r);
                         return;
@@ -786,8 +796,10 @@ static void request_on_unauthorized(RegistryRequest *r) {
                              q == -EOPNOTSUPP ? "of an unsupported scheme" : "malformed");
                 return request_finish(r, -EACCES);
         }
+        /* Judged by what this attempt sent: parallel requests learn the
+         * scheme and fetch tokens for each other. */
         if (ch.scheme == AUTH_SCHEME_BASIC) {
-                if (!ce->have_creds || ce->scheme == AUTH_SCHEME_BASIC) {
+                if (!ce->have_creds || !ce->creds.password || r->attempt_auth == AUTH_SCHEME_BASIC) {
                         request_fail(r, -EACCES, ce->have_creds ? "the credentials were refused (HTTP 401)"
                                                                 : "authentication required (HTTP 401)");
                         return request_finish(r, -EACCES);
@@ -797,11 +809,15 @@ static void request_on_unauthorized(RegistryRequest *r) {
                 return;
         }
         /* Bearer: a token we sent was refused (expired, or its scope too
-         * small): fetch a new one; the second refusal ends it. */
-        if (auth_cache_get(r->client->tokens, ce->e->host, r->token_scope, now_usec(CLOCK_BOOTTIME))) {
+         * small): fetch a new one; the second refusal ends it. A token
+         * another request fetched meanwhile is tried first. */
+        if (r->attempt_auth == AUTH_SCHEME_BEARER) {
                 if (r->auth_tries > 2 && !streq_ptr(ch.error, "insufficient_scope"))
                         return request_fail_status(r);
                 auth_cache_forget(r->client->tokens, ce->e->host, r->token_scope);
+        } else if (auth_cache_get(r->client->tokens, ce->e->host, r->token_scope, now_usec(CLOCK_BOOTTIME))) {
+                (void) request_attempt(r);
+                return;
         }
         ce->scheme = AUTH_SCHEME_BEARER;
         (void) request_start_token(r, ce, &ch);

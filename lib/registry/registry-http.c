@@ -696,7 +696,7 @@ static bool curl_code_is_connect_failure(CURLcode c) {
 
 static bool curl_code_is_drop(CURLcode c) {
         return IN_SET(c, (CURLcode) CURLE_RECV_ERROR, CURLE_SEND_ERROR, CURLE_PARTIAL_FILE, CURLE_GOT_NOTHING,
-                      CURLE_HTTP2, CURLE_HTTP2_STREAM, CURLE_OPERATION_TIMEDOUT);
+                      CURLE_HTTP2, CURLE_HTTP2_STREAM);
 }
 
 static void request_on_curl_error(RegistryRequest *r, CURLcode c) {
@@ -715,6 +715,11 @@ static void request_on_curl_error(RegistryRequest *r, CURLcode c) {
                         (void) request_attempt(r);
                         return;
                 }
+                if (request_next_endpoint(r))
+                        return;
+        } else if (c == CURLE_OPERATION_TIMEDOUT) {
+                /* A stall (under 1 KiB/s for 60 s) or a connect that timed
+                 * out: not retried (minutes each), a mirror gives way. */
                 if (request_next_endpoint(r))
                         return;
         } else if (curl_code_is_drop(c) && ++r->tries < HTTP_TRIES_MAX) {

@@ -77,6 +77,13 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         auth = self.headers.get("Authorization")
         path = self.path.split("?")[0]
+        if self.server.role == "storage" and path.startswith("/v2/mauth/"):
+            with lock:
+                state["storage_auth"].append(auth)
+            want = "Basic " + base64.b64encode(b"bob:mirror-pw").decode()
+            if auth != want:
+                return self.challenge_basic()
+            return self.send(200, b"mirror-ok")
         if self.server.role == "storage":
             with lock:
                 state["storage_hits"] += 1
@@ -117,6 +124,9 @@ class Handler(BaseHTTPRequestHandler):
     # One handler per scripted repository; n counts the requests to it.
     def r_plain(self, n, auth):
         self.send(200, b"hello", [("Content-Type", "text/plain; charset=x"), ("Docker-Content-Digest", "sha256:ab")])
+
+    def r_mauth(self, n, auth):
+        self.r_basic(n, auth)
 
     def r_basic(self, n, auth):
         if not basic_ok(auth):

@@ -536,6 +536,50 @@ START_TEST(test_mirrors) {
 }
 END_TEST
 
+START_TEST(test_mirror_auth_file) {
+        Server s = {};
+        RegistryOptions o = { .credentials = &creds };
+        Result res = {}, none = {};
+        RegistryRequestSpec spec = { .method = "GET", .repository = "mauth", .path = "blobs/x", .max_body = 1024,
+                                     .for_pull = true };
+        _cleanup_free_ char *auth = NULL, *json = NULL;
+        char extra[256];
+        json_t *st, *a;
+        size_t i;
+
+        server_start(&s);
+        snprintf(extra, sizeof extra, "Mirror=127.0.0.1:%u\n[Registry]\nName=127.0.0.1:%u\nInsecure=yes\n",
+                 s.storage_port, s.storage_port);
+        server_write_config(&s, extra);
+
+        /* No auth file: the mirror refuses, the registry serves. */
+        ck_assert_int_eq(run_request(&s, &o, &spec, &none), 0);
+        ck_assert_int_eq(none.r, 0);
+        ck_assert_str_eq(none.body, "basic-ok");
+        ck_assert_str_eq(last_endpoint, s.domain);
+
+        /* berthd's auth file has the mirror's own credentials (bob:mirror-pw). */
+        ck_assert_int_ge(asprintf(&auth, "%s/auth.json", s.dir), 0);
+        ck_assert_int_ge(asprintf(&json, "{\"auths\":{\"127.0.0.1:%u\":{\"auth\":\"Ym9iOm1pcnJvci1wdw==\"}}}",
+                                  s.storage_port), 0);
+        ck_assert_int_eq(write_string_file_atomic_at(AT_FDCWD, auth, json), 0);
+        o.auth_file = auth;
+        ck_assert_int_eq(run_request(&s, &o, &spec, &res), 0);
+        ck_assert_int_eq(res.r, 0);
+        ck_assert_str_eq(res.body, "mirror-ok");
+
+        /* The registry's credentials (alice's) never reached the mirror. */
+        st = server_state(&s);
+        json_array_foreach(json_object_get(st, "storage_auth"), i, a)
+                ck_assert(json_is_null(a) || !strstr(json_string_value(a), "YWxpY2U"));
+        ck_assert_uint_ge(json_array_size(json_object_get(st, "storage_auth")), 3);
+        json_decref(st);
+        result_done(&res);
+        result_done(&none);
+        server_stop(&s);
+}
+END_TEST
+
 START_TEST(test_refused) {
         Server s = {};
         RegistryOptions o = {};
@@ -756,6 +800,7 @@ static Suite *registry_http_suite(void) {
         tcase_add_test(tc, test_retry_after);
         tcase_add_test(tc, test_retry_after_date);
         tcase_add_test(tc, test_mirrors);
+        tcase_add_test(tc, test_mirror_auth_file);
         tcase_add_test(tc, test_refused);
         tcase_add_test(tc, test_retry_5xx);
         tcase_add_test(tc, test_resume_range);

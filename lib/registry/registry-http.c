@@ -794,6 +794,9 @@ static void request_on_unauthorized(RegistryRequest *r) {
         if (r->parent || !ce || ++r->auth_tries > HTTP_AUTH_TRIES_MAX ||
             !request_to_endpoint_host(r, ce, r->url))
                 return request_fail_status(r);
+        /* A mirror we cannot authenticate to gives way to the next endpoint. */
+        if (ce->e->mirror && !ce->have_creds && request_next_endpoint(r))
+                return;
 
         q = auth_challenge_parse(r->h.www_authenticate, &ch);
         if (q < 0) {
@@ -805,6 +808,8 @@ static void request_on_unauthorized(RegistryRequest *r) {
          * scheme and fetch tokens for each other. */
         if (ch.scheme == AUTH_SCHEME_BASIC) {
                 if (!ce->have_creds || !ce->creds.password || r->attempt_auth == AUTH_SCHEME_BASIC) {
+                        if (ce->e->mirror && request_next_endpoint(r))
+                                return;
                         request_fail(r, -EACCES, ce->have_creds ? "the credentials were refused (HTTP 401)"
                                                                 : "authentication required (HTTP 401)");
                         return request_finish(r, -EACCES);

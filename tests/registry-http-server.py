@@ -12,6 +12,7 @@ import socket
 import sys
 import threading
 import time
+from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 USER, PASSWORD = "alice", "s3cret-Pa55"
@@ -76,11 +77,23 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         auth = self.headers.get("Authorization")
         path = self.path.split("?")[0]
+        if self.server.role == "storage" and path.startswith("/v2/mauth/"):
+            with lock:
+                state["storage_auth"].append(auth)
+            want = "Basic " + base64.b64encode(b"bob:mirror-pw").decode()
+            if auth != want:
+                return self.challenge_basic()
+            return self.send(200, b"mirror-ok")
         if self.server.role == "storage":
             with lock:
                 state["storage_hits"] += 1
                 state["storage_auth"].append(auth)
             return self.send(200, b"from-storage")
+        if path == "/_reset":
+            with lock:
+                state.clear()
+                state.update({"counts": {}, "storage_auth": [], "storage_hits": 0, "tokens": 0, "token_auth": []})
+            return self.send(200, b"{}")
         if path == "/_state":
             with lock:
                 return self.send(200, json.dumps(state).encode())
@@ -112,6 +125,9 @@ class Handler(BaseHTTPRequestHandler):
     def r_plain(self, n, auth):
         self.send(200, b"hello", [("Content-Type", "text/plain; charset=x"), ("Docker-Content-Digest", "sha256:ab")])
 
+    def r_mauth(self, n, auth):
+        self.r_basic(n, auth)
+
     def r_basic(self, n, auth):
         if not basic_ok(auth):
             return self.challenge_basic()
@@ -141,6 +157,11 @@ class Handler(BaseHTTPRequestHandler):
         if n == 1:
             return self.send(429, b"slow down", [("Retry-After", "1")])
         self.send(200, b"ok-429")
+
+    def r_r429date(self, n, auth):
+        if n == 1:
+            return self.send(429, b"slow down", [("Retry-After", formatdate(time.time() + 2, usegmt=True))])
+        self.send(200, b"ok-429date")
 
     def r_r503(self, n, auth):
         if n <= 2:
@@ -196,7 +217,19 @@ class Handler(BaseHTTPRequestHandler):
         data = self.rfile.read(length)
         self.send(201, data, [("Location", "/v2/plain/blobs/sha256:put"), ("Range", f"0-{length - 1}")])
 
-    do_POST = do_PUT
+    def do_POST(self):
+        if self.path.split("?")[0] != "/token":
+            return self.do_PUT()
+        # The OAuth2 refresh-token grant.
+        length = int(self.headers.get("Content-Length", "0"))
+        form = dict(p.split("=", 1) for p in self.rfile.read(length).decode().split("&") if "=" in p)
+        with lock:
+            state["tokens"] += 1
+            state["token_auth"].append(self.headers.get("Authorization"))
+            state["oauth_form"] = form
+        if form.get("grant_type") != "refresh_token" or form.get("refresh_token") != "refresh-" + PASSWORD:
+            return self.send(401, b"{}")
+        self.send(200, json.dumps({"access_token": "tok-full", "expires_in": 60}).encode())
     do_PATCH = do_PUT
 
 

@@ -6,6 +6,7 @@
 # configuration written here (the packaged service is masked by lib.sh):
 #   127.0.0.1:5000  plain HTTP, Insecure= in registries.d   reg_start_plain
 #   127.0.0.1:5443  TLS (a CA made here, in certs.d), htpasswd  reg_start_tls
+#   127.0.0.1:5444  TLS wanting a client certificate (certs.d's) reg_start_mtls
 #   127.0.0.1:5010  token auth, token server on :5001         reg_start_token
 #   127.0.0.1:5020  pull-through mirror of :5000              reg_start_mirror
 #   127.0.0.1:5002  fault proxy in front of :5000             reg_start_fault, reg_fault
@@ -68,6 +69,10 @@ reg_init() {
                 -days 2 -extfile "$REG/san.ext" -out "$REG/server.crt" 2>/dev/null
         openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=berth-token -keyout "$REG/token.key" \
                 -out "$REG/token.crt" 2>/dev/null
+        openssl req -newkey rsa:2048 -nodes -subj /CN=berth-client -keyout "$REG/client.key" \
+                -out "$REG/client.csr" 2>/dev/null
+        openssl x509 -req -in "$REG/client.csr" -CA "$REG/ca.crt" -CAkey "$REG/ca.key" -CAcreateserial \
+                -days 2 -out "$REG/client.cert" 2>/dev/null
         htpasswd -Bbn alice "$REG_PW" >"$REG/htpasswd"
         reg_conf 5000 5010 5002 5003 5020
         sbx mkdir -p /etc/berth/certs.d/127.0.0.1:5443
@@ -79,6 +84,13 @@ reg_start_plain() { reg_registry plain 5000; }
 reg_start_tls() {
         reg_registry tls 5443 "  tls:" "    certificate: $REG/server.crt" "    key: $REG/server.key" \
                 "auth:" "  htpasswd:" "    realm: berth-test" "    path: $REG/htpasswd"
+}
+
+reg_start_mtls() {
+        reg_registry mtls 5444 "  tls:" "    certificate: $REG/server.crt" "    key: $REG/server.key" \
+                "    clientcas:" "      - $REG/ca.crt" &&
+        sbx mkdir -p /etc/berth/certs.d/127.0.0.1:5444 &&
+        sbx cp "$REG/ca.crt" "$REG/client.cert" "$REG/client.key" /etc/berth/certs.d/127.0.0.1:5444/
 }
 
 reg_start_token() {

@@ -13,7 +13,7 @@ T=$SBX_TMP
 H=$(cd "$(dirname "$0")" && pwd)
 . "$H/registry-lib.sh"
 reg_init
-{ reg_start_plain && reg_start_tls && reg_start_token && reg_start_mirror && reg_start_fault &&
+{ reg_start_plain && reg_start_tls && reg_start_mtls && reg_start_token && reg_start_mirror && reg_start_fault &&
   reg_start_hostile; } || exit 1
 R=$REG
 PW=$REG_PW
@@ -133,6 +133,14 @@ check_output "without the CA the TLS failure is named" '127.0.0.1:5443.*(certifi
         sbx_ctl pull --authfile "$AUTH" 127.0.0.1:5443/private/zstd:1
 check "--tls-verify=false is for when one asks" sbx_ctl pull -q --tls-verify=false --authfile "$AUTH" 127.0.0.1:5443/private/zstd:1
 sbx mv "$T/ca.moved" /etc/berth/certs.d/127.0.0.1:5443/ca.crt
+sbx $SK copy -q --dest-cert-dir /etc/berth/certs.d/127.0.0.1:5444 oci:"$T/img/zstd:1" \
+        docker://127.0.0.1:5444/mtls/zstd:1 2>/dev/null
+check "a registry that wants a client certificate gets certs.d's client.cert" \
+        sbx_ctl pull -q 127.0.0.1:5444/mtls/zstd:1
+sbx mv /etc/berth/certs.d/127.0.0.1:5444/client.cert "$T/client.moved"
+check_output "... and without it the failure names the registry" '127.0.0.1:5444/mtls/zstd' \
+        sbx_ctl pull 127.0.0.1:5444/mtls/zstd:1
+sbx mv "$T/client.moved" /etc/berth/certs.d/127.0.0.1:5444/client.cert
 check_output "logout forgets them" 'Removed login credentials for 127.0.0.1:5443' \
         sbx_ctl logout --authfile "$AUTH" 127.0.0.1:5443
 check_output "... so the next pull is refused" '401|auth' sbx_ctl pull --authfile "$AUTH" 127.0.0.1:5443/private/zstd:1

@@ -77,6 +77,8 @@ echo
 BIG=$(python3 -c 'import json,sys; l=max(json.loads(sys.argv[1])["layers"], key=lambda l: l["size"]); print(l["digest"], l["size"])' \
         "$(sbx skopeo inspect --tls-verify=false --raw docker://127.0.0.1:5000/bench/minbase:latest)")
 reg_fault drop $((${BIG#* } / 2))
+# None of its layers may be in the store already.
+sbx_ctl rmi -f $REF >/dev/null 2>&1
 sbx_ctl rmi -f 127.0.0.1:5002/bench/minbase:latest >/dev/null 2>&1; sbx_ctl image prune -f >/dev/null 2>&1
 if sbx_ctl pull -q 127.0.0.1:5002/bench/minbase:latest >/dev/null 2>&1; then r=ok; else r=failed; fi
 printf 'resume after a drop at 50%% of %s (%s bytes): pull %s, %s bytes sent in all (%s requests)\n' \

@@ -350,7 +350,3 @@ int registry_client_run(RegistryClient *c) {
         }
         return c->cancel && *c->cancel ? -ECANCELED : 0;
 }
-
-const char *registry_config_alias(const RegistryConfig *c, const char *short_name) {
-        return NULL;
-}

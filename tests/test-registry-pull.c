@@ -153,6 +153,52 @@ static void t_refused(const char *ref, int error, const char *needle) {
         t_rmdir(TAKE_PTR(dir));
 }
 
+START_TEST(test_pull_alias) {
+        _cleanup_(registry_pull_result_done) RegistryPullResult res = {};
+        _cleanup_(registry_config_freep) RegistryConfig *config = NULL;
+        _cleanup_(store_freep) Store *s = NULL;
+        _cleanup_free_ char *dir = NULL, *conf = NULL, *file = NULL;
+        RegistryOptions o = {};
+        TImage t;
+
+        fake_reset();
+        t_image(&t, "test/multi", "7");
+        conf = t_mkdtemp();
+        file = strjoin(conf, "/test.conf");
+        ck_assert_int_eq(write_string_file_atomic_at(AT_FDCWD, file, "[Aliases]\nmulti=" DOMAIN "/test/multi\n"), 0);
+        ck_assert_int_eq(registry_config_load(conf, conf, &config), 0);
+        o.config = config;
+        s = t_store(&dir);
+        ck_assert_int_eq(registry_pull(s, "multi:7", &o, &res), 0);
+        ck_assert_str_eq(res.reference, DOMAIN "/test/multi:7");
+        t_image_done(&t);
+        t_rmdir(TAKE_PTR(dir));
+        t_rmdir(TAKE_PTR(conf));
+}
+END_TEST
+
+START_TEST(test_pull_limits) {
+        _cleanup_(store_freep) Store *s = NULL;
+        _cleanup_free_ char *dir = NULL, *before = NULL, *after = NULL;
+        RegistryOptions o = { .max_config_size = 64 };
+        RegistryPullResult res = {};
+        TImage t;
+
+        fake_reset();
+        t_image(&t, "test/multi", "1");
+        s = t_store(&dir);
+        before = t_list_store(dir);
+        ck_assert_int_eq(registry_pull(s, DOMAIN "/test/multi:1", &o, &res), -EFBIG);
+        ck_assert(strstr(errmsg_last(), "config"));
+        o = (RegistryOptions) { .max_manifest_size = 100 };
+        ck_assert_int_eq(registry_pull(s, DOMAIN "/test/multi:1", &o, &res), -EFBIG);
+        after = t_list_store(dir);
+        ck_assert_str_eq(before, after);
+        t_image_done(&t);
+        t_rmdir(TAKE_PTR(dir));
+}
+END_TEST
+
 START_TEST(test_pull_mismatch) {
         _cleanup_free_ char *bad = NULL, *p = NULL, *cfg = NULL, *m = NULL;
         TImage t;
@@ -364,6 +410,8 @@ int main(void) {
         tcase_set_timeout(tc, 120);
         tcase_add_test(tc, test_pull_twice);
         tcase_add_test(tc, test_pull_index);
+        tcase_add_test(tc, test_pull_alias);
+        tcase_add_test(tc, test_pull_limits);
         tcase_add_test(tc, test_pull_mismatch);
         tcase_add_test(tc, test_pull_schema1);
         tcase_add_test(tc, test_pull_cancel);

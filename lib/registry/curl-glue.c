@@ -103,7 +103,7 @@ static int curl_glue_timer_callback(CURLM *multi, long timeout_ms, void *userdat
                         return -1;
                 return 0;
         }
-        if (sd_event_add_time(g->event, &g->timer, CLOCK_BOOTTIME, usec, 0, curl_glue_on_timer, g) < 0)
+        if (sd_event_add_time(g->event, &g->timer, CLOCK_BOOTTIME, usec, 1, curl_glue_on_timer, g) < 0)
                 return -1;
         (void) sd_event_source_set_description(g->timer, "curl-timer");
         return 0;

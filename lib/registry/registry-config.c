@@ -128,6 +128,7 @@ typedef struct Parser {
         Section section;
         RegistrySection current;
         bool in_registry;
+        unsigned line, section_line;
 } Parser;
 
 static int parser_end_section(Parser *p) {
@@ -192,6 +193,7 @@ static int parse_line(Parser *p, char *line) {
                 if (streq(line, "[Registry]")) {
                         p->section = SECTION_REGISTRY;
                         p->in_registry = true;
+                        p->section_line = p->line;
                 } else if (streq(line, "[Aliases]"))
                         p->section = SECTION_ALIASES;
                 else
@@ -237,19 +239,18 @@ static int config_load_file(RegistryConfig *c, const char *path) {
                 e = strchr(s, '\n');
                 if (e)
                         *e++ = 0;
+                p.line = line;
                 r = parse_line(&p, s);
                 if (r < 0)
                         break;
         }
-        if (r >= 0) {
-                line--;   /* a missing Name= is the last line's fault */
+        if (r >= 0)
                 r = parser_end_section(&p);
-        }
         registry_section_done(&p.current);
         if (r == -ENOMEM)
                 return r;
         if (r == -EDESTADDRREQ)
-                return errmsg_set(-EINVAL, "%s:%u: a [Registry] section without Name=.", path, line);
+                return errmsg_set(-EINVAL, "%s:%u: the [Registry] section has no Name=.", path, p.section_line);
         if (r == -ENOKEY)
                 return errmsg_set(-EINVAL, "%s:%u: unknown setting.", path, line);
         if (r < 0)

@@ -64,6 +64,8 @@ struct RegistryRequest {
         CURL *curl;
         struct curl_slist *header_list;
         uint64_t upload_pos;
+        bool attempt_plain;          /* this attempt went over plain http */
+        AuthScheme attempt_auth;     /* what this attempt sent */
 
         long status;
         ResponseHeaders h;
@@ -227,6 +229,10 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *userdata) {
         uint64_t u;
         int q = 0;
 
+        if (r->cancelled) {
+                r->error = request_fail(r, -ECANCELED, "cancelled");
+                return 0;
+        }
         if (n >= 5 && strncmp(p, "HTTP/", 5) == 0) {
                 /* A new answer (after a redirect or a 100): forget the last one's headers. */
                 response_headers_done(&r->h);
@@ -334,6 +340,10 @@ static size_t on_write(char *p, size_t size, size_t nmemb, void *userdata) {
         long status = request_status_now(r);
         int q;
 
+        if (r->cancelled) {
+                r->error = request_fail(r, -ECANCELED, "cancelled");
+                return CURL_WRITEFUNC_ERROR;
+        }
         if (status >= 200 && status < 300 && r->spec.on_data)
                 q = stream_data(r, p, n);
         else if (status >= 200 && status < 300)
@@ -353,6 +363,10 @@ static size_t on_read(char *buf, size_t size, size_t nmemb, void *userdata) {
         size_t n = MIN((uint64_t) size * nmemb, total - r->upload_pos);
         ssize_t k;
 
+        if (r->cancelled) {
+                r->error = request_fail(r, -ECANCELED, "cancelled");
+                return CURL_READFUNC_ABORT;
+        }
         if (n == 0)
                 return 0;
         if (r->spec.body) {
@@ -391,7 +405,7 @@ static int request_build_url(RegistryRequest *r, ClientEndpoint *ce, char **ret)
         if (r->url)
                 u = strdup(r->url);
         else
-                u = strjoin(ce->plain_http ? "http://" : "https://", ce->e->host, "/v2/",
+                u = strjoin(r->attempt_plain ? "http://" : "https://", ce->e->host, "/v2/",
                             r->repository ?: "", r->repository && r->path ? "/" : "",
                             r->repository ? strempty(r->path) : "");
         if (!u)
@@ -465,10 +479,14 @@ static int request_setup_auth(RegistryRequest *r, ClientEndpoint *ce, const char
                 return 0;
         token = auth_cache_get(r->client->tokens, ce->e->host, r->token_scope, now_usec(CLOCK_BOOTTIME));
         if (token)
+                r->attempt_auth = AUTH_SCHEME_BEARER;
+        if (token)
                 return setopt_fail(curl_easy_setopt(r->curl, CURLOPT_HTTPAUTH, (long) CURLAUTH_BEARER)) ?:
                        setopt_fail(curl_easy_setopt(r->curl, CURLOPT_XOAUTH2_BEARER, token));
-        if (ce->scheme == AUTH_SCHEME_BASIC && ce->have_creds)
+        if (ce->scheme == AUTH_SCHEME_BASIC && ce->have_creds && ce->creds.username && ce->creds.password) {
+                r->attempt_auth = AUTH_SCHEME_BASIC;
                 return request_setup_basic(r->curl, &ce->creds);
+        }
         return 0;
 }
 
@@ -585,6 +603,8 @@ static int request_attempt(RegistryRequest *r) {
         int q;
 
         request_reset_transfer(r);
+        r->attempt_plain = request_client_endpoint(r) && request_client_endpoint(r)->plain_http;
+        r->attempt_auth = AUTH_SCHEME_NONE;
         q = request_setup(r, request_client_endpoint(r));
         if (q >= 0)
                 q = curl_glue_add(r->client->glue, r->curl);
@@ -625,7 +645,7 @@ static int request_schedule_retry(RegistryRequest *r) {
         int q;
 
         delay = MAX(delay, retry_after_usec(r->h.retry_after));
-        q = sd_event_add_time_relative(r->client->event, &r->retry_timer, CLOCK_BOOTTIME, delay, 0,
+        q = sd_event_add_time_relative(r->client->event, &r->retry_timer, CLOCK_BOOTTIME, delay, 1,
                                        on_retry_timer, r);
         if (q < 0) {
                 request_fail(r, q, "cannot schedule a retry");
@@ -676,7 +696,7 @@ static bool curl_code_is_connect_failure(CURLcode c) {
 
 static bool curl_code_is_drop(CURLcode c) {
         return IN_SET(c, (CURLcode) CURLE_RECV_ERROR, CURLE_SEND_ERROR, CURLE_PARTIAL_FILE, CURLE_GOT_NOTHING,
-                      CURLE_HTTP2, CURLE_HTTP2_STREAM, CURLE_OPERATION_TIMEDOUT);
+                      CURLE_HTTP2, CURLE_HTTP2_STREAM);
 }
 
 static void request_on_curl_error(RegistryRequest *r, CURLcode c) {
@@ -687,12 +707,19 @@ static void request_on_curl_error(RegistryRequest *r, CURLcode c) {
                 return request_finish(r, -EPROTO);
         }
         if (curl_code_is_connect_failure(c)) {
-                /* Insecure endpoints: https first, then plain http. */
-                if (ce && !r->url && ce->e->insecure && !ce->plain_http) {
+                /* Insecure endpoints: https first, then plain http. Judged by
+                 * this attempt's scheme: parallel first requests all fail
+                 * over https, each must move on. */
+                if (ce && !r->url && ce->e->insecure && !r->attempt_plain) {
                         ce->plain_http = true;
                         (void) request_attempt(r);
                         return;
                 }
+                if (request_next_endpoint(r))
+                        return;
+        } else if (c == CURLE_OPERATION_TIMEDOUT) {
+                /* A stall (under 1 KiB/s for 60 s) or a connect that timed
+                 * out: not retried (minutes each), a mirror gives way. */
                 if (request_next_endpoint(r))
                         return;
         } else if (curl_code_is_drop(c) && ++r->tries < HTTP_TRIES_MAX) {
@@ -767,6 +794,9 @@ static void request_on_unauthorized(RegistryRequest *r) {
         if (r->parent || !ce || ++r->auth_tries > HTTP_AUTH_TRIES_MAX ||
             !request_to_endpoint_host(r, ce, r->url))
                 return request_fail_status(r);
+        /* A mirror we cannot authenticate to gives way to the next endpoint. */
+        if (ce->e->mirror && !ce->have_creds && request_next_endpoint(r))
+                return;
 
         q = auth_challenge_parse(r->h.www_authenticate, &ch);
         if (q < 0) {
@@ -774,8 +804,12 @@ static void request_on_unauthorized(RegistryRequest *r) {
                              q == -EOPNOTSUPP ? "of an unsupported scheme" : "malformed");
                 return request_finish(r, -EACCES);
         }
+        /* Judged by what this attempt sent: parallel requests learn the
+         * scheme and fetch tokens for each other. */
         if (ch.scheme == AUTH_SCHEME_BASIC) {
-                if (!ce->have_creds || ce->scheme == AUTH_SCHEME_BASIC) {
+                if (!ce->have_creds || !ce->creds.password || r->attempt_auth == AUTH_SCHEME_BASIC) {
+                        if (ce->e->mirror && request_next_endpoint(r))
+                                return;
                         request_fail(r, -EACCES, ce->have_creds ? "the credentials were refused (HTTP 401)"
                                                                 : "authentication required (HTTP 401)");
                         return request_finish(r, -EACCES);
@@ -785,11 +819,15 @@ static void request_on_unauthorized(RegistryRequest *r) {
                 return;
         }
         /* Bearer: a token we sent was refused (expired, or its scope too
-         * small): fetch a new one; the second refusal ends it. */
-        if (auth_cache_get(r->client->tokens, ce->e->host, r->token_scope, now_usec(CLOCK_BOOTTIME))) {
+         * small): fetch a new one; the second refusal ends it. A token
+         * another request fetched meanwhile is tried first. */
+        if (r->attempt_auth == AUTH_SCHEME_BEARER) {
                 if (r->auth_tries > 2 && !streq_ptr(ch.error, "insufficient_scope"))
                         return request_fail_status(r);
                 auth_cache_forget(r->client->tokens, ce->e->host, r->token_scope);
+        } else if (auth_cache_get(r->client->tokens, ce->e->host, r->token_scope, now_usec(CLOCK_BOOTTIME))) {
+                (void) request_attempt(r);
+                return;
         }
         ce->scheme = AUTH_SCHEME_BEARER;
         (void) request_start_token(r, ce, &ch);
@@ -1165,7 +1203,7 @@ int registry_client_new(sd_event *e, const char *domain, const RegistryOptions *
         if (q < 0)
                 return q;
         if (o->cancel) {
-                q = sd_event_add_time_relative(e, &c->cancel_timer, CLOCK_BOOTTIME, HTTP_CANCEL_POLL_USEC, 0,
+                q = sd_event_add_time_relative(e, &c->cancel_timer, CLOCK_BOOTTIME, HTTP_CANCEL_POLL_USEC, 1,
                                                on_cancel_poll, c);
                 if (q < 0)
                         return q;
@@ -1293,20 +1331,13 @@ static int on_cancel_defer(sd_event_source *s, void *userdata) {
 void registry_request_cancel(RegistryRequest *r) {
         if (r->cancelled || r->finished)
                 return;
+        /* This may run inside a curl callback (another request's on_data):
+         * the easy handles are removed from the loop, never from here. */
         r->cancelled = true;
-        if (r->token_child) {
-                r->token_child->parent = NULL;
-                r->token_child->finished = true;
-                request_free(r->token_child);
-                r->token_child = NULL;
-        }
-        request_reset_transfer(r);
         r->retry_timer = sd_event_source_disable_unref(r->retry_timer);
-        if (sd_event_add_defer(r->client->event, &r->defer, on_cancel_defer, r) < 0) {
-                /* Cannot wait for the loop: report right away. */
-                request_fail(r, -ECANCELED, "cancelled");
-                request_finish(r, -ECANCELED);
-        }
+        if (sd_event_add_defer(r->client->event, &r->defer, on_cancel_defer, r) < 0)
+                /* The transfer's callbacks fail it from now on: on_done comes anyway. */
+                return;
 }
 
 const char *registry_request_error(RegistryRequest *r) {

@@ -225,10 +225,14 @@ static int blob_step(PushBlob *b) {
         return blob_request(b, &spec);
 }
 
+/* One request alone first: the endpoint's scheme (https, or http where
+ * insecure) and the auth challenge are then learned once, not by several
+ * requests racing (in a pull the manifest request does that). */
 static int push_start_next(Push *p) {
+        unsigned limit = p->next == 0 ? 1 : p->max_parallel;
         int r;
 
-        while (p->error >= 0 && p->running < p->max_parallel && p->next < p->n_blobs) {
+        while (p->error >= 0 && p->running < limit && p->next < p->n_blobs) {
                 PushBlob *b = &p->blobs[p->next++];
                 b->step = PUSH_HEAD;
                 r = blob_step(b);

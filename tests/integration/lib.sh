@@ -94,7 +94,10 @@ sandbox_install_build() {
         DESTDIR="$SBX_TMP/dest" meson install -C "$BUILD_DIR" --no-rebuild --quiet >/dev/null ||
                 { log "meson install failed"; return 1; }
         # Units install below /usr; configuration the test adds goes to etc-extra.
-        mkdir -p "$SBX_TMP/dest/etc"
+        mkdir -p "$SBX_TMP/dest/etc" "$SBX_TMP/etc-extra/systemd/system"
+        # Debian's docker-registry package enables a registry on every address:
+        # tests start their own, on 127.0.0.1, with their own configuration.
+        ln -sf /dev/null "$SBX_TMP/etc-extra/systemd/system/docker-registry.service"
 }
 
 # Moves a fresh child shell into new cgroups, then unshares; prints its pid.

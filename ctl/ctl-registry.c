@@ -342,6 +342,10 @@ static int login_read_secrets(LoginArgs *a, char **ret_user) {
                         return r;
         } else if (!(*ret_user = strdup(a->username)))
                 return ctl_oom();
+        if (strchr(*ret_user, ':')) {
+                fprintf(stderr, "Error: a user name cannot contain ':'.\n");
+                return -EINVAL;
+        }
         if (!a->password)
                 return prompt_line(a->password_stdin ? "" : "Password: ", !a->password_stdin, &a->password);
         return 0;

@@ -130,9 +130,9 @@ int auth_file_lookup(const char *path, const char *registry, AuthEntry *ret) {
                         break;
         }
         helper = json_string_value(json_object_get(json_object_get(root, "credHelpers"), want));
-        if (r == -ENOENT && !helper)
+        if (r == -ENOENT && isempty(helper))
                 helper = json_string_value(json_object_get(root, "credsStore"));
-        if (r == -ENOENT && helper) {
+        if (r == -ENOENT && !isempty(helper)) {   /* "credsStore": "" means none */
                 e.helper = strdup(helper);
                 r = e.helper ? 0 : -ENOMEM;
         }
@@ -235,11 +235,23 @@ static char *encode_auth(const char *username, const char *password) {
         return out;
 }
 
+/* docker's own CLI finds Docker Hub only under its old index URL. */
+static const char *store_key(const char *path, const char *key) {
+        const char *base = strrchr(path, '/');
+
+        if (streq(key, "docker.io") && streq(base ? base + 1 : path, "config.json"))
+                return "https://index.docker.io/v1/";
+        return key;
+}
+
 int auth_file_store(const char *path, const char *registry, const char *username, const char *password) {
         _cleanup_free_ char *key = NULL, *auth = NULL;
         json_t *root = NULL, *auths, *entry;
         int r;
 
+        /* "user:password" is split at the first colon when read back. */
+        if (isempty(username) || strchr(username, ':'))
+                return -EINVAL;
         r = auth_normalize_registry(registry, &key);
         if (r >= 0)
                 r = load_root(path, &root);
@@ -256,7 +268,7 @@ int auth_file_store(const char *path, const char *registry, const char *username
         (void) remove_keys(auths, key);
         auth = encode_auth(username, password);
         entry = auth ? json_pack("{s:s}", "auth", auth) : NULL;
-        r = entry && json_object_set_new(auths, key, entry) == 0 ? save_root(path, root) : -ENOMEM;
+        r = entry && json_object_set_new(auths, store_key(path, key), entry) == 0 ? save_root(path, root) : -ENOMEM;
         if (auth)
                 explicit_bzero(auth, strlen(auth));
         json_decref(root);

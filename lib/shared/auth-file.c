@@ -39,8 +39,14 @@ int auth_normalize_registry(const char *key, char **ret) {
         n = strndup(s, e - s);
         if (!n)
                 return -ENOMEM;
-        for (char *p = n; *p; p++)
+        for (char *p = n; *p; p++) {
                 *p = tolower((unsigned char) *p);
+                /* host[:port], an IPv6 address in brackets: nothing else is a registry */
+                if (!strchr("abcdefghijklmnopqrstuvwxyz0123456789.-_:[]", *p)) {
+                        free(n);
+                        return -EINVAL;
+                }
+        }
         if (IN_SET_STR(n, "index.docker.io", "registry-1.docker.io", "docker.io")) {
                 free(n);
                 n = strdup("docker.io");

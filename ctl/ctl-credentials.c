@@ -14,17 +14,10 @@
 
 extern char **environ;
 
-static void wipe_free(char **p) {
-        if (*p) {
-                explicit_bzero(*p, strlen(*p));
-                *p = mfree(*p);
-        }
-}
-
 void ctl_credentials_done(CtlCredentials *c) {
-        wipe_free(&c->username);
-        wipe_free(&c->password);
-        wipe_free(&c->identity_token);
+        c->username = erase_and_free(c->username);
+        c->password = erase_and_free(c->password);
+        c->identity_token = erase_and_free(c->identity_token);
 }
 
 static char *runtime_auth_path(void) {

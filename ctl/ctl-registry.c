@@ -398,10 +398,7 @@ int verb_login(int argc, char *argv[]) {
                 if (r < 0)
                         fprintf(stderr, "Error: cannot store the credentials in %s: %s\n", path, strerror(-r));
         }
-        if (a.password) {
-                explicit_bzero(a.password, strlen(a.password));
-                free(a.password);
-        }
+        erase_and_free(a.password);
         if (r < 0)
                 return r;
         printf("Login Succeeded!\n");

@@ -69,6 +69,13 @@ static inline void *mfree(void *p) {
         return NULL;
 }
 
+/* For secrets: overwritten before the memory goes back (systemd's name). */
+static inline void *erase_and_free(char *s) {
+        if (s)
+                explicit_bzero(s, strlen(s));
+        return mfree(s);
+}
+
 static inline int safe_close(int fd) {
         if (fd >= 0) {
                 int saved = errno;

@@ -328,10 +328,7 @@ struct AuthCache {
 static void auth_cache_entry_free(AuthCache *c) {
         free(c->endpoint);
         free(c->scope);
-        if (c->token) {
-                explicit_bzero(c->token, strlen(c->token));
-                free(c->token);
-        }
+        erase_and_free(c->token);
         free(c);
 }
 
@@ -376,10 +373,7 @@ int auth_cache_put(AuthCache **head, const char *endpoint, const char *scope, co
                 c->next = *head;
                 *head = c;
         }
-        if (c->token) {
-                explicit_bzero(c->token, strlen(c->token));
-                c->token = mfree(c->token);
-        }
+        c->token = erase_and_free(c->token);
         c->token = strdup(token);
         if (!c->token)
                 return -ENOMEM;

@@ -3,19 +3,12 @@
 
 #include "registry.h"
 
-static void free_wiped(char **p) {
-        if (*p) {
-                explicit_bzero(*p, strlen(*p));
-                *p = mfree(*p);
-        }
-}
-
 void registry_credentials_done(RegistryCredentials *c) {
         if (!c)
                 return;
-        free_wiped(&c->username);
-        free_wiped(&c->password);
-        free_wiped(&c->identity_token);
+        c->username = erase_and_free(c->username);
+        c->password = erase_and_free(c->password);
+        c->identity_token = erase_and_free(c->identity_token);
 }
 
 static const char * const layer_state_table[_REGISTRY_LAYER_STATE_MAX] = {

@@ -10,19 +10,12 @@
 
 #define AUTH_FILE_MAX (4U * 1024U * 1024U)
 
-static void free_wiped(char **p) {
-        if (*p) {
-                explicit_bzero(*p, strlen(*p));
-                *p = mfree(*p);
-        }
-}
-
 void auth_entry_done(AuthEntry *e) {
         if (!e)
                 return;
-        free_wiped(&e->username);
-        free_wiped(&e->password);
-        free_wiped(&e->identity_token);
+        e->username = erase_and_free(e->username);
+        e->password = erase_and_free(e->password);
+        e->identity_token = erase_and_free(e->identity_token);
         e->helper = mfree(e->helper);
 }
 
@@ -104,17 +97,14 @@ static int entry_from_json(json_t *v, AuthEntry *ret) {
         return ret->username || ret->identity_token ? 0 : -ENOENT;
 }
 
-int auth_file_lookup(const char *path, const char *registry, AuthEntry *ret) {
-        _cleanup_free_ char *data = NULL, *want = NULL;
-        AuthEntry e = {};
-        json_t *root, *auths, *v;
-        const char *key, *helper;
+/* The file's JSON object; -ENOENT when there is no file, -EBADMSG when it
+ * is not an object. The bytes read are wiped: they hold secrets. */
+static int read_root(const char *path, json_t **ret) {
+        _cleanup_free_ char *data = NULL;
+        json_t *root;
         size_t n;
         int r;
 
-        r = auth_normalize_registry(registry, &want);
-        if (r < 0)
-                return r;
         r = read_full_file_at(AT_FDCWD, path, AUTH_FILE_MAX, &data, &n);
         if (r < 0)
                 return r;
@@ -124,6 +114,23 @@ int auth_file_lookup(const char *path, const char *registry, AuthEntry *ret) {
                 json_decref(root);
                 return -EBADMSG;
         }
+        *ret = root;
+        return 0;
+}
+
+int auth_file_lookup(const char *path, const char *registry, AuthEntry *ret) {
+        _cleanup_free_ char *want = NULL;
+        AuthEntry e = {};
+        json_t *root, *auths, *v;
+        const char *key, *helper;
+        int r;
+
+        r = auth_normalize_registry(registry, &want);
+        if (r < 0)
+                return r;
+        r = read_root(path, &root);
+        if (r < 0)
+                return r;
         r = -ENOENT;
         auths = json_object_get(root, "auths");
         json_object_foreach(auths, key, v) {
@@ -153,26 +160,12 @@ int auth_file_lookup(const char *path, const char *registry, AuthEntry *ret) {
 
 /* The file's JSON, or {} when it does not exist. */
 static int load_root(const char *path, json_t **ret) {
-        _cleanup_free_ char *data = NULL;
-        json_t *root;
-        size_t n;
-        int r;
+        int r = read_root(path, ret);
 
-        r = read_full_file_at(AT_FDCWD, path, AUTH_FILE_MAX, &data, &n);
-        if (r == -ENOENT) {
-                *ret = json_object();
-                return *ret ? 0 : -ENOMEM;
-        }
-        if (r < 0)
+        if (r != -ENOENT)
                 return r;
-        root = json_loadb(data, n, 0, NULL);
-        explicit_bzero(data, n);
-        if (!json_is_object(root)) {
-                json_decref(root);
-                return -EBADMSG;
-        }
-        *ret = root;
-        return 0;
+        *ret = json_object();
+        return *ret ? 0 : -ENOMEM;
 }
 
 static int mkdir_parents_private(const char *path) {

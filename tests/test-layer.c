@@ -686,6 +686,90 @@ START_TEST(test_hardlink_to_lower) {
 }
 END_TEST
 
+/* A layer implying usr/ and usr/lib/ (as "tar -c usr/lib/x" writes it),
+ * unpacked without its lower layer and fixed up afterwards, ends as the
+ * unpack with the lower layer does; an implied directory the layer lists
+ * later keeps what the layer says. */
+static void implied_layer(int fd) {
+        struct archive *a = writer_new(fd, "gzip");
+
+        add_file(a, "usr/lib/x/file", "in x");
+        add_file(a, "opt/app/file", "in app");
+        add_dir(a, "opt/", 0700);
+        add_file(a, "new/dir/file", "nothing below");
+        writer_finish(a, fd);
+}
+
+static void assert_dir_meta(const Dirs *d, const char *path, uid_t uid, mode_t mode, time_t mtime) {
+        struct stat st;
+
+        stat_at(d, path, &st);
+        ck_assert_msg(S_ISDIR(st.st_mode), "%s is no directory", path);
+        ck_assert_uint_eq(st.st_uid, uid);
+        ck_assert_int_eq(st.st_mode & 07777, mode);
+        if (mtime > 0)
+                ck_assert_int_eq(st.st_mtime, mtime);
+}
+
+START_TEST(test_implied_dirs_fixed_up) {
+        _cleanup_close_ int fd = memfd_new(), fd2 = memfd_new(), lower_fd = -EBADF;
+        _cleanup_strv_free_ char **implied = NULL;
+        char lower[PATH_MAX + 16], p[PATH_MAX + 64];
+        LayerUnpackResult res;
+        Dirs d, with;
+
+        dirs_make(&d);
+        dirs_make(&with);
+        snprintf(lower, sizeof lower, "%s/../lower", d.target);
+        static const struct { const char *path; uid_t uid; mode_t mode; } below[] = {
+                { "usr", 11, 0751 }, { "usr/lib", 12, 0715 }, { "opt", 13, 0755 }, { "opt/app", 14, 0750 },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(below); i++) {
+                snprintf(p, sizeof p, "%s/%s", lower, below[i].path);
+                ck_assert_int_eq(mkdir_p(p, 0755), 0);
+                ck_assert_int_eq(chown(p, below[i].uid, below[i].uid), 0);
+                ck_assert_int_eq(chmod(p, below[i].mode), 0);
+        }
+        for (size_t i = ELEMENTSOF(below); i-- > 0;) {
+                snprintf(p, sizeof p, "%s/%s", lower, below[i].path);
+                ck_assert_int_eq(utimensat(AT_FDCWD, p, (struct timespec[2]) { { MTIME - 100 - (time_t) i, 0 },
+                                                                               { MTIME - 100 - (time_t) i, 0 } }, 0), 0);
+        }
+        lower_fd = open(lower, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        ck_assert_int_ge(lower_fd, 0);
+
+        implied_layer(fd);
+        ck_assert_int_eq(layer_unpack_full(fd, d.target_fd, NULL, 0, NULL, NULL, &res, &implied), 0);
+        ck_assert_uint_eq(res.implied_dirs, 7);
+        /* opt/ was listed after all: six are left, parents first. */
+        ck_assert_uint_eq(strv_length(implied), 6);
+        ck_assert_str_eq(implied[0], "usr");
+        ck_assert(!strv_contains(implied, "opt"));
+        assert_dir_meta(&d, "usr", 0, 0755, 0);
+        ck_assert_int_eq(layer_fix_implied_dirs(d.target_fd, &lower_fd, 1, implied), 0);
+
+        implied_layer(fd2);
+        ck_assert_int_eq(layer_unpack(fd2, with.target_fd, &lower_fd, 1, NULL, NULL, &res), 0);
+        for (size_t i = 0; i < 2; i++) {
+                const Dirs *x = i == 0 ? &d : &with;
+
+                assert_dir_meta(x, "usr", 11, 0751, MTIME - 100);
+                assert_dir_meta(x, "usr/lib", 12, 0715, MTIME - 101);
+                assert_dir_meta(x, "usr/lib/x", 0, 0755, 0);
+                assert_dir_meta(x, "opt", 0, 0700, MTIME);
+                assert_dir_meta(x, "opt/app", 14, 0750, MTIME - 103);
+                assert_dir_meta(x, "new/dir", 0, 0755, 0);
+        }
+        /* Nothing below: no change, and a path replaced by a file is skipped. */
+        ck_assert_int_eq(layer_fix_implied_dirs(d.target_fd, NULL, 0, implied), 0);
+        assert_dir_meta(&d, "usr", 11, 0751, MTIME - 100);
+        ck_assert_int_eq(rm_rf_at(d.target_fd, "new"), 0);
+        ck_assert_int_eq(write_string_file_atomic_at(d.target_fd, "new", "a file now"), 0);
+        ck_assert_int_eq(layer_fix_implied_dirs(d.target_fd, &lower_fd, 1, implied), 0);
+        ck_assert_int_eq(rm_rf_at(AT_FDCWD, lower), 0);
+}
+END_TEST
+
 START_TEST(test_nodes_owners_modes) {
         _cleanup_close_ int fd = memfd_new();
         LayerUnpackResult res;
@@ -1480,6 +1564,7 @@ int main(void) {
         tcase_add_test(tc, test_plain);
         tcase_add_test(tc, test_gzip);
         tcase_add_test(tc, test_zstd);
+        tcase_add_test(tc, test_implied_dirs_fixed_up);
         tcase_add_test(tc, test_trailing_data);
         tcase_add_test(tc, test_symlinks_never_followed);
         tcase_add_test(tc, test_dotdot);

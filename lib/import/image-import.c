@@ -43,10 +43,7 @@ static int stage_json(LoadContext *c, const char *json, char digest[static DIGES
         r = sha256_digest_buffer(json, strlen(json), digest);
         if (r < 0 || store_blob_exists(c->store, digest))
                 return r;
-        r = store_staging_name(c->staging, "j", ret_path);
-        if (r < 0)
-                return r;
-        return write_file_atomic_at(c->staging->dirfd, *ret_path, json, strlen(json), 0600);
+        return store_staging_write(c->staging, "j", json, strlen(json), ret_path);
 }
 
 static int import_unpack(LoadContext *c, const LoadMember *blob, StagedLayer *ret) {

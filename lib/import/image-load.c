@@ -474,10 +474,7 @@ static int synthesize_manifest(LoadContext *c, const LoadMember *config, const S
                 return r;
         if (store_blob_exists(c->store, out->manifest_digest))
                 return 0;
-        r = store_staging_name(c->staging, "m", &out->manifest_path);
-        if (r < 0)
-                return r;
-        return write_file_atomic_at(c->staging->dirfd, out->manifest_path, json, strlen(json), 0600);
+        return store_staging_write(c->staging, "m", json, strlen(json), &out->manifest_path);
 }
 
 typedef struct ImageSource {

@@ -48,7 +48,9 @@ typedef struct PullLayer {
         int *lowers;
         size_t n_lowers;
         int unpack_r;
+        bool with_lowers;              /* all its lower layers were at hand */
         bool final;
+        char **implied;                /* directories it implies, to fix up when unpacked without lowers */
         char unpack_error[384];
         LayerUnpackResult res;
 } PullLayer;
@@ -72,6 +74,8 @@ struct Pull {
         int error;
         char *error_msg;
         uint64_t done, total;
+        char *config_data;             /* the config blob, verified */
+        size_t config_size;
         bool config_present;
 };
 
@@ -129,11 +133,13 @@ static void *unpack_thread(void *userdata) {
         PullLayer *l = userdata;
         const volatile int *cancel = l->pull->opts->cancel;
 
-        l->unpack_r = layer_unpack(l->read_fd, l->dir_fd, l->lowers, l->n_lowers,
-                                   &store_limits(l->pull->store)->layer, cancel, &l->res);
+        l->with_lowers = l->n_lowers == l->index;
+        l->unpack_r = layer_unpack_full(l->read_fd, l->dir_fd, l->lowers, l->n_lowers,
+                                        &store_limits(l->pull->store)->layer, cancel, &l->res,
+                                        l->with_lowers ? NULL : &l->implied);
         if (l->unpack_r < 0) {
                 l->final = IN_SET(l->unpack_r, -ECANCELED, -EFBIG, -E2BIG, -EXDEV, -ENOMEM, -ENOSPC) ||
-                           l->n_lowers == l->index;
+                           l->with_lowers;
                 snprintf(l->unpack_error, sizeof l->unpack_error, "%s",
                          layer_last_error() ?: strerror(-l->unpack_r));
         }
@@ -468,38 +474,44 @@ static int layer_check_result(PullLayer *l) {
 }
 
 /* Whether the streamed unpack has to be done again with the lower layers:
- * it failed for want of them (a hardlink into a lower layer), or it made
- * directories the layer only implies, whose owner and mode come from
- * below. */
+ * it failed for want of them (a hardlink into a lower layer). */
 static bool layer_needs_redo(const PullLayer *l) {
-        if (l->n_lowers == l->index)
-                return false;
-        if (l->unpack_r < 0)
-                return !l->final;
-        return l->res.implied_dirs > 0;
+        return !l->with_lowers && l->unpack_r < 0 && !l->final;
 }
 
-static int layer_redo(PullLayer *l) {
+/* The layer's diff directory afresh (emptied if empty is set) and its lower
+ * layers, for a second pass over it. */
+static int layer_reopen(PullLayer *l, bool empty, int *lowers) {
         Pull *p = l->pull;
-        StagedLayer *sl = &p->img.layers[l->index];
-        _cleanup_free_ char *diff = strjoin(sl->dir_path, "/diff");
-        _cleanup_close_ int bfd = -EBADF;
-        int lowers[l->index + 1];
+        _cleanup_free_ char *diff = strjoin(p->img.layers[l->index].dir_path, "/diff");
         int r;
 
         if (!diff)
                 return -ENOMEM;
-        for (size_t k = 0; k <= l->index; k++)
-                lowers[k] = -EBADF;
-        r = rm_rf_at(p->staging->dirfd, diff);
-        if (r < 0 || mkdirat(p->staging->dirfd, diff, 0755) < 0)
-                return r < 0 ? r : -errno;
+        if (empty) {
+                r = rm_rf_at(p->staging->dirfd, diff);
+                if (r < 0 || mkdirat(p->staging->dirfd, diff, 0755) < 0)
+                        return r < 0 ? r : -errno;
+        }
         l->dir_fd = safe_close(l->dir_fd);
         l->dir_fd = openat(p->staging->dirfd, diff, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        bfd = openat(p->staging->dirfd, sl->blob_path, O_RDONLY | O_CLOEXEC);
-        if (l->dir_fd < 0 || bfd < 0)
+        if (l->dir_fd < 0)
                 return -errno;
-        r = load_open_lowers(p->store, p->staging, p->img.layers, l->index, lowers);
+        return load_open_lowers(p->store, p->staging, p->img.layers, l->index, lowers);
+}
+
+static int layer_redo(PullLayer *l) {
+        Pull *p = l->pull;
+        _cleanup_close_ int bfd = -EBADF;
+        int lowers[l->index + 1];
+        int r;
+
+        for (size_t k = 0; k <= l->index; k++)
+                lowers[k] = -EBADF;
+        bfd = openat(p->staging->dirfd, p->img.layers[l->index].blob_path, O_RDONLY | O_CLOEXEC);
+        if (bfd < 0)
+                return -errno;
+        r = layer_reopen(l, true, lowers);
         if (r >= 0) {
                 l->unpack_r = layer_unpack(bfd, l->dir_fd, lowers, l->index, &store_limits(p->store)->layer,
                                            p->opts->cancel, &l->res);
@@ -508,7 +520,26 @@ static int layer_redo(PullLayer *l) {
                                  layer_last_error() ?: strerror(-l->unpack_r));
         }
         load_lowers_close(lowers, l->index);
-        l->n_lowers = l->index;
+        l->with_lowers = true;
+        return r;
+}
+
+/* Streamed before its lower layers were in: the directories it implies get
+ * their owners, modes and times from below now, as a redo would give them. */
+static int layer_fix_implied(PullLayer *l) {
+        int lowers[l->index + 1];
+        int r;
+
+        if (l->with_lowers || l->unpack_r < 0 || strv_length(l->implied) == 0)
+                return 0;
+        for (size_t k = 0; k <= l->index; k++)
+                lowers[k] = -EBADF;
+        r = layer_reopen(l, false, lowers);
+        if (r >= 0 && layer_fix_implied_dirs(l->dir_fd, lowers, l->index, l->implied) < 0) {
+                l->unpack_r = -EIO;
+                snprintf(l->unpack_error, sizeof l->unpack_error, "%s", layer_last_error() ?: "cannot fix it up");
+        }
+        load_lowers_close(lowers, l->index);
         return r;
 }
 
@@ -541,6 +572,9 @@ static int pull_finish_layers(Pull *p) {
                         continue;
                 if (layer_needs_redo(l) && (r = layer_redo(l)) < 0)
                         return errmsg_set(r, "%s: layer %s: cannot unpack it again: %s.", p->name,
+                                          l->desc->digest, strerror(-r));
+                if ((r = layer_fix_implied(l)) < 0)
+                        return errmsg_set(r, "%s: layer %s: cannot open its lower layers: %s.", p->name,
                                           l->desc->digest, strerror(-r));
                 r = layer_check_result(l);
                 if (r < 0)
@@ -787,9 +821,9 @@ static int pull_config(Pull *p) {
                 return errmsg_set(-EBADMSG, "%s: the config lists %zu diff_ids for %zu layers.", p->name,
                                   strv_length(p->config->diff_ids), p->parsed->n_layers);
         strcpy(p->img.id, d->digest);
-        if ((r = store_staging_name(p->staging, "c", &p->img.config_path)) < 0)
-                return r;
-        return write_file_atomic_at(p->staging->dirfd, p->img.config_path, data, size, 0600);
+        p->config_data = TAKE_PTR(data);
+        p->config_size = size;
+        return 0;
 }
 
 static int plan_layer(Pull *p, size_t i) {
@@ -850,15 +884,26 @@ static int pull_plan(Pull *p) {
 
 /* ---- commit ---- */
 
+/* The image is stored from this very manifest and already carries the tag:
+ * a repeated pull changes nothing, so it writes nothing (no fsync). */
+static bool pull_changes_nothing(Pull *p) {
+        _cleanup_(image_freep) Image *img = NULL;
+
+        if (!p->config_present)
+                return false;
+        for (size_t i = 0; i < p->n_layers; i++)
+                if (p->layers[i].wanted)
+                        return false;
+        if (store_resolve_image(p->store, p->img.id, &img) < 0 || !streq_ptr(img->manifest_digest, p->manifest.digest))
+                return false;
+        return !p->img.tags[0] || strv_contains(img->repo_tags, p->img.tags[0]);
+}
+
 static int pull_commit(Pull *p) {
         int r;
 
         strcpy(p->img.manifest_digest, p->manifest.digest);
         p->img.manifest_original = true;
-        if ((r = store_staging_name(p->staging, "m", &p->img.manifest_path)) < 0 ||
-            (r = write_file_atomic_at(p->staging->dirfd, p->img.manifest_path, p->manifest.data,
-                                      p->manifest.size, 0600)) < 0)
-                return r;
         p->img.tags = calloc(2, sizeof(char *));
         if (!p->img.tags)
                 return -ENOMEM;
@@ -871,7 +916,10 @@ static int pull_commit(Pull *p) {
                         return -ENOMEM;
         }
         r = pull_check_cancel(p);
-        if (r < 0)
+        if (r < 0 || pull_changes_nothing(p))
+                return r;
+        if ((r = store_staging_write(p->staging, "c", p->config_data, p->config_size, &p->img.config_path)) < 0 ||
+            (r = store_staging_write(p->staging, "m", p->manifest.data, p->manifest.size, &p->img.manifest_path)) < 0)
                 return r;
         r = store_commit_image(p->store, p->staging, &p->img);
         if (r < 0)
@@ -907,10 +955,12 @@ static void pull_done(Pull *p) {
                 layer_join(l);
                 l->blob_fd = safe_close(l->blob_fd);
                 sha256_free(l->hash);
+                strv_free(l->implied);
         }
         free(p->layers);
         staged_image_done(&p->img);
         oci_image_config_free(p->config);
+        free(p->config_data);
         oci_manifest_free(p->parsed);
         registry_manifest_done(&p->manifest);
         /* Before the client: requests reference it; the staging dir goes with

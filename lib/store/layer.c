@@ -10,6 +10,7 @@
 #include <sys/xattr.h>
 
 #include "fileio.h"
+#include "hashmap.h"
 #include "layer.h"
 #include "log.h"
 
@@ -39,7 +40,8 @@ static _Thread_local bool last_error_set;
 
 typedef struct DirTime {
         size_t path;                    /* offset into Unpacker.dir_paths */
-        struct timespec ts[2];
+        struct timespec ts[2];          /* UTIME_OMIT: left as they are */
+        bool implied;                   /* created for an entry below it, not listed */
 } DirTime;
 
 typedef struct Unpacker {
@@ -331,7 +333,7 @@ static int lower_open(Unpacker *u, const char *path, struct stat *ret_st) {
         return -ENOENT;
 }
 
-static int dir_time_add(Unpacker *u, const char *path, const struct timespec ts[2]) {
+static int dir_time_add(Unpacker *u, const char *path, const struct timespec ts[2], bool implied) {
         size_t len = strlen(path) + 1;
         int r;
 
@@ -347,7 +349,7 @@ static int dir_time_add(Unpacker *u, const char *path, const struct timespec ts[
         if (r < 0)
                 return r;
         memcpy(u->dir_paths + u->dir_paths_size, path, len);
-        u->dirs[u->n_dirs++] = (DirTime) { .path = u->dir_paths_size, .ts = { ts[0], ts[1] } };
+        u->dirs[u->n_dirs++] = (DirTime) { .path = u->dir_paths_size, .ts = { ts[0], ts[1] }, .implied = implied };
         u->dir_paths_size += len;
         return 0;
 }
@@ -359,6 +361,8 @@ static int dir_times_apply(Unpacker *u) {
                 const char *path = u->dir_paths + u->dirs[i].path;
                 _cleanup_close_ int fd = -EBADF;
 
+                if (u->dirs[i].ts[0].tv_nsec == UTIME_OMIT && u->dirs[i].ts[1].tv_nsec == UTIME_OMIT)
+                        continue;
                 fd = openat_in_root(u->target, *path ? path : ".", O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0, false);
                 if (IN_SET(fd, -ENOENT, -ENOTDIR, -ELOOP))
                         continue;       /* replaced by a later entry */
@@ -370,19 +374,41 @@ static int dir_times_apply(Unpacker *u) {
         return 0;
 }
 
+/* The directory a lower layer has at path, as overlayfs shows it: 1 with its
+ * stat in ret, 0 if there is none (or not a directory). */
+static int lower_dir_stat(Unpacker *u, const char *path, struct stat *ret) {
+        _cleanup_close_ int fd = lower_open(u, path, ret);
+
+        if (fd == -ENOENT)
+                return 0;
+        if (fd < 0)
+                return fd;
+        return S_ISDIR(ret->st_mode);
+}
+
+static void omit_times(struct timespec ts[2]) {
+        ts[0] = ts[1] = (struct timespec) { .tv_nsec = UTIME_OMIT };
+}
+
 /* Creates the missing directory name in dirfd. A directory the layer does not
- * list but a lower layer has keeps the lower one's owner and mode, as an
- * overlayfs copy-up would; otherwise it is root's, 0755. */
+ * list but a lower layer has keeps the lower one's owner, mode and times, as
+ * an overlayfs copy-up would; otherwise it is root's, 0755. */
 static int mkdir_implied(Unpacker *u, int dirfd, const char *name, const char *path, bool opaque) {
-        _cleanup_close_ int lfd = -EBADF, fd = -EBADF;
-        struct stat st = { .st_mode = S_IFDIR | 0755 };
+        _cleanup_close_ int fd = -EBADF;
+        struct stat st;
+        struct timespec ts[2];
         int r;
 
-        lfd = lower_open(u, path, &st);
-        if (lfd < 0 && lfd != -ENOENT)
-                return lfd;
-        if (lfd >= 0 && !S_ISDIR(st.st_mode))
+        r = lower_dir_stat(u, path, &st);
+        if (r < 0)
+                return r;
+        if (r > 0) {
+                ts[0] = st.st_atim;
+                ts[1] = st.st_mtim;
+        } else {
                 st = (struct stat) { .st_mode = S_IFDIR | 0755 };
+                omit_times(ts);
+        }
         if (mkdirat(dirfd, name, 0700) < 0)
                 return -errno;
         u->implied_dirs++;
@@ -393,12 +419,8 @@ static int mkdir_implied(Unpacker *u, int dirfd, const char *name, const char *p
                 return -errno;
         if (opaque && fsetxattr(fd, OVERLAY_OPAQUE_XATTR, "y", 1, 0) < 0)
                 return -errno;
-        if (lfd >= 0) {
-                r = dir_time_add(u, path, (struct timespec[2]) { st.st_atim, st.st_mtim });
-                if (r < 0)
-                        return r;
-        }
-        return 0;
+        /* Listed even without lower times: layer_unpack_full() returns them. */
+        return dir_time_add(u, path, ts, true);
 }
 
 /* Opens the directory name in dirfd (path is its path in the layer),
@@ -773,7 +795,7 @@ static int unpack_directory(Unpacker *u, struct archive_entry *e) {
                         return r;
         }
         entry_times(e, ts);
-        return dir_time_add(u, u->path, ts);
+        return dir_time_add(u, u->path, ts, false);
 }
 
 static int unpack_node(Unpacker *u, struct archive_entry *e) {
@@ -1244,9 +1266,42 @@ static int unpack(Unpacker *u, LayerUnpackResult *ret) {
         return 0;
 }
 
+/* The implied directories no later entry of the layer listed itself: the
+ * last record of a path decides. */
+static int implied_collect(Unpacker *u, char ***ret) {
+        _cleanup_(hashmap_freep) Hashmap *last = hashmap_new();
+        _cleanup_strv_free_ char **l = calloc(1, sizeof(char *));
+        int r;
+
+        if (!last || !l)
+                return -ENOMEM;
+        for (size_t i = 0; i < u->n_dirs; i++) {
+                const char *path = u->dir_paths + u->dirs[i].path;
+
+                (void) hashmap_remove(last, path);
+                r = hashmap_put(last, path, &u->dirs[i]);
+                if (r < 0)
+                        return r;
+        }
+        for (size_t i = 0; i < u->n_dirs; i++) {
+                const char *path = u->dir_paths + u->dirs[i].path;
+
+                if (u->dirs[i].implied && hashmap_get(last, path) == &u->dirs[i] && strv_extend(&l, path) < 0)
+                        return -ENOMEM;
+        }
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
 int layer_unpack(int fd, int target_dirfd, const int *lower_dirfds, size_t n_lower,
                  const LayerLimits *limits, const volatile int *cancel,
                  LayerUnpackResult *ret) {
+        return layer_unpack_full(fd, target_dirfd, lower_dirfds, n_lower, limits, cancel, ret, NULL);
+}
+
+int layer_unpack_full(int fd, int target_dirfd, const int *lower_dirfds, size_t n_lower,
+                      const LayerLimits *limits, const volatile int *cancel,
+                      LayerUnpackResult *ret, char ***ret_implied) {
         Unpacker u = {
                 .fd = fd,
                 .target = target_dirfd,
@@ -1262,8 +1317,44 @@ int layer_unpack(int fd, int target_dirfd, const int *lower_dirfds, size_t n_low
         if (fd < 0 || target_dirfd < 0)
                 return fail(-EBADF, "invalid file descriptor");
         r = unpack(&u, ret);
+        if (r >= 0 && ret_implied)
+                r = implied_collect(&u, ret_implied);
         unpacker_done(&u);
         if (r < 0 && !last_error_set)
                 (void) fail(r, "unpacking failed: %s", strerror(-r));
         return r;
+}
+
+static int fix_implied_dir(Unpacker *u, const char *path) {
+        _cleanup_close_ int fd = -EBADF;
+        struct stat st;
+        int r;
+
+        fd = openat_in_root(u->target, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0, false);
+        if (IN_SET(fd, -ENOENT, -ENOTDIR, -ELOOP))
+                return 0;       /* replaced or removed by a later entry */
+        if (fd < 0)
+                return fail(fd, "cannot open directory '%s': %s", path, strerror(-fd));
+        r = lower_dir_stat(u, path, &st);
+        if (r <= 0)
+                return r < 0 ? fail(r, "cannot look up '%s' in the lower layers: %s", path, strerror(-r)) : 0;
+        /* In mkdir_implied()'s order: owner, mode, then times. */
+        if (fchown(fd, st.st_uid, st.st_gid) < 0 || fchmod(fd, st.st_mode & 07777) < 0 ||
+            futimens(fd, (struct timespec[2]) { st.st_atim, st.st_mtim }) < 0)
+                return fail(-errno, "cannot give directory '%s' its lower layer's metadata: %m", path);
+        return 0;
+}
+
+int layer_fix_implied_dirs(int target_dirfd, const int *lower_dirfds, size_t n_lower, char * const *implied) {
+        Unpacker u = { .target = target_dirfd, .lower = lower_dirfds, .n_lower = lower_dirfds ? n_lower : 0 };
+        int r;
+
+        last_error_set = false;
+        last_error[0] = 0;
+        STRV_FOREACH(p, implied) {
+                r = fix_implied_dir(&u, *p);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
 }

@@ -88,6 +88,16 @@ typedef struct LayerUnpackResult {
 int layer_unpack(int fd, int target_dirfd, const int *lower_dirfds, size_t n_lower,
                  const LayerLimits *limits, const volatile int *cancel,
                  LayerUnpackResult *ret);
+/* The same, and in *ret_implied the paths of the directories the layer
+ * implies (creates for its entries without listing them), parents first. */
+int layer_unpack_full(int fd, int target_dirfd, const int *lower_dirfds, size_t n_lower,
+                      const LayerLimits *limits, const volatile int *cancel,
+                      LayerUnpackResult *ret, char ***ret_implied);
+/* Gives the implied directories of a layer unpacked without its lower layers
+ * the owner, mode and times of their lower namesakes, as an unpack with them
+ * would have: so a layer streamed while its lower layers were still arriving
+ * need not be unpacked again just for its implied directories. */
+int layer_fix_implied_dirs(int target_dirfd, const int *lower_dirfds, size_t n_lower, char * const *implied);
 
 /* A message naming what was wrong with the last failed layer_unpack() in this
  * thread ("entry 'etc/../../x': path leaves the layer"), or NULL. */

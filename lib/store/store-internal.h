@@ -68,6 +68,10 @@ StoreStaging *store_staging_free(StoreStaging *st);
 DEFINE_TRIVIAL_CLEANUP_FUNC(StoreStaging *, store_staging_free);
 /* A fresh unique name inside the staging dir. */
 int store_staging_name(StoreStaging *st, const char *prefix, char **ret);
+/* Writes a new staging file under a fresh name (returned). Not synced: the
+ * commit's syncfs() of the staging dir makes everything in it durable at
+ * once, before any of it becomes visible. */
+int store_staging_write(StoreStaging *st, const char *prefix, const void *data, size_t size, char **ret);
 
 /* Whether layers/<chain hex> is there; ret_blob_digest: what it was
  * unpacked from, ret_size: its unpacked size (may be NULL). */

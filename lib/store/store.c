@@ -386,6 +386,20 @@ int store_staging_name(StoreStaging *st, const char *prefix, char **ret) {
         return *ret ? 0 : -ENOMEM;
 }
 
+int store_staging_write(StoreStaging *st, const char *prefix, const void *data, size_t size, char **ret) {
+        _cleanup_free_ char *name = NULL;
+        int r;
+
+        r = store_staging_name(st, prefix, &name);
+        if (r < 0)
+                return r;
+        r = write_file_replace_at(st->dirfd, name, data, size, 0600, false);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(name);
+        return 0;
+}
+
 /* ---- blobs and layers ---- */
 
 static int blob_path(const char *digest, char **ret) {
@@ -481,7 +495,8 @@ static int stage_layer_meta(StoreStaging *st, const StagedLayer *sl, const char 
         r = json_dump_string(j, &data);
         if (r < 0)
                 return r;
-        return write_file_atomic_at(st->dirfd, meta, data, strlen(data), 0600);
+        /* Durable with the rest of the staging dir (store_commit_image's syncfs). */
+        return write_file_replace_at(st->dirfd, meta, data, strlen(data), 0600, false);
 }
 
 static int move_layer(Store *s, StoreStaging *st, const StagedLayer *sl) {
@@ -539,17 +554,23 @@ static int commit_files(Store *s, StoreStaging *st, const StagedImage *img) {
 /* Moves each tag to id; the image it pointed to loses it (and may become dangling). */
 static int tags_set(Store *s, char * const *tags, const char *id) {
         json_auto_t *index = NULL;
+        bool changed = false;
         int r;
 
         if (strv_length(tags) == 0)
                 return 0;
+
         r = store_tags_read(s, &index);
         if (r < 0)
                 return r;
-        STRV_FOREACH(t, tags)
+        STRV_FOREACH(t, tags) {
+                if (streq_ptr(json_string_value(json_object_get(index, *t)), id))
+                        continue;
                 if (json_object_set_new(index, *t, json_string(id)) < 0)
                         return -ENOMEM;
-        return store_tags_write(s, index);
+                changed = true;
+        }
+        return changed ? store_tags_write(s, index) : 0;
 }
 
 int store_commit_image(Store *s, StoreStaging *st, const StagedImage *img) {

@@ -392,11 +392,20 @@ START_TEST(test_pull_index) {
         o.platform = "linux/s390x";
         ck_assert_int_eq(registry_pull(s, DOMAIN "/test/multi:multi", &o, &arm), -ENODATA);
         ck_assert(strstr(errmsg_last(), "linux/arm64"));
-        /* By digest: no tag, the repo digest reported. */
+        /* By digest: no tag, the repo digest reported (untagged first, so
+         * that no tag vouches for it). */
+        ck_assert_int_eq(store_untag_image(s, DOMAIN "/test/multi:multi"), 0);
         ref = strjoin(DOMAIN "/test/multi@", t.manifest_digest);
         ck_assert_int_eq(registry_pull(s, ref, NULL, &bydigest), 0);
         ck_assert_str_eq(bydigest.reference, ref);
         ck_assert_str_eq(bydigest.repo_digest, ref);
+        /* ... and kept in the image's record, as docker shows it in RepoDigests. */
+        {
+                _cleanup_(image_freep) Image *img = NULL;
+
+                ck_assert_int_eq(store_resolve_image(s, bydigest.image_id, &img), 0);
+                ck_assert(strv_contains(img->repo_digests, ref));
+        }
         t_image_done(&t);
         t_rmdir(TAKE_PTR(dir));
 }

@@ -894,7 +894,8 @@ static bool pull_changes_nothing(Pull *p) {
         for (size_t i = 0; i < p->n_layers; i++)
                 if (p->layers[i].wanted)
                         return false;
-        if (store_resolve_image(p->store, p->img.id, &img) < 0 || !streq_ptr(img->manifest_digest, p->manifest.digest))
+        if (store_resolve_image(p->store, p->img.id, &img) < 0 || !streq_ptr(img->manifest_digest, p->manifest.digest) ||
+            !strv_contains(img->repo_digests, p->img.repo_digest))
                 return false;
         return !p->img.tags[0] || strv_contains(img->repo_tags, p->img.tags[0]);
 }
@@ -904,8 +905,9 @@ static int pull_commit(Pull *p) {
 
         strcpy(p->img.manifest_digest, p->manifest.digest);
         p->img.manifest_original = true;
+        p->img.repo_digest = strjoin(p->name, "@", p->manifest.digest);
         p->img.tags = calloc(2, sizeof(char *));
-        if (!p->img.tags)
+        if (!p->img.tags || !p->img.repo_digest)
                 return -ENOMEM;
         /* A pull by digest names no tag (docker's <none>). */
         if (p->ref->tag) {

@@ -88,8 +88,10 @@ static int holders_of(Store *s, const char *id, char ***ret) {
         return 0;
 }
 
+/* The digests it was pulled as, and name@manifest for each tag of an image
+ * whose manifest is the original. */
 static int repo_digests_of(const StoreRecord *rec, char * const *tags, char ***ret) {
-        _cleanup_strv_free_ char **l = calloc(1, sizeof(char *));
+        _cleanup_strv_free_ char **l = rec->repo_digests ? strv_copy(rec->repo_digests) : calloc(1, sizeof(char *));
 
         if (!l)
                 return -ENOMEM;

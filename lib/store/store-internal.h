@@ -42,6 +42,7 @@ typedef struct StoreRecord {
         uint64_t loaded_usec;
         StoreLayer *layers;
         size_t n_layers;
+        char **repo_digests;                       /* "name@sha256:..." it was pulled as */
 } StoreRecord;
 
 StoreRecord *store_record_free(StoreRecord *r);
@@ -96,6 +97,7 @@ typedef struct StagedImage {
         StagedLayer *layers;
         size_t n_layers;
         char **tags;                       /* full references */
+        char *repo_digest;                 /* "name@<manifest digest>" of a pull, or NULL */
 } StagedImage;
 
 void staged_image_done(StagedImage *i);

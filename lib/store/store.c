@@ -137,6 +137,7 @@ StoreRecord *store_record_free(StoreRecord *r) {
         if (!r)
                 return NULL;
         free(r->layers);
+        strv_free(r->repo_digests);
         free(r);
         return NULL;
 }
@@ -204,6 +205,9 @@ static int record_parse(const char *data, size_t size, StoreRecord **ret) {
             (r = json_get_uint64(what, j, "loaded", false, &rec->loaded_usec)) < 0)
                 return r;
         rec->manifest_original = json_is_true(json_object_get(j, "manifestOriginal"));
+        r = json_get_strv(what, j, "repoDigests", &rec->repo_digests);
+        if (r < 0)
+                return r;
         layers = json_object_get(j, "layers");
         if (!json_is_array(layers))
                 return errmsg_set(-EBADMSG, "Malformed image record: \"layers\" must be an array.");
@@ -247,6 +251,8 @@ int store_record_write(Store *s, const StoreRecord *rec) {
         j = json_pack("{ss,sb,sI,so*}", "id", rec->id, "manifestOriginal", rec->manifest_original,
                       "loaded", (json_int_t) rec->loaded_usec, "layers", layers);
         if (!j || !layers || json_set_string(j, "manifest", isempty(rec->manifest_digest) ? NULL : rec->manifest_digest) < 0)
+                return -ENOMEM;
+        if (strv_length(rec->repo_digests) > 0 && json_object_set_new(j, "repoDigests", json_strv(rec->repo_digests)) < 0)
                 return -ENOMEM;
         for (size_t i = 0; i < rec->n_layers; i++) {
                 const StoreLayer *l = &rec->layers[i];
@@ -573,10 +579,45 @@ static int tags_set(Store *s, char * const *tags, const char *id) {
         return changed ? store_tags_write(s, index) : 0;
 }
 
+/* An image seen again keeps its record, unless this time it comes with its
+ * original manifest (an OCI archive after a docker-archive); a pull adds the
+ * repository digest it was pulled as. */
+static int record_update(Store *s, const StagedImage *img) {
+        _cleanup_(store_record_freep) StoreRecord *existing = NULL;
+        _cleanup_strv_free_ char **digests = NULL;
+        StoreRecord rec = {};
+        int r;
+
+        if (store_record_read(s, digest_hex(img->id), &existing) >= 0 &&
+            !(img->manifest_original && !existing->manifest_original)) {
+                if (!img->repo_digest || strv_contains(existing->repo_digests, img->repo_digest))
+                        return 0;
+                if (strv_extend(&existing->repo_digests, img->repo_digest) < 0)
+                        return -ENOMEM;
+                return store_record_write(s, existing);
+        }
+        if (existing && existing->repo_digests)
+                digests = TAKE_PTR(existing->repo_digests);
+        if (img->repo_digest && !strv_contains(digests, img->repo_digest) && strv_extend(&digests, img->repo_digest) < 0)
+                return -ENOMEM;
+        rec.layers = calloc(img->n_layers + 1, sizeof(StoreLayer));
+        if (!rec.layers)
+                return -ENOMEM;
+        strcpy(rec.id, img->id);
+        strcpy(rec.manifest_digest, img->manifest_digest);
+        rec.manifest_original = img->manifest_original;
+        rec.loaded_usec = now_usec(CLOCK_REALTIME);
+        for (size_t i = 0; i < img->n_layers; i++)
+                rec.layers[i] = img->layers[i].layer;
+        rec.n_layers = img->n_layers;
+        rec.repo_digests = digests;
+        r = store_record_write(s, &rec);
+        free(rec.layers);
+        return r;
+}
+
 int store_commit_image(Store *s, StoreStaging *st, const StagedImage *img) {
         _cleanup_(store_unlock) StoreLock lock = {};
-        _cleanup_(store_record_freep) StoreRecord *existing = NULL;
-        StoreRecord rec = {};
         int r;
 
         for (size_t i = 0; i < img->n_layers; i++) {
@@ -594,25 +635,9 @@ int store_commit_image(Store *s, StoreStaging *st, const StagedImage *img) {
         r = commit_files(s, st, img);
         if (r < 0)
                 return r;
-        /* An image seen again keeps its record, unless this time it comes with
-         * its original manifest (an OCI archive after a docker-archive). */
-        if (store_record_read(s, digest_hex(img->id), &existing) < 0 ||
-            (img->manifest_original && !existing->manifest_original)) {
-                rec.layers = calloc(img->n_layers + 1, sizeof(StoreLayer));
-                if (!rec.layers)
-                        return -ENOMEM;
-                strcpy(rec.id, img->id);
-                strcpy(rec.manifest_digest, img->manifest_digest);
-                rec.manifest_original = img->manifest_original;
-                rec.loaded_usec = now_usec(CLOCK_REALTIME);
-                for (size_t i = 0; i < img->n_layers; i++)
-                        rec.layers[i] = img->layers[i].layer;
-                rec.n_layers = img->n_layers;
-                r = store_record_write(s, &rec);
-                free(rec.layers);
-                if (r < 0)
-                        return errmsg_set(r, "Cannot write the image record: %s.", strerror(-r));
-        }
+        r = record_update(s, img);
+        if (r < 0)
+                return errmsg_set(r, "Cannot write the image record: %s.", strerror(-r));
         return tags_set(s, img->tags, img->id);
 }
 
@@ -625,6 +650,7 @@ void staged_image_done(StagedImage *i) {
         free(i->config_path);
         free(i->manifest_path);
         strv_free(i->tags);
+        free(i->repo_digest);
         *i = (StagedImage) {};
 }
 

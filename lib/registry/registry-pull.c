@@ -568,21 +568,28 @@ static int pull_layers(Pull *p) {
 
 /* ---- manifest, config and the plan ---- */
 
-/* GET manifests/<ref>, checked by registry_manifest_check(). */
-static int manifest_fetch(RegistryClient *c, const char *name, const char *repository, const char *ref,
-                          const char *expected_digest, uint64_t max_size, RegistryManifest *ret) {
-        _cleanup_free_ char *path = strjoin("manifests/", ref);
-        const char *headers[] = { registry_manifest_accept, NULL };
+/* GET prefix<ref>, the body collected (at most max bytes). */
+static int pull_get(RegistryClient *c, const char *repository, const char *prefix, const char *ref,
+                    const char * const *headers, uint64_t max, RegistryReply *ret) {
+        _cleanup_free_ char *path = strjoin(prefix, ref);
         RegistryRequestSpec spec = {
                 .method = "GET", .repository = repository, .scope_actions = "pull", .path = path,
-                .headers = headers, .body_fd = -EBADF, .max_body = max_size, .for_pull = true,
+                .headers = headers, .body_fd = -EBADF, .max_body = max, .for_pull = true,
         };
-        RegistryReply reply = {};
-        int r;
 
         if (!path)
                 return -ENOMEM;
-        r = registry_request_run_once(c, &spec, &reply);
+        return registry_request_run_once(c, &spec, ret);
+}
+
+/* GET manifests/<ref>, checked by registry_manifest_check(). */
+static int manifest_fetch(RegistryClient *c, const char *name, const char *repository, const char *ref,
+                          const char *expected_digest, uint64_t max_size, RegistryManifest *ret) {
+        const char *headers[] = { registry_manifest_accept, NULL };
+        RegistryReply reply = {};
+        int r;
+
+        r = pull_get(c, repository, "manifests/", ref, headers, max_size, &reply);
         if (r >= 0)
                 r = registry_manifest_check(name, ref, reply.content_type, reply.docker_content_digest,
                                             expected_digest, reply.body, reply.body_size, max_size, ret);
@@ -667,17 +674,10 @@ static int pull_manifest(Pull *p) {
 }
 
 static int fetch_config(Pull *p, const OciDescriptor *d, char **ret, size_t *ret_size) {
-        _cleanup_free_ char *path = strjoin("blobs/", d->digest);
-        RegistryRequestSpec spec = {
-                .method = "GET", .repository = p->ref->path, .scope_actions = "pull", .path = path,
-                .body_fd = -EBADF, .max_body = max_config(p), .for_pull = true,
-        };
         RegistryReply reply = {};
         int r;
 
-        if (!path)
-                return -ENOMEM;
-        r = registry_request_run_once(p->client, &spec, &reply);
+        r = pull_get(p->client, p->ref->path, "blobs/", d->digest, NULL, max_config(p), &reply);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(reply.body);

@@ -10,6 +10,7 @@
 
 #include "auth-file.h"
 #include "ctl-credentials.h"
+#include "fileio.h"
 #include "util.h"
 
 extern char **environ;
@@ -61,21 +62,6 @@ static int candidate_files(const char *authfile, char ***ret) {
                 }
         }
         *ret = TAKE_PTR(l);
-        return 0;
-}
-
-static int write_all(int fd, const char *s) {
-        size_t n = strlen(s);
-
-        while (n > 0) {
-                ssize_t k = write(fd, s, n);
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k < 0)
-                        return -errno;
-                s += k;
-                n -= (size_t) k;
-        }
         return 0;
 }
 
@@ -148,7 +134,7 @@ int ctl_credentials_from_helper(const char *helper, const char *server, CtlCrede
         out[1] = safe_close(out[1]);
         if (r < 0)
                 goto finish;
-        (void) write_all(in[1], server);
+        (void) write_all_cancellable(in[1], server, strlen(server), NULL);
         in[1] = safe_close(in[1]);
         r = read_all_bounded(out[0], buf, sizeof buf);
         while (waitpid(pid, &status, 0) < 0 && errno == EINTR)

@@ -113,11 +113,9 @@ static void print_pull_result(const char *before, char **ids, const RegistryArgs
         printf("%s\n", ctl_escape(ref));
 }
 
-/* Pulls ref through berthd; also what run and create use for --pull. */
-int ctl_pull(sd_bus *bus, const char *ref, const char *platform, bool quiet, char **ret_id) {
-        RegistryArgs a = { .quiet = quiet, .tls_verify = -1, .platform = platform };
+/* PullImage(ref, options) as a job; ids: its result. */
+static int pull_call(sd_bus *bus, const char *ref, const RegistryArgs *a, bool quiet, char ***ret_ids) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
-        _cleanup_strv_free_ char **ids = NULL;
         int r;
 
         r = sd_bus_message_new_method_call(bus, &m, BERTH_BUS_NAME, BERTH_MANAGER_PATH, BERTH_MANAGER_IFACE,
@@ -126,9 +124,19 @@ int ctl_pull(sd_bus *bus, const char *ref, const char *platform, bool quiet, cha
                 r = sd_bus_message_append(m, "s", ref);
         if (r < 0)
                 return ctl_call_failed("pull", NULL, r);
-        r = append_registry_options(m, &a, ref);
+        r = append_registry_options(m, a, ref);
         if (r >= 0)
-                r = ctl_job_run_full(bus, m, "pull", quiet, &ids);
+                r = ctl_job_run_full(bus, m, "pull", quiet, ret_ids);
+        return r;
+}
+
+/* Pulls ref through berthd; also what run and create use for --pull. */
+int ctl_pull(sd_bus *bus, const char *ref, const char *platform, bool quiet, char **ret_id) {
+        RegistryArgs a = { .quiet = quiet, .tls_verify = -1, .platform = platform };
+        _cleanup_strv_free_ char **ids = NULL;
+        int r;
+
+        r = pull_call(bus, ref, &a, quiet, &ids);
         if (r < 0)
                 return r;
         if (ret_id && !(*ret_id = strdup(ids && ids[0] ? ids[0] : "")))
@@ -164,7 +172,6 @@ static int parse_registry_args(int argc, char *argv[], const char *shortopts, Re
 
 int verb_pull(int argc, char *argv[]) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         _cleanup_strv_free_ char **ids = NULL;
         _cleanup_free_ char *before = NULL;
         RegistryArgs a;
@@ -181,15 +188,7 @@ int verb_pull(int argc, char *argv[]) {
         if (r < 0)
                 return r;
         before = image_id_of(bus, argv[optind]);
-        r = sd_bus_message_new_method_call(bus, &m, BERTH_BUS_NAME, BERTH_MANAGER_PATH, BERTH_MANAGER_IFACE,
-                                           "PullImage");
-        if (r >= 0)
-                r = sd_bus_message_append(m, "s", argv[optind]);
-        if (r < 0)
-                return ctl_call_failed("pull", NULL, r);
-        r = append_registry_options(m, &a, argv[optind]);
-        if (r >= 0)
-                r = ctl_job_run_full(bus, m, "pull", a.quiet || arg_json, &ids);
+        r = pull_call(bus, argv[optind], &a, a.quiet || arg_json, &ids);
         if (r < 0)
                 return r;
         print_pull_result(before, ids, &a);

@@ -354,7 +354,7 @@ static int save_work(Operation *o) {
         return image_save(o->manager->store, j->strv, j->format, o->fd, &opts);
 }
 
-static void refresh_when_done(Operation *o) {
+void image_refresh_when_done(Operation *o) {
         (void) manager_refresh_images(o->manager);
 }
 
@@ -370,22 +370,7 @@ static int dup_message_fd(int fd, sd_bus_error *error) {
 static int start_image_job(Manager *m, sd_bus_message *message, const char *type, int fd,
                            OperationWork work, OperationFinish finish, ImageJob *j,
                            bool reply_path, sd_bus_error *error) {
-        Operation *o;
-        int r;
-
-        if (m->n_operations >= m->config.max_operations) {
-                safe_close(fd);
-                image_job_free(j);
-                return bus_error_set_errnof(error, BERTH_OBJECT_IMAGE, -EAGAIN,
-                                            "Too many operations at once (%u); try again later.",
-                                            m->config.max_operations);
-        }
-        r = operation_start(m, type, message, fd, work, finish, j, image_job_free, &o);
-        if (r < 0)
-                return r;
-        if (!reply_path)
-                return 1;
-        return sd_bus_reply_method_return(message, "o", o->path);
+        return operation_start_job(m, message, type, fd, work, finish, j, image_job_free, reply_path, error);
 }
 
 /* Options are accepted for forward compatibility; unknown keys are refused. */
@@ -423,7 +408,7 @@ int method_load_image(sd_bus_message *message, void *userdata, sd_bus_error *err
         fd = dup_message_fd(fd, error);
         if (fd < 0)
                 return fd;
-        return start_image_job(m, message, "load", fd, load_work, refresh_when_done, NULL, true, error);
+        return start_image_job(m, message, "load", fd, load_work, image_refresh_when_done, NULL, true, error);
 }
 
 int method_import_image(sd_bus_message *message, void *userdata, sd_bus_error *error) {
@@ -454,7 +439,7 @@ int method_import_image(sd_bus_message *message, void *userdata, sd_bus_error *e
                 return -ENOMEM;
         }
         j->strv = TAKE_PTR(changes);
-        return start_image_job(m, message, "import", fd, import_work, refresh_when_done, j, true, error);
+        return start_image_job(m, message, "import", fd, import_work, image_refresh_when_done, j, true, error);
 }
 
 static int image_save_start(Manager *m, sd_bus_message *message, int fd, char **names, const char *format,

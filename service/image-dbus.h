@@ -4,11 +4,14 @@
 #include <systemd/sd-bus.h>
 
 typedef struct Manager Manager;
+typedef struct Operation Operation;
 
 /* Re-reads the store's images, publishing added and removed Image objects
  * (ImageAdded/ImageRemoved, InterfacesAdded/Removed) and changed tags. */
 int manager_refresh_images(Manager *m);
 void manager_free_images(Manager *m);
+/* An OperationFinish for jobs that change the store's images. */
+void image_refresh_when_done(Operation *o);
 
 int image_object_path(const char *id, char **ret);
 

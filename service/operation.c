@@ -242,6 +242,26 @@ int operation_start(Manager *m, const char *type, sd_bus_message *request, int f
         return 0;
 }
 
+int operation_start_job(Manager *m, sd_bus_message *message, const char *type, int fd, OperationWork work,
+                        OperationFinish finish, void *userdata, void (*free_userdata)(void *),
+                        bool reply_path, sd_bus_error *error) {
+        Operation *o;
+        int r;
+
+        if (m->n_operations >= m->config.max_operations) {
+                safe_close(fd);
+                if (free_userdata)
+                        free_userdata(userdata);
+                return bus_error_set_errnof(error, BERTH_OBJECT_IMAGE, -EAGAIN,
+                                            "Too many operations at once (%u); try again later.",
+                                            m->config.max_operations);
+        }
+        r = operation_start(m, type, message, fd, work, finish, userdata, free_userdata, &o);
+        if (r < 0)
+                return r;
+        return reply_path ? sd_bus_reply_method_return(message, "o", o->path) : 1;
+}
+
 void operation_cancel_all(Manager *m) {
         while (m->operations)
                 operation_free(m->operations);

@@ -78,6 +78,13 @@ struct Operation {
 int operation_start(Manager *m, const char *type, sd_bus_message *request, int fd,
                     OperationWork work, OperationFinish finish,
                     void *userdata, void (*free_userdata)(void *), Operation **ret);
+/* operation_start() for the method call message that asks for it:
+ * refused with EAGAIN (fd and userdata freed) while MaxOperations run, else
+ * answered with the Job's path where reply_path, or left for finish to
+ * answer once the work is done. */
+int operation_start_job(Manager *m, sd_bus_message *message, const char *type, int fd, OperationWork work,
+                        OperationFinish finish, void *userdata, void (*free_userdata)(void *),
+                        bool reply_path, sd_bus_error *error);
 Operation *operation_free(Operation *o);
 void operation_cancel_all(Manager *m);
 

@@ -199,10 +199,6 @@ static int logout_work(Operation *o) {
         return 0;
 }
 
-static void refresh_when_done(Operation *o) {
-        (void) manager_refresh_images(o->manager);
-}
-
 /* Login and logout answer the call itself once the worker is done. */
 static void reply_when_done(Operation *o) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
@@ -219,23 +215,6 @@ static void reply_when_done(Operation *o) {
                 log_warning_errno(r, "Failed to reply to %s: %m", o->type);
 }
 
-static int start_registry_job(Manager *m, sd_bus_message *message, const char *type, OperationWork work,
-                              OperationFinish finish, RegistryJob *j, bool reply_path, sd_bus_error *error) {
-        Operation *o;
-        int r;
-
-        if (m->n_operations >= m->config.max_operations) {
-                registry_job_free(j);
-                return bus_error_set_errnof(error, BERTH_OBJECT_IMAGE, -EAGAIN,
-                                            "Too many operations at once (%u); try again later.",
-                                            m->config.max_operations);
-        }
-        r = operation_start(m, type, message, -EBADF, work, finish, j, registry_job_free, &o);
-        if (r < 0)
-                return r;
-        return reply_path ? sd_bus_reply_method_return(message, "o", o->path) : 1;
-}
-
 static int verify_registry(sd_bus_message *message, Manager *m, const char *key, const char *value,
                            sd_bus_error *error) {
         const char *details[] = { key, strempty(value), NULL };
@@ -243,19 +222,51 @@ static int verify_registry(sd_bus_message *message, Manager *m, const char *key,
         return polkit_verify(message, BERTH_ACTION_PULL_IMAGES, details, m, error);
 }
 
-/* A job whose arguments were read: authorized, then started. */
-static int registry_job_begin(sd_bus_message *message, Manager *m, RegistryJob *j, const char *type,
-                              OperationWork work, OperationFinish finish, bool reply_path,
+typedef enum RegistryJobOptions {
+        OPTIONS_NONE,
+        OPTIONS_IMAGE,               /* TLSVerify, Platform, Username, Password, IdentityToken */
+        OPTIONS_LOGIN,               /* TLSVerify, Store */
+} RegistryJobOptions;
+
+typedef struct RegistryJobType {
+        const char *name;            /* the Job's Type */
+        const char *subject;         /* polkit's detail for the reference */
+        RegistryJobOptions options;
+        OperationWork work;
+        OperationFinish finish;
+        bool reply_path;             /* answered with the Job's path, else when done */
+} RegistryJobType;
+
+static const RegistryJobType pull_type = {
+        "pull", "image", OPTIONS_IMAGE, pull_work, image_refresh_when_done, true,
+};
+static const RegistryJobType push_type = {
+        "push", "image", OPTIONS_IMAGE, push_work, NULL, true,
+};
+static const RegistryJobType login_type = {
+        "login", "registry", OPTIONS_LOGIN, login_work, reply_when_done, false,
+};
+static const RegistryJobType logout_type = {
+        "logout", "registry", OPTIONS_NONE, logout_work, reply_when_done, false,
+};
+
+/* A job whose arguments before the options were read (it takes j; NULL:
+ * out of memory): its options, then authorized and started. */
+static int registry_job_begin(sd_bus_message *message, Manager *m, RegistryJob *j, const RegistryJobType *t,
                               sd_bus_error *error) {
         int r;
 
-        r = verify_registry(message, m, streq(type, "login") || streq(type, "logout") ? "registry" : "image",
-                            j->reference, error);
+        if (!j)
+                return -ENOMEM;
+        r = t->options == OPTIONS_NONE ? 0 : read_options(message, j, t->options == OPTIONS_LOGIN, error);
+        if (r >= 0)
+                r = verify_registry(message, m, t->subject, j->reference, error);
         if (r <= 0) {
                 registry_job_free(j);
                 return r < 0 ? r : 1;
         }
-        return start_registry_job(m, message, type, work, finish, j, reply_path, error);
+        return operation_start_job(m, message, t->name, -EBADF, t->work, t->finish, j, registry_job_free,
+                                   t->reply_path, error);
 }
 
 static RegistryJob *registry_job_new(const char *reference) {
@@ -268,7 +279,6 @@ static RegistryJob *registry_job_new(const char *reference) {
 
 int method_pull_image(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         const char *reference;
-        RegistryJob *j;
         int r;
 
         r = sd_bus_message_read(message, "s", &reference);
@@ -276,15 +286,7 @@ int method_pull_image(sd_bus_message *message, void *userdata, sd_bus_error *err
                 return r;
         if (isempty(reference))
                 return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "No image to pull was named.");
-        j = registry_job_new(reference);
-        if (!j)
-                return -ENOMEM;
-        r = read_options(message, j, false, error);
-        if (r < 0) {
-                registry_job_free(j);
-                return r;
-        }
-        return registry_job_begin(message, userdata, j, "pull", pull_work, refresh_when_done, true, error);
+        return registry_job_begin(message, userdata, registry_job_new(reference), &pull_type, error);
 }
 
 int method_push_image(sd_bus_message *message, void *userdata, sd_bus_error *error) {
@@ -302,12 +304,7 @@ int method_push_image(sd_bus_message *message, void *userdata, sd_bus_error *err
                 registry_job_free(j);
                 return -ENOMEM;
         }
-        r = read_options(message, j, false, error);
-        if (r < 0) {
-                registry_job_free(j);
-                return r;
-        }
-        return registry_job_begin(message, userdata, j, "push", push_work, NULL, true, error);
+        return registry_job_begin(message, userdata, j, &push_type, error);
 }
 
 int method_login(sd_bus_message *message, void *userdata, sd_bus_error *error) {
@@ -327,17 +324,11 @@ int method_login(sd_bus_message *message, void *userdata, sd_bus_error *error) {
                 return -ENOMEM;
         }
         j->has_credentials = true;
-        r = read_options(message, j, true, error);
-        if (r < 0) {
-                registry_job_free(j);
-                return r;
-        }
-        return registry_job_begin(message, userdata, j, "login", login_work, reply_when_done, false, error);
+        return registry_job_begin(message, userdata, j, &login_type, error);
 }
 
 int method_logout(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         const char *registry;
-        RegistryJob *j;
         int r;
 
         r = sd_bus_message_read(message, "s", &registry);
@@ -345,8 +336,5 @@ int method_logout(sd_bus_message *message, void *userdata, sd_bus_error *error) 
                 return r;
         if (isempty(registry))
                 return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "Logout needs a registry.");
-        j = registry_job_new(registry);
-        if (!j)
-                return -ENOMEM;
-        return registry_job_begin(message, userdata, j, "logout", logout_work, reply_when_done, false, error);
+        return registry_job_begin(message, userdata, registry_job_new(registry), &logout_type, error);
 }

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
+#include "config.h"
 #include "fileio.h"
 #include "json-util.h"
 #include "registry-config.h"
@@ -121,14 +122,11 @@ static int config_alias(RegistryConfig *c, const char *key, const char *value) {
         return 0;
 }
 
-typedef enum Section { SECTION_NONE, SECTION_REGISTRY, SECTION_ALIASES } Section;
-
 typedef struct Parser {
         RegistryConfig *config;
-        Section section;
         RegistrySection current;
         bool in_registry;
-        unsigned line, section_line;
+        unsigned section_line;
 } Parser;
 
 static int parser_end_section(Parser *p) {
@@ -167,55 +165,26 @@ static int parse_registry_key(RegistrySection *s, const char *key, const char *v
         return -ENOKEY;
 }
 
-static char *strip(char *s) {
-        char *e;
-
-        while (isspace((unsigned char) *s))
-                s++;
-        e = s + strlen(s);
-        while (e > s && isspace((unsigned char) e[-1]))
-                *--e = 0;
-        return s;
-}
-
-static int parse_line(Parser *p, char *line) {
-        char *eq, *key, *value, *hash;
+/* A ConfigLineFn: [Registry] repeats, one per host; [Aliases] has keys of
+ * the user's choosing. Any other section is an invalid line. */
+static int parse_setting(const char *section, const char *key, const char *value, unsigned line,
+                         void *userdata) {
+        Parser *p = userdata;
         int r;
 
-        line = strip(line);
-        if (!*line || *line == '#' || *line == ';')
-                return 0;
-
-        if (*line == '[') {
+        if (!key) {
                 r = parser_end_section(p);
                 if (r < 0)
                         return r;
-                if (streq(line, "[Registry]")) {
-                        p->section = SECTION_REGISTRY;
+                if (streq(section, "Registry")) {
                         p->in_registry = true;
-                        p->section_line = p->line;
-                } else if (streq(line, "[Aliases]"))
-                        p->section = SECTION_ALIASES;
-                else
-                        return -EINVAL;
-                return 0;
+                        p->section_line = line;
+                        return 0;
+                }
+                return streq(section, "Aliases") ? 0 : -EINVAL;
         }
-
-        eq = strchr(line, '=');
-        if (!eq || p->section == SECTION_NONE)
-                return -EINVAL;
-        *eq = 0;
-        key = strip(line);
-        value = eq + 1;
-        /* A comment after a value, as the documentation writes them. */
-        hash = strstr(value, " #") ?: strstr(value, "\t#");
-        if (hash)
-                *hash = 0;
-        value = strip(value);
-
-        if (p->section == SECTION_REGISTRY)
+        if (streq(section, "Registry"))
                 return parse_registry_key(&p->current, key, value);
-
         if (!alias_name_valid(key) || !reference_chars_valid(value))
                 return -EINVAL;
         return config_alias(p->config, key, value);
@@ -224,8 +193,7 @@ static int parse_line(Parser *p, char *line) {
 static int config_load_file(RegistryConfig *c, const char *path) {
         Parser p = { .config = c, .current = { .insecure = -1, .blocked = -1 } };
         _cleanup_free_ char *data = NULL;
-        unsigned line = 1;
-        char *s, *e;
+        unsigned line = 0;
         size_t n;
         int r;
 
@@ -235,15 +203,7 @@ static int config_load_file(RegistryConfig *c, const char *path) {
         if (memchr(data, 0, n))
                 return errmsg_set(-EINVAL, "%s:1: the file holds a NUL byte.", path);
 
-        for (s = data; s; s = e, line++) {
-                e = strchr(s, '\n');
-                if (e)
-                        *e++ = 0;
-                p.line = line;
-                r = parse_line(&p, s);
-                if (r < 0)
-                        break;
-        }
+        r = config_parse_text(data, CONFIG_VALUE_COMMENTS, parse_setting, &p, &line);
         if (r >= 0)
                 r = parser_end_section(&p);
         registry_section_done(&p.current);

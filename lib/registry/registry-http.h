@@ -103,3 +103,22 @@ const char *registry_client_endpoint(RegistryClient *c);
 /* Runs the loop until no request is left (or the cancel flag rises:
  * everything is cancelled and -ECANCELED returned). */
 int registry_client_run(RegistryClient *c);
+
+/* What registry_request_run_once() keeps of an answer. */
+typedef struct RegistryReply {
+        long status;
+        char *content_type;
+        char *docker_content_digest;
+        char *body;                      /* NUL-terminated copy, where spec->max_body > 0 */
+        size_t body_size;
+} RegistryReply;
+
+void registry_reply_done(RegistryReply *r);
+
+/* One request on its own: starts it (spec's on_done and userdata are not
+ * used), runs the loop until nothing is left and returns 0 for a 2xx answer,
+ * else a negative errno with the request's sentence (or the loop's) as
+ * errmsg_last(). ret may be NULL; after a failed request it holds only the
+ * status, after a failed loop (cancelled) nothing. In registry-request.c,
+ * on the calls above only, so that a fake client serves it too. */
+int registry_request_run_once(RegistryClient *c, const RegistryRequestSpec *spec, RegistryReply *ret);

@@ -602,68 +602,32 @@ static int pull_layers(Pull *p) {
 
 /* ---- manifest, config and the plan ---- */
 
-/* GET manifests/<ref>, checked by registry_manifest_check(). */
-typedef struct ManifestFetch {
-        int r;
-        char *error;
-        char *content_type, *dcd;
-        char *body;
-        size_t size;
-} ManifestFetch;
-
-static void fetch_done(RegistryRequest *req, int r, const RegistryResponse *resp, void *userdata) {
-        ManifestFetch *f = userdata;
-
-        f->r = r;
-        if (r < 0) {
-                f->error = strdup(strempty(registry_request_error(req)));
-                return;
-        }
-        f->content_type = resp->content_type ? strdup(resp->content_type) : NULL;
-        f->dcd = resp->docker_content_digest ? strdup(resp->docker_content_digest) : NULL;
-        f->body = malloc(resp->body_size + 1);
-        if (!f->body) {
-                f->r = -ENOMEM;
-                return;
-        }
-        if (resp->body_size > 0)
-                memcpy(f->body, resp->body, resp->body_size);
-        f->body[resp->body_size] = 0;
-        f->size = resp->body_size;
-}
-
-static void manifest_fetch_done(ManifestFetch *f) {
-        free(f->error);
-        free(f->content_type);
-        free(f->dcd);
-        free(f->body);
-}
-
-static int manifest_fetch(RegistryClient *c, const char *name, const char *repository, const char *ref,
-                          const char *expected_digest, uint64_t max_size, RegistryManifest *ret) {
-        _cleanup_free_ char *path = strjoin("manifests/", ref);
-        const char *headers[] = { registry_manifest_accept, NULL };
-        ManifestFetch f = { .r = -EIO };
+/* GET prefix<ref>, the body collected (at most max bytes). */
+static int pull_get(RegistryClient *c, const char *repository, const char *prefix, const char *ref,
+                    const char * const *headers, uint64_t max, RegistryReply *ret) {
+        _cleanup_free_ char *path = strjoin(prefix, ref);
         RegistryRequestSpec spec = {
                 .method = "GET", .repository = repository, .scope_actions = "pull", .path = path,
-                .headers = headers, .body_fd = -EBADF, .max_body = max_size, .for_pull = true,
-                .on_done = fetch_done, .userdata = &f,
+                .headers = headers, .body_fd = -EBADF, .max_body = max, .for_pull = true,
         };
-        int r;
 
         if (!path)
                 return -ENOMEM;
-        r = registry_request_start(c, &spec, NULL);
+        return registry_request_run_once(c, &spec, ret);
+}
+
+/* GET manifests/<ref>, checked by registry_manifest_check(). */
+static int manifest_fetch(RegistryClient *c, const char *name, const char *repository, const char *ref,
+                          const char *expected_digest, uint64_t max_size, RegistryManifest *ret) {
+        const char *headers[] = { registry_manifest_accept, NULL };
+        RegistryReply reply = {};
+        int r;
+
+        r = pull_get(c, repository, "manifests/", ref, headers, max_size, &reply);
         if (r >= 0)
-                r = registry_client_run(c);
-        if (r >= 0 && f.r < 0)
-                r = f.error && *f.error ? errmsg_set(f.r, "%s", f.error) : f.r;
-        if (r >= 0 && !f.body)
-                r = -ENOMEM;
-        if (r >= 0)
-                r = registry_manifest_check(name, ref, f.content_type, f.dcd, expected_digest, f.body, f.size,
-                                            max_size, ret);
-        manifest_fetch_done(&f);
+                r = registry_manifest_check(name, ref, reply.content_type, reply.docker_content_digest,
+                                            expected_digest, reply.body, reply.body_size, max_size, ret);
+        registry_reply_done(&reply);
         return r;
 }
 
@@ -743,56 +707,16 @@ static int pull_manifest(Pull *p) {
         return 0;
 }
 
-typedef struct BlobFetch {
-        int r;
-        char *error;
-        char *body;
-        size_t size;
-} BlobFetch;
-
-static void blob_fetch_done(RegistryRequest *req, int r, const RegistryResponse *resp, void *userdata) {
-        BlobFetch *f = userdata;
-
-        f->r = r;
-        if (r < 0) {
-                f->error = strdup(strempty(registry_request_error(req)));
-                return;
-        }
-        f->body = malloc(resp->body_size + 1);
-        if (!f->body) {
-                f->r = -ENOMEM;
-                return;
-        }
-        if (resp->body_size > 0)
-                memcpy(f->body, resp->body, resp->body_size);
-        f->body[resp->body_size] = 0;
-        f->size = resp->body_size;
-}
-
 static int fetch_config(Pull *p, const OciDescriptor *d, char **ret, size_t *ret_size) {
-        _cleanup_free_ char *path = strjoin("blobs/", d->digest);
-        BlobFetch f = { .r = -EIO };
-        RegistryRequestSpec spec = {
-                .method = "GET", .repository = p->ref->path, .scope_actions = "pull", .path = path,
-                .body_fd = -EBADF, .max_body = max_config(p), .for_pull = true,
-                .on_done = blob_fetch_done, .userdata = &f,
-        };
+        RegistryReply reply = {};
         int r;
 
-        if (!path)
-                return -ENOMEM;
-        r = registry_request_start(p->client, &spec, NULL);
-        if (r >= 0)
-                r = registry_client_run(p->client);
-        if (r >= 0 && f.r < 0)
-                r = !isempty(f.error) ? errmsg_set(f.r, "%s", f.error) : f.r;
-        free(f.error);
-        if (r < 0) {
-                free(f.body);
+        r = pull_get(p->client, p->ref->path, "blobs/", d->digest, NULL, max_config(p), &reply);
+        if (r < 0)
                 return r;
-        }
-        *ret = f.body;
-        *ret_size = f.size;
+        *ret = TAKE_PTR(reply.body);
+        *ret_size = reply.body_size;
+        registry_reply_done(&reply);
         return 0;
 }
 

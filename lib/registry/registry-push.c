@@ -339,45 +339,23 @@ static int push_open_blobs(Push *p) {
         return 0;
 }
 
-typedef struct ManifestPut {
-        int r;
-        char *error;
-        char *digest;
-} ManifestPut;
-
-static void on_manifest_done(RegistryRequest *req, int r, const RegistryResponse *resp, void *userdata) {
-        ManifestPut *m = userdata;
-
-        m->r = r;
-        if (r < 0)
-                m->error = strdup(strempty(registry_request_error(req)));
-        else if (resp->docker_content_digest)
-                m->digest = strdup(resp->docker_content_digest);
-}
-
 static int push_manifest(Push *p) {
         _cleanup_free_ char *path = strjoin("manifests/", p->dest->tag);
-        ManifestPut m = { .r = -EIO };
         RegistryRequestSpec spec = {
                 .method = "PUT", .repository = p->dest->path, .scope_actions = "pull,push", .path = path,
                 .body = p->manifest, .body_size = p->manifest_size, .body_fd = -EBADF,
                 .content_type = oci_media_type_to_string(p->parsed->media_type),
-                .on_done = on_manifest_done, .userdata = &m,
         };
+        RegistryReply reply = {};
         int r;
 
         if (!path)
                 return -ENOMEM;
-        r = registry_request_start(p->client, &spec, NULL);
-        if (r >= 0)
-                r = registry_client_run(p->client);
-        if (r >= 0 && m.r < 0)
-                r = !isempty(m.error) ? errmsg_set(m.r, "%s", m.error) : m.r;
-        if (r >= 0 && m.digest && !streq(m.digest, p->manifest_digest))
+        r = registry_request_run_once(p->client, &spec, &reply);
+        if (r >= 0 && reply.docker_content_digest && !streq(reply.docker_content_digest, p->manifest_digest))
                 r = errmsg_set(-EBADMSG, "%s:%s: the registry stored the manifest as %s, but what was sent is %s.",
-                               p->name, p->dest->tag, m.digest, p->manifest_digest);
-        free(m.error);
-        free(m.digest);
+                               p->name, p->dest->tag, reply.docker_content_digest, p->manifest_digest);
+        registry_reply_done(&reply);
         return r;
 }
 
@@ -492,27 +470,12 @@ int registry_push(Store *s, const char *name_or_id, const char *destination, con
 
 /* ---- login ---- */
 
-typedef struct LoginCheck {
-        int r;
-        long status;
-        char *error;
-} LoginCheck;
-
-static void on_login_done(RegistryRequest *req, int r, const RegistryResponse *resp, void *userdata) {
-        LoginCheck *l = userdata;
-
-        l->r = r;
-        l->status = resp ? resp->status : 0;
-        if (r < 0)
-                l->error = strdup(strempty(registry_request_error(req)));
-}
-
 int registry_check_login(const char *registry, const RegistryOptions *o) {
         static const RegistryOptions defaults = {};
         _cleanup_(registry_client_freep) RegistryClient *c = NULL;
         _cleanup_(sd_event_unrefp) sd_event *e = NULL;
-        LoginCheck l = { .r = -EIO };
-        RegistryRequestSpec spec = { .method = "GET", .body_fd = -EBADF, .on_done = on_login_done, .userdata = &l };
+        RegistryRequestSpec spec = { .method = "GET", .body_fd = -EBADF };
+        RegistryReply reply = {};
         int r;
 
         errmsg_clear();
@@ -521,16 +484,11 @@ int registry_check_login(const char *registry, const RegistryOptions *o) {
                 return errmsg_set(-EINVAL, "Invalid registry \"%s\": expected host[:port].", strempty(registry));
         if ((r = sd_event_new(&e)) < 0 || (r = registry_client_new(e, registry, o, &c)) < 0)
                 return r;
-        r = registry_request_start(c, &spec, NULL);
-        if (r >= 0)
-                r = registry_client_run(c);
-        if (r >= 0 && l.r < 0) {
-                if (l.r == -EACCES || IN_SET(l.status, 401, 403))
-                        r = errmsg_set(-EACCES, "%s: the registry refused the credentials (HTTP %ld).", registry,
-                                       l.status ?: 401);
-                else
-                        r = !isempty(l.error) ? errmsg_set(l.r, "%s", l.error) : l.r;
-        }
-        free(l.error);
+        r = registry_request_run_once(c, &spec, &reply);
+        /* Where the loop failed (cancelled) the reply is empty and its message stands. */
+        if (r < 0 && (r == -EACCES || IN_SET(reply.status, 401, 403)))
+                r = errmsg_set(-EACCES, "%s: the registry refused the credentials (HTTP %ld).", registry,
+                               reply.status ?: 401);
+        registry_reply_done(&reply);
         return r;
 }

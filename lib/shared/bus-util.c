@@ -106,18 +106,21 @@ int bus_error_add_berth_map(void) {
         return sd_bus_error_add_map(map);
 }
 
-int bus_append_limits(sd_bus_message *m, const ScopeLimits *l) {
-        int r;
+int bus_append_limit_entries(sd_bus_message *m, const ScopeLimits *l, char entry) {
+        const char *contents = entry == 'e' ? "{sv}" : "(sv)";
+        int r = 0;
 
-        r = sd_bus_message_open_container(m, 'a', "{sv}");
+        if (!IN_SET(entry, 'e', 'r'))
+                return -EINVAL;
         for (size_t i = 0; r >= 0 && i < limit_properties_size; i++) {
                 uint64_t v;
 
                 if (limits_get_property(l, &limit_properties[i], &v))
-                        r = sd_bus_message_append(m, "{sv}", limit_properties[i].name, "t", v);
+                        r = sd_bus_message_append(m, contents, limit_properties[i].name, "t", v);
         }
+        /* allowed_cpus is set with a size of at least 1 or not at all. */
         if (r >= 0 && l->allowed_cpus_size > 0) {
-                r = sd_bus_message_open_container(m, 'e', "sv");
+                r = sd_bus_message_open_container(m, entry, "sv");
                 if (r >= 0)
                         r = sd_bus_message_append(m, "s", LIMIT_PROPERTY_ALLOWED_CPUS);
                 if (r >= 0)
@@ -129,6 +132,15 @@ int bus_append_limits(sd_bus_message *m, const ScopeLimits *l) {
                 if (r >= 0)
                         r = sd_bus_message_close_container(m);
         }
+        return r;
+}
+
+int bus_append_limits(sd_bus_message *m, const ScopeLimits *l) {
+        int r;
+
+        r = sd_bus_message_open_container(m, 'a', "{sv}");
+        if (r >= 0)
+                r = bus_append_limit_entries(m, l, 'e');
         if (r < 0)
                 return r;
         return sd_bus_message_close_container(m);

@@ -84,6 +84,10 @@ int bus_error_add_berth_map(void);
  * the form of the Limits property, of CreateContainer's "Limits" and of
  * Update. Unset limits are left out. */
 int bus_append_limits(sd_bus_message *m, const ScopeLimits *l);
+/* The same entries into an open container: entry 'e' for "{sv}" dict
+ * entries, 'r' for the "(sv)" structs of StartTransientUnit and
+ * SetUnitProperties. */
+int bus_append_limit_entries(sd_bus_message *m, const ScopeLimits *l, char entry);
 
 /* Client side: the system bus, or the address in host ("unix:path=...") when given. */
 int bus_open_berth(const char *host, sd_bus **ret);

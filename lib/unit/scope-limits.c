@@ -4,6 +4,7 @@
  * assignments callers may add. */
 #include <signal.h>
 
+#include "bus-util.h"
 #include "names.h"
 #include "scope.h"
 
@@ -32,31 +33,6 @@ bool scope_unit_name_is_valid(const char *unit) {
                 return false;
         name = strndup(p, (size_t) (e - p));
         return name && container_name_is_valid(name);
-}
-
-int scope_append_limits(sd_bus_message *m, const ScopeLimits *l) {
-        int r = 0;
-
-        for (size_t i = 0; r >= 0 && i < limit_properties_size; i++) {
-                uint64_t v;
-
-                if (limits_get_property(l, &limit_properties[i], &v))
-                        r = sd_bus_message_append(m, "(sv)", limit_properties[i].name, "t", v);
-        }
-        if (r >= 0 && l->allowed_cpus) {
-                r = sd_bus_message_open_container(m, 'r', "sv");
-                if (r >= 0)
-                        r = sd_bus_message_append(m, "s", LIMIT_PROPERTY_ALLOWED_CPUS);
-                if (r >= 0)
-                        r = sd_bus_message_open_container(m, 'v', "ay");
-                if (r >= 0)
-                        r = sd_bus_message_append_array(m, 'y', l->allowed_cpus, l->allowed_cpus_size);
-                if (r >= 0)
-                        r = sd_bus_message_close_container(m);
-                if (r >= 0)
-                        r = sd_bus_message_close_container(m);
-        }
-        return r;
 }
 
 typedef struct Assignment {
@@ -209,7 +185,7 @@ int scope_new_start_message(sd_bus *bus, const char *unit, pid_t pid, const Scop
         if (r >= 0)
                 r = sd_bus_message_append(m, "(sv)", "PIDs", "au", 1, (uint32_t) pid);
         if (r >= 0 && l)
-                r = scope_append_limits(m, l);
+                r = bus_append_limit_entries(m, l, 'r');
         if (r >= 0)
                 r = scope_append_assignments(m, extra_props);
         if (r >= 0)

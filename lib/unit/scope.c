@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <systemd/sd-event.h>
 
+#include "bus-util.h"
 #include "cgroup-util.h"
 #include "fileio.h"
 #include "scope.h"
@@ -216,7 +217,7 @@ static int new_set_limits_message(sd_bus *bus, const char *unit, const ScopeLimi
         if (r >= 0)
                 r = sd_bus_message_open_container(m, 'a', "(sv)");
         if (r >= 0)
-                r = scope_append_limits(m, l);
+                r = bus_append_limit_entries(m, l, 'r');
         if (r >= 0)
                 r = sd_bus_message_close_container(m);
         if (r < 0)

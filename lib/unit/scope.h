@@ -21,8 +21,6 @@
 int scope_unit_name(const char *container_name, char **ret);
 bool scope_unit_name_is_valid(const char *unit);
 
-/* Appends the "(sv)" entries of the limits into an open "a(sv)". */
-int scope_append_limits(sd_bus_message *m, const ScopeLimits *l);
 /* Appends "Key=value" assignments of a small set of typed keys (KillSignal,
  * TimeoutStopUSec, SendSIGKILL, Description, ...): -EINVAL for unknown keys. */
 int scope_append_assignments(sd_bus_message *m, char * const *assignments);

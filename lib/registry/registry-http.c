@@ -895,16 +895,31 @@ static RegistryRequest *request_alloc(RegistryClient *c) {
         return r;
 }
 
+/* The scopes of a request's token: its own (one per word of token_scope),
+ * and the one the registry named if it differs. */
+static int token_scopes(const RegistryRequest *parent, const AuthChallenge *ch, char ***ret) {
+        _cleanup_strv_free_ char **scopes = calloc(1, sizeof(char *));
+        _cleanup_free_ char *copy = strdup(parent->token_scope);
+        char *state = NULL;
+
+        if (!scopes || !copy)
+                return -ENOMEM;
+        for (char *w = strtok_r(copy, " ", &state); w; w = strtok_r(NULL, " ", &state))
+                if (strv_extend(&scopes, w) < 0)
+                        return -ENOMEM;
+        if (ch && ch->scope && !strv_contains(scopes, ch->scope) && strv_extend(&scopes, ch->scope) < 0)
+                return -ENOMEM;
+        *ret = TAKE_PTR(scopes);
+        return 0;
+}
+
 static int token_child_setup(RegistryRequest *t, RegistryRequest *parent, ClientEndpoint *ce, AuthChallenge *ch) {
         _cleanup_strv_free_ char **scopes = NULL;
         int q;
 
-        /* Ours, and the one the registry named if it differs (a mount's
-         * source repository). */
-        if (!isempty(parent->token_scope) && strv_extend(&scopes, parent->token_scope) < 0)
-                return -ENOMEM;
-        if (ch->scope && !strv_contains(scopes, ch->scope) && strv_extend(&scopes, ch->scope) < 0)
-                return -ENOMEM;
+        q = token_scopes(parent, ch, &scopes);
+        if (q < 0)
+                return q;
 
         t->token_post = ce->have_creds && ce->creds.identity_token;
         if (t->token_post) {
@@ -959,7 +974,7 @@ static int token_retry_get(RegistryRequest *t) {
 
         /* No OAuth2 endpoint at the realm (404, 405): the plain GET with
          * basic credentials, as docker falls back. */
-        if (!isempty(parent->token_scope) && strv_extend(&scopes, parent->token_scope) < 0)
+        if (token_scopes(parent, NULL, &scopes) < 0)
                 return -ENOMEM;
         t->url = mfree(t->url);
         if (auth_token_url(&t->challenge, scopes, &t->url) < 0 || free_and_strdup(&t->method, "GET") < 0)
@@ -1262,7 +1277,10 @@ static int request_copy_spec(RegistryRequest *r, const RegistryRequestSpec *spec
                 if (!r->headers)
                         return -ENOMEM;
         }
-        if (r->repository && asprintf(&r->token_scope, "repository:%s:%s", r->repository, r->scope_actions) < 0)
+        /* Space-separated, as the token request's scopes (token_scopes()). */
+        if (r->repository && asprintf(&r->token_scope, "repository:%s:%s%s%s%s", r->repository, r->scope_actions,
+                                      spec->mount_source ? " repository:" : "", strempty(spec->mount_source),
+                                      spec->mount_source ? ":pull" : "") < 0)
                 return -ENOMEM;
         if (!r->token_scope && !(r->token_scope = strdup("")))
                 return -ENOMEM;

@@ -83,6 +83,8 @@ typedef struct RegistryRequestSpec {
         RegistryDataFn on_data;          /* stream the body instead (2xx answers only) */
         bool resumable;                  /* a dropped streamed GET resumes with Range */
         bool for_pull;                   /* may be served by a mirror */
+        const char *mount_source;        /* a mount's source repository: its pull scope is asked for too,
+                                          * else a token registry quietly uploads instead of mounting */
         RegistryDoneFn on_done;
         void *userdata;
 } RegistryRequestSpec;

@@ -173,6 +173,7 @@ static void on_blob_done(RegistryRequest *req, int r, const RegistryResponse *re
 static int blob_request(PushBlob *b, RegistryRequestSpec *spec) {
         spec->repository = b->push->dest->path;
         spec->scope_actions = "pull,push";
+        spec->mount_source = b->push->mount_from;
         spec->on_done = on_blob_done;
         spec->userdata = b;
         return registry_request_start(b->push->client, spec, NULL);

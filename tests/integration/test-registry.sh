@@ -163,6 +163,14 @@ check_output "anonymous pulls get no token for a private repository" '401|auth|d
         sbx_ctl pull --authfile "$T/none.json" 127.0.0.1:5010/team/multi:1
 TOKENS=$(grep -c '"path": "/token"' "$R/token.log")
 check "a second pull with the same scope works" sbx_ctl pull -q --authfile "$AUTH2" 127.0.0.1:5010/team/multi:1
+# Without the source's pull scope in its token, a token registry quietly
+# starts an upload instead of the mount.
+check "a push to another repository of the token registry" \
+        sbx_ctl push -q --authfile "$AUTH2" 127.0.0.1:5010/team/multi:1 127.0.0.1:5010/team/copy:1
+check_output "... asks one token for both repositories" 'scope.*repository:team/copy:pull,push.*repository:team/multi:pull' \
+        cat "$R/token.log"
+check_output "... and mounts its blobs rather than uploading them" \
+        'POST /v2/team/copy/blobs/uploads/\?[^ ]*mount=sha256[^ ]* HTTP/1.1" 201' cat "$R/token/log"
 
 # --- a pull-through mirror, and the fallback when it is gone -------------------------
 sbx tee /etc/berth/registries.d/mirror.conf >/dev/null <<'EOF'

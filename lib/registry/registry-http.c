@@ -575,7 +575,7 @@ static int request_setup(RegistryRequest *r, ClientEndpoint *ce) {
         q = request_build_url(r, ce, &url);
         if (q < 0)
                 return q;
-        q = curl_glue_make(&r->curl);
+        q = curl_glue_make(r->client->options->stall_timeout_sec, &r->curl);
         if (q < 0)
                 return q;
         q = setopt_fail(curl_easy_setopt(r->curl, CURLOPT_URL, url)) ?:
@@ -718,10 +718,19 @@ static void request_on_curl_error(RegistryRequest *r, CURLcode c) {
                 if (request_next_endpoint(r))
                         return;
         } else if (c == CURLE_OPERATION_TIMEDOUT) {
-                /* A stall (under 1 KiB/s for 60 s) or a connect that timed
-                 * out: not retried (minutes each), a mirror gives way. */
+                /* A stall (under 1 KiB/s for StalledTransferTimeoutSec=, 60 s)
+                 * or a connect that timed out: not retried (minutes each), a
+                 * mirror gives way. A stall began after the request was sent. */
+                curl_off_t sent_after = 0;
+
                 if (request_next_endpoint(r))
                         return;
+                (void) curl_easy_getinfo(r->curl, CURLINFO_PRETRANSFER_TIME_T, &sent_after);
+                if (sent_after > 0) {
+                        request_fail(r, -ETIMEDOUT, "the registry is too slow (under 1 KiB/s for %u s)",
+                                     r->client->options->stall_timeout_sec ?: CURL_GLUE_STALL_TIMEOUT_SEC_DEFAULT);
+                        return request_finish(r, -ETIMEDOUT);
+                }
         } else if (curl_code_is_drop(c) && ++r->tries < HTTP_TRIES_MAX) {
                 (void) request_schedule_retry(r);
                 return;

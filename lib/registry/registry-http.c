@@ -795,6 +795,15 @@ static void request_fail_status(RegistryRequest *r) {
 
 static int request_start_token(RegistryRequest *r, ClientEndpoint *ce, AuthChallenge *ch);
 
+/* Refused for good: a mirror gives way to the next endpoint, else it fails. */
+static void request_refused(RegistryRequest *r) {
+        ClientEndpoint *ce = request_client_endpoint(r);
+
+        if (!r->parent && ce && ce->e->mirror && request_next_endpoint(r))
+                return;
+        request_fail_status(r);
+}
+
 static void request_on_unauthorized(RegistryRequest *r) {
         ClientEndpoint *ce = request_client_endpoint(r);
         _cleanup_(auth_challenge_done) AuthChallenge ch = {};
@@ -802,10 +811,7 @@ static void request_on_unauthorized(RegistryRequest *r) {
 
         if (r->parent || !ce || ++r->auth_tries > HTTP_AUTH_TRIES_MAX ||
             !request_to_endpoint_host(r, ce, r->url))
-                return request_fail_status(r);
-        /* A mirror we cannot authenticate to gives way to the next endpoint. */
-        if (ce->e->mirror && !ce->have_creds && request_next_endpoint(r))
-                return;
+                return request_refused(r);
 
         q = auth_challenge_parse(r->h.www_authenticate, &ch);
         if (q < 0) {
@@ -831,8 +837,13 @@ static void request_on_unauthorized(RegistryRequest *r) {
          * small): fetch a new one; the second refusal ends it. A token
          * another request fetched meanwhile is tried first. */
         if (r->attempt_auth == AUTH_SCHEME_BEARER) {
+                /* A mirror's anonymous token that did not do will not get
+                 * better: the next endpoint (a mirror without credentials
+                 * is asked for one, as docker asks Hub's mirrors). */
+                if (ce->e->mirror && !ce->have_creds)
+                        return request_refused(r);
                 if (r->auth_tries > 2 && !streq_ptr(ch.error, "insufficient_scope"))
-                        return request_fail_status(r);
+                        return request_refused(r);
                 auth_cache_forget(r->client->tokens, ce->e->host, r->token_scope);
         } else if (auth_cache_get(r->client->tokens, ce->e->host, r->token_scope, now_usec(CLOCK_BOOTTIME))) {
                 (void) request_attempt(r);
@@ -991,6 +1002,8 @@ static void token_done(RegistryRequest *t, int error) {
 
         t->parent = NULL;
         parent->token_child = NULL;
+        if (error < 0 && ce && ce->e->mirror && request_next_endpoint(parent))
+                return;
         if (error < 0) {
                 free(parent->errmsg);
                 parent->errmsg = t->errmsg ? strdup(t->errmsg) : NULL;

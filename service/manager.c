@@ -21,6 +21,21 @@
 #include "polkit.h"
 #include "store.h"
 
+/* Seconds under 1 KiB/s after which a registry transfer fails: at least one
+ * (0 would be curl's "never"), at most an hour. */
+static int config_parse_stall_timeout(const char *value, void *data) {
+        unsigned *sec = data, v;
+        int r;
+
+        r = config_parse_unsigned(value, &v);
+        if (r < 0)
+                return r;
+        if (v < 1 || v > 3600)
+                return -ERANGE;
+        *sec = v;
+        return 0;
+}
+
 static const ConfigItem manager_config_items[] = {
         { "Daemon", "Root", config_parse_string, offsetof(ManagerConfig, root) },
         { "Daemon", "LogLevel", config_parse_log_level, offsetof(ManagerConfig, log_level) },
@@ -43,6 +58,8 @@ static const ConfigItem manager_config_items[] = {
         { "Images", "MaxParallelDownloads", config_parse_unsigned, offsetof(ManagerConfig, max_parallel_downloads) },
         { "Images", "MaxManifestSize", config_parse_size, offsetof(ManagerConfig, max_manifest_size) },
         { "Images", "MaxConfigSize", config_parse_size, offsetof(ManagerConfig, max_config_size) },
+        { "Images", "StalledTransferTimeoutSec", config_parse_stall_timeout,
+          offsetof(ManagerConfig, stalled_transfer_timeout_sec) },
         { "Containers", "SetupTimeoutSec", config_parse_unsigned, offsetof(ManagerConfig, setup_timeout_sec) },
 };
 

@@ -20,6 +20,7 @@ typedef struct ManagerConfig {
         unsigned max_parallel_downloads; /* 0: the registry client's default */
         uint64_t max_manifest_size;
         uint64_t max_config_size;
+        unsigned stalled_transfer_timeout_sec; /* 0: the registry client's default */
 } ManagerConfig;
 
 typedef struct Operation Operation;

@@ -148,7 +148,7 @@ CurlGlue *curl_glue_free(CurlGlue *g) {
         return NULL;
 }
 
-int curl_glue_make(CURL **ret) {
+int curl_glue_make(unsigned stall_timeout_sec, CURL **ret) {
         CURL *c;
 
         c = curl_easy_init();
@@ -166,7 +166,8 @@ int curl_glue_make(CURL **ret) {
             curl_easy_setopt(c, CURLOPT_MAXREDIRS, 10L) != CURLE_OK ||
             curl_easy_setopt(c, CURLOPT_UNRESTRICTED_AUTH, 0L) != CURLE_OK ||
             curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1024L) != CURLE_OK ||
-            curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L) != CURLE_OK ||
+            curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME,
+                             (long) (stall_timeout_sec ?: CURL_GLUE_STALL_TIMEOUT_SEC_DEFAULT)) != CURLE_OK ||
             curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L) != CURLE_OK ||
             curl_easy_setopt(c, CURLOPT_USERAGENT, "berth/" BERTH_VERSION) != CURLE_OK) {
                 curl_easy_cleanup(c);

@@ -20,8 +20,12 @@ int curl_glue_new(sd_event *e, CurlGlueFinishedFn on_finished, void *userdata, C
 CurlGlue *curl_glue_free(CurlGlue *g);
 DEFINE_TRIVIAL_CLEANUP_FUNC(CurlGlue *, curl_glue_free);
 
+#define CURL_GLUE_STALL_TIMEOUT_SEC_DEFAULT 60U
+
 /* A new easy handle with what every transfer needs (no signals, no output,
- * http/https only, redirects and their protocols bounded). */
-int curl_glue_make(CURL **ret);
+ * http/https only, redirects and their protocols bounded). A transfer under
+ * 1 KiB/s for stall_timeout_sec seconds (0: the default) fails with
+ * CURLE_OPERATION_TIMEDOUT. */
+int curl_glue_make(unsigned stall_timeout_sec, CURL **ret);
 int curl_glue_add(CurlGlue *g, CURL *c);
 void curl_glue_remove(CurlGlue *g, CURL *c);

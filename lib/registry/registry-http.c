@@ -575,7 +575,7 @@ static int request_setup(RegistryRequest *r, ClientEndpoint *ce) {
         q = request_build_url(r, ce, &url);
         if (q < 0)
                 return q;
-        q = curl_glue_make(&r->curl);
+        q = curl_glue_make(r->client->options->stall_timeout_sec, &r->curl);
         if (q < 0)
                 return q;
         q = setopt_fail(curl_easy_setopt(r->curl, CURLOPT_URL, url)) ?:
@@ -718,10 +718,19 @@ static void request_on_curl_error(RegistryRequest *r, CURLcode c) {
                 if (request_next_endpoint(r))
                         return;
         } else if (c == CURLE_OPERATION_TIMEDOUT) {
-                /* A stall (under 1 KiB/s for 60 s) or a connect that timed
-                 * out: not retried (minutes each), a mirror gives way. */
+                /* A stall (under 1 KiB/s for StalledTransferTimeoutSec=, 60 s)
+                 * or a connect that timed out: not retried (minutes each), a
+                 * mirror gives way. A stall began after the request was sent. */
+                curl_off_t sent_after = 0;
+
                 if (request_next_endpoint(r))
                         return;
+                (void) curl_easy_getinfo(r->curl, CURLINFO_PRETRANSFER_TIME_T, &sent_after);
+                if (sent_after > 0) {
+                        request_fail(r, -ETIMEDOUT, "the registry is too slow (under 1 KiB/s for %u s)",
+                                     r->client->options->stall_timeout_sec ?: CURL_GLUE_STALL_TIMEOUT_SEC_DEFAULT);
+                        return request_finish(r, -ETIMEDOUT);
+                }
         } else if (curl_code_is_drop(c) && ++r->tries < HTTP_TRIES_MAX) {
                 (void) request_schedule_retry(r);
                 return;
@@ -786,6 +795,15 @@ static void request_fail_status(RegistryRequest *r) {
 
 static int request_start_token(RegistryRequest *r, ClientEndpoint *ce, AuthChallenge *ch);
 
+/* Refused for good: a mirror gives way to the next endpoint, else it fails. */
+static void request_refused(RegistryRequest *r) {
+        ClientEndpoint *ce = request_client_endpoint(r);
+
+        if (!r->parent && ce && ce->e->mirror && request_next_endpoint(r))
+                return;
+        request_fail_status(r);
+}
+
 static void request_on_unauthorized(RegistryRequest *r) {
         ClientEndpoint *ce = request_client_endpoint(r);
         _cleanup_(auth_challenge_done) AuthChallenge ch = {};
@@ -793,10 +811,7 @@ static void request_on_unauthorized(RegistryRequest *r) {
 
         if (r->parent || !ce || ++r->auth_tries > HTTP_AUTH_TRIES_MAX ||
             !request_to_endpoint_host(r, ce, r->url))
-                return request_fail_status(r);
-        /* A mirror we cannot authenticate to gives way to the next endpoint. */
-        if (ce->e->mirror && !ce->have_creds && request_next_endpoint(r))
-                return;
+                return request_refused(r);
 
         q = auth_challenge_parse(r->h.www_authenticate, &ch);
         if (q < 0) {
@@ -822,8 +837,13 @@ static void request_on_unauthorized(RegistryRequest *r) {
          * small): fetch a new one; the second refusal ends it. A token
          * another request fetched meanwhile is tried first. */
         if (r->attempt_auth == AUTH_SCHEME_BEARER) {
+                /* A mirror's anonymous token that did not do will not get
+                 * better: the next endpoint (a mirror without credentials
+                 * is asked for one, as docker asks Hub's mirrors). */
+                if (ce->e->mirror && !ce->have_creds)
+                        return request_refused(r);
                 if (r->auth_tries > 2 && !streq_ptr(ch.error, "insufficient_scope"))
-                        return request_fail_status(r);
+                        return request_refused(r);
                 auth_cache_forget(r->client->tokens, ce->e->host, r->token_scope);
         } else if (auth_cache_get(r->client->tokens, ce->e->host, r->token_scope, now_usec(CLOCK_BOOTTIME))) {
                 (void) request_attempt(r);
@@ -997,6 +1017,8 @@ static void token_done(RegistryRequest *t, int error) {
 
         t->parent = NULL;
         parent->token_child = NULL;
+        if (error < 0 && ce && ce->e->mirror && request_next_endpoint(parent))
+                return;
         if (error < 0) {
                 free(parent->errmsg);
                 parent->errmsg = t->errmsg ? strdup(t->errmsg) : NULL;

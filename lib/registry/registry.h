@@ -76,6 +76,7 @@ typedef struct RegistryOptions {
         unsigned max_parallel;                  /* layers transferred at once; 0: 3 */
         uint64_t max_manifest_size;             /* 0: 4 MiB */
         uint64_t max_config_size;               /* 0: 8 MiB */
+        unsigned stall_timeout_sec;             /* a transfer under 1 KiB/s this long fails; 0: 60 */
         const volatile int *cancel;             /* polled; non-zero: -ECANCELED */
         RegistryLayerProgressFn layer_progress;
         StoreProgressFn progress;               /* bytes of the whole operation */

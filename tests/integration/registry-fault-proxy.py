@@ -9,6 +9,9 @@ CONTROL is a JSON file read at every request:
   {"mode": "429", "times": K}   answer 429 Retry-After: 1 to K requests
   {"mode": "503", "times": K}   answer 503 to K requests
   {"mode": "slow", "delay": S}  a pause of S seconds before every 16 KiB
+  {"mode": "trickle", "rate": B}  GETs of blobs: the headers at once, then
+        the body at B bytes a second (B/10 every 0.1 s) until the client
+        gives up
   {"mode": "none"}
 Each request appends {"method", "path", "range", "status", "bytes"} to LOG
 (bytes: body bytes sent), so a test can sum what was transferred."""
@@ -103,6 +106,17 @@ class Handler(BaseHTTPRequestHandler):
                 return
             if c["mode"] == "slow":
                 time.sleep(c.get("delay", 0.5))
+            if is_blob and c["mode"] == "trickle":
+                step = max(10, c.get("rate", 100)) // 10
+                try:
+                    for i in range(0, len(chunk), step):
+                        self.wfile.write(chunk[i:i + step])
+                        sent += len(chunk[i:i + step])
+                        time.sleep(0.1)
+                except OSError:     # the client gave up: what a stall test wants
+                    self.close_connection = True
+                    break
+                continue
             self.wfile.write(chunk)
             sent += len(chunk)
         self.record(resp.status, sent)

@@ -7,6 +7,11 @@
   OUTDIR/zstd    the base rootfs, then a layer of two zstd frames
   OUTDIR/index   an index of two manifests: linux/amd64 and linux/arm64,
                  each with /arch.txt saying which
+  OUTDIR/attrs   for root file system parity (test-registry-more): the base
+                 rootfs, then layers of owners, modes, set-id bits, symlinks
+                 (times of their own), hardlinks (within a layer and to a
+                 lower one), a FIFO, a device node, a user.* xattr, a single
+                 and an opaque whiteout, a file replaced by a directory
 Every layout has its image under the tag "1"."""
 
 import gzip
@@ -36,6 +41,67 @@ def tar_of(entries):
                 info.size = len(data)
                 t.addfile(info, io.BytesIO(data))
     return buf.getvalue()
+
+
+def tar_attrs(entries):
+    """entries: (name, type, data-or-linkname, {uid, gid, mode, mtime, xattrs}).
+    A hardlink entry's attributes apply to its target (docker's and
+    containers-storage's rule): they repeat the target's here."""
+    types = {"file": tarfile.REGTYPE, "dir": tarfile.DIRTYPE, "sym": tarfile.SYMTYPE,
+             "link": tarfile.LNKTYPE, "fifo": tarfile.FIFOTYPE, "chr": tarfile.CHRTYPE}
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as t:
+        for name, kind, data, attrs in entries:
+            info = tarfile.TarInfo(name)
+            info.type = types[kind]
+            info.uid, info.gid = attrs.get("uid", 0), attrs.get("gid", 0)
+            info.mode = attrs.get("mode", 0o755 if kind == "dir" else 0o644)
+            info.mtime = attrs.get("mtime", 1700000000)
+            info.pax_headers = {"SCHILY.xattr." + k: v for k, v in attrs.get("xattrs", {}).items()}
+            if kind in ("sym", "link"):
+                info.linkname = data
+            if kind == "chr":
+                info.devmajor, info.devminor = data
+            if kind == "file":
+                info.size = len(data)
+                t.addfile(info, io.BytesIO(data))
+            else:
+                t.addfile(info)
+    return buf.getvalue()
+
+
+def attrs_layers():
+    two = tar_attrs([
+        ("opt", "dir", None, {"uid": 1000, "gid": 50, "mode": 0o750, "mtime": 1600000000}),
+        ("opt/suid", "file", b"#!/bin/sh\n", {"mode": 0o4755}),
+        ("opt/sgid", "dir", None, {"mode": 0o2775, "gid": 50}),
+        ("opt/sticky", "dir", None, {"mode": 0o1777}),
+        ("opt/ro", "file", b"read only\n", {"uid": 1000, "gid": 1000, "mode": 0o400}),
+        ("opt/ro-link", "link", "opt/ro", {"uid": 1000, "gid": 1000, "mode": 0o400}),
+        ("opt/abs", "sym", "/etc/passwd", {"mtime": 981173106}),
+        ("opt/dangling", "sym", "../nonexistent/target", {}),
+        ("opt/fifo", "fifo", None, {"mode": 0o600}),
+        ("opt/null", "chr", (1, 3), {"mode": 0o666}),
+        ("opt/attr", "file", b"x\n", {"xattrs": {"user.parity": "value-1"}}),
+        ("opt/gone", "file", b"gone\n", {}),
+        ("opt/becomes-dir", "file", b"file\n", {}),
+        ("opq", "dir", None, {}),
+        ("opq/old", "file", b"old\n", {}),
+        ("opq/sub", "dir", None, {}),
+        ("opq/sub/old", "file", b"old\n", {}),
+        ("lower", "dir", None, {}),
+        ("lower/target", "file", b"target\n", {"uid": 1000, "mode": 0o640}),
+    ])
+    three = tar_attrs([
+        ("opt/.wh.gone", "file", b"", {}),
+        ("opt/becomes-dir", "dir", None, {"mode": 0o700}),
+        ("opt/becomes-dir/inside", "file", b"inside\n", {}),
+        ("opq/.wh..wh..opq", "file", b"", {}),
+        ("opq/new", "file", b"new\n", {}),
+        ("lower/link", "link", "lower/target", {"uid": 1000, "mode": 0o640}),
+        ("etc/added", "file", b"in a directory the layer does not list\n", {"mode": 0o600}),
+    ])
+    return [gz(two), gz(three)]
 
 
 def zstd_frames(tar):
@@ -111,6 +177,9 @@ def main():
     zstd = Layout(os.path.join(out, "zstd"))
     small = tar_of([("data/zstd.txt", b"two frames\n" * 1000, "file")])
     zstd.index([zstd.image([gz(base_tar), (small, zstd_frames(small), ZSTD)])])
+
+    attrs = Layout(os.path.join(out, "attrs"))
+    attrs.index([attrs.image([gz(base_tar)] + attrs_layers())])
 
     idx = Layout(os.path.join(out, "index"))
     per_arch = [idx.image([gz(base_tar), gz(tar_of([("arch.txt", arch.encode() + b"\n", "file")]))], arch)

@@ -113,12 +113,14 @@ reg_start_fault() {
         reg_wait_port 5002
 }
 
-# reg_fault MODE [N]: drop N (after N bytes of a blob, once), 429 N, 503 N (times), slow N (s), none.
+# reg_fault MODE [N]: drop N (after N bytes of a blob, once), 429 N, 503 N (times), slow N (s),
+# trickle N (blob bodies at N bytes/s), none.
 reg_fault() {
         case "$1" in
         drop) printf '{"mode": "drop", "after": %d, "times": 1}\n' "$2" ;;
         429|503) printf '{"mode": "%s", "times": %d}\n' "$1" "${2:-1}" ;;
         slow) printf '{"mode": "slow", "delay": %s}\n' "${2:-0.5}" ;;
+        trickle) printf '{"mode": "trickle", "rate": %d}\n' "${2:-100}" ;;
         *) echo '{"mode": "none"}' ;;
         esac >"$REG/fault/control.json"
         : >"$REG/fault/log"

@@ -185,6 +185,76 @@ check_output "... and refused where no rule allows it (nobody, a name the rule r
 check_output "... or for a user with no rule at all (daemon)" '^ok \.\.\. and nothing was created$' \
         sbx $DAEMON /tmp/test-gdbus-client.py refused ok-gdbus-daemon
 
+# --- Registries: PullImage, PushImage, Login, Logout (action pull-images) ------------
+# A plain registry on 127.0.0.1:5000 (registry-lib.sh); nobody may pull
+# and push what is under 127.0.0.1:5000/pk/ and the image "bb", and log in
+# to and out of 127.0.0.1:5000 (detail "registry"); daemon has no rule.
+# (--authfile: without XDG_RUNTIME_DIR nobody's default auth file would be
+# below root's /run/containers, which berthctl cannot read.)
+. "$HERE/registry-lib.sh"
+reg_init
+reg_start_plain || fail "the registry starts"
+sbx sh -c 'cat >/etc/polkit-1/rules.d/60-berth-registry.rules' <<'EOF'
+polkit.addRule(function(action, subject) {
+        if (subject.user != "nobody" || action.id != "org.berth.Berth1.pull-images")
+                return polkit.Result.NOT_HANDLED;
+        var image = action.lookup("image") || "", registry = action.lookup("registry") || "";
+        return image.indexOf("127.0.0.1:5000/pk/") == 0 || image == "bb" || registry == "127.0.0.1:5000" ?
+                polkit.Result.YES : polkit.Result.NO;
+});
+EOF
+sbx systemctl restart polkit.service
+check "root pushes bb to the registry" sbx_ctl push -q bb 127.0.0.1:5000/pk/bb:1
+check "... and to a repository the rule does not allow" sbx_ctl push -q bb 127.0.0.1:5000/other/bb:1
+GDBUS="gdbus call --system --dest org.berth.Berth1 --object-path $M --method $I"
+no_image() { ! sbx_ctl image inspect "$1" >/dev/null 2>&1; }
+in_registry() { sbx skopeo inspect --tls-verify=false --raw "docker://127.0.0.1:5000/$1" >/dev/null 2>&1; }
+not_in_registry() { ! in_registry "$1"; }
+check_output "nobody pulls what the rule allows (PullImage)" '^127\.0\.0\.1:5000/pk/bb:1$' \
+        sbx $NOBODY berthctl pull -q --authfile /tmp/nobody-none.json 127.0.0.1:5000/pk/bb:1
+check "... and the image is there" sbx_ctl image inspect 127.0.0.1:5000/pk/bb:1
+check_output "... through busctl too: a job" '^o "/org/berth/Berth1/job/[0-9]+"$' \
+        sbx $NOBODY busctl call org.berth.Berth1 $M $I PullImage 'sa{sv}' 127.0.0.1:5000/pk/bb:1 0
+check_output "a pull the rule refuses: AccessDenied, naming the action" \
+        'org\.freedesktop\.DBus\.Error\.AccessDenied: Not authorized to pull or push images \(org\.berth\.Berth1\.pull-images\)\.' \
+        sbx $NOBODY $GDBUS.PullImage 127.0.0.1:5000/other/bb:1 '{}'
+check_output "... berthctl says it in one sentence" 'Not authorized to pull or push images \(org\.berth\.Berth1\.pull-images\)\.$' \
+        sbx $NOBODY berthctl pull --authfile /tmp/nobody-none.json 127.0.0.1:5000/other/bb:1
+check_exit "... exit code 125" 125 sbx $NOBODY berthctl pull --authfile /tmp/nobody-none.json 127.0.0.1:5000/other/bb:1
+check "... nothing was pulled" no_image 127.0.0.1:5000/other/bb:1
+check_output "without a rule (daemon): InteractiveAuthorizationRequired" \
+        'org\.freedesktop\.DBus\.Error\.InteractiveAuthorizationRequired: Authentication is required to pull or push images' \
+        sbx $DAEMON $GDBUS.PullImage 127.0.0.1:5000/pk/bb:1 '{}'
+check_output "nobody pushes the image the rule allows (PushImage)" '^digest: sha256:[0-9a-f]{64}$' \
+        sbx $NOBODY berthctl push --authfile /tmp/nobody-none.json bb 127.0.0.1:5000/pk/pushed:1
+check "... and the registry has it" in_registry pk/pushed:1
+check_output "a push of an image the rule refuses: AccessDenied" \
+        'org\.freedesktop\.DBus\.Error\.AccessDenied: Not authorized to pull or push images' \
+        sbx $NOBODY $GDBUS.PushImage other 127.0.0.1:5000/pk/refused:1 '{}'
+check_output "... daemon's, without a rule: InteractiveAuthorizationRequired" \
+        'org\.freedesktop\.DBus\.Error\.InteractiveAuthorizationRequired' \
+        sbx $DAEMON $GDBUS.PushImage bb 127.0.0.1:5000/pk/refused:1 '{}'
+check "... nothing was pushed" not_in_registry pk/refused:1
+check_output "nobody logs in where the rule allows (Login)" '^\(\)$' \
+        sbx $NOBODY $GDBUS.Login 127.0.0.1:5000 someone secret '{}'
+check_output "... berthctl login too, into nobody's own file" 'Login Succeeded' \
+        bash -c "echo secret | nsenter -a -t $SBX_PID $NOBODY berthctl login -u someone --password-stdin --authfile /tmp/nobody-auth.json 127.0.0.1:5000"
+check_output "a login to a registry the rule refuses: AccessDenied" \
+        'org\.freedesktop\.DBus\.Error\.AccessDenied: Not authorized to pull or push images' \
+        sbx $NOBODY $GDBUS.Login 127.0.0.1:5999 someone secret '{}'
+check_output "... daemon's without a rule: InteractiveAuthorizationRequired" \
+        'org\.freedesktop\.DBus\.Error\.InteractiveAuthorizationRequired' \
+        sbx $DAEMON $GDBUS.Login 127.0.0.1:5000 someone secret '{}'
+check_output "nobody logs out where the rule allows (Logout)" '^\(\)$' sbx $NOBODY $GDBUS.Logout 127.0.0.1:5000
+check_output "a logout the rule refuses: AccessDenied" \
+        'org\.freedesktop\.DBus\.Error\.AccessDenied: Not authorized to pull or push images' \
+        sbx $NOBODY $GDBUS.Logout 127.0.0.1:5999
+check_output "... daemon's without a rule: InteractiveAuthorizationRequired" \
+        'org\.freedesktop\.DBus\.Error\.InteractiveAuthorizationRequired' \
+        sbx $DAEMON $GDBUS.Logout 127.0.0.1:5000
+check "root removes the pulled image" sbx_ctl rmi 127.0.0.1:5000/pk/bb:1
+sbx systemctl stop reg-plain.service
+
 # --- polkitd stopped -------------------------------------------------------------
 # Masked, or dbus-daemon would start it again for the next question.
 sbx systemctl mask --runtime --now polkit.service >/dev/null 2>&1

@@ -37,7 +37,8 @@ MULTI_DIGEST=$(sbx $SK inspect --tls-verify=false docker://127.0.0.1:5000/test/m
 MULTI_CONFIG=$(sbx $SK inspect --tls-verify=false --raw docker://127.0.0.1:5000/test/multi:1 |
         python3 -c 'import json,sys; print(json.load(sys.stdin)["config"]["digest"])')
 
-store_listing() { sbx bash -c 'cd /var/lib/berth && ls images layers blobs/sha256 2>/dev/null | sort'; }
+# The store's records, layers, blobs and staging directories (tmp/).
+store_listing() { sbx bash -c 'cd /var/lib/berth/images && find images layers blobs tmp -mindepth 1 -maxdepth 2 | sort'; }
 
 # --- plain HTTP, insecure by registries.d ---------------------------------------
 check_output "pull of a four-layer image says where it stands" "Status: Downloaded newer image" \

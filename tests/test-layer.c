@@ -735,15 +735,19 @@ START_TEST(test_implied_dirs_fixed_up) {
                 ck_assert_int_eq(utimensat(AT_FDCWD, p, (struct timespec[2]) { { MTIME - 100 - (time_t) i, 0 },
                                                                                { MTIME - 100 - (time_t) i, 0 } }, 0), 0);
         }
+        ck_assert_int_eq(chown(lower, 15, 15), 0);
+        ck_assert_int_eq(chmod(lower, 0700), 0);
+        ck_assert_int_eq(utimensat(AT_FDCWD, lower, (struct timespec[2]) { { MTIME - 99, 0 }, { MTIME - 99, 0 } }, 0), 0);
         lower_fd = open(lower, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         ck_assert_int_ge(lower_fd, 0);
 
         implied_layer(fd);
         ck_assert_int_eq(layer_unpack_full(fd, d.target_fd, NULL, 0, NULL, NULL, &res, &implied), 0);
         ck_assert_uint_eq(res.implied_dirs, 7);
-        /* opt/ was listed after all: six are left, parents first. */
-        ck_assert_uint_eq(strv_length(implied), 6);
-        ck_assert_str_eq(implied[0], "usr");
+        /* The root (not listed either) and six: opt/ was listed after all. Parents first. */
+        ck_assert_uint_eq(strv_length(implied), 7);
+        ck_assert_str_eq(implied[0], "");
+        ck_assert_str_eq(implied[1], "usr");
         ck_assert(!strv_contains(implied, "opt"));
         assert_dir_meta(&d, "usr", 0, 0755, 0);
         ck_assert_int_eq(layer_fix_implied_dirs(d.target_fd, &lower_fd, 1, implied), 0);
@@ -753,6 +757,7 @@ START_TEST(test_implied_dirs_fixed_up) {
         for (size_t i = 0; i < 2; i++) {
                 const Dirs *x = i == 0 ? &d : &with;
 
+                assert_dir_meta(x, ".", 15, 0700, MTIME - 99);
                 assert_dir_meta(x, "usr", 11, 0751, MTIME - 100);
                 assert_dir_meta(x, "usr/lib", 12, 0715, MTIME - 101);
                 assert_dir_meta(x, "usr/lib/x", 0, 0755, 0);

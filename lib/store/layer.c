@@ -423,6 +423,32 @@ static int mkdir_implied(Unpacker *u, int dirfd, const char *name, const char *p
         return dir_time_add(u, path, ts, true);
 }
 
+/* The layer's root is implied too unless it lists "./": it keeps the lower
+ * root's owner, mode and times, as overlayfs shows the topmost root and as
+ * docker and podman make each layer's root from its parent's. */
+static int root_implied(Unpacker *u) {
+        _cleanup_close_ int fd = -EBADF;
+        struct stat st;
+        struct timespec ts[2];
+        int r;
+
+        r = lower_dir_stat(u, ".", &st);
+        if (r < 0)
+                return fail(r, "cannot look up the lower layers' root: %s", strerror(-r));
+        if (r == 0) {
+                omit_times(ts);
+                return dir_time_add(u, "", ts, true);
+        }
+        fd = openat_in_root(u->target, ".", O_RDONLY | O_DIRECTORY, 0, false);
+        if (fd < 0)
+                return fail(fd, "cannot open the layer root: %s", strerror(-fd));
+        if (fchown(fd, st.st_uid, st.st_gid) < 0 || fchmod(fd, st.st_mode & 07777) < 0)
+                return fail(-errno, "cannot give the layer root its lower root's owner and mode: %m");
+        ts[0] = st.st_atim;
+        ts[1] = st.st_mtim;
+        return dir_time_add(u, "", ts, true);
+}
+
 /* Opens the directory name in dirfd (path is its path in the layer),
  * creating it if it is missing or a whiteout. Returns an fd. */
 static int open_component(Unpacker *u, int dirfd, const char *name, const char *path) {
@@ -1236,6 +1262,9 @@ static int unpack(Unpacker *u, LayerUnpackResult *ret) {
         r = open_readers(u);
         if (r < 0)
                 return r;
+        r = root_implied(u);
+        if (r < 0)
+                return r;
         r = unpack_entries(u);
         if (r < 0)
                 return r;
@@ -1330,12 +1359,12 @@ static int fix_implied_dir(Unpacker *u, const char *path) {
         struct stat st;
         int r;
 
-        fd = openat_in_root(u->target, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0, false);
+        fd = openat_in_root(u->target, *path ? path : ".", O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0, false);
         if (IN_SET(fd, -ENOENT, -ENOTDIR, -ELOOP))
                 return 0;       /* replaced or removed by a later entry */
         if (fd < 0)
                 return fail(fd, "cannot open directory '%s': %s", path, strerror(-fd));
-        r = lower_dir_stat(u, path, &st);
+        r = lower_dir_stat(u, *path ? path : ".", &st);
         if (r <= 0)
                 return r < 0 ? fail(r, "cannot look up '%s' in the lower layers: %s", path, strerror(-r)) : 0;
         /* In mkdir_implied()'s order: owner, mode, then times. */

@@ -40,19 +40,6 @@ in_time() {
         [ $(((t1 - t0) / 1000000)) -lt $((limit * 1000)) ] ||
                 { echo "took $(((t1 - t0) / 1000000)) ms: $(cat "$T/in_time.out")"; return 1; }
 }
-# known_bug DESCRIPTION WHY CMD...: a check that fails today for a known
-# reason, reported as TAP "# TODO" (meson: an expected failure); the day it
-# passes it is a failure, so that the mark goes with the fix.
-known_bug() {
-        local desc=$1 why=$2; shift 2
-        if "$@" >/dev/null 2>&1; then
-                fail "$desc (passes now: drop its known_bug mark)"
-        else
-                SBX_PASSED=$((SBX_PASSED + 1))
-                printf 'not ok %d - %s # TODO %s\n' $((SBX_PASSED + SBX_FAILED)) "$desc" "$why"
-        fi
-}
-
 # --- the images, put in with skopeo -----------------------------------------
 make_rootfs_tar "$T/base.tar"
 $PY "$H/registry-images.py" "$T/base.tar" "$T/img" || exit 1
@@ -81,10 +68,6 @@ print(":".join(d + [sys.argv[2]] * (len(d) < 2)))' "$id" "$2.empty") || return 1
         mkdir -p "$2" "$2.empty"
         sbx mount -t overlay overlay -o "ro,index=off,lowerdir=$lower" "$2"
 }
-# The one difference known: a layer that does not list "./" gets a root
-# directory of 0755 in Berth, where podman keeps what the lower layer said
-# (the base layer here has / at 0700, mktemp's).
-ROOT_MODE_DIFF="^DIFF \.: mode differs: podman '0700', berth '0755'\$"
 # parity_of NAME REF [PLATFORM]: pulls REF into podman and Berth, compares
 # the two trees into $T/parity-NAME.out.
 parity_of() {
@@ -100,11 +83,11 @@ parity_of() {
         echo "$pm" >"$T/parity-$name.podman"
         return 0
 }
-# parity_same NAME: no difference but the known one, and something compared.
+# parity_same NAME: no difference at all, and something compared.
 parity_same() {
         local out=$T/parity-$1.out
         grep -Eq '^[0-9]{2,} paths, [0-9]+ hardlink groups compared' "$out" || { cat "$out"; return 1; }
-        ! grep '^DIFF' "$out" | grep -Ev "$ROOT_MODE_DIFF" || { cat "$out"; return 1; }
+        ! grep -q '^DIFF' "$out" || { cat "$out"; return 1; }
 }
 for c in multi:test/multi zstd:test/zstd index:test/index index-arm64:test/index:linux/arm64 attrs:test/attrs; do
         name=${c%%:*}; rest=${c#*:}; repo=${rest%%:*}; platform=
@@ -115,9 +98,8 @@ for c in multi:test/multi zstd:test/zstd index:test/index index-arm64:test/index
 done
 check_output "... the hardlink of test/multi was compared" '[1-9][0-9]* hardlink groups? compared' cat "$T/parity-multi.out"
 check_output "... the arm64 manifest of the index was the one compared" '^arm64$' sbx cat "$T/view-index-arm64/arch.txt"
-root_mode_kept() { ! grep -Eq "$ROOT_MODE_DIFF" "$T/parity-multi.out"; }
-known_bug "... / keeps the mode its base layer gave it, as in podman's view" \
-        "layer.c makes each layer's root 0755 when the layer does not list ./" root_mode_kept
+check_output "... / keeps the mode its base layer gave it (0700), as in podman's view" '^700$' \
+        sbx stat -c %a "$T/view-multi"
 # The comparison cannot pass by both views lacking what the image has.
 check_output "Berth's view of test/attrs has what its layers were built with" '^as built$' sbx $PY -c '
 import os, stat, sys

@@ -65,6 +65,10 @@ static int candidate_files(const char *authfile, char ***ret) {
         return 0;
 }
 
+static bool explicit_file(const char *authfile) {
+        return !isempty(authfile) || !isempty(getenv("REGISTRY_AUTH_FILE"));
+}
+
 static int read_all_bounded(int fd, char *buf, size_t size) {
         size_t got = 0;
 
@@ -180,7 +184,9 @@ int ctl_credentials_resolve(const char *registry, const char *authfile, CtlCrede
         STRV_FOREACH(f, files) {
                 AuthEntry e = {};
                 r = auth_file_lookup(*f, key, &e);
-                if (r == -ENOENT)
+                /* A default place the caller may not read (another user's
+                 * runtime dir, say) holds nothing for them; a file they named does. */
+                if (r == -ENOENT || (r == -EACCES && !explicit_file(authfile)))
                         continue;
                 if (r < 0) {
                         fprintf(stderr, "Error: cannot read credentials from %s: %s\n", *f, strerror(-r));

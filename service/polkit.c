@@ -91,6 +91,7 @@ static const struct {
         { BERTH_ACTION_EXEC, "run commands in containers" },
         { BERTH_ACTION_MANAGE_IMAGES, "manage images" },
         { BERTH_ACTION_PULL_IMAGES, "pull or push images" },
+        { BERTH_ACTION_REGISTRY_CREDENTIALS, "change the engine's own registry credentials" },
 };
 
 static const char *action_purpose(const char *action) {

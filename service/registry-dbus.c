@@ -216,22 +216,25 @@ static void reply_when_done(Operation *o) {
                 log_warning_errno(r, "Failed to reply to %s: %m", o->type);
 }
 
-static int verify_registry(sd_bus_message *message, Manager *m, const char *key, const char *value,
-                           sd_bus_error *error) {
-        const char *details[] = { key, strempty(value), NULL };
-
-        return polkit_verify(message, BERTH_ACTION_PULL_IMAGES, details, m, error);
-}
-
 typedef enum RegistryJobOptions {
         OPTIONS_NONE,
         OPTIONS_IMAGE,               /* TLSVerify, Platform, Username, Password, IdentityToken */
         OPTIONS_LOGIN,               /* TLSVerify, Store */
 } RegistryJobOptions;
 
+/* pull-images covers the transfers and a login's check; berthd's own stored
+ * credentials, which every unattended pull uses, are the administrator's. */
+typedef enum RegistryJobAction {
+        ACTION_PULL_IMAGES,
+        ACTION_CREDENTIALS_IF_STORED,
+        ACTION_CREDENTIALS,
+} RegistryJobAction;
+
 typedef struct RegistryJobType {
         const char *name;            /* the Job's Type */
         const char *subject;         /* polkit's detail for the reference */
+        bool destination;            /* a "destination" detail too, so that rules can bound where images go */
+        RegistryJobAction action;
         RegistryJobOptions options;
         OperationWork work;
         OperationFinish finish;
@@ -239,17 +242,30 @@ typedef struct RegistryJobType {
 } RegistryJobType;
 
 static const RegistryJobType pull_type = {
-        "pull", "image", OPTIONS_IMAGE, pull_work, image_refresh_when_done, true,
+        "pull", "image", false, ACTION_PULL_IMAGES, OPTIONS_IMAGE, pull_work, image_refresh_when_done, true,
 };
 static const RegistryJobType push_type = {
-        "push", "image", OPTIONS_IMAGE, push_work, NULL, true,
+        "push", "image", true, ACTION_PULL_IMAGES, OPTIONS_IMAGE, push_work, NULL, true,
 };
 static const RegistryJobType login_type = {
-        "login", "registry", OPTIONS_LOGIN, login_work, reply_when_done, false,
+        "login", "registry", false, ACTION_CREDENTIALS_IF_STORED, OPTIONS_LOGIN, login_work, reply_when_done, false,
 };
 static const RegistryJobType logout_type = {
-        "logout", "registry", OPTIONS_NONE, logout_work, reply_when_done, false,
+        "logout", "registry", false, ACTION_CREDENTIALS, OPTIONS_NONE, logout_work, reply_when_done, false,
 };
+
+static int verify_registry(sd_bus_message *message, Manager *m, const RegistryJobType *t, const RegistryJob *j,
+                           sd_bus_error *error) {
+        const char *details[] = { t->subject, j->reference, NULL, NULL, NULL };
+        bool credentials = t->action == ACTION_CREDENTIALS || (t->action == ACTION_CREDENTIALS_IF_STORED && j->store);
+
+        if (t->destination) {
+                details[2] = "destination";
+                details[3] = j->destination ?: j->reference;
+        }
+        return polkit_verify(message, credentials ? BERTH_ACTION_REGISTRY_CREDENTIALS : BERTH_ACTION_PULL_IMAGES,
+                             details, m, error);
+}
 
 /* A job whose arguments before the options were read (it takes j; NULL:
  * out of memory): its options, then authorized and started. */
@@ -261,7 +277,7 @@ static int registry_job_begin(sd_bus_message *message, Manager *m, RegistryJob *
                 return -ENOMEM;
         r = t->options == OPTIONS_NONE ? 0 : read_options(message, j, t->options == OPTIONS_LOGIN, error);
         if (r >= 0)
-                r = verify_registry(message, m, t->subject, j->reference, error);
+                r = verify_registry(message, m, t, j, error);
         if (r <= 0) {
                 registry_job_free(j);
                 return r < 0 ? r : 1;

@@ -187,8 +187,10 @@ check_output "... or for a user with no rule at all (daemon)" '^ok \.\.\. and no
 
 # --- Registries: PullImage, PushImage, Login, Logout (action pull-images) ------------
 # A plain registry on 127.0.0.1:5000 (registry-lib.sh); nobody may pull
-# and push what is under 127.0.0.1:5000/pk/ and the image "bb", and log in
-# to and out of 127.0.0.1:5000 (detail "registry"); daemon has no rule.
+# what is under 127.0.0.1:5000/pk/, push the image "bb" there only (detail
+# "destination"), and check a login to 127.0.0.1:5000 (detail "registry"),
+# but not change berthd's stored credentials (manage-registry-credentials);
+# daemon has no rule.
 # (--authfile: without XDG_RUNTIME_DIR nobody's default auth file would be
 # below root's /run/containers, which berthctl cannot read.)
 . "$HERE/registry-lib.sh"
@@ -199,7 +201,11 @@ polkit.addRule(function(action, subject) {
         if (subject.user != "nobody" || action.id != "org.berth.Berth1.pull-images")
                 return polkit.Result.NOT_HANDLED;
         var image = action.lookup("image") || "", registry = action.lookup("registry") || "";
-        return image.indexOf("127.0.0.1:5000/pk/") == 0 || image == "bb" || registry == "127.0.0.1:5000" ?
+        var destination = action.lookup("destination");
+        if (destination)
+                return image == "bb" && destination.indexOf("127.0.0.1:5000/pk/") == 0 ?
+                        polkit.Result.YES : polkit.Result.NO;
+        return image.indexOf("127.0.0.1:5000/pk/") == 0 || registry == "127.0.0.1:5000" ?
                 polkit.Result.YES : polkit.Result.NO;
 });
 EOF
@@ -235,6 +241,10 @@ check_output "... daemon's, without a rule: InteractiveAuthorizationRequired" \
         'org\.freedesktop\.DBus\.Error\.InteractiveAuthorizationRequired' \
         sbx $DAEMON $GDBUS.PushImage bb 127.0.0.1:5000/pk/refused:1 '{}'
 check "... nothing was pushed" not_in_registry pk/refused:1
+check_output "a push of the allowed image to a destination the rule refuses: AccessDenied" \
+        'org\.freedesktop\.DBus\.Error\.AccessDenied: Not authorized to pull or push images' \
+        sbx $NOBODY $GDBUS.PushImage bb 127.0.0.1:5000/other/bb:2 '{}'
+check "... nothing was pushed there" not_in_registry other/bb:2
 check_output "nobody logs in where the rule allows (Login)" '^\(\)$' \
         sbx $NOBODY $GDBUS.Login 127.0.0.1:5000 someone secret '{}'
 check_output "... berthctl login too, into nobody's own file" 'Login Succeeded' \
@@ -245,10 +255,20 @@ check_output "a login to a registry the rule refuses: AccessDenied" \
 check_output "... daemon's without a rule: InteractiveAuthorizationRequired" \
         'org\.freedesktop\.DBus\.Error\.InteractiveAuthorizationRequired' \
         sbx $DAEMON $GDBUS.Login 127.0.0.1:5000 someone secret '{}'
-check_output "nobody logs out where the rule allows (Logout)" '^\(\)$' sbx $NOBODY $GDBUS.Logout 127.0.0.1:5000
-check_output "a logout the rule refuses: AccessDenied" \
-        'org\.freedesktop\.DBus\.Error\.AccessDenied: Not authorized to pull or push images' \
-        sbx $NOBODY $GDBUS.Logout 127.0.0.1:5999
+# berthd's own credentials: the administrator's, whatever pull-images allows.
+auth_file_has() { sbx grep -q "$1" /etc/berth/auth.json 2>/dev/null; }
+auth_file_lacks() { ! auth_file_has "$1"; }
+check_output "a login that would store berthd's credentials is refused, naming the action" \
+        'AccessDenied: Not authorized to change the engine.s own registry credentials \(org\.berth\.Berth1\.manage-registry-credentials\)' \
+        sbx $NOBODY $GDBUS.Login 127.0.0.1:5000 someone secret "{'Store': <true>}"
+check "... and /etc/berth/auth.json did not get them" auth_file_lacks 127.0.0.1:5000
+check "root stores credentials for the registry" sbx $GDBUS.Login 127.0.0.1:5000 someone secret "{'Store': <true>}"
+check_output "nobody's logout is refused even where pull-images is allowed" \
+        'AccessDenied: Not authorized to change the engine.s own registry credentials' \
+        sbx $NOBODY $GDBUS.Logout 127.0.0.1:5000
+check "... and the credentials are still there" auth_file_has 127.0.0.1:5000
+check "root logs out" sbx $GDBUS.Logout 127.0.0.1:5000
+check "... and they are gone" auth_file_lacks 127.0.0.1:5000
 check_output "... daemon's without a rule: InteractiveAuthorizationRequired" \
         'org\.freedesktop\.DBus\.Error\.InteractiveAuthorizationRequired' \
         sbx $DAEMON $GDBUS.Logout 127.0.0.1:5000

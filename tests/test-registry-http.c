@@ -114,7 +114,15 @@ typedef struct Result {
         char *stream;
         size_t stream_size;
         unsigned calls;
+        uint64_t sent;
 } Result;
+
+static void on_sent(RegistryRequest *req, uint64_t sent, void *userdata) {
+        Result *res = userdata;
+
+        ck_assert(!res->done);
+        res->sent = sent;
+}
 
 static void result_done(Result *res) {
         free(res->body);
@@ -272,12 +280,14 @@ START_TEST(test_put_location) {
         RegistryRequestSpec spec = { .method = "PUT", .repository = "plain", .path = "blobs/uploads/1",
                                      .query = "digest=sha256:00", .body = "payload", .body_size = 7,
                                      .content_type = "application/octet-stream", .max_body = 1024,
-                                     .scope_actions = "pull,push" };
+                                     .scope_actions = "pull,push", .on_sent = on_sent };
 
         server_start(&s);
         ck_assert_int_eq(run_request(&s, &o, &spec, &res), 0);
         ck_assert_int_eq(res.r, 0);
         ck_assert_int_eq(res.status, 201);
+        /* The body's progress was told before the answer. */
+        ck_assert_uint_eq(res.sent, 7);
         ck_assert_str_eq(res.body, "payload");
         snprintf(want, sizeof want, "http://%s/v2/plain/blobs/sha256:put", s.domain);
         ck_assert_str_eq(res.location, want);

@@ -381,6 +381,8 @@ static size_t on_read(char *buf, size_t size, size_t nmemb, void *userdata) {
                 }
         }
         r->upload_pos += k;
+        if (r->spec.on_sent)
+                r->spec.on_sent(r, r->upload_pos, r->spec.userdata);
         return k;
 }
 

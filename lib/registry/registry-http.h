@@ -64,6 +64,9 @@ typedef int (*RegistryDataFn)(RegistryRequest *req, const void *p, size_t n, voi
  * the call (status set also on failure when the server answered). The
  * request is freed after it returns. */
 typedef void (*RegistryDoneFn)(RegistryRequest *req, int r, const RegistryResponse *resp, void *userdata);
+/* Bytes of the request body handed to the connection so far, for progress
+ * (smaller again when a retry starts the body over). */
+typedef void (*RegistrySentFn)(RegistryRequest *req, uint64_t sent, void *userdata);
 
 typedef struct RegistryRequestSpec {
         const char *method;              /* "GET", "HEAD", "PUT", "POST", "PATCH" */
@@ -86,6 +89,7 @@ typedef struct RegistryRequestSpec {
         const char *mount_source;        /* a mount's source repository: its pull scope is asked for too,
                                           * else a token registry quietly uploads instead of mounting */
         RegistryDoneFn on_done;
+        RegistrySentFn on_sent;          /* may be NULL */
         void *userdata;
 } RegistryRequestSpec;
 

@@ -33,6 +33,7 @@ typedef struct PushBlob {
         PushStep step;
         char *location;
         uint64_t offset;
+        uint64_t sending;             /* of the request under way, handed to curl so far */
         RegistryLayerState state;
 } PushBlob;
 
@@ -61,8 +62,8 @@ static void blob_report(PushBlob *b) {
         Push *p = b->push;
 
         if (p->opts->layer_progress && b->index < p->parsed->n_layers)
-                p->opts->layer_progress(b->index, p->parsed->n_layers, b->desc->digest, b->state, b->offset,
-                                        b->desc->size, p->opts->userdata);
+                p->opts->layer_progress(b->index, p->parsed->n_layers, b->desc->digest, b->state,
+                                        b->offset + b->sending, b->desc->size, p->opts->userdata);
         if (p->opts->progress)
                 p->opts->progress(p->done, p->total, b->desc->digest, p->opts->userdata);
 }
@@ -113,9 +114,21 @@ static int take_location(PushBlob *b, const RegistryResponse *resp) {
         return b->location ? 0 : -ENOMEM;
 }
 
+/* A PUT's or PATCH's bytes show as they go, not only once answered. */
+static void on_blob_sent(RegistryRequest *req, uint64_t sent, void *userdata) {
+        PushBlob *b = userdata;
+
+        b->push->done = b->push->done - b->sending + sent;
+        b->sending = sent;
+        blob_report(b);
+}
+
 /* What comes after an answer: the next step, or the end. */
 static int blob_advance(PushBlob *b, const RegistryResponse *resp) {
         int r;
+
+        b->push->done -= b->sending;
+        b->sending = 0;
 
         switch (b->step) {
         case PUSH_HEAD:
@@ -175,6 +188,7 @@ static int blob_request(PushBlob *b, RegistryRequestSpec *spec) {
         spec->scope_actions = "pull,push";
         spec->mount_source = b->push->mount_from;
         spec->on_done = on_blob_done;
+        spec->on_sent = on_blob_sent;
         spec->userdata = b;
         return registry_request_start(b->push->client, spec, NULL);
 }

@@ -258,13 +258,14 @@ check_output "... daemon's without a rule: InteractiveAuthorizationRequired" \
 # berthd's own credentials: the administrator's, whatever pull-images allows.
 auth_file_has() { sbx grep -q "$1" /etc/berth/auth.json 2>/dev/null; }
 auth_file_lacks() { ! auth_file_has "$1"; }
+# (The rule leaves that action alone: polkit's default, the administrator's password.)
 check_output "a login that would store berthd's credentials is refused, naming the action" \
-        'AccessDenied: Not authorized to change the engine.s own registry credentials \(org\.berth\.Berth1\.manage-registry-credentials\)' \
+        'InteractiveAuthorizationRequired: Authentication is required to change the engine.s own registry credentials \(org\.berth\.Berth1\.manage-registry-credentials\)' \
         sbx $NOBODY $GDBUS.Login 127.0.0.1:5000 someone secret "{'Store': <true>}"
 check "... and /etc/berth/auth.json did not get them" auth_file_lacks 127.0.0.1:5000
 check "root stores credentials for the registry" sbx $GDBUS.Login 127.0.0.1:5000 someone secret "{'Store': <true>}"
 check_output "nobody's logout is refused even where pull-images is allowed" \
-        'AccessDenied: Not authorized to change the engine.s own registry credentials' \
+        'InteractiveAuthorizationRequired: Authentication is required to change the engine.s own registry credentials' \
         sbx $NOBODY $GDBUS.Logout 127.0.0.1:5000
 check "... and the credentials are still there" auth_file_has 127.0.0.1:5000
 check "root logs out" sbx $GDBUS.Logout 127.0.0.1:5000

@@ -43,6 +43,7 @@ static const ConfigItem manager_config_items[] = {
         { "Images", "MaxParallelDownloads", config_parse_unsigned, offsetof(ManagerConfig, max_parallel_downloads) },
         { "Images", "MaxManifestSize", config_parse_size, offsetof(ManagerConfig, max_manifest_size) },
         { "Images", "MaxConfigSize", config_parse_size, offsetof(ManagerConfig, max_config_size) },
+        { "Images", "MaxPartialBlobsSize", config_parse_size, offsetof(ManagerConfig, max_partial_blobs_size) },
         { "Containers", "SetupTimeoutSec", config_parse_unsigned, offsetof(ManagerConfig, setup_timeout_sec) },
 };
 

@@ -20,6 +20,7 @@ typedef struct ManagerConfig {
         unsigned max_parallel_downloads; /* 0: the registry client's default */
         uint64_t max_manifest_size;
         uint64_t max_config_size;
+        uint64_t max_partial_blobs_size;  /* partial blobs kept across pulls; 0: none */
 } ManagerConfig;
 
 typedef struct Operation Operation;

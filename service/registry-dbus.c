@@ -120,6 +120,7 @@ static int registry_job_options(Operation *o, RegistryConfig **config, RegistryO
                 .max_parallel = mc->max_parallel_downloads,
                 .max_manifest_size = mc->max_manifest_size,
                 .max_config_size = mc->max_config_size,
+                .max_partial_size = mc->max_partial_blobs_size,
                 .cancel = &o->cancel,
                 .layer_progress = layer_progress,
                 .progress = operation_progress,

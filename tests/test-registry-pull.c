@@ -366,15 +366,27 @@ static void t_pull_ok(Store *s, const char *dir, const TImage *t) {
                 ck_assert_int_eq(t_partial_size(dir, &t->layers[i]), -1);
 }
 
+/* Chunks of 256 KiB: fewer turns of the fake's loop, still many per layer. */
+static void t_partial_setup(TImage *t, Store **s, char **dir) {
+        fake_reset();
+        fake_chunk = 256 * 1024;
+        t_image(t, "test/multi", "1");
+        *s = t_store(dir);
+}
+
+static void t_partial_done(TImage *t, char **dir) {
+        fake_chunk = 16384;
+        t_image_done(t);
+        t_rmdir(TAKE_PTR(*dir));
+}
+
 START_TEST(test_partial_resume) {
         _cleanup_(store_freep) Store *s = NULL;
         _cleanup_free_ char *dir = NULL;
         uint64_t kept;
         TImage t;
 
-        fake_reset();
-        t_image(&t, "test/multi", "1");
-        s = t_store(&dir);
+        t_partial_setup(&t, &s, &dir);
         kept = t_pull_half(s, dir, &t, PARTIAL_MAX, false);
         /* Again: the kept bytes through the digest and the unpacker, the
          * rest asked for from where they end, and only the rest sent. */
@@ -384,8 +396,7 @@ START_TEST(test_partial_resume) {
         ck_assert_uint_eq(fake_ranges, 1);
         ck_assert_uint_eq(fake_last_range, kept);
         ck_assert_uint_eq(fake_streamed, t_blob_bytes(&t) - kept);
-        t_image_done(&t);
-        t_rmdir(TAKE_PTR(dir));
+        t_partial_done(&t, &dir);
 }
 END_TEST
 
@@ -397,9 +408,7 @@ START_TEST(test_partial_tampered) {
         TImage t;
         int fd;
 
-        fake_reset();
-        t_image(&t, "test/multi", "1");
-        s = t_store(&dir);
+        t_partial_setup(&t, &s, &dir);
         (void) t_pull_half(s, dir, &t, PARTIAL_MAX, true);
         p = t_partial_path(dir, &t.layers[2]);
         fd = open(p, O_WRONLY | O_CLOEXEC);
@@ -421,8 +430,7 @@ START_TEST(test_partial_tampered) {
         t_pull_ok(s, dir, &t);
         ck_assert_uint_eq(fake_ranges, 0);
         ck_assert_uint_eq(fake_streamed, t_blob_bytes(&t));
-        t_image_done(&t);
-        t_rmdir(TAKE_PTR(dir));
+        t_partial_done(&t, &dir);
 }
 END_TEST
 
@@ -441,9 +449,7 @@ START_TEST(test_partial_bounded) {
         uint64_t kept, reclaimed = 0;
         TImage t;
 
-        fake_reset();
-        t_image(&t, "test/multi", "1");
-        s = t_store(&dir);
+        t_partial_setup(&t, &s, &dir);
         /* Over the bound: dropped when the pull ends. */
         ck_assert_uint_eq(t_pull_half(s, dir, &t, 1024 * 1024, true), 0);
         /* No bound: nothing kept, ever. */
@@ -469,8 +475,7 @@ START_TEST(test_partial_bounded) {
         ck_assert_int_eq(store_prune(s, false, NULL, &reclaimed), 0);
         ck_assert_uint_ge(reclaimed, kept);
         ck_assert_int_eq(t_partial_size(dir, &t.layers[2]), -1);
-        t_image_done(&t);
-        t_rmdir(TAKE_PTR(dir));
+        t_partial_done(&t, &dir);
 }
 END_TEST
 
@@ -481,9 +486,7 @@ START_TEST(test_partial_busy) {
         StorePartial *busy = NULL, *again = NULL;
         TImage t;
 
-        fake_reset();
-        t_image(&t, "test/multi", "1");
-        s = t_store(&dir);
+        t_partial_setup(&t, &s, &dir);
         ck_assert_int_eq(store_partial_open(s, t.layers[2].digest, t.layers[2].blob.size, &busy), 0);
         ck_assert_int_eq(write(store_partial_fd(busy), t.layers[2].blob.data, 4096), 4096);
         ck_assert_int_eq(store_partial_open(s, t.layers[2].digest, t.layers[2].blob.size, &again), -EBUSY);
@@ -500,8 +503,7 @@ START_TEST(test_partial_busy) {
         ck_assert_int_eq(t_partial_size(dir, &t.layers[2]), 4096);
         store_partial_drop(busy);
         ck_assert_int_eq(t_partial_size(dir, &t.layers[2]), -1);
-        t_image_done(&t);
-        t_rmdir(TAKE_PTR(dir));
+        t_partial_done(&t, &dir);
 }
 END_TEST
 
@@ -513,9 +515,7 @@ START_TEST(test_partial_planted) {
                             *junk = NULL, *inner = NULL;
         TImage t;
 
-        fake_reset();
-        t_image(&t, "test/multi", "1");
-        s = t_store(&dir);
+        t_partial_setup(&t, &s, &dir);
         target = strjoin(dir, "/outside");
         ck_assert_int_eq(write_string_file_atomic_at(AT_FDCWD, target, "precious"), 0);
         p0 = t_partial_path(dir, &t.layers[0]);
@@ -533,8 +533,7 @@ START_TEST(test_partial_planted) {
         ck_assert_str_eq(data, "precious");
         ck_assert_int_eq(access(junk, F_OK), -1);
         ck_assert_int_eq(access(p0, F_OK), -1);
-        t_image_done(&t);
-        t_rmdir(TAKE_PTR(dir));
+        t_partial_done(&t, &dir);
 }
 END_TEST
 
@@ -564,9 +563,7 @@ START_TEST(test_push) {
         size_t n;
         TImage t;
 
-        fake_reset();
-        t_image(&t, "test/multi", "1");
-        s = t_store(&dir);
+        t_partial_setup(&t, &s, &dir);
         ck_assert_int_eq(registry_pull(s, DOMAIN "/test/multi:1", NULL, &res), 0);
 
         /* Another registry: everything uploaded, the 10 MiB layer in chunks. */

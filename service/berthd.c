@@ -6,6 +6,7 @@
 #include "config.h"
 #include "log.h"
 #include "manager.h"
+#include "registry.h"
 
 static const char *arg_config = BERTH_CONFIG_FILE;
 static const char *arg_root = NULL;
@@ -67,6 +68,7 @@ static int load_config(ManagerConfig *c) {
                 .log_level = LOG_INFO,
                 .max_operations = 4,
                 .store_limits = store_limits_default,
+                .max_partial_blobs_size = REGISTRY_MAX_PARTIAL_SIZE,
         };
         r = manager_config_load(c, arg_config);
         if (r < 0)

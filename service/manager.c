@@ -60,6 +60,7 @@ static const ConfigItem manager_config_items[] = {
         { "Images", "MaxConfigSize", config_parse_size, offsetof(ManagerConfig, max_config_size) },
         { "Images", "StalledTransferTimeoutSec", config_parse_stall_timeout,
           offsetof(ManagerConfig, stalled_transfer_timeout_sec) },
+        { "Images", "MaxPartialBlobsSize", config_parse_size, offsetof(ManagerConfig, max_partial_blobs_size) },
         { "Containers", "SetupTimeoutSec", config_parse_unsigned, offsetof(ManagerConfig, setup_timeout_sec) },
 };
 

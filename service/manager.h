@@ -21,6 +21,7 @@ typedef struct ManagerConfig {
         uint64_t max_manifest_size;
         uint64_t max_config_size;
         unsigned stalled_transfer_timeout_sec; /* 0: the registry client's default */
+        uint64_t max_partial_blobs_size;  /* partial blobs kept across pulls; 0: none */
 } ManagerConfig;
 
 typedef struct Operation Operation;

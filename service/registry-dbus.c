@@ -121,6 +121,7 @@ static int registry_job_options(Operation *o, RegistryConfig **config, RegistryO
                 .max_manifest_size = mc->max_manifest_size,
                 .max_config_size = mc->max_config_size,
                 .stall_timeout_sec = mc->stalled_transfer_timeout_sec,
+                .max_partial_size = mc->max_partial_blobs_size,
                 .cancel = &o->cancel,
                 .layer_progress = layer_progress,
                 .progress = operation_progress,

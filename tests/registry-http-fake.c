@@ -15,6 +15,10 @@ static size_t n_entries;
 static unsigned n_uploads, n_serials;
 size_t fake_chunk = 16384;
 unsigned fake_requests, fake_pauses, fake_by_method[5];
+unsigned fake_ranges;
+uint64_t fake_last_range, fake_streamed;
+const char *fake_fail_path;
+uint64_t fake_fail_at;
 
 struct RegistryClient {
         sd_event *event;
@@ -45,7 +49,9 @@ void fake_reset(void) {
         }
         entries = mfree(entries);
         n_entries = 0;
-        fake_requests = fake_pauses = 0;
+        fake_requests = fake_pauses = fake_ranges = 0;
+        fake_last_range = fake_streamed = 0;
+        fake_fail_path = NULL;
         memset(fake_by_method, 0, sizeof fake_by_method);
 }
 
@@ -132,6 +138,12 @@ int registry_request_start(RegistryClient *c, const RegistryRequestSpec *spec, R
         r->repository = spec->repository ? strdup(spec->repository) : NULL;
         r->method = strdup(spec->method);
         r->serial = ++n_serials;
+        /* What the caller has is skipped, as a 206 would. */
+        r->delivered = spec->resume_from;
+        if (spec->on_data && spec->resume_from > 0) {
+                fake_ranges++;
+                fake_last_range = spec->resume_from;
+        }
         fake_requests++;
         fake_by_method[method_index(spec->method)]++;
         for (p = &c->requests; *p; p = &(*p)->next)
@@ -258,6 +270,31 @@ static void do_post(RegistryRequest *r, RegistryResponse *resp) {
         finish(r, 0, resp);
 }
 
+static void stream_step(RegistryRequest *r, RegistryResponse *resp, const FakeEntry *e) {
+        bool failing = fake_fail_path && streq(r->path, fake_fail_path);
+        uint64_t end = failing ? MIN(fake_fail_at, e->size) : e->size;
+        size_t n;
+        int k;
+
+        if (r->spec.resume_from > 0)
+                resp->status = r->spec.resume_from < e->size ? 206 : 416;
+        if (resp->status == 416)
+                return finish(r, -EPROTO, resp);
+        if (failing && r->delivered >= end) {
+                snprintf(r->error, sizeof r->error, "%s/%s: connection reset.", r->client->domain, r->repository);
+                return finish(r, -ECONNRESET, resp);
+        }
+        n = MIN(fake_chunk, end - r->delivered);
+        k = n > 0 ? r->spec.on_data(r, e->data + r->delivered, n, r->spec.userdata) : 0;
+        r->delivered += n;
+        fake_streamed += n;
+        if (k < 0)
+                return finish(r, k, resp);
+        if (r->delivered < e->size)
+                return;
+        finish(r, 0, resp);
+}
+
 static void do_get(RegistryRequest *r, RegistryResponse *resp, const FakeEntry *e) {
         char digest[DIGEST_STRING_MAX];
 
@@ -272,16 +309,8 @@ static void do_get(RegistryRequest *r, RegistryResponse *resp, const FakeEntry *
         resp->content_length = e->size;
         if (streq(r->method, "HEAD"))
                 return finish(r, 0, resp);
-        if (r->spec.on_data) {
-                size_t n = MIN(fake_chunk, e->size - r->delivered);
-                int k = n > 0 ? r->spec.on_data(r, e->data + r->delivered, n, r->spec.userdata) : 0;
-                r->delivered += n;
-                if (k < 0)
-                        return finish(r, k, resp);
-                if (r->delivered < e->size)
-                        return;
-                return finish(r, 0, resp);
-        }
+        if (r->spec.on_data)
+                return stream_step(r, resp, e);
         if (e->size > r->spec.max_body) {
                 snprintf(r->error, sizeof r->error, "%s: answer over the limit.", r->client->domain);
                 return finish(r, -EFBIG, resp);

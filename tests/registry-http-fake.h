@@ -19,3 +19,10 @@ extern size_t fake_chunk;
 extern unsigned fake_requests;     /* started since the last reset */
 extern unsigned fake_pauses;
 extern unsigned fake_by_method[5]; /* GET HEAD PUT POST PATCH */
+/* Streamed GETs: those asked with resume_from (answered 206, or 416 past
+ * the end), the last resume_from, and the body bytes sent in all. */
+extern unsigned fake_ranges;
+extern uint64_t fake_last_range, fake_streamed;
+/* A streamed GET of this path fails (-ECONNRESET) after fake_fail_at bytes. */
+extern const char *fake_fail_path;
+extern uint64_t fake_fail_at;

@@ -113,6 +113,7 @@ typedef struct Result {
         char *content_type, *digest, *location;
         char *stream;
         size_t stream_size;
+        uint64_t resumed;            /* the spec's resume_from */
         unsigned calls;
         uint64_t sent;
 } Result;
@@ -154,7 +155,7 @@ static int on_data(RegistryRequest *req, const void *p, size_t n, void *userdata
         ck_assert_ptr_nonnull(res->stream);
         memcpy(res->stream + res->stream_size, p, n);
         res->stream_size += n;
-        ck_assert_uint_eq(registry_request_bytes(req), res->stream_size - n);
+        ck_assert_uint_eq(registry_request_bytes(req), res->resumed + res->stream_size - n);
         return 0;
 }
 
@@ -633,11 +634,15 @@ START_TEST(test_retry_5xx) {
 }
 END_TEST
 
-static void check_blob(const Result *res) {
-        ck_assert_uint_eq(res->stream_size, 200000);
-        for (size_t i = 0; i < 200000; i++)
-                if ((unsigned char) res->stream[i] != ((i * 7 + i / 251) & 0xFF))
+static void check_blob_from(const Result *res, size_t from) {
+        ck_assert_uint_eq(res->stream_size, 200000 - from);
+        for (size_t i = from; i < 200000; i++)
+                if ((unsigned char) res->stream[i - from] != ((i * 7 + i / 251) & 0xFF))
                         ck_abort_msg("byte %zu differs", i);
+}
+
+static void check_blob(const Result *res) {
+        check_blob_from(res, 0);
 }
 
 START_TEST(test_resume_range) {
@@ -674,6 +679,38 @@ START_TEST(test_resume_no_range) {
         ck_assert_int_eq(res.status, 200);
         check_blob(&res);
         result_done(&res);
+        server_stop(&s);
+}
+END_TEST
+
+/* The caller has the first bytes (a partial blob): asked for from there;
+ * a registry without Range sends everything, and they are skipped, also
+ * when it drops and is asked again. */
+START_TEST(test_resume_from) {
+        Server s = {};
+        RegistryOptions o = {};
+        Result res = { .resumed = 50000 }, all = { .resumed = 50000 };
+        RegistryRequestSpec spec = { .method = "GET", .repository = "drop-range", .path = "blobs/x",
+                                     .on_data = on_data, .resumable = true, .resume_from = 50000 };
+        json_t *st;
+
+        server_start(&s);
+        ck_assert_int_eq(run_request(&s, &o, &spec, &res), 0);
+        ck_assert_int_eq(res.r, 0);
+        ck_assert_int_eq(res.status, 206);
+        check_blob_from(&res, 50000);
+        st = server_state(&s);
+        ck_assert_uint_eq(json_array_size(json_object_get(st, "ranges")), 1);
+        ck_assert_str_eq(json_string_value(json_array_get(json_object_get(st, "ranges"), 0)), "bytes=50000-");
+        json_decref(st);
+
+        spec.repository = "drop-norange";
+        ck_assert_int_eq(run_request(&s, &o, &spec, &all), 0);
+        ck_assert_int_eq(all.r, 0);
+        ck_assert_int_eq(all.status, 200);
+        check_blob_from(&all, 50000);
+        result_done(&res);
+        result_done(&all);
         server_stop(&s);
 }
 END_TEST
@@ -815,6 +852,7 @@ static Suite *registry_http_suite(void) {
         tcase_add_test(tc, test_retry_5xx);
         tcase_add_test(tc, test_resume_range);
         tcase_add_test(tc, test_resume_no_range);
+        tcase_add_test(tc, test_resume_from);
         tcase_add_test(tc, test_too_big);
         tcase_add_test(tc, test_pause);
         tcase_add_test(tc, test_cancel);

@@ -4,10 +4,13 @@
  * (registry-http-fake.c): streaming through the unpacker with pauses, the
  * sequential pass for layers that need their lower layers, one request for
  * an image the store has, digest mismatches refused with the store
- * unchanged, cancellation, push with HEAD, mount, monolithic and chunked
- * uploads and the manifest's digest kept. */
+ * unchanged, cancellation, partial blobs kept across pulls (resumed with
+ * Range, dropped on a mismatch, bounded, never followed when planted),
+ * push with HEAD, mount, monolithic and chunked uploads and the manifest's
+ * digest kept. */
 #include <fcntl.h>
 #include <pthread.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 
 #include "check-util.h"
@@ -17,6 +20,7 @@
 #include "registry-http-fake.h"
 #include "registry.h"
 #include "store.h"
+#include "store-partial.h"
 #include "sysinfo.h"
 
 #define DOMAIN "fake.invalid:5000"
@@ -279,6 +283,260 @@ START_TEST(test_pull_cancel) {
 }
 END_TEST
 
+/* ---- partial blobs ---- */
+
+#define PARTIAL_MAX (64 * 1024 * 1024)
+
+static char *t_partial_path(const char *dir, const TLayer *l) {
+        return strjoin(dir, "/partial/", digest_hex(l->digest));
+}
+
+/* The partial blob's size, or -1 when there is none. */
+static int64_t t_partial_size(const char *dir, const TLayer *l) {
+        _cleanup_free_ char *p = t_partial_path(dir, l);
+        struct stat st;
+
+        if (lstat(p, &st) < 0) {
+                ck_assert_int_eq(errno, ENOENT);
+                return -1;
+        }
+        ck_assert(S_ISREG(st.st_mode));
+        return (int64_t) st.st_size;
+}
+
+static uint64_t t_blob_bytes(const TImage *t) {
+        return t->layers[0].blob.size + t->layers[1].blob.size + t->layers[2].blob.size;
+}
+
+static void cancel_at_half(size_t index, size_t n, const char *digest, RegistryLayerState state, uint64_t done,
+                           uint64_t total, void *userdata) {
+        if (index == 2 && state == REGISTRY_LAYER_DOWNLOADING && done >= total / 2)
+                cancel_flag = 1;
+}
+
+/* A pull whose third layer stops at half: by the fake server (fail) or
+ * cancelled; no image, the partial kept. */
+static uint64_t t_pull_half(Store *s, const char *dir, const TImage *t, uint64_t max, bool fail) {
+        _cleanup_free_ char *path = strjoin("blobs/", t->layers[2].digest);
+        RegistryOptions o = { .max_partial_size = max };
+        RegistryPullResult res = {};
+        int64_t kept;
+
+        cancel_flag = 0;
+        if (fail) {
+                fake_fail_path = path;
+                fake_fail_at = t->layers[2].blob.size / 2;
+        } else {
+                o.cancel = &cancel_flag;
+                o.layer_progress = cancel_at_half;
+        }
+        ck_assert_int_eq(registry_pull(s, DOMAIN "/test/multi:1", &o, &res), fail ? -ECONNRESET : -ECANCELED);
+        fake_fail_path = NULL;
+        ck_assert_int_eq(store_resolve_image(s, DOMAIN "/test/multi:1", NULL), -ENOENT);
+        /* The small layers completed: nothing of theirs is kept. */
+        ck_assert_int_eq(t_partial_size(dir, &t->layers[0]), -1);
+        ck_assert_int_eq(t_partial_size(dir, &t->layers[1]), -1);
+        kept = t_partial_size(dir, &t->layers[2]);
+        if (max < t->layers[2].blob.size / 2) {
+                ck_assert_int_eq(kept, -1);
+                return 0;
+        }
+        ck_assert_int_ge(kept, (int64_t) t->layers[2].blob.size / 2);
+        ck_assert_int_lt(kept, (int64_t) t->layers[2].blob.size);
+        if (fail)
+                ck_assert_int_eq(kept, (int64_t) t->layers[2].blob.size / 2);
+        return (uint64_t) kept;
+}
+
+/* A pull that completes: the image right, no partial left. */
+static void t_pull_ok(Store *s, const char *dir, const TImage *t) {
+        _cleanup_(registry_pull_result_done) RegistryPullResult res = {};
+        _cleanup_strv_free_ char **paths = NULL;
+        _cleanup_free_ char *noise = NULL, *data = NULL;
+        RegistryOptions o = { .max_partial_size = PARTIAL_MAX };
+        size_t size;
+
+        ck_assert_int_eq(registry_pull(s, DOMAIN "/test/multi:1", &o, &res), 0);
+        ck_assert_str_eq(res.image_id, t->config_digest);
+        ck_assert_int_eq(store_image_layer_paths(s, res.image_id, &paths), 0);
+        noise = strjoin(paths[0], "/data/noise");
+        ck_assert_int_eq(read_full_file_at(AT_FDCWD, noise, 16 << 20, &data, &size), 0);
+        ck_assert_uint_eq(size, 10 * 1024 * 1024);
+        for (size_t i = 0; i < 3; i++)
+                ck_assert_int_eq(t_partial_size(dir, &t->layers[i]), -1);
+}
+
+/* Chunks of 256 KiB: fewer turns of the fake's loop, still many per layer. */
+static void t_partial_setup(TImage *t, Store **s, char **dir) {
+        fake_reset();
+        fake_chunk = 256 * 1024;
+        t_image(t, "test/multi", "1");
+        *s = t_store(dir);
+}
+
+static void t_partial_done(TImage *t, char **dir) {
+        fake_chunk = 16384;
+        t_image_done(t);
+        t_rmdir(TAKE_PTR(*dir));
+}
+
+START_TEST(test_partial_resume) {
+        _cleanup_(store_freep) Store *s = NULL;
+        _cleanup_free_ char *dir = NULL;
+        uint64_t kept;
+        TImage t;
+
+        t_partial_setup(&t, &s, &dir);
+        kept = t_pull_half(s, dir, &t, PARTIAL_MAX, false);
+        /* Again: the kept bytes through the digest and the unpacker, the
+         * rest asked for from where they end, and only the rest sent. */
+        fake_ranges = 0;
+        fake_streamed = 0;
+        t_pull_ok(s, dir, &t);
+        ck_assert_uint_eq(fake_ranges, 1);
+        ck_assert_uint_eq(fake_last_range, kept);
+        ck_assert_uint_eq(fake_streamed, t_blob_bytes(&t) - kept);
+        t_partial_done(&t, &dir);
+}
+END_TEST
+
+START_TEST(test_partial_tampered) {
+        _cleanup_(store_freep) Store *s = NULL;
+        _cleanup_free_ char *dir = NULL, *p = NULL;
+        RegistryOptions o = { .max_partial_size = PARTIAL_MAX };
+        RegistryPullResult res = {};
+        TImage t;
+        int fd;
+
+        t_partial_setup(&t, &s, &dir);
+        (void) t_pull_half(s, dir, &t, PARTIAL_MAX, true);
+        p = t_partial_path(dir, &t.layers[2]);
+        fd = open(p, O_WRONLY | O_CLOEXEC);
+        ck_assert_int_ge(fd, 0);
+        ck_assert_int_eq(pwrite(fd, "\x55\xaa", 2, 4096), 2);
+        close(fd);
+        /* The registry's rest on bytes that are not its own: a mismatch at
+         * the end, no image, the partial gone. */
+        fake_ranges = 0;
+        ck_assert_int_eq(registry_pull(s, DOMAIN "/test/multi:1", &o, &res), -EBADMSG);
+        ck_assert_msg(strstr(strempty(errmsg_last()), "digest mismatch"), "message: %s", strempty(errmsg_last()));
+        ck_assert(strstr(errmsg_last(), t.layers[2].digest));
+        ck_assert_uint_eq(fake_ranges, 1);
+        ck_assert_int_eq(t_partial_size(dir, &t.layers[2]), -1);
+        ck_assert_int_eq(store_resolve_image(s, DOMAIN "/test/multi:1", NULL), -ENOENT);
+        /* Then from scratch. */
+        fake_ranges = 0;
+        fake_streamed = 0;
+        t_pull_ok(s, dir, &t);
+        ck_assert_uint_eq(fake_ranges, 0);
+        ck_assert_uint_eq(fake_streamed, t_blob_bytes(&t));
+        t_partial_done(&t, &dir);
+}
+END_TEST
+
+static void t_age(const char *dir, const TLayer *l, uint64_t days) {
+        _cleanup_free_ char *p = t_partial_path(dir, l);
+        struct timespec ts[2] = { { .tv_sec = time(NULL) - (time_t) (days * 24 * 3600) } };
+
+        ts[1] = ts[0];
+        ck_assert_int_eq(utimensat(AT_FDCWD, p, ts, AT_SYMLINK_NOFOLLOW), 0);
+}
+
+START_TEST(test_partial_bounded) {
+        _cleanup_(store_freep) Store *s = NULL;
+        _cleanup_free_ char *dir = NULL;
+        StorePartial *busy = NULL;
+        uint64_t kept, reclaimed = 0;
+        TImage t;
+
+        t_partial_setup(&t, &s, &dir);
+        /* Over the bound: dropped when the pull ends. */
+        ck_assert_uint_eq(t_pull_half(s, dir, &t, 1024 * 1024, true), 0);
+        /* No bound: nothing kept, ever. */
+        ck_assert_uint_eq(t_pull_half(s, dir, &t, 0, true), 0);
+        /* Older than a week: dropped. */
+        kept = t_pull_half(s, dir, &t, PARTIAL_MAX, true);
+        t_age(dir, &t.layers[2], 6);
+        ck_assert_int_eq(store_partial_trim(s, PARTIAL_MAX, STORE_PARTIAL_MAX_AGE_USEC), 0);
+        ck_assert_int_eq(t_partial_size(dir, &t.layers[2]), (int64_t) kept);
+        t_age(dir, &t.layers[2], 8);
+        ck_assert_int_eq(store_partial_trim(s, PARTIAL_MAX, STORE_PARTIAL_MAX_AGE_USEC), 0);
+        ck_assert_int_eq(t_partial_size(dir, &t.layers[2]), -1);
+        /* The oldest go first: another layer's, older, is the one dropped. */
+        kept = t_pull_half(s, dir, &t, PARTIAL_MAX, true);
+        ck_assert_int_eq(store_partial_open(s, t.layers[0].digest, 100, &busy), 0);
+        ck_assert_int_eq(write(store_partial_fd(busy), "0123456789", 10), 10);
+        busy = store_partial_free(busy);
+        t_age(dir, &t.layers[0], 1);
+        ck_assert_int_eq(store_partial_trim(s, kept + 5, STORE_PARTIAL_MAX_AGE_USEC), 0);
+        ck_assert_int_eq(t_partial_size(dir, &t.layers[2]), (int64_t) kept);
+        ck_assert_int_eq(t_partial_size(dir, &t.layers[0]), -1);
+        /* prune takes them all. */
+        ck_assert_int_eq(store_prune(s, false, NULL, &reclaimed), 0);
+        ck_assert_uint_ge(reclaimed, kept);
+        ck_assert_int_eq(t_partial_size(dir, &t.layers[2]), -1);
+        t_partial_done(&t, &dir);
+}
+END_TEST
+
+/* One another pull is writing is neither used nor touched. */
+START_TEST(test_partial_busy) {
+        _cleanup_(store_freep) Store *s = NULL;
+        _cleanup_free_ char *dir = NULL;
+        StorePartial *busy = NULL, *again = NULL;
+        TImage t;
+
+        t_partial_setup(&t, &s, &dir);
+        ck_assert_int_eq(store_partial_open(s, t.layers[2].digest, t.layers[2].blob.size, &busy), 0);
+        ck_assert_int_eq(write(store_partial_fd(busy), t.layers[2].blob.data, 4096), 4096);
+        ck_assert_int_eq(store_partial_open(s, t.layers[2].digest, t.layers[2].blob.size, &again), -EBUSY);
+        fake_ranges = 0;
+        fake_streamed = 0;
+        {
+                _cleanup_(registry_pull_result_done) RegistryPullResult res = {};
+                RegistryOptions o = { .max_partial_size = 1 };
+                ck_assert_int_eq(registry_pull(s, DOMAIN "/test/multi:1", &o, &res), 0);
+        }
+        ck_assert_uint_eq(fake_ranges, 0);
+        ck_assert_uint_eq(fake_streamed, t_blob_bytes(&t));
+        /* Over the bound, but written: kept. */
+        ck_assert_int_eq(t_partial_size(dir, &t.layers[2]), 4096);
+        store_partial_drop(busy);
+        ck_assert_int_eq(t_partial_size(dir, &t.layers[2]), -1);
+        t_partial_done(&t, &dir);
+}
+END_TEST
+
+/* What someone planted under a partial's name is removed, never followed,
+ * opened or waited on. */
+START_TEST(test_partial_planted) {
+        _cleanup_(store_freep) Store *s = NULL;
+        _cleanup_free_ char *dir = NULL, *target = NULL, *data = NULL, *p0 = NULL, *p1 = NULL, *p2 = NULL,
+                            *junk = NULL, *inner = NULL;
+        TImage t;
+
+        t_partial_setup(&t, &s, &dir);
+        target = strjoin(dir, "/outside");
+        ck_assert_int_eq(write_string_file_atomic_at(AT_FDCWD, target, "precious"), 0);
+        p0 = t_partial_path(dir, &t.layers[0]);
+        p1 = t_partial_path(dir, &t.layers[1]);
+        p2 = t_partial_path(dir, &t.layers[2]);
+        junk = strjoin(dir, "/partial/junk");
+        ck_assert_int_eq(symlink(target, p2), 0);
+        ck_assert_int_eq(mkfifo(p1, 0600), 0);
+        ck_assert_int_eq(mkdir(p0, 0700), 0);
+        inner = strjoin(p0, "/x");
+        ck_assert_int_eq(write_string_file_atomic_at(AT_FDCWD, inner, "x"), 0);
+        ck_assert_int_eq(symlink(target, junk), 0);
+        t_pull_ok(s, dir, &t);
+        ck_assert_int_eq(read_full_file_at(AT_FDCWD, target, 64, &data, NULL), 0);
+        ck_assert_str_eq(data, "precious");
+        ck_assert_int_eq(access(junk, F_OK), -1);
+        ck_assert_int_eq(access(p0, F_OK), -1);
+        t_partial_done(&t, &dir);
+}
+END_TEST
+
 static unsigned states[_REGISTRY_LAYER_STATE_MAX];
 
 static void count_states(size_t index, size_t n, const char *digest, RegistryLayerState state, uint64_t done,
@@ -305,9 +563,7 @@ START_TEST(test_push) {
         size_t n;
         TImage t;
 
-        fake_reset();
-        t_image(&t, "test/multi", "1");
-        s = t_store(&dir);
+        t_partial_setup(&t, &s, &dir);
         ck_assert_int_eq(registry_pull(s, DOMAIN "/test/multi:1", NULL, &res), 0);
 
         /* Another registry: everything uploaded, the 10 MiB layer in chunks. */
@@ -424,6 +680,11 @@ int main(void) {
         tcase_add_test(tc, test_pull_mismatch);
         tcase_add_test(tc, test_pull_schema1);
         tcase_add_test(tc, test_pull_cancel);
+        tcase_add_test(tc, test_partial_resume);
+        tcase_add_test(tc, test_partial_tampered);
+        tcase_add_test(tc, test_partial_bounded);
+        tcase_add_test(tc, test_partial_busy);
+        tcase_add_test(tc, test_partial_planted);
         tcase_add_test(tc, test_push);
         suite_add_tcase(s, tc);
         return check_run_suite(s);

@@ -540,7 +540,7 @@ static int request_setup_headers(RegistryRequest *r) {
                 _cleanup_free_ char *ct = strjoin("Content-Type: ", r->content_type);
                 q = ct ? request_add_header(r, ct) : -ENOMEM;
         }
-        if (q >= 0 && r->spec.on_data && r->spec.resumable && r->delivered > 0) {
+        if (q >= 0 && r->spec.on_data && (r->spec.resumable || r->spec.resume_from > 0) && r->delivered > 0) {
                 snprintf(range, sizeof range, "Range: bytes=%" PRIu64 "-", r->delivered);
                 r->range_from = r->delivered;
                 r->range_sent = true;
@@ -658,7 +658,7 @@ static int request_schedule_retry(RegistryRequest *r) {
 
 /* The next endpoint (a mirror failed) with a fresh start. */
 static bool request_next_endpoint(RegistryRequest *r) {
-        if (r->url || r->parent || r->endpoint_idx + 1 >= r->n_endpoints || r->delivered > 0)
+        if (r->url || r->parent || r->endpoint_idx + 1 >= r->n_endpoints || r->delivered > r->spec.resume_from)
                 return false;
         r->endpoint_idx++;
         r->tries = r->auth_tries = 0;
@@ -1323,7 +1323,7 @@ static bool spec_valid(const RegistryRequestSpec *spec) {
         for (const char * const *h = spec->headers; h && *h; h++)
                 if (strpbrk(*h, "\r\n"))
                         return false;
-        return true;
+        return spec->resume_from == 0 || spec->on_data;
 }
 
 int registry_request_start(RegistryClient *c, const RegistryRequestSpec *spec, RegistryRequest **ret) {
@@ -1343,6 +1343,9 @@ int registry_request_start(RegistryClient *c, const RegistryRequestSpec *spec, R
                 request_free(r);
                 return q;
         }
+        /* What the caller has counts as delivered: the first attempt asks
+         * for the rest, and a 200 answer skips it. */
+        r->delivered = spec->resume_from;
         r->endpoints = spec->for_pull ? c->pull : c->push;
         r->n_endpoints = spec->for_pull ? c->n_pull : c->n_push;
         if (ret)

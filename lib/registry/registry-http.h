@@ -85,6 +85,10 @@ typedef struct RegistryRequestSpec {
         uint64_t max_body;               /* collect the answer's body, at most this many bytes; 0: drop it */
         RegistryDataFn on_data;          /* stream the body instead (2xx answers only) */
         bool resumable;                  /* a dropped streamed GET resumes with Range */
+        uint64_t resume_from;            /* a streamed GET whose first bytes the caller has (a partial
+                                          * blob kept from an earlier pull): asked for with "Range:
+                                          * bytes=N-", 206 expected; on a 200 they are skipped. on_data
+                                          * gets the rest only */
         bool for_pull;                   /* may be served by a mirror */
         const char *mount_source;        /* a mount's source repository: its pull scope is asked for too,
                                           * else a token registry quietly uploads instead of mounting */
@@ -99,7 +103,7 @@ void registry_request_unpause(RegistryRequest *r);
 /* Stops it; on_done is called with -ECANCELED from the loop, not from here. */
 void registry_request_cancel(RegistryRequest *r);
 const char *registry_request_error(RegistryRequest *r);
-/* Bytes delivered so far to on_data (for progress). */
+/* Bytes delivered so far to on_data, counting resume_from (for progress). */
 uint64_t registry_request_bytes(RegistryRequest *r);
 
 /* The host a for_pull request last reached successfully for this client

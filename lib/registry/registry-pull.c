@@ -7,9 +7,11 @@
 
 #include "fileio.h"
 #include "image-internal.h"
+#include "log.h"
 #include "reference.h"
 #include "registry-http.h"
 #include "registry-manifest.h"
+#include "store-partial.h"
 
 /* A pull in the operation's thread: the manifest (and the platform's
  * manifest of an index), the config, then the missing layers, a few at a
@@ -18,10 +20,15 @@
  * a thread running layer_unpack(), so a layer is unpacked when its last
  * byte arrives. A full pipe pauses the transfer until the pipe drains. The
  * store sees the image only through store_commit_image(), once everything
- * is verified; anything else leaves it as it was. */
+ * is verified; anything else leaves it as it was, but for the partial
+ * blobs: the blob file of a layer is the store's partial blob of its
+ * digest (store-partial.h), so what a pull that does not complete received
+ * stays, and the next pull feeds those bytes through the digest and the
+ * unpacker again, then asks the registry for the rest only. */
 
 #define PULL_PIPE_SIZE (1024 * 1024)
 #define PULL_PENDING_MAX (64 * 1024 * 1024)
+#define PULL_REPLAY_CHUNK (256 * 1024)
 
 typedef struct Pull Pull;
 
@@ -35,6 +42,9 @@ typedef struct PullLayer {
         Sha256 *hash;
         uint64_t received;
         int blob_fd;
+        StorePartial *partial;         /* where blob_fd writes, or NULL: a staging file */
+        uint64_t kept;                 /* bytes the partial had, fed again before the request */
+        sd_event_source *replay_source;
         int pipe_fd;                   /* write end, O_NONBLOCK; -EBADF once closed */
         sd_event_source *pipe_source;
         uint8_t *pending;              /* what the full pipe did not take yet, from pending_off */
@@ -69,7 +79,7 @@ struct Pull {
         OciImageConfig *config;
         StagedImage img;
         PullLayer *layers;
-        size_t n_layers, next, running;
+        size_t n_layers, next, running, replaying;
         unsigned max_parallel;
         int error;
         char *error_msg;
@@ -77,6 +87,7 @@ struct Pull {
         char *config_data;             /* the config blob, verified */
         size_t config_size;
         bool config_present;
+        uint8_t *replay_buf;           /* PULL_REPLAY_CHUNK */
 };
 
 static void layer_report(PullLayer *l) {
@@ -104,6 +115,13 @@ static void layer_close_pipe(PullLayer *l) {
         l->n_pending = l->pending_off = 0;
 }
 
+static void layer_stop_replay(PullLayer *l) {
+        if (!l->replay_source)
+                return;
+        l->replay_source = sd_event_source_disable_unref(l->replay_source);
+        l->pull->replaying--;
+}
+
 /* The first failure wins; everything else running is stopped. */
 static int pull_fail(Pull *p, int r) {
         if (p->error < 0)
@@ -115,6 +133,7 @@ static int pull_fail(Pull *p, int r) {
                 PullLayer *l = &p->layers[i];
                 if (l->req)
                         registry_request_cancel(l->req);
+                layer_stop_replay(l);
                 /* The unpack threads read EOF and end. */
                 layer_close_pipe(l);
         }
@@ -210,10 +229,14 @@ static int keep_pending(PullLayer *l, const uint8_t *p, size_t n) {
         return 0;
 }
 
+/* The pipe took everything pending (or is gone): the transfer, or the
+ * replay of kept bytes, goes on. */
 static void layer_unpause(PullLayer *l) {
         if (l->paused && l->req)
                 registry_request_unpause(l->req);
         l->paused = false;
+        if (l->replay_source)
+                (void) sd_event_source_set_enabled(l->replay_source, SD_EVENT_ON);
 }
 
 static int on_pipe_writable(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
@@ -289,20 +312,17 @@ static int write_all(int fd, const void *p, size_t n) {
         return 0;
 }
 
-static int on_layer_data(RegistryRequest *req, const void *data, size_t n, void *userdata) {
-        PullLayer *l = userdata;
+/* Bytes of the layer in order, from the network or kept from an earlier
+ * pull (those are in the blob file already): digested, written, unpacked. */
+static int layer_take_bytes(PullLayer *l, const void *data, size_t n, bool write_blob) {
         Pull *p = l->pull;
         int r;
 
-        l->req = req;
-        if (l->received + n > l->desc->size)
-                return errmsg_set(-EBADMSG, "%s: layer %s: the registry sent more than the %llu bytes the "
-                                  "manifest gives.", p->name, l->desc->digest, (unsigned long long) l->desc->size);
         l->received += n;
         p->done += n;
         if ((r = sha256_update(l->hash, data, n)) < 0)
                 return r;
-        r = write_all(l->blob_fd, data, n);
+        r = write_blob ? write_all(l->blob_fd, data, n) : 0;
         if (r < 0)
                 return errmsg_set(r, "%s: layer %s: cannot write the blob: %s.", p->name, l->desc->digest,
                                   strerror(-r));
@@ -312,6 +332,24 @@ static int on_layer_data(RegistryRequest *req, const void *data, size_t n, void 
         layer_report(l);
         pull_report(p, l->desc->digest);
         return 0;
+}
+
+static int on_layer_data(RegistryRequest *req, const void *data, size_t n, void *userdata) {
+        PullLayer *l = userdata;
+        Pull *p = l->pull;
+
+        l->req = req;
+        if (l->received + n > l->desc->size)
+                return errmsg_set(-EBADMSG, "%s: layer %s: the registry sent more than the %llu bytes the "
+                                  "manifest gives.", p->name, l->desc->digest, (unsigned long long) l->desc->size);
+        return layer_take_bytes(l, data, n, true);
+}
+
+/* Bytes the registry sent that cannot be right are not kept for the next
+ * pull: a digest mismatch, more than the manifest gives, a resume at the
+ * wrong offset (-EBADMSG), or a range the registry refuses (HTTP 416). */
+static void layer_drop_partial(PullLayer *l) {
+        store_partial_drop(TAKE_PTR(l->partial));
 }
 
 static int layer_finish_download(PullLayer *l) {
@@ -326,10 +364,16 @@ static int layer_finish_download(PullLayer *l) {
         r = sha256_final(l->hash, digest);
         if (r < 0)
                 return r;
-        if (!streq(digest, l->desc->digest))
+        if (!streq(digest, l->desc->digest)) {
+                layer_drop_partial(l);
                 return errmsg_set(-EBADMSG, "%s: layer %s: digest mismatch: the blob received is %s.",
                                   p->name, l->desc->digest, digest);
+        }
         l->blob_fd = safe_close(l->blob_fd);
+        r = l->partial ? store_partial_take(TAKE_PTR(l->partial), p->staging, p->img.layers[l->index].blob_path) : 0;
+        if (r < 0)
+                return errmsg_set(r, "%s: layer %s: cannot stage the blob: %s.", p->name, l->desc->digest,
+                                  strerror(-r));
         if (l->n_pending == 0)
                 layer_close_pipe(l);
         else
@@ -346,6 +390,8 @@ static void on_layer_done(RegistryRequest *req, int r, const RegistryResponse *r
 
         l->req = NULL;
         p->running--;
+        if (r < 0 && (r == -EBADMSG || (resp && resp->status == 416)))
+                layer_drop_partial(l);
         if (r < 0) {
                 const char *e = registry_request_error(req);
                 if (!isempty(e))
@@ -393,17 +439,35 @@ static int layer_lowers(PullLayer *l) {
         return 0;
 }
 
+/* The blob file: the store's partial blob of the digest where it can be
+ * had (another pull may be writing it), so that what arrives stays should
+ * this pull not complete; else a staging file. The last byte is always
+ * asked for, so that there is a request to make. */
+static int layer_open_blob(PullLayer *l) {
+        Pull *p = l->pull;
+        const StagedLayer *sl = &p->img.layers[l->index];
+
+        if (p->opts->max_partial_size > 0 && l->desc->size > 0 &&
+            store_partial_open(p->store, l->desc->digest, l->desc->size - 1, &l->partial) >= 0) {
+                l->kept = store_partial_size(l->partial);
+                l->blob_fd = fcntl(store_partial_fd(l->partial), F_DUPFD_CLOEXEC, 3);
+        } else
+                l->blob_fd = openat(p->staging->dirfd, sl->blob_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+                                    0600);
+        return l->blob_fd < 0 ? -errno : 0;
+}
+
 static int layer_open_files(PullLayer *l) {
         Pull *p = l->pull;
         const StagedLayer *sl = &p->img.layers[l->index];
         _cleanup_free_ char *diff = strjoin(sl->dir_path, "/diff");
-        int fds[2];
+        int fds[2], r;
 
         if (!diff)
                 return -ENOMEM;
-        l->blob_fd = openat(p->staging->dirfd, sl->blob_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-        if (l->blob_fd < 0)
-                return -errno;
+        r = layer_open_blob(l);
+        if (r < 0)
+                return r;
         if (mkdirat(p->staging->dirfd, sl->dir_path, 0700) < 0 || mkdirat(p->staging->dirfd, diff, 0755) < 0)
                 return -errno;
         l->dir_fd = openat(p->staging->dirfd, diff, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -417,24 +481,80 @@ static int layer_open_files(PullLayer *l) {
         return sha256_new(&l->hash);
 }
 
-static int layer_start(PullLayer *l) {
+/* GET of the blob, from the first byte this pull does not have. */
+static int layer_request(PullLayer *l) {
         Pull *p = l->pull;
         _cleanup_free_ char *path = strjoin("blobs/", l->desc->digest);
         RegistryRequestSpec spec = {
                 .method = "GET", .repository = p->ref->path, .scope_actions = "pull", .path = path,
-                .body_fd = -EBADF, .on_data = on_layer_data, .resumable = true, .for_pull = true,
-                .on_done = on_layer_done, .userdata = l,
+                .body_fd = -EBADF, .on_data = on_layer_data, .resumable = true, .resume_from = l->received,
+                .for_pull = true, .on_done = on_layer_done, .userdata = l,
         };
-        int r;
 
         if (!path)
                 return -ENOMEM;
+        return registry_request_start(p->client, &spec, &l->req);
+}
+
+/* A piece of the kept bytes per turn of the loop, while the pipe takes
+ * them (a full pipe turns this off until it drains), then the request for
+ * the rest. */
+static int layer_replay_step(PullLayer *l) {
+        Pull *p = l->pull;
+        ssize_t n;
+        int r;
+
+        if (!p->replay_buf && !(p->replay_buf = malloc(PULL_REPLAY_CHUNK)))
+                return -ENOMEM;
+        if ((r = pull_check_cancel(p)) < 0)
+                return r;
+        n = pread(l->blob_fd, p->replay_buf, MIN((uint64_t) PULL_REPLAY_CHUNK, l->kept - l->received),
+                  (off_t) l->received);
+        if (n <= 0)
+                return errmsg_set(n < 0 ? -errno : -EIO, "%s: layer %s: cannot read the partial blob.", p->name,
+                                  l->desc->digest);
+        r = layer_take_bytes(l, p->replay_buf, (size_t) n, false);
+        if (r < 0)
+                return r;
+        if (l->received < l->kept) {
+                if (l->n_pending > 0)
+                        (void) sd_event_source_set_enabled(l->replay_source, SD_EVENT_OFF);
+                return 0;
+        }
+        layer_stop_replay(l);
+        return layer_request(l);
+}
+
+static int on_replay(sd_event_source *s, void *userdata) {
+        PullLayer *l = userdata;
+        int r;
+
+        r = layer_replay_step(l);
+        if (r < 0)
+                pull_fail(l->pull, r);
+        return 0;
+}
+
+static int layer_start_replay(PullLayer *l) {
+        int r;
+
+        r = sd_event_add_defer(l->pull->event, &l->replay_source, on_replay, l);
+        if (r < 0)
+                return r;
+        l->pull->replaying++;
+        return sd_event_source_set_enabled(l->replay_source, SD_EVENT_ON);
+}
+
+static int layer_start(PullLayer *l) {
+        Pull *p = l->pull;
+        int r;
+
         if ((r = layer_open_files(l)) < 0 || (r = layer_lowers(l)) < 0)
                 return errmsg_set(r, "%s: layer %s: cannot stage it: %s.", p->name, l->desc->digest, strerror(-r));
         if (pthread_create(&l->thread, NULL, unpack_thread, l) != 0)
                 return errmsg_set(-EAGAIN, "%s: cannot start an unpack thread.", p->name);
         l->thread_started = true;
-        r = registry_request_start(p->client, &spec, &l->req);
+        r = l->kept > 0 ? layer_start_replay(l) : layer_request(l);
         if (r < 0)
                 return r;
         p->running++;
@@ -588,15 +708,26 @@ static int pull_finish_layers(Pull *p) {
         return pull_check_cancel(p);
 }
 
+/* The client's loop ends with its last request: layers still feeding
+ * kept bytes have none yet, and turn the loop themselves. */
 static int pull_layers(Pull *p) {
         int r;
 
         r = pull_start_next(p);
         if (r < 0)
                 pull_fail(p, r);
-        r = registry_client_run(p->client);
-        if (r < 0)
-                pull_fail(p, r);
+        for (;;) {
+                r = registry_client_run(p->client);
+                if (r < 0)
+                        pull_fail(p, r);
+                if (p->replaying == 0)
+                        break;
+                r = pull_check_cancel(p);
+                if (r >= 0)
+                        r = sd_event_run(p->event, 100 * USEC_PER_MSEC);
+                if (r < 0)
+                        pull_fail(p, r);
+        }
         return pull_finish_layers(p);
 }
 
@@ -874,15 +1005,39 @@ static int pull_result(Pull *p, RegistryPullResult *ret) {
 
 /* ---- setup ---- */
 
+/* Within the bound, the newest first, this pull's included. The pull's
+ * own message stays the last. */
+static void pull_trim_partials(Pull *p) {
+        char saved[512];
+        bool any = false;
+
+        for (size_t i = 0; i < p->n_layers; i++)
+                any = any || p->layers[i].wanted;
+        if (!any)
+                return;
+        snprintf(saved, sizeof saved, "%s", strempty(errmsg_last()));
+        if (store_partial_trim(p->store, p->opts->max_partial_size, STORE_PARTIAL_MAX_AGE_USEC) < 0)
+                log_debug("pull: cannot trim the partial blobs: %s", strempty(errmsg_last()));
+        if (saved[0])
+                errmsg_set(0, "%s", saved);
+        else
+                errmsg_clear();
+}
+
 static void pull_done(Pull *p) {
         for (size_t i = 0; i < p->n_layers; i++) {
                 PullLayer *l = &p->layers[i];
+                layer_stop_replay(l);
                 layer_close_pipe(l);
                 layer_join(l);
                 l->blob_fd = safe_close(l->blob_fd);
+                /* Kept for the next pull. */
+                store_partial_free(l->partial);
                 sha256_free(l->hash);
                 strv_free(l->implied);
         }
+        pull_trim_partials(p);
+        free(p->replay_buf);
         free(p->layers);
         staged_image_done(&p->img);
         oci_image_config_free(p->config);

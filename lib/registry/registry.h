@@ -67,6 +67,9 @@ typedef void (*RegistryLayerProgressFn)(size_t index, size_t n_layers, const cha
                                         RegistryLayerState state, uint64_t done, uint64_t total,
                                         void *userdata);
 
+/* berthd's default for RegistryOptions.max_partial_size. */
+#define REGISTRY_MAX_PARTIAL_SIZE (UINT64_C(1) << 30)
+
 typedef struct RegistryOptions {
         const RegistryConfig *config;           /* registries.d and certs.d; NULL: none */
         const RegistryCredentials *credentials; /* for the reference's registry; NULL: auth_file */
@@ -77,6 +80,8 @@ typedef struct RegistryOptions {
         uint64_t max_manifest_size;             /* 0: 4 MiB */
         uint64_t max_config_size;               /* 0: 8 MiB */
         unsigned stall_timeout_sec;             /* a transfer under 1 KiB/s this long fails; 0: 60 */
+        uint64_t max_partial_size;              /* partial blobs kept across pulls, in all, in bytes; 0: none
+                                                 * (berthd's MaxPartialBlobsSize=, REGISTRY_MAX_PARTIAL_SIZE) */
         const volatile int *cancel;             /* polled; non-zero: -ECANCELED */
         RegistryLayerProgressFn layer_progress;
         StoreProgressFn progress;               /* bytes of the whole operation */

@@ -478,6 +478,9 @@ int store_prune(Store *s, bool all, char ***ret_deleted, uint64_t *ret_reclaimed
                         return r;
         }
         r = store_gc_unreferenced(s, &reclaimed, &victims);
+        /* What partial blobs are kept for goes too. */
+        if (r >= 0)
+                r = store_partial_sweep(s, 0, 0, &victims, &reclaimed);
         store_unlock(&lock);
         store_gc_finish(s, TAKE_PTR(victims), &reclaimed);
         if (r < 0)

@@ -119,6 +119,11 @@ int store_gc_unreferenced(Store *s, uint64_t *reclaimed, char ***ret_victims);
 /* Once the lock is released: deletes the victims (adding their size to
  * *reclaimed, may be NULL) and frees the list. */
 void store_gc_finish(Store *s, char **victims, uint64_t *reclaimed);
+/* Under the lock: moves the partial blobs store_partial_trim() would
+ * remove into the trash, listing them in *victims, adding their size to
+ * *reclaimed (may be NULL). */
+int store_partial_sweep(Store *s, uint64_t max_total, uint64_t max_age_usec, char ***victims,
+                        uint64_t *reclaimed);
 /* Bytes in regular files below path (not following symlinks). */
 uint64_t store_tree_size_at(int dirfd, const char *path);
 int store_image_from_record(Store *s, const StoreRecord *rec, json_t *tags, Image **ret);

@@ -7,7 +7,7 @@
 #include "fileio.h"
 #include "log.h"
 #include "json-util.h"
-#include "store-internal.h"
+#include "store-partial.h"
 
 const StoreLimits store_limits_default = {
         .layer = {
@@ -27,7 +27,8 @@ const StoreLimits store_limits_default = {
         .unpack_threads = 1,   /* see docs/storage.md: more threads redo layers that imply directories */
 };
 
-static const char *const store_dirs[] = { "tmp", "trash", "blobs", "blobs/sha256", "layers", "images", "holds" };
+static const char *const store_dirs[] = { "tmp", "trash", "blobs", "blobs/sha256", "layers", "images", "holds",
+                                            "partial" };
 
 const char *store_last_error(void) {
         return errmsg_last();
@@ -846,6 +847,7 @@ int store_gc(Store *s) {
         gc_dot_files(s, ".");
         gc_dot_files(s, "images");
         r = store_gc_unreferenced(s, NULL, &victims);
+        (void) store_partial_sweep(s, UINT64_MAX, STORE_PARTIAL_MAX_AGE_USEC, &victims, NULL);
         if (victims)
                 (void) fsync_path_at(s->root_fd, STORE_TRASH_DIR);
         store_unlock(&lock);

@@ -95,7 +95,8 @@ int store_untag_image(Store *s, const char *reference);
 int store_remove_image(Store *s, const char *name_or_id, bool force,
                        char ***ret_untagged, char ***ret_deleted);
 /* Removes dangling (untagged) images, or with all every image without a
- * holder, then their unused layers and blobs. */
+ * holder, then their unused layers and blobs, and the partial blobs kept
+ * for later pulls (store-partial.h) that no pull is writing. */
 int store_prune(Store *s, bool all, char ***ret_deleted, uint64_t *ret_reclaimed);
 /* Removes leftovers of interrupted operations and layers/blobs no image
  * references. Run by store_open(). */

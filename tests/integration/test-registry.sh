@@ -242,3 +242,43 @@ check_output "... nor anything in the store" '^same$' bash -c '[ "$1" = "$2" ] &
 check_output "the password is in no log line of the journal" '^0$' \
         bash -c "nsenter -a -t $SBX_PID journalctl --no-pager | grep -c -- '$PW' || true"
 check_output "... nor in the token server's log" '^0$' bash -c "grep -c -- '$PW' $R/token.log || true"
+
+# --- partial blobs across pulls ----------------------------------------------------------
+# A pull cancelled halfway through the big layer keeps its bytes; the next one
+# asks the registry for the rest only. BIG_DIGEST/BIG_SIZE: the faults section.
+PARTIAL=/var/lib/berth/images/partial/${BIG_DIGEST#sha256:}
+partial_size() { sbx stat -c %s "$PARTIAL" 2>/dev/null || echo 0; }
+partial_cancelled_pull() {
+        local i
+        reg_fault slow 0.03
+        sbx bash -c "berthctl pull 127.0.0.1:5002/test/multi:1 >$T/partial.out 2>&1 & echo \$! >$T/partial.pid"
+        for i in $(seq 300); do [ "$(partial_size)" -ge $((BIG_SIZE / 3)) ] && break; sleep 0.1; done
+        sbx bash -c "kill -INT \$(cat $T/partial.pid)"
+        for i in $(seq 300); do grep -q Cancel "$T/partial.out" && break; sleep 0.1; done
+        for i in $(seq 100); do
+                nsenter -a -t "$SBX_PID" busctl tree org.berth.Berth1 | grep -q job/ || break
+                sleep 0.1
+        done
+}
+sbx_ctl rmi -f 127.0.0.1:5002/test/multi:1 127.0.0.1:5000/test/multi:1 >/dev/null 2>&1
+partial_cancelled_pull
+check_output "a pull cancelled in the big layer is cancelled" 'Cancel' cat "$T/partial.out"
+check_output "... and leaves no image" 'No such image' sbx_ctl image inspect 127.0.0.1:5002/test/multi:1
+KEPT=$(partial_size)
+check "... but the layer's bytes so far, in a partial blob" test "$KEPT" -ge $((BIG_SIZE / 3)) -a "$KEPT" -lt "$BIG_SIZE"
+check_output "... root's only" '^600 root,700 root$' \
+        bash -c "nsenter -a -t $SBX_PID stat -c '%a %U' $PARTIAL $(dirname "$PARTIAL") | paste -sd,"
+reg_fault none
+check "the next pull completes" sbx_ctl pull -q 127.0.0.1:5002/test/multi:1
+check_output "... asking the registry for the rest with Range" "\"range\": \"bytes=$KEPT-\"" \
+        grep "$BIG_DIGEST" "$R/fault/log"
+check_output "... which sent only the rest: the layer crossed the wire about once" "^$((BIG_SIZE - KEPT))\$" \
+        reg_fault_bytes "$BIG_DIGEST"
+check_output "... and the image is whole" "^$(cat "$T/img/big.sha256")\$" \
+        bash -c "nsenter -a -t $SBX_PID berthctl run --rm 127.0.0.1:5002/test/multi:1 busybox sha256sum /data/big.bin | cut -d' ' -f1"
+check "... the partial blob gone" test "$(partial_size)" = 0
+sbx_ctl rmi -f 127.0.0.1:5002/test/multi:1 >/dev/null
+partial_cancelled_pull
+reg_fault none
+check "image prune removes partial blobs" sbx_ctl image prune -f
+check "... this one too" test "$(partial_size)" = 0

@@ -545,7 +545,7 @@ static const Verb image_verbs[] = {
         { "rm", "remove", verb_image_rm, "[-f] IMAGE...", "Remove images (untag, then delete unused layers)." },
         { "tag", NULL, verb_image_tag, "SOURCE TARGET", "Give an image another name." },
         { "untag", NULL, verb_image_untag, "IMAGE[:TAG]", "Remove a name from an image." },
-        { "prune", NULL, verb_image_prune, "[-a] [-f]", "Remove dangling images (-a: all unused)." },
+        { "prune", NULL, verb_image_prune, "[-a] [-f]", "Remove dangling images (-a: all unused) and the partial blobs unfinished pulls kept." },
 };
 
 int verb_image(int argc, char *argv[]) {

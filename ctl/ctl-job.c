@@ -207,6 +207,23 @@ static int on_job_removed(sd_bus_message *m, void *userdata, sd_bus_error *ret_e
         return sd_event_exit(w->event, 0);
 }
 
+/* berthd lost its name (it crashed, was killed or stopped): the job is gone
+ * with it and no JobRemoved will come. */
+static int on_owner_changed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        JobWait *w = userdata;
+        const char *name, *old_owner, *new_owner;
+
+        if (sd_bus_message_read(m, "sss", &name, &old_owner, &new_owner) < 0 || !streq(name, BERTH_BUS_NAME) ||
+            isempty(old_owner) || w->finished)
+                return 0;
+        if (!w->quiet && w->tty && w->lines_drawn == 0)
+                fputs("\r\033[K", stderr);
+        fprintf(stderr, "Error: berthd stopped before the %s job ended; it did not complete.\n", w->verb);
+        w->finished = true;
+        w->result = -ECONNRESET;
+        return sd_event_exit(w->event, 0);
+}
+
 static int on_interrupt(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
         JobWait *w = userdata;
 
@@ -256,6 +273,10 @@ int ctl_job_run_full(sd_bus *bus, sd_bus_message *m, const char *verb, bool quie
                                      "type='signal',sender='" BERTH_BUS_NAME "',"
                                      "interface='org.freedesktop.DBus.Properties',member='PropertiesChanged',"
                                      "path_namespace='/org/berth/Berth1/job'", on_properties_changed, &w);
+        if (r >= 0)
+                r = sd_bus_add_match(bus, NULL,
+                                     "type='signal',sender='org.freedesktop.DBus',interface='org.freedesktop.DBus',"
+                                     "member='NameOwnerChanged',arg0='" BERTH_BUS_NAME "'", on_owner_changed, &w);
         if (r >= 0)
                 r = sd_event_add_signal(event, NULL, SIGINT, on_interrupt, &w);
         if (r >= 0)

@@ -216,6 +216,37 @@ check "berthd answers within a second after the cancel" answers_quickly
 sbx sh -c "kill \$(cat $T/monitor.pid)"
 reg_fault none
 
+# --- berthd killed in the middle of a pull ---------------------------------------------
+# SIGKILL: no cleanup runs. After the restart the store holds no image and no
+# staging directory, only the partial blob, which the next pull resumes.
+PARTIALS=/var/lib/berth/images/partial
+biggest_partial() { sbx sh -c "cd $PARTIALS 2>/dev/null && ls -S | head -n 1"; }
+partial_bytes() { sbx stat -c %s "$PARTIALS/$1" 2>/dev/null || echo 0; }
+partial_grows() { local p; p=$(biggest_partial); [ -n "$p" ] && [ "$(partial_bytes "$p")" -ge 1000000 ]; }
+sbx_ctl rmi -f 127.0.0.1:5002/test/multi:1 >/dev/null 2>&1
+BEFORE=$(store_state)
+reg_fault slow 0.03
+sbx bash -c "berthctl pull 127.0.0.1:5002/test/multi:1 >$T/killed.out 2>&1 & echo \$! >$T/killed.pid"
+wait_for "a slow pull writes its big layer into a partial blob" partial_grows
+check "berthd is killed with SIGKILL in the middle of it" sbx systemctl kill -s KILL berthd.service
+wait_for "... berthctl notices and ends" bash -c "! nsenter -a -t $SBX_PID kill -0 \$(cat $T/killed.pid) 2>/dev/null"
+check_output "... saying so in one sentence" '^Error: berthd stopped before the pull job ended; it did not complete\.$' \
+        cat "$T/killed.out"
+check "berthd starts again" sbx systemctl restart berthd.service
+check "... and answers within a second" answers_quickly
+check_output "... with no image of the killed pull" 'No such image' sbx_ctl image inspect 127.0.0.1:5002/test/multi:1
+wait_for "... and no staging directory: the store is as it was" store_is "$BEFORE"
+KILLED=$(biggest_partial)
+KEPT=$(partial_bytes "$KILLED")
+check "... but the partial blob with what had arrived" test "$KEPT" -ge 1000000
+reg_fault none
+check "the next pull completes" sbx_ctl pull -q 127.0.0.1:5002/test/multi:1
+check_output "... asking for the rest of that blob only" "\"range\": \"bytes=$KEPT-\"" grep "$KILLED" "$R/fault/log"
+check "... which the registry sent no more than once" test "$(reg_fault_bytes "sha256:$KILLED")" -lt "$(stat -c %s "$R/plain/data/docker/registry/v2/blobs/sha256/${KILLED:0:2}/$KILLED/data")"
+check_output "... and the image is whole" "^$(cat "$T/img/big.sha256")\$" \
+        bash -c "nsenter -a -t $SBX_PID berthctl run --rm 127.0.0.1:5002/test/multi:1 busybox sha256sum /data/big.bin | cut -d' ' -f1"
+sbx_ctl rmi -f 127.0.0.1:5002/test/multi:1 >/dev/null
+
 # --- StalledTransferTimeoutSec= --------------------------------------------------------
 for v in 0 3601 -1 ten; do
         printf '[Images]\nStalledTransferTimeoutSec=%s\n' "$v" >"$T/bad.conf"

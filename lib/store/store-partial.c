@@ -240,7 +240,8 @@ int store_partial_sweep(Store *s, uint64_t max_total, uint64_t max_age_usec, cha
         r = partial_scan(s, d, victims, &e, &n);
         if (r < 0)
                 return r;
-        qsort(e, n, sizeof *e, entry_newest_first);
+        if (n > 0)   /* qsort() of NULL is undefined, even of nothing */
+                qsort(e, n, sizeof *e, entry_newest_first);
         for (size_t i = 0; i < n; i++) {
                 full = full || total + e[i].size > max_total;
                 if (e[i].busy || (!full && !entry_expired(&e[i], now, max_age_usec))) {

@@ -133,36 +133,36 @@ StorePartial *store_partial_free(StorePartial *p) {
 
 /* Our flock is still held: nobody else renames or removes the name. */
 int store_partial_take(StorePartial *p, StoreStaging *st, const char *name) {
-        _cleanup_(store_partial_freep) StorePartial *owned = p;
+        _cleanup_(store_partial_freep) StorePartial *owned = p;   /* freed on every way out */
         _cleanup_(store_unlock) StoreLock lock = {};
-        _cleanup_close_ int dir_fd = partial_dir_open(p->store);
+        _cleanup_close_ int dir_fd = partial_dir_open(owned->store);
         int r;
 
         if (dir_fd < 0)
                 return dir_fd;
-        r = store_lock(p->store, &lock);
+        r = store_lock(owned->store, &lock);
         if (r < 0)
                 return r;
-        if (renameat(dir_fd, p->hex, st->dirfd, name) < 0)
+        if (renameat(dir_fd, owned->hex, st->dirfd, name) < 0)
                 return -errno;
         return 0;
 }
 
 void store_partial_drop(StorePartial *p) {
-        _cleanup_(store_partial_freep) StorePartial *owned = p;
+        _cleanup_(store_partial_freep) StorePartial *owned = p;   /* freed on every way out */
         _cleanup_close_ int dir_fd = -EBADF;
         StoreLock lock = {};
         char **victims = NULL;
 
-        if (!p)
+        if (!owned)
                 return;
-        dir_fd = partial_dir_open(p->store);
-        if (dir_fd < 0 || store_lock(p->store, &lock) < 0)
+        dir_fd = partial_dir_open(owned->store);
+        if (dir_fd < 0 || store_lock(owned->store, &lock) < 0)
                 return;
-        if (partial_trash(p->store, dir_fd, p->hex, &victims) < 0)
-                log_debug("store: cannot remove %s/%s", PARTIAL_DIR, p->hex);
+        if (partial_trash(owned->store, dir_fd, owned->hex, &victims) < 0)
+                log_debug("store: cannot remove %s/%s", PARTIAL_DIR, owned->hex);
         store_unlock(&lock);
-        store_gc_finish(p->store, victims, NULL);
+        store_gc_finish(owned->store, victims, NULL);
 }
 
 /* ---- trimming ---- */

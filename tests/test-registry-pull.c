@@ -667,25 +667,35 @@ START_TEST(test_pull_index) {
 }
 END_TEST
 
-int main(void) {
-        Suite *s = suite_create("registry-pull");
-        TCase *tc = tcase_create("core");
+/* Three cases, which meson runs as three tests side by side (CK_RUN_CASE):
+ * under the sanitizers each takes minutes. */
+static TCase *registry_case(const char *name) {
+        TCase *tc = tcase_create(name);
 
         tcase_add_unchecked_fixture(tc, t_suite_setup, t_suite_teardown);
         tcase_set_timeout(tc, 120);
-        tcase_add_test(tc, test_pull_twice);
-        tcase_add_test(tc, test_pull_index);
-        tcase_add_test(tc, test_pull_alias);
-        tcase_add_test(tc, test_pull_limits);
-        tcase_add_test(tc, test_pull_mismatch);
-        tcase_add_test(tc, test_pull_schema1);
-        tcase_add_test(tc, test_pull_cancel);
-        tcase_add_test(tc, test_partial_resume);
-        tcase_add_test(tc, test_partial_tampered);
-        tcase_add_test(tc, test_partial_bounded);
-        tcase_add_test(tc, test_partial_busy);
-        tcase_add_test(tc, test_partial_planted);
-        tcase_add_test(tc, test_push);
-        suite_add_tcase(s, tc);
+        return tc;
+}
+
+int main(void) {
+        Suite *s = suite_create("registry-pull");
+        TCase *pull = registry_case("pull"), *partial = registry_case("partial"), *push = registry_case("push");
+
+        tcase_add_test(pull, test_pull_twice);
+        tcase_add_test(pull, test_pull_index);
+        tcase_add_test(pull, test_pull_alias);
+        tcase_add_test(pull, test_pull_limits);
+        tcase_add_test(pull, test_pull_mismatch);
+        tcase_add_test(pull, test_pull_schema1);
+        tcase_add_test(pull, test_pull_cancel);
+        tcase_add_test(partial, test_partial_resume);
+        tcase_add_test(partial, test_partial_tampered);
+        tcase_add_test(partial, test_partial_bounded);
+        tcase_add_test(partial, test_partial_busy);
+        tcase_add_test(partial, test_partial_planted);
+        tcase_add_test(push, test_push);
+        suite_add_tcase(s, pull);
+        suite_add_tcase(s, partial);
+        suite_add_tcase(s, push);
         return check_run_suite(s);
 }

@@ -39,6 +39,11 @@ int ctl_credentials_store_path(const char *authfile, char **ret) {
         return *ret ? 0 : -ENOMEM;
 }
 
+/* --authfile, or $REGISTRY_AUTH_FILE: the one file the caller named. */
+static bool explicit_file(const char *authfile) {
+        return !isempty(authfile) || !isempty(getenv("REGISTRY_AUTH_FILE"));
+}
+
 /* The files to look in, in order. */
 static int candidate_files(const char *authfile, char ***ret) {
         const char *env = getenv("REGISTRY_AUTH_FILE"), *home = getenv("HOME");
@@ -46,7 +51,7 @@ static int candidate_files(const char *authfile, char ***ret) {
         char *p;
         int r;
 
-        if (!isempty(authfile) || !isempty(env)) {
+        if (explicit_file(authfile)) {
                 r = strv_extend(&l, !isempty(authfile) ? authfile : env);
                 *ret = TAKE_PTR(l);
                 return r;
@@ -63,10 +68,6 @@ static int candidate_files(const char *authfile, char ***ret) {
         }
         *ret = TAKE_PTR(l);
         return 0;
-}
-
-static bool explicit_file(const char *authfile) {
-        return !isempty(authfile) || !isempty(getenv("REGISTRY_AUTH_FILE"));
 }
 
 static int read_all_bounded(int fd, char *buf, size_t size) {

@@ -182,6 +182,15 @@ static int on_properties_changed(sd_bus_message *m, void *userdata, sd_bus_error
         return 0;
 }
 
+/* The wait is over: the progress line (if one is drawn) is cleared first,
+ * then the caller says why. */
+static void wait_end(JobWait *w, int result) {
+        if (!w->quiet && w->tty && w->lines_drawn == 0)
+                fputs("\r\033[K", stderr);
+        w->finished = true;
+        w->result = result;
+}
+
 static int on_job_removed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
         JobWait *w = userdata;
         const char *path, *result, *error_name, *error_message;
@@ -192,17 +201,14 @@ static int on_job_removed(sd_bus_message *m, void *userdata, sd_bus_error *ret_e
         if (r < 0 || !streq_ptr(path, w->path))
                 return 0;
         (void) sd_bus_message_read_strv(m, &w->ids);
-        if (!w->quiet && w->tty && w->lines_drawn == 0)
-                fputs("\r\033[K", stderr);
-        w->finished = true;
         if (streq(result, "done"))
-                w->result = 0;
+                wait_end(w, 0);
         else if (streq(result, "canceled")) {
+                wait_end(w, -ECANCELED);
                 fprintf(stderr, "Cancelled.\n");
-                w->result = -ECANCELED;
         } else {
+                wait_end(w, -EIO);
                 fprintf(stderr, "Error: %s\n", ctl_escape(error_message));
-                w->result = -EIO;
         }
         return sd_event_exit(w->event, 0);
 }
@@ -216,11 +222,8 @@ static int on_owner_changed(sd_bus_message *m, void *userdata, sd_bus_error *ret
         if (sd_bus_message_read(m, "sss", &name, &old_owner, &new_owner) < 0 || !streq(name, BERTH_BUS_NAME) ||
             isempty(old_owner) || w->finished)
                 return 0;
-        if (!w->quiet && w->tty && w->lines_drawn == 0)
-                fputs("\r\033[K", stderr);
+        wait_end(w, -ECONNRESET);
         fprintf(stderr, "Error: berthd stopped before the %s job ended; it did not complete.\n", w->verb);
-        w->finished = true;
-        w->result = -ECONNRESET;
         return sd_event_exit(w->event, 0);
 }
 

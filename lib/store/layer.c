@@ -386,6 +386,13 @@ static int lower_dir_stat(Unpacker *u, const char *path, struct stat *ret) {
         return S_ISDIR(ret->st_mode);
 }
 
+/* A directory's owner, then its mode (chown clears setuid and setgid). */
+static int dir_take_owner_mode(int fd, const struct stat *st) {
+        if (fchown(fd, st->st_uid, st->st_gid) < 0 || fchmod(fd, st->st_mode & 07777) < 0)
+                return -errno;
+        return 0;
+}
+
 static void omit_times(struct timespec ts[2]) {
         ts[0] = ts[1] = (struct timespec) { .tv_nsec = UTIME_OMIT };
 }
@@ -415,8 +422,9 @@ static int mkdir_implied(Unpacker *u, int dirfd, const char *name, const char *p
         fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0)
                 return -errno;
-        if (fchown(fd, st.st_uid, st.st_gid) < 0 || fchmod(fd, st.st_mode & 07777) < 0)
-                return -errno;
+        r = dir_take_owner_mode(fd, &st);
+        if (r < 0)
+                return r;
         if (opaque && fsetxattr(fd, OVERLAY_OPAQUE_XATTR, "y", 1, 0) < 0)
                 return -errno;
         /* Listed even without lower times: layer_unpack_full() returns them. */
@@ -442,8 +450,9 @@ static int root_implied(Unpacker *u) {
         fd = openat_in_root(u->target, ".", O_RDONLY | O_DIRECTORY, 0, false);
         if (fd < 0)
                 return fail(fd, "cannot open the layer root: %s", strerror(-fd));
-        if (fchown(fd, st.st_uid, st.st_gid) < 0 || fchmod(fd, st.st_mode & 07777) < 0)
-                return fail(-errno, "cannot give the layer root its lower root's owner and mode: %m");
+        r = dir_take_owner_mode(fd, &st);
+        if (r < 0)
+                return fail(r, "cannot give the layer root its lower root's owner and mode: %s", strerror(-r));
         ts[0] = st.st_atim;
         ts[1] = st.st_mtim;
         return dir_time_add(u, "", ts, true);
@@ -1368,9 +1377,11 @@ static int fix_implied_dir(Unpacker *u, const char *path) {
         if (r <= 0)
                 return r < 0 ? fail(r, "cannot look up '%s' in the lower layers: %s", path, strerror(-r)) : 0;
         /* In mkdir_implied()'s order: owner, mode, then times. */
-        if (fchown(fd, st.st_uid, st.st_gid) < 0 || fchmod(fd, st.st_mode & 07777) < 0 ||
-            futimens(fd, (struct timespec[2]) { st.st_atim, st.st_mtim }) < 0)
-                return fail(-errno, "cannot give directory '%s' its lower layer's metadata: %m", path);
+        r = dir_take_owner_mode(fd, &st);
+        if (r >= 0 && futimens(fd, (struct timespec[2]) { st.st_atim, st.st_mtim }) < 0)
+                r = -errno;
+        if (r < 0)
+                return fail(r, "cannot give directory '%s' its lower layer's metadata: %s", path, strerror(-r));
         return 0;
 }
 

@@ -771,6 +771,18 @@ START_TEST(test_implied_dirs_fixed_up) {
         ck_assert_int_eq(rm_rf_at(d.target_fd, "new"), 0);
         ck_assert_int_eq(write_string_file_atomic_at(d.target_fd, "new", "a file now"), 0);
         ck_assert_int_eq(layer_fix_implied_dirs(d.target_fd, &lower_fd, 1, implied), 0);
+        /* An implied directory a later entry turned into a symlink out of the
+         * layer: the fix-up does not follow it. */
+        {
+                struct stat st;
+
+                ck_assert_int_eq(rm_rf_at(d.target_fd, "usr"), 0);
+                ck_assert_int_eq(symlinkat(d.canary, d.target_fd, "usr"), 0);
+                ck_assert_int_eq(layer_fix_implied_dirs(d.target_fd, &lower_fd, 1, implied), 0);
+                ck_assert_int_eq(stat(d.canary, &st), 0);
+                ck_assert_uint_eq(st.st_uid, 0);
+                ck_assert_int_eq(st.st_mode & 07777, 0755);
+        }
         ck_assert_int_eq(rm_rf_at(AT_FDCWD, lower), 0);
 }
 END_TEST

@@ -8,7 +8,7 @@ DEPS=(
         # build
         meson ninja-build pkg-config gcc libc6-dev
         libsystemd-dev libnl-3-dev libnl-route-3-dev libarchive-dev libssl-dev
-        libjansson-dev libcurl4-openssl-dev libseccomp-dev libcap-dev check libsubunit-dev
+        libjansson-dev libcurl4-openssl-dev libnftables-dev libseccomp-dev libcap-dev check libsubunit-dev
         # the fuzzers: libFuzzer's runtime is only a Recommends of clang-14
         clang libclang-rt-14-dev
         # run and test: the real systemd and bus inside the sandbox
@@ -18,6 +18,8 @@ DEPS=(
         # peers the tests compare with
         podman skopeo umoci
         # registries the tests start: plain, TLS + htpasswd, token auth, a mirror
+        # networking: remote hosts' upstream DNS, nft to look at (never to change) the ruleset
+        dnsmasq-base nftables
         docker-registry apache2-utils openssl python3-jwt python3-cryptography curl
 )
 

@@ -13,6 +13,7 @@
 #define BERTH_IMAGE_PATH_PREFIX "/org/berth/Berth1/image"
 #define BERTH_EXEC_PATH_PREFIX "/org/berth/Berth1/exec"
 #define BERTH_JOB_PATH_PREFIX "/org/berth/Berth1/job"
+#define BERTH_NETWORK_PATH_PREFIX "/org/berth/Berth1/network"
 #define BERTH_MANAGER_IFACE "org.berth.Berth1.Manager"
 #define BERTH_CONTAINER_IFACE "org.berth.Berth1.Container"
 #define BERTH_IMAGE_IFACE "org.berth.Berth1.Image"
@@ -41,6 +42,10 @@
 #define BERTH_ERROR_REGISTRY_AUTH "org.berth.Berth1.Error.RegistryAuthenticationFailed"
 #define BERTH_ERROR_REGISTRY_UNAVAILABLE "org.berth.Berth1.Error.RegistryUnavailable"
 #define BERTH_ERROR_NO_MATCHING_PLATFORM "org.berth.Berth1.Error.NoMatchingPlatform"
+#define BERTH_ERROR_NO_SUCH_NETWORK "org.berth.Berth1.Error.NoSuchNetwork"
+#define BERTH_ERROR_NETWORK_IN_USE "org.berth.Berth1.Error.NetworkInUse"
+#define BERTH_ERROR_ADDRESS_IN_USE "org.berth.Berth1.Error.AddressInUse"
+#define BERTH_ERROR_ADDRESS_NOT_AVAILABLE "org.berth.Berth1.Error.AddressNotAvailable"
 
 /* What a failing call was about: one errno means different things for
  * different objects (ENOENT: NoSuchContainer or NoSuchImage; EBUSY:
@@ -50,6 +55,7 @@ typedef enum BerthObjectKind {
         BERTH_OBJECT_CONTAINER,
         BERTH_OBJECT_IMAGE,
         BERTH_OBJECT_EXEC,
+        BERTH_OBJECT_NETWORK,
         _BERTH_OBJECT_KIND_MAX,
         _BERTH_OBJECT_KIND_INVALID = -EINVAL,
 } BerthObjectKind;

@@ -8,6 +8,7 @@
 #include "bus-util.h"
 #include "caller.h"
 #include "container-dbus.h"
+#include "network-dbus.h"
 #include "container-options.h"
 #include "log.h"
 #include "manager.h"
@@ -27,8 +28,85 @@ static int property_get_network(sd_bus *bus, const char *path, const char *inter
                                 const char *property, sd_bus_message *reply,
                                 void *userdata, sd_bus_error *error) {
         Container *c = userdata;
+        _cleanup_free_ char *s = NULL;
 
-        return sd_bus_message_append(reply, "s", network_mode_to_string(c->config.network));
+        /* As asked: "bridge", a network's name, "container:NAME", "none", "host". */
+        if (c->config.network == NETWORK_MODE_CONTAINER)
+                s = strjoin("container:", strempty(c->config.network_name));
+        else if (c->config.network == NETWORK_MODE_BRIDGE)
+                s = strdup(c->config.network_name ?: "bridge");
+        else
+                s = strdup(network_mode_to_string(c->config.network));
+        if (!s)
+                return -ENOMEM;
+        return sd_bus_message_append(reply, "s", s);
+}
+
+static int append_endpoint(sd_bus_message *reply, const Network *n, const ContainerEndpoint *ep) {
+        char a4[IN_ADDR_STRLEN + 8] = "", a6[IN_ADDR_STRLEN + 8] = "", g4[IN_ADDR_STRLEN] = "",
+             g6[IN_ADDR_STRLEN] = "", mac[18];
+        int r;
+
+        for (size_t i = 0; i < n->n_subnets; i++) {
+                const NetworkSubnet *s = &n->subnets[i];
+                int f = s->subnet.addr.family == AF_INET6;
+                char a[IN_ADDR_STRLEN];
+
+                if (!in_addr_is_set(&ep->addrs[f]))
+                        continue;
+                snprintf(f ? a6 : a4, sizeof a4, "%s/%u", in_addr_to_string(&ep->addrs[f], a), s->subnet.prefixlen);
+                in_addr_to_string(&s->gateway, f ? g6 : g4);
+        }
+        r = sd_bus_message_open_container(reply, 'r', "ssssssas");
+        if (r >= 0)
+                r = sd_bus_message_append(reply, "ssssss", n->name, a4, g4, a6, g6, mac_to_string(ep->mac, mac));
+        if (r >= 0)
+                r = sd_bus_message_append_strv(reply, ep->aliases);
+        if (r < 0)
+                return r;
+        return sd_bus_message_close_container(reply);
+}
+
+static int property_get_networks(sd_bus *bus, const char *path, const char *interface,
+                                 const char *property, sd_bus_message *reply,
+                                 void *userdata, sd_bus_error *error) {
+        Manager *m = sd_bus_slot_get_userdata(sd_bus_get_current_slot(bus));
+        Container *c = userdata;
+        int r;
+
+        r = sd_bus_message_open_container(reply, 'a', "(ssssssas)");
+        for (size_t i = 0; r >= 0 && i < c->config.n_endpoints; i++) {
+                Network *n;
+                if (network_table_find(engine_networks(m->engine), c->config.endpoints[i].network_id, &n) >= 0)
+                        r = append_endpoint(reply, n, &c->config.endpoints[i]);
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_close_container(reply);
+}
+
+static int property_get_port_bindings(sd_bus *bus, const char *path, const char *interface,
+                                      const char *property, sd_bus_message *reply,
+                                      void *userdata, sd_bus_error *error) {
+        Container *c = userdata;
+        bool bound = streq(property, "Ports");
+        const PortMapping *p = bound ? c->bound_ports : c->config.ports;
+        size_t n = bound ? c->n_bound_ports : c->config.n_ports;
+        int r;
+
+        r = sd_bus_message_open_container(reply, 'a', bound ? "(sqqs)" : "(sqqqs)");
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                char ip[IN_ADDR_STRLEN];
+                const char *proto = port_proto_to_string(p[i].proto);
+
+                in_addr_to_string(&p[i].host_ip, ip);
+                r = bound ? sd_bus_message_append(reply, "(sqqs)", ip, p[i].host_port, p[i].container_port, proto) :
+                        sd_bus_message_append(reply, "(sqqqs)", ip, p[i].host_port, p[i].host_port_last,
+                                              p[i].container_port, proto);
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_close_container(reply);
 }
 
 static int property_get_command(sd_bus *bus, const char *path, const char *interface,
@@ -1147,13 +1225,17 @@ static void on_container_changed(Container *c, void *userdata) {
         if (!m->bus || container_object_path(c->id, &path) < 0)
                 return;
         (void) sd_bus_emit_properties_changed(m->bus, path, BERTH_CONTAINER_IFACE, "State", "ExitCode",
-                                              "Pid", "StartedAt", "FinishedAt", "OOMKilled", "Limits", NULL);
+                                              "Pid", "StartedAt", "FinishedAt", "OOMKilled", "Limits",
+                                              "Networks", "Ports", NULL);
 }
 
 const EngineCallbacks container_dbus_callbacks = {
         .added = on_container_added,
         .changed = on_container_changed,
         .removed = on_container_removed,
+        .network_added = network_dbus_added,
+        .network_changed = network_dbus_changed,
+        .network_removed = network_dbus_removed,
 };
 
 #define CFG(field) (offsetof(Container, config) + offsetof(ContainerConfig, field))
@@ -1180,6 +1262,9 @@ static const sd_bus_vtable container_vtable[] = {
         SD_BUS_PROPERTY("User", "s", bus_property_get_string, CFG(user), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Hostname", "s", bus_property_get_string, CFG(hostname), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("NetworkMode", "s", property_get_network, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Networks", "a(ssssssas)", property_get_networks, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("PortBindings", "a(sqqqs)", property_get_port_bindings, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Ports", "a(sqqs)", property_get_port_bindings, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Tty", "b", bus_property_get_bool, CFG(tty), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("AutoRemove", "b", bus_property_get_bool, CFG(auto_remove), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Privileged", "b", bus_property_get_bool, CFG(security.privileged), SD_BUS_VTABLE_PROPERTY_CONST),

@@ -4,6 +4,7 @@
 
 #include "bus-util.h"
 #include "container-options.h"
+#include "network-options.h"
 #include "seccomp-profile.h"
 #include "stdio-fd.h"
 
@@ -186,19 +187,6 @@ static int read_bool_into(sd_bus_message *m, bool *dst) {
         return r;
 }
 
-static int read_network(sd_bus_message *m, ContainerConfig *cfg, sd_bus_error *error) {
-        const char *s;
-        int r = sd_bus_message_read(m, "s", &s);
-
-        if (r < 0)
-                return r;
-        cfg->network = network_mode_from_string(s);
-        if (cfg->network < 0)
-                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                         "Unknown network '%s': use 'none' or 'host'.", s);
-        return 0;
-}
-
 static int read_stop_signal(sd_bus_message *m, ContainerConfig *cfg, sd_bus_error *error) {
         const char *s;
         int r = sd_bus_message_read(m, "s", &s);
@@ -218,6 +206,10 @@ static int read_stop_timeout(sd_bus_message *m, ContainerConfig *cfg) {
 /* One option; "s", "as", ... is the variant's type it must have. */
 static int read_option(sd_bus_message *m, const char *key, Container *c, char **image, sd_bus_error *error) {
         ContainerConfig *cfg = &c->config;
+        int r = network_options_read_container(m, key, cfg, error);
+
+        if (r != 0)
+                return r < 0 ? r : 0;
 
         if (streq(key, "Image")) return read_string_into(m, image);
         if (streq(key, "Name")) return read_string_into(m, &c->name);
@@ -231,7 +223,6 @@ static int read_option(sd_bus_message *m, const char *key, Container *c, char **
         if (streq(key, "Volumes")) return read_mounts(m, c, mount_spec_parse_volume, error);
         if (streq(key, "Tmpfs")) return read_mounts(m, c, mount_spec_parse_tmpfs, error);
         if (streq(key, "Mounts")) return read_mounts(m, c, mount_spec_parse_mount, error);
-        if (streq(key, "Network")) return read_network(m, cfg, error);
         if (streq(key, "CapAdd")) return read_strv_into(m, &cfg->security.cap_add);
         if (streq(key, "CapDrop")) return read_strv_into(m, &cfg->security.cap_drop);
         if (streq(key, "Privileged")) return read_bool_into(m, &cfg->security.privileged);
@@ -256,6 +247,7 @@ int container_options_read(sd_bus_message *m, Container **ret, char **ret_image,
         if (r < 0)
                 return r;
         c->config.stop_signal = 0;   /* 0: the image's, or SIGTERM */
+        c->config.network = NETWORK_MODE_BRIDGE;   /* Docker's default: the "bridge" network */
         r = sd_bus_message_enter_container(m, 'a', "{sv}");
         while (r >= 0 && (r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
                 r = sd_bus_message_read(m, "s", &key);

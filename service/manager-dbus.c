@@ -6,6 +6,7 @@
 #include "fileio.h"
 #include "container-dbus.h"
 #include "image-dbus.h"
+#include "network-dbus.h"
 #include "registry-dbus.h"
 #include "manager-dbus.h"
 #include "operation.h"
@@ -198,11 +199,28 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("GetContainerEnvironment", SD_BUS_ARGS("s", name),
                                 SD_BUS_RESULT("as", environment), method_get_environment_by_name,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListNetworks", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(ssssbo)", networks),
+                                method_list_networks, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetNetwork", SD_BUS_ARGS("s", name), SD_BUS_RESULT("o", network),
+                                method_get_network, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("CreateNetwork", SD_BUS_ARGS("s", name, "a{sv}", options),
+                                SD_BUS_RESULT("s", id, "o", network), method_create_network,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("RemoveNetwork", SD_BUS_ARGS("s", name), SD_BUS_NO_RESULT,
+                                method_remove_network_by_name, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ConnectNetwork", SD_BUS_ARGS("s", name, "s", container, "a{sv}", options),
+                                SD_BUS_NO_RESULT, method_connect_network_by_name, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("DisconnectNetwork", SD_BUS_ARGS("s", name, "s", container, "b", force),
+                                SD_BUS_NO_RESULT, method_disconnect_network_by_name, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("PruneNetworks", SD_BUS_NO_ARGS, SD_BUS_RESULT("as", removed),
+                                method_prune_networks, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_SIGNAL_WITH_ARGS("ContainerAdded", SD_BUS_ARGS("s", id, "o", container), 0),
         SD_BUS_SIGNAL_WITH_ARGS("ContainerRemoved", SD_BUS_ARGS("s", id, "o", container), 0),
 
         SD_BUS_SIGNAL_WITH_ARGS("ImageAdded", SD_BUS_ARGS("s", id, "o", image), 0),
         SD_BUS_SIGNAL_WITH_ARGS("ImageRemoved", SD_BUS_ARGS("s", id, "o", image), 0),
+        SD_BUS_SIGNAL_WITH_ARGS("NetworkAdded", SD_BUS_ARGS("s", id, "o", network), 0),
+        SD_BUS_SIGNAL_WITH_ARGS("NetworkRemoved", SD_BUS_ARGS("s", id, "o", network), 0),
         SD_BUS_SIGNAL_WITH_ARGS("JobRemoved",
                                 SD_BUS_ARGS("u", id, "o", job, "s", result, "s", error_name,
                                             "s", error_message, "as", ids), 0),
@@ -223,6 +241,9 @@ int manager_dbus_register(Manager *m) {
         if (r < 0)
                 return r;
         r = container_dbus_register(m);
+        if (r < 0)
+                return r;
+        r = network_dbus_register(m);
         if (r < 0)
                 return r;
         return sd_bus_add_object_manager(m->bus, NULL, BERTH_MANAGER_PATH);

@@ -36,6 +36,27 @@ static int config_parse_stall_timeout(const char *value, void *data) {
         return 0;
 }
 
+/* IPForward=yes|no: whether berthd may turn on forwarding for its networks. */
+static int config_parse_ip_forward(const char *value, void *data) {
+        bool *refused = data;
+
+        if (IN_SET_STR(value, "yes", "true", "1", "enable"))
+                *refused = false;
+        else if (IN_SET_STR(value, "no", "false", "0", "refuse"))
+                *refused = true;
+        else
+                return -EINVAL;
+        return 0;
+}
+
+static int config_parse_ipv4_prefix(const char *value, void *data) {
+        InPrefix *p = data;
+
+        if (in_prefix_parse(value, AF_INET, p) < 0 || p->prefixlen > 24)
+                return -EINVAL;
+        return 0;
+}
+
 static const ConfigItem manager_config_items[] = {
         { "Daemon", "Root", config_parse_string, offsetof(ManagerConfig, root) },
         { "Daemon", "LogLevel", config_parse_log_level, offsetof(ManagerConfig, log_level) },
@@ -62,6 +83,9 @@ static const ConfigItem manager_config_items[] = {
           offsetof(ManagerConfig, stalled_transfer_timeout_sec) },
         { "Images", "MaxPartialBlobsSize", config_parse_size, offsetof(ManagerConfig, max_partial_blobs_size) },
         { "Containers", "SetupTimeoutSec", config_parse_unsigned, offsetof(ManagerConfig, setup_timeout_sec) },
+        { "Network", "IPForward", config_parse_ip_forward, offsetof(ManagerConfig, ip_forward_refused) },
+        { "Network", "DefaultSubnet", config_parse_ipv4_prefix, offsetof(ManagerConfig, default_subnet) },
+        { "Network", "UserSubnetPool", config_parse_ipv4_prefix, offsetof(ManagerConfig, user_subnet_pool) },
 };
 
 int manager_config_load(ManagerConfig *c, const char *path) {
@@ -181,6 +205,9 @@ static int manager_load_containers(Manager *m) {
         if (r < 0)
                 return log_error_errno(r, "Failed to set up the container engine: %m");
         engine_set_setup_timeout(m->engine, m->config.setup_timeout_sec * USEC_PER_SEC);
+        engine_network_configure(m->engine, &(EngineNetworkConfig) {
+                .default_subnet = m->config.default_subnet, .user_pool = m->config.user_subnet_pool,
+                .ip_forward = !m->config.ip_forward_refused });
         r = scope_subscribe(m->bus);
         if (r < 0)
                 return log_error_errno(r, "Failed to subscribe to systemd's signals: %m");

@@ -9,6 +9,7 @@
 
 #include "caller.h"
 #include "hashmap.h"
+#include "in-addr-util.h"
 #include "store.h"
 
 typedef struct ManagerConfig {
@@ -22,6 +23,8 @@ typedef struct ManagerConfig {
         uint64_t max_config_size;
         unsigned stalled_transfer_timeout_sec; /* 0: the registry client's default */
         uint64_t max_partial_blobs_size;  /* partial blobs kept across pulls; 0: none */
+        bool ip_forward_refused;        /* [Network] IPForward=no */
+        InPrefix default_subnet, user_subnet_pool;
 } ManagerConfig;
 
 typedef struct Operation Operation;

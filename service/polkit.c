@@ -90,6 +90,7 @@ static const struct {
         { BERTH_ACTION_PRIVILEGED_CONTAINERS, "manage containers with privileges or host resources" },
         { BERTH_ACTION_EXEC, "run commands in containers" },
         { BERTH_ACTION_MANAGE_IMAGES, "manage images" },
+        { BERTH_ACTION_MANAGE_NETWORKS, "manage networks" },
         { BERTH_ACTION_PULL_IMAGES, "pull or push images" },
         { BERTH_ACTION_REGISTRY_CREDENTIALS, "change the engine's own registry credentials" },
 };

@@ -26,6 +26,7 @@ typedef struct Manager Manager;
 #define BERTH_ACTION_EXEC "org.berth.Berth1.exec-containers"
 #define BERTH_ACTION_MANAGE_IMAGES "org.berth.Berth1.manage-images"
 #define BERTH_ACTION_PULL_IMAGES "org.berth.Berth1.pull-images"
+#define BERTH_ACTION_MANAGE_NETWORKS "org.berth.Berth1.manage-networks"
 #define BERTH_ACTION_REGISTRY_CREDENTIALS "org.berth.Berth1.manage-registry-credentials"
 
 /* details: NULL or key, value, key, value, ..., NULL; what rules may read

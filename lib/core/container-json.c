@@ -5,6 +5,7 @@
 
 #include "container.h"
 #include "json-util.h"
+#include "network.h"
 
 static json_t *labels_to_json(char * const *l) {
         json_t *o = json_object();
@@ -50,7 +51,61 @@ static json_t *limits_to_json(const ScopeLimits *l) {
                          "cpuset", cpuset);
 }
 
+static json_t *config_base_to_json(const ContainerConfig *c);
+
+static json_t *port_to_json(const PortMapping *m) {
+        char ip[IN_ADDR_STRLEN];
+
+        return json_pack("{s:s, s:i, s:i, s:i, s:s}", "host_ip", in_addr_to_string(&m->host_ip, ip),
+                         "host_port", m->host_port, "host_port_last", m->host_port_last,
+                         "container_port", m->container_port, "proto", port_proto_to_string(m->proto));
+}
+
+static json_t *ports_to_json(const PortMapping *p, size_t n) {
+        json_t *a = json_array();
+
+        for (size_t i = 0; a && i < n; i++)
+                if (json_array_append_new(a, port_to_json(&p[i])) < 0)
+                        a = (json_decref(a), NULL);
+        return a;
+}
+
+static json_t *endpoint_to_json(const ContainerEndpoint *e) {
+        char a4[IN_ADDR_STRLEN], a6[IN_ADDR_STRLEN], mac[18];
+
+        return json_pack("{s:s, s:o, s:s, s:s, s:s}", "network_id", e->network_id,
+                         "aliases", json_strv(e->aliases), "ipv4", in_addr_to_string(&e->addrs[0], a4),
+                         "ipv6", in_addr_to_string(&e->addrs[1], a6), "mac", mac_to_string(e->mac, mac));
+}
+
+/* The network half of the configuration, set into o. */
+static int network_config_to_json(const ContainerConfig *c, json_t *o) {
+        json_t *eps = json_array();
+
+        for (size_t i = 0; eps && i < c->n_endpoints; i++)
+                if (json_array_append_new(eps, endpoint_to_json(&c->endpoints[i])) < 0)
+                        eps = (json_decref(eps), NULL);
+        if (!eps || json_object_set_new(o, "endpoints", eps) < 0 ||
+            json_object_set_new(o, "ports", ports_to_json(c->ports, c->n_ports)) < 0 ||
+            json_object_set_new(o, "dns", json_strv(c->dns)) < 0 ||
+            json_object_set_new(o, "dns_search", json_strv(c->dns_search)) < 0 ||
+            json_object_set_new(o, "dns_options", json_strv(c->dns_options)) < 0 ||
+            json_object_set_new(o, "extra_hosts", json_strv(c->extra_hosts)) < 0 ||
+            json_object_set_new(o, "publish_all", json_boolean(c->publish_all)) < 0 ||
+            (c->network_name && json_object_set_new(o, "network_name", json_string(c->network_name)) < 0))
+                return -ENOMEM;
+        return 0;
+}
+
 static json_t *config_to_json(const ContainerConfig *c) {
+        json_t *j = config_base_to_json(c);
+
+        if (j && network_config_to_json(c, j) < 0)
+                j = (json_decref(j), NULL);
+        return j;
+}
+
+static json_t *config_base_to_json(const ContainerConfig *c) {
         const SecurityOptions *s = &c->security;
         json_t *mounts = json_array();
 
@@ -105,6 +160,11 @@ int container_to_json(const Container *c, json_t **ret) {
                       "config", config_to_json(&c->config));
         if (!j)
                 return -EINVAL;
+        if (c->n_bound_ports > 0 &&
+            json_object_set_new(j, "bound_ports", ports_to_json(c->bound_ports, c->n_bound_ports)) < 0) {
+                json_decref(j);
+                return -ENOMEM;
+        }
         *ret = j;
         return 0;
 }
@@ -263,6 +323,105 @@ static int config_scalars_from_json(json_t *o, ContainerConfig *c) {
         return 0;
 }
 
+static int port_from_json(json_t *o, PortMapping *ret) {
+        const char *ip = "", *proto = NULL;
+        int hp = 0, hl = 0, cp = 0;
+        PortMapping m = {};
+
+        if (json_unpack(o, "{s?s, s?i, s?i, s:i, s:s}", "host_ip", &ip, "host_port", &hp,
+                        "host_port_last", &hl, "container_port", &cp, "proto", &proto) < 0)
+                return -EBADMSG;
+        m.proto = port_proto_from_string(proto);
+        if (m.proto < 0 || hp < 0 || hp > 65535 || hl < 0 || hl > 65535 || cp <= 0 || cp > 65535 ||
+            (!isempty(ip) && in_addr_parse(ip, AF_UNSPEC, &m.host_ip) < 0))
+                return -EBADMSG;
+        m.host_port = (uint16_t) hp;
+        m.host_port_last = (uint16_t) hl;
+        m.container_port = (uint16_t) cp;
+        *ret = m;
+        return 0;
+}
+
+static int ports_from_json(json_t *a, PortMapping **ret, size_t *ret_n) {
+        _cleanup_free_ PortMapping *p = NULL;
+        json_t *v;
+        size_t i;
+
+        if (!a || json_is_null(a))
+                return 0;
+        if (!json_is_array(a) || json_array_size(a) > 65536)
+                return -EBADMSG;
+        if (json_array_size(a) == 0)
+                return 0;
+        p = calloc(json_array_size(a), sizeof *p);
+        if (!p)
+                return -ENOMEM;
+        json_array_foreach(a, i, v)
+                if (port_from_json(v, &p[i]) < 0)
+                        return -EBADMSG;
+        free(*ret);
+        *ret = TAKE_PTR(p);
+        *ret_n = json_array_size(a);
+        return 0;
+}
+
+static int endpoint_from_json(json_t *o, ContainerEndpoint *ret) {
+        const char *id = NULL, *a4 = "", *a6 = "", *mac = "";
+        _cleanup_(container_endpoint_done) ContainerEndpoint e = {};
+        int r;
+
+        if (json_unpack(o, "{s:s, s?s, s?s, s?s}", "network_id", &id, "ipv4", &a4, "ipv6", &a6,
+                        "mac", &mac) < 0)
+                return -EBADMSG;
+        if ((!isempty(a4) && in_addr_parse(a4, AF_INET, &e.addrs[0]) < 0) ||
+            (!isempty(a6) && in_addr_parse(a6, AF_INET6, &e.addrs[1]) < 0) ||
+            (!isempty(mac) && mac_parse(mac, e.mac) < 0) || strlen(id) != 64)
+                return -EBADMSG;
+        r = dup_opt(id, &e.network_id);
+        if (r >= 0)
+                r = strv_from_json(o, "aliases", &e.aliases);
+        if (r < 0)
+                return r;
+        *ret = e;
+        e = (ContainerEndpoint) {};
+        return 0;
+}
+
+static int network_config_from_json(json_t *o, ContainerConfig *cfg) {
+        json_t *eps = json_object_get(o, "endpoints"), *v;
+        const char *name = NULL;
+        int publish_all = 0;
+        size_t i;
+        int r;
+
+        if (json_unpack(o, "{s?s, s?b}", "network_name", &name, "publish_all", &publish_all) < 0)
+                return -EBADMSG;
+        cfg->publish_all = publish_all;
+        r = dup_opt(name, &cfg->network_name);
+        if (r >= 0)
+                r = ports_from_json(json_object_get(o, "ports"), &cfg->ports, &cfg->n_ports);
+        FOREACH_STRING(k, "dns", "dns_search", "dns_options", "extra_hosts") {
+                char ***l = streq(k, "dns") ? &cfg->dns : streq(k, "dns_search") ? &cfg->dns_search :
+                            streq(k, "dns_options") ? &cfg->dns_options : &cfg->extra_hosts;
+                if (r >= 0)
+                        r = strv_from_json(o, k, l);
+        }
+        if (r < 0)
+                return r;
+        if (eps && !json_is_array(eps))
+                return -EBADMSG;
+        json_array_foreach(eps, i, v) {
+                ContainerEndpoint e;
+
+                r = endpoint_from_json(v, &e);
+                if (r >= 0)
+                        r = container_add_endpoint(cfg, &e);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 static int config_from_json(json_t *o, Container *c) {
         ContainerConfig *cfg = &c->config;
         json_t *mounts, *m;
@@ -284,6 +443,8 @@ static int config_from_json(json_t *o, Container *c) {
                 r = security_from_json(json_object_get(o, "security"), &cfg->security);
         if (r >= 0)
                 r = limits_from_json(json_object_get(o, "limits"), &cfg->limits);
+        if (r >= 0)
+                r = network_config_from_json(o, cfg);
         if (r < 0)
                 return r;
         mounts = json_object_get(o, "mounts");
@@ -339,6 +500,9 @@ int container_from_json(json_t *j, Container **ret) {
                 if (r < 0)
                         return r;
         }
+        r = ports_from_json(json_object_get(j, "bound_ports"), &c->bound_ports, &c->n_bound_ports);
+        if (r < 0)
+                return r;
         *ret = TAKE_PTR(c);
         return 0;
 }

@@ -32,6 +32,8 @@ DEFINE_STRING_TABLE_LOOKUP(mount_type, MountType);
 static const char *const network_mode_table[_NETWORK_MODE_MAX] = {
         [NETWORK_MODE_NONE] = "none",
         [NETWORK_MODE_HOST] = "host",
+        [NETWORK_MODE_BRIDGE] = "bridge",
+        [NETWORK_MODE_CONTAINER] = "container",
 };
 
 DEFINE_STRING_TABLE_LOOKUP(network_mode, NetworkMode);
@@ -111,10 +113,55 @@ void container_config_done(ContainerConfig *c) {
                 mount_spec_done(&c->mounts[i]);
         c->mounts = mfree(c->mounts);
         c->n_mounts = 0;
+        c->network_name = mfree(c->network_name);
+        for (size_t i = 0; i < c->n_endpoints; i++)
+                container_endpoint_done(&c->endpoints[i]);
+        c->endpoints = mfree(c->endpoints);
+        c->n_endpoints = 0;
+        c->ports = mfree(c->ports);
+        c->n_ports = 0;
+        c->dns = strv_free(c->dns);
+        c->dns_search = strv_free(c->dns_search);
+        c->dns_options = strv_free(c->dns_options);
+        c->extra_hosts = strv_free(c->extra_hosts);
         c->security.cap_add = strv_free(c->security.cap_add);
         c->security.cap_drop = strv_free(c->security.cap_drop);
         c->security.seccomp_profile = mfree(c->security.seccomp_profile);
         scope_limits_done(&c->limits);
+}
+
+void container_endpoint_done(ContainerEndpoint *e) {
+        e->network_id = mfree(e->network_id);
+        e->aliases = strv_free(e->aliases);
+}
+
+int container_add_endpoint(ContainerConfig *c, ContainerEndpoint *ep) {
+        ContainerEndpoint *l;
+
+        if (c->n_endpoints >= 64)
+                return -E2BIG;
+        l = reallocarray(c->endpoints, c->n_endpoints + 1, sizeof *l);
+        if (!l)
+                return -ENOMEM;
+        c->endpoints = l;
+        l[c->n_endpoints++] = *ep;
+        *ep = (ContainerEndpoint) {};
+        return 0;
+}
+
+ContainerEndpoint *container_find_endpoint(const ContainerConfig *c, const char *network_id) {
+        for (size_t i = 0; i < c->n_endpoints; i++)
+                if (streq(c->endpoints[i].network_id, network_id))
+                        return &c->endpoints[i];
+        return NULL;
+}
+
+void container_remove_endpoint(ContainerConfig *c, ContainerEndpoint *ep) {
+        size_t i = ep - c->endpoints;
+
+        container_endpoint_done(ep);
+        memmove(c->endpoints + i, c->endpoints + i + 1, (c->n_endpoints - i - 1) * sizeof *ep);
+        c->n_endpoints--;
 }
 
 Container *container_free(Container *c) {
@@ -127,6 +174,7 @@ Container *container_free(Container *c) {
         free(c->image_ref);
         free(c->image_id);
         free(c->unit);
+        free(c->bound_ports);
         return mfree(c);
 }
 

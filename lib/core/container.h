@@ -13,6 +13,7 @@
 #include "mount-spec.h"
 #include "resource-limits.h"
 #include "names.h"
+#include "port-spec.h"
 #include "util.h"
 
 #define CONTAINER_STATE_FILE "state.json"
@@ -37,6 +38,8 @@ typedef enum ContainerState {
 typedef enum NetworkMode {
         NETWORK_MODE_NONE,
         NETWORK_MODE_HOST,
+        NETWORK_MODE_BRIDGE,      /* Berth networks: "bridge" or user networks (endpoints) */
+        NETWORK_MODE_CONTAINER,   /* another container's namespace (network_container) */
         _NETWORK_MODE_MAX,
         _NETWORK_MODE_INVALID = -EINVAL,
 } NetworkMode;
@@ -50,6 +53,15 @@ typedef struct SecurityOptions {
         char *seccomp_profile;  /* NULL: the default profile; "unconfined"; or a path */
 } SecurityOptions;
 
+/* The container on one network: its lease, held from creation (or connect)
+ * to removal (or disconnect). */
+typedef struct ContainerEndpoint {
+        char *network_id;
+        char **aliases;                /* --network-alias */
+        InAddr addrs[2];               /* [0] IPv4, [1] IPv6; family 0: none */
+        uint8_t mac[6];
+} ContainerEndpoint;
+
 typedef struct ContainerConfig {
         char **argv;
         char **entrypoint;
@@ -61,6 +73,14 @@ typedef struct ContainerConfig {
         MountSpec *mounts;
         size_t n_mounts;
         NetworkMode network;
+        char *network_name;     /* as asked: "bridge", a network's name; container:'s id */
+        ContainerEndpoint *endpoints; /* NETWORK_MODE_BRIDGE: the networks, eth0 first */
+        size_t n_endpoints;
+        PortMapping *ports;     /* -p, and -P's once resolved at creation */
+        size_t n_ports;
+        char **dns, **dns_search, **dns_options;
+        char **extra_hosts;     /* --add-host "name:address" */
+        bool publish_all;       /* -P */
         SecurityOptions security;
         ScopeLimits limits;
         int stop_signal;
@@ -88,6 +108,8 @@ typedef struct Container {
         uint64_t started_usec;
         uint64_t finished_usec;
         char *unit;
+        PortMapping *bound_ports; /* while running: the host ports reserved (host_port set) */
+        size_t n_bound_ports;
         void *live;               /* the engine's running state, not persisted */
 } Container;
 
@@ -105,6 +127,11 @@ Container *container_free(Container *c);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Container *, container_free);
 void container_config_done(ContainerConfig *c);
 int container_add_mount(Container *c, MountSpec *m);  /* takes the contents of *m */
+void container_endpoint_done(ContainerEndpoint *e);
+/* Takes the contents of *ep. */
+int container_add_endpoint(ContainerConfig *c, ContainerEndpoint *ep);
+ContainerEndpoint *container_find_endpoint(const ContainerConfig *c, const char *network_id);
+void container_remove_endpoint(ContainerConfig *c, ContainerEndpoint *ep);
 /* Whether the configuration reaches past the container's confinement: the
  * privileged flag, bind mounts of host paths, added capabilities, the host's
  * network namespace, or a seccomp profile other than the default one. Such a container needs

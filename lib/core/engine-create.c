@@ -106,41 +106,101 @@ static int pick_identity(Engine *e, Container *c) {
         return scope_unit_name(c->name, &c->unit);
 }
 
-static int write_hosts(int dirfd, const Container *c) {
+/* --add-host's "host-gateway": the gateway of the container's first network. */
+static const char *extra_host_address(Engine *e, const Container *c, const char *addr, char buf[static IN_ADDR_STRLEN]) {
+        Network *n;
+
+        if (!streq(addr, "host-gateway"))
+                return addr;
+        if (c->config.n_endpoints == 0 ||
+            network_table_find(engine_networks(e), c->config.endpoints[0].network_id, &n) < 0 || n->n_subnets == 0)
+                return NULL;
+        return in_addr_to_string(&n->subnets[0].gateway, buf);
+}
+
+static int write_hosts(Engine *e, int dirfd, const Container *c) {
         _cleanup_free_ char *host = NULL, *s = NULL;
+        size_t size = 0;
+        FILE *o;
 
         /* With the host's network, the host's view of names is the right one. */
         if (c->config.network == NETWORK_MODE_HOST &&
-            read_full_file_at(AT_FDCWD, "/etc/hosts", 1 << 20, &host, NULL) >= 0)
+            read_full_file_at(AT_FDCWD, "/etc/hosts", 1 << 20, &host, NULL) >= 0 && !c->config.extra_hosts)
                 return write_string_file_replace_at(dirfd, "hosts", host);
-        s = strjoin("127.0.0.1\tlocalhost\n"
-                    "::1\tlocalhost ip6-localhost ip6-loopback\n"
-                    "fe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\n"
-                    "ff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n"
-                    "127.0.1.1\t", c->config.hostname, "\n");
-        if (!s)
+        o = open_memstream(&s, &size);
+        if (!o)
                 return -ENOMEM;
-        return write_string_file_replace_at(dirfd, "hosts", s);
+        if (host)
+                fputs(host, o);
+        else
+                fputs("127.0.0.1\tlocalhost\n"
+                      "::1\tlocalhost ip6-localhost ip6-loopback\n"
+                      "fe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\n"
+                      "ff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n", o);
+        /* Docker names the container's own address; without one, 127.0.1.1. */
+        if (c->config.n_endpoints > 0) {
+                char a[IN_ADDR_STRLEN];
+                for (int f = 0; f < 2; f++)
+                        if (in_addr_is_set(&c->config.endpoints[0].addrs[f]))
+                                fprintf(o, "%s\t%s\n", in_addr_to_string(&c->config.endpoints[0].addrs[f], a),
+                                        c->config.hostname);
+        } else if (!host)
+                fprintf(o, "127.0.1.1\t%s\n", c->config.hostname);
+        STRV_FOREACH(x, c->config.extra_hosts) {
+                const char *colon = strrchr(*x, ':');
+                _cleanup_free_ char *name = colon ? strndup(*x, colon - *x) : NULL;
+                char buf[IN_ADDR_STRLEN];
+                const char *addr = colon ? extra_host_address(e, c, colon + 1, buf) : NULL;
+
+                if (name && addr)
+                        fprintf(o, "%s\t%s\n", addr, name);
+        }
+        if (fclose(o) != 0)
+                return -ENOMEM;
+        return write_string_file_replace_at(dirfd, "hosts", s ?: "");
+}
+
+static void write_resolv_list(FILE *o, const char *key, char **l) {
+        if (!l)
+                return;
+        fprintf(o, "%s", key);
+        STRV_FOREACH(x, l)
+                fprintf(o, " %s", *x);
+        fputc('\n', o);
 }
 
 /* The host's resolv.conf; loopback resolvers only make sense in the host's
- * network namespace, so they are dropped otherwise, as Docker does. */
+ * network namespace, so they are dropped otherwise, as Docker does. On
+ * Berth's networks the container asks berthd's resolver on 127.0.0.11,
+ * which forwards to the host's (or --dns) servers from the host's
+ * namespace. --dns-search and --dns-option replace the host's lines. */
 static int write_resolv_conf(int dirfd, const Container *c) {
         _cleanup_fclose_ FILE *in = fopen("/etc/resolv.conf", "re");
         _cleanup_free_ char *line = NULL, *out = NULL;
+        const ContainerConfig *cfg = &c->config;
+        bool embedded = cfg->network == NETWORK_MODE_BRIDGE, own_ns = cfg->dns && !embedded;
         size_t n = 0, size = 0;
         FILE *o;
 
         o = open_memstream(&out, &size);
         if (!o)
                 return -ENOMEM;
+        if (embedded)
+                fputs("nameserver 127.0.0.11\n", o);
+        STRV_FOREACH(d, own_ns ? cfg->dns : NULL)
+                fprintf(o, "nameserver %s\n", *d);
         while (in && getline(&line, &n, in) > 0) {
                 const char *ns = startswith(line, "nameserver");
-                if (ns && c->config.network != NETWORK_MODE_HOST &&
-                    (strstr(ns, " 127.") || strstr(ns, " ::1")))
+                if (ns && (embedded || own_ns ||
+                           (cfg->network != NETWORK_MODE_HOST && (strstr(ns, " 127.") || strstr(ns, " ::1")))))
+                        continue;
+                if ((cfg->dns_search && (startswith(line, "search") || startswith(line, "domain"))) ||
+                    (cfg->dns_options && startswith(line, "options")))
                         continue;
                 fputs(line, o);
         }
+        write_resolv_list(o, "search", cfg->dns_search);
+        write_resolv_list(o, "options", cfg->dns_options);
         if (fclose(o) != 0)
                 return -ENOMEM;
         return write_string_file_replace_at(dirfd, "resolv.conf", out ?: "");
@@ -181,7 +241,7 @@ int engine_write_etc_files(Engine *e, Container *c) {
                 return -errno;
         r = write_string_file_replace_at(fd, "hostname", hostname);
         if (r >= 0)
-                r = write_hosts(fd, c);
+                r = write_hosts(e, fd, c);
         if (r >= 0)
                 r = write_resolv_conf(fd, c);
         return r;
@@ -206,8 +266,14 @@ int engine_create_full(Engine *e, Container *c_in, const char *image, bool durab
                 return r;
         if (free_and_strdup(&c->image_ref, image) < 0 || free_and_strdup(&c->image_id, i->id) < 0)
                 return -ENOMEM;
+        r = engine_network_prepare(e, c, i->config.exposed_ports, c->config.publish_all);
+        if (r < 0) {
+                engine_network_release(e, c);
+                return r;
+        }
         r = prepare_directory(e, c);
         if (r < 0) {
+                engine_network_release(e, c);
                 (void) container_remove_dir(e->root_fd, c->id);
                 return errmsg_set(r, "Cannot prepare the container's directory: %s", strerror(-r));
         }
@@ -220,10 +286,12 @@ int engine_create_full(Engine *e, Container *c_in, const char *image, bool durab
         if (r >= 0)
                 r = container_table_add(e->containers, c);
         if (r < 0) {
+                engine_network_release(e, c);
                 (void) store_release_image(e->store, c->image_id, c->id);
                 (void) container_remove_dir(e->root_fd, c->id);
                 return r;
         }
+        engine_network_added(e, c);
         if (e->cb.added)
                 e->cb.added(c, e->userdata);
         *ret = TAKE_PTR(c);

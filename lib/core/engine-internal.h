@@ -6,10 +6,13 @@
 #include "runtime.h"
 #include "scope.h"
 #include "unit-manager.h"
+#include "work-queue.h"
 
 /* The engine's files call only downwards, in this order (none calls one
  * above it):
- *   engine-live.c, engine-fdstore.c, engine-create.c  Live, waiters, saving; fd store; creation
+ *   engine-live.c, engine-fdstore.c                    Live, waiters, saving; fd store
+ *   engine-network.c                                   leases, veths, ports, DNS names, the firewall
+ *   engine-create.c                                    creation
  *   engine-terminal.c, engine-cgroup.c                 detached terminals; v1 cgroups, OOM
  *   engine-exec.c                                      exec'd processes
  *   engine.c                                           the Engine, removal, shutdown
@@ -17,6 +20,9 @@
  *   engine-ops.c                                       stop, kill, remove, pause, update, wait */
 
 typedef struct ExecJob ExecJob;
+typedef struct NetSetup NetSetup;
+typedef struct DnsServer DnsServer;
+typedef struct Firewall Firewall;
 
 struct Waiter {
         EngineDone done;
@@ -50,6 +56,10 @@ typedef struct Live {
         bool restarting;            /* the coming exit is a restart's: no --rm removal */
         bool scope_retried;         /* the start waited once for the last run's scope to go */
         bool updating;              /* SetUnitProperties in flight */
+        NetSetup *net_setup;        /* the network's setup on the worker, in flight */
+        bool net_ready, scope_ready; /* a start releases the leader once both are */
+        int *port_fds;              /* the published ports' reservations */
+        size_t n_port_fds;
 } Live;
 
 struct Engine {
@@ -66,6 +76,14 @@ struct Engine {
         ContainerTable *containers;
         EngineCallbacks cb;
         void *userdata;
+        NetworkTable *networks;
+        WorkQueue *net_queue;       /* netlink and firewall calls, in order */
+        Firewall *firewall;         /* the net_queue's thread only */
+        bool firewall_loaded;       /* the table's load is queued or done */
+        sd_event_source *firewall_watch;
+        DnsServer *dns;
+        bool ip_forward;
+        bool net_stopping;          /* the worker is being joined: nothing more is queued */
 };
 
 Live *engine_live(Engine *e, Container *c);
@@ -96,6 +114,19 @@ void engine_reap(Engine *e, int pidfd);
 int engine_add_setup_timer(Engine *e, sd_event_source **ret, sd_event_time_handler_t handler, void *userdata);
 /* "did not finish its setup within 30 s" */
 void engine_setup_timeout_message(Engine *e, const char *what, char *buf, size_t size);
+/* engine-network.c */
+/* Creation: leases the container's addresses (-P: exposed_ports published). */
+int engine_network_prepare(Engine *e, Container *c, char **exposed_ports, bool publish_all);
+void engine_network_added(Engine *e, Container *c);
+void engine_network_release(Engine *e, Container *c);
+/* A start, once the leader is alive: done when its network is ready. */
+int engine_network_setup(Engine *e, Container *c, EngineNetworkDone done, void *userdata);
+void engine_network_teardown(Engine *e, Container *c);
+void engine_network_adopt(Engine *e, Container *c, char **names, int *fds, int n_fds);
+void engine_network_loaded(Engine *e);
+int engine_network_init(Engine *e);
+void engine_network_done(Engine *e);
+
 /* Takes the master of a detached container's terminal. */
 int engine_drain_terminal(Engine *e, Container *c, int master, bool store);
 

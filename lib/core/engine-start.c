@@ -6,8 +6,9 @@
 #include <systemd/sd-daemon.h>
 
 #include "engine-internal.h"
-#include "scope-v1.h"
 #include "log.h"
+#include "netlink-link.h"
+#include "scope-v1.h"
 
 /* Paths below <root>/containers/<id>/ that the runtime needs. */
 typedef struct ContainerPaths {
@@ -44,8 +45,39 @@ static int on_spawn_io(sd_event_source *s, int fd, uint32_t revents, void *userd
 static int on_setup_timeout(sd_event_source *s, uint64_t usec, void *userdata);
 static void setup_abort(Engine *e, Live *l);
 
+static RuntimeNetwork runtime_network_of(NetworkMode m) {
+        switch (m) {
+        case NETWORK_MODE_HOST:
+                return RUNTIME_NETWORK_HOST;
+        case NETWORK_MODE_BRIDGE:
+                return RUNTIME_NETWORK_PRIVATE;
+        case NETWORK_MODE_CONTAINER:
+                return RUNTIME_NETWORK_JOIN;
+        default:
+                return RUNTIME_NETWORK_NONE;
+        }
+}
+
+/* --network container:OTHER: OTHER's namespace, while OTHER runs. */
+static int joined_netns(Engine *e, const Container *c) {
+        Container *other;
+        int fd;
+
+        if (container_table_find(e->containers, c->config.network_name, &other) < 0)
+                return errmsg_set(-ENOENT, "The container %s whose network this one shares is gone.",
+                                  c->config.network_name);
+        if (!IN_SET(other->state, CONTAINER_RUNNING, CONTAINER_PAUSED) || other->pidfd < 0)
+                return errmsg_set(-ESRCH, "Container %s, whose network this one shares, is not running.",
+                                  other->name);
+        fd = netns_open_pidfd(other->pidfd);
+        if (fd < 0)
+                return errmsg_set(fd, "Cannot open the network namespace of %s: %s", other->name, strerror(-fd));
+        return fd;
+}
+
 static int spawn_leader(Engine *e, Container *c, const EngineStdio *stdio, Live *l) {
         _cleanup_(container_paths_done) ContainerPaths paths = {};
+        _cleanup_close_ int join_fd = -EBADF;
         _cleanup_strv_free_ char **lower = NULL, **argv = NULL;
         const ContainerConfig *cfg = &c->config;
         RuntimeSpec spec = {};
@@ -61,6 +93,11 @@ static int spawn_leader(Engine *e, Container *c, const EngineStdio *stdio, Live 
         r = engine_write_etc_files(e, c);
         if (r < 0)
                 return errmsg_set(r, "Cannot write the container's /etc files: %s", strerror(-r));
+        if (cfg->network == NETWORK_MODE_CONTAINER) {
+                join_fd = joined_netns(e, c);
+                if (join_fd < 0)
+                        return join_fd;
+        }
         argv = strv_copy(cfg->entrypoint);
         STRV_FOREACH(a, cfg->argv)
                 if (!argv || strv_extend(&argv, *a) < 0)
@@ -72,7 +109,7 @@ static int spawn_leader(Engine *e, Container *c, const EngineStdio *stdio, Live 
                 .hostname_file = paths.hostname, .hosts_file = paths.hosts,
                 .resolv_conf_file = paths.resolv,
                 .mounts = cfg->mounts, .n_mounts = cfg->n_mounts,
-                .network = cfg->network == NETWORK_MODE_HOST ? RUNTIME_NETWORK_HOST : RUNTIME_NETWORK_NONE,
+                .network = runtime_network_of(cfg->network), .join_netns_fd = join_fd,
         };
         process_spec_from_config(&spec.process, cfg, argv, stdio);
         r = runtime_spawn_begin(&spec, &l->process);
@@ -104,6 +141,7 @@ static void start_finish(Live *l, int r, const char *message, int pty_master) {
 }
 
 static void on_scope_started(const char *result, int r, const sd_bus_error *error, void *userdata);
+static void release_leader(Live *l);
 
 /* The leader in setup is killed, never waited for: the loop reaps it. */
 static void setup_abort(Engine *e, Live *l) {
@@ -119,6 +157,7 @@ static void start_failed(Engine *e, Container *c, int r, int exit_code, const ch
         Live *l = c->live;
 
         setup_abort(e, l);
+        engine_network_teardown(e, c);
         engine_fdstore_remove(e, c);
         c->pidfd = safe_close(c->pidfd);
         c->pid = 0;
@@ -260,9 +299,20 @@ static void on_scope_started(const char *result, int r, const sd_bus_error *erro
                 snprintf(msg, sizeof msg, "Cannot apply the cgroup v1 limits of %s: %s", c->unit, strerror(-r));
                 return start_failed(e, c, r, CONTAINER_EXIT_CODE_ENGINE, msg);
         }
-        /* The leader is in its scope: only now may it run the user's
-         * command. Its setup reads the container's files, so the loop
-         * follows it on its channel, within a time limit. */
+        l->scope_ready = true;
+        if (l->net_ready)
+                release_leader(l);
+}
+
+/* The leader is in its scope and its network is ready: only now may it
+ * run the user's command. Its setup reads the container's files, so the
+ * loop follows it on its channel, within a time limit. */
+static void release_leader(Live *l) {
+        Engine *e = l->engine;
+        Container *c = l->container;
+        char msg[512];
+        int r;
+
         r = runtime_release_begin(&l->process);
         if (r >= 0)
                 r = sd_event_add_io(e->event, &l->setup_io, l->process.channel, EPOLLIN, on_setup_io, l);
@@ -272,6 +322,20 @@ static void on_scope_started(const char *result, int r, const sd_bus_error *erro
                 snprintf(msg, sizeof msg, "Cannot release the leader of %s: %s", c->name, strerror(-r));
                 return start_failed(e, c, r, CONTAINER_EXIT_CODE_ENGINE, msg);
         }
+}
+
+static void on_network_ready(Container *c, int r, const char *message, void *userdata) {
+        Live *l = userdata;
+        char msg[600];
+
+        if (r < 0) {
+                snprintf(msg, sizeof msg, "Cannot set up the network of %s: %s", l->container->name, message);
+                start_failed(l->engine, l->container, r, CONTAINER_EXIT_CODE_ENGINE, msg);
+                return;
+        }
+        l->net_ready = true;
+        if (l->scope_ready)
+                release_leader(l);
 }
 
 /* The leader is alive (runtime_spawn_continue()): systemd is asked for its
@@ -300,6 +364,19 @@ static int on_spawn_io(sd_event_source *s, int fd, uint32_t revents, void *userd
                 snprintf(msg, sizeof msg, "Cannot ask systemd for the scope %s: %s", c->unit, strerror(-r));
                 start_failed(e, c, r, CONTAINER_EXIT_CODE_ENGINE, msg);
                 return 0;
+        }
+        /* The veths, ports and DNS are made on the network worker while
+         * systemd makes the scope. */
+        l->scope_ready = false;
+        l->net_ready = c->config.network != NETWORK_MODE_BRIDGE;
+        if (!l->net_ready) {
+                r = engine_network_setup(e, c, on_network_ready, l);
+                if (r < 0) {
+                        snprintf(msg, sizeof msg, "Cannot set up the network of %s: %s", c->name,
+                                 errmsg_last() ?: strerror(-r));
+                        start_failed(e, c, r, CONTAINER_EXIT_CODE_ENGINE, msg);
+                        return 0;
+                }
         }
         /* Into systemd's store while it makes the scope (not before asking
          * for it: that is the longest wait of a start); by the time the
@@ -453,6 +530,7 @@ void engine_handle_exit(Engine *e, Container *c) {
         if (l)
                 engine_run_waiters(&l->watchers, c, 0, NULL);
         engine_fdstore_remove(e, c);
+        engine_network_teardown(e, c);
         engine_remove_v1_cgroups(e, c);
         (void) engine_save_state(e, c);
         log_debug("Container %s exited with %d.", c->name, c->exit_code);
@@ -510,6 +588,12 @@ static void adopt(Engine *e, Container *c, int stored_pidfd) {
         engine_watch_oom(e, c);
 }
 
+static bool container_is_known(const char *id, void *userdata) {
+        Engine *e = userdata;
+
+        return hashmap_get(e->containers->by_id, id) != NULL;
+}
+
 int engine_load(Engine *e) {
         _cleanup_strv_free_ char **corrupt = NULL, **names = NULL;
         _cleanup_free_ int *fds = NULL;
@@ -524,6 +608,9 @@ int engine_load(Engine *e) {
         r = container_table_load(e->containers, e->root_fd, &corrupt);
         if (r < 0)
                 return r;
+        r = network_table_load(e->networks, container_is_known, e);
+        if (r < 0)
+                log_warning_errno(r, "Cannot load the networks: %m");
         STRV_FOREACH(id, corrupt)
                 log_warning("The state of container %s is unreadable; it is ignored.", *id);
         n_fds = e->units->fdstore_load(e->units_data, &names, &fds);
@@ -539,6 +626,8 @@ int engine_load(Engine *e) {
 
                 if (IN_SET(c->state, CONTAINER_RUNNING, CONTAINER_PAUSED)) {
                         adopt(e, c, fd);
+                        if (IN_SET(c->state, CONTAINER_RUNNING, CONTAINER_PAUSED))
+                                engine_network_adopt(e, c, names, fds, n_fds);
                         if (tty >= 0)
                                 (void) engine_drain_terminal(e, c, tty, false);
                 } else if (fd >= 0 || tty >= 0) {
@@ -549,6 +638,7 @@ int engine_load(Engine *e) {
                         engine_fdstore_remove(e, c);
                 }
         }
+        engine_network_loaded(e);
         /* Fds of containers that no longer exist. */
         for (int k = 0; k < n_fds; k++)
                 if (names && names[k]) {

@@ -34,6 +34,9 @@ int engine_new_full(sd_event *event, const UnitManager *units, void *units_data,
         r = container_table_new(&e->containers);
         if (r < 0)
                 return r;
+        r = engine_network_init(e);
+        if (r < 0)
+                return r;
         *ret = TAKE_PTR(e);
         return 0;
 }
@@ -75,6 +78,13 @@ static void live_free(Live *l) {
         sd_event_source_disable_unref(l->setup_io);
         sd_event_source_disable_unref(l->setup_timer);
         engine_exec_cancel_all(l);
+        /* The network's setup finds its start gone, and undoes itself. */
+        if (l->net_setup)
+                l->net_setup = NULL;
+        /* systemd's store keeps its own copies of the ports' sockets. */
+        for (size_t i = 0; i < l->n_port_fds; i++)
+                safe_close(l->port_fds[i]);
+        free(l->port_fds);
         /* A leader still in setup is killed, and reaped by the loop. */
         runtime_process_kill(&l->process);
         engine_reap(l->engine, TAKE_FD(l->process.pidfd));
@@ -97,6 +107,7 @@ Engine *engine_free(Engine *e) {
                 return NULL;
         if (e->containers)
                 engine_cancel_all(e);
+        engine_network_done(e);
         container_table_free(e->containers);
         sd_bus_unref(e->bus);
         sd_event_unref(e->event);
@@ -120,6 +131,7 @@ void engine_finish_remove(Engine *e, Container *c) {
         c->state = CONTAINER_REMOVING;
         (void) engine_save(e, c);
         engine_fdstore_remove(e, c);
+        engine_network_release(e, c);
         r = store_release_image(e->store, c->image_id, c->id);
         if (r < 0 && r != -ENOENT)
                 log_warning_errno(r, "Failed to release image %s for %s: %m", c->image_id, c->name);

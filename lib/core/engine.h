@@ -17,6 +17,7 @@
 
 #include "cgroup-util.h"
 #include "container.h"
+#include "network.h"
 #include "store.h"
 
 typedef struct Engine Engine;
@@ -26,6 +27,10 @@ typedef struct EngineCallbacks {
         void (*changed)(Container *c, void *userdata);
         /* Called before the container is freed. */
         void (*removed)(Container *c, void *userdata);
+        void (*network_added)(Network *n, void *userdata);
+        void (*network_changed)(Network *n, void *userdata);   /* its containers */
+        /* Called before the network is freed. */
+        void (*network_removed)(Network *n, void *userdata);
 } EngineCallbacks;
 
 /* Where a started container's stdio goes: the journal (detached), the
@@ -107,6 +112,31 @@ int engine_exec(Engine *e, Container *c, char **argv, char **env, const char *us
 typedef struct Waiter Waiter;
 int engine_wait(Engine *e, Container *c, EngineDone done, void *userdata, Waiter **ret);
 void engine_wait_cancel(Engine *e, Container *c, Waiter *w);
+
+/* Networking (docs/networking.md). Configured before engine_load(). */
+typedef struct EngineNetworkConfig {
+        const char *machine_id;        /* the IPv6 ULA pool is derived from it */
+        InPrefix default_subnet;       /* family 0: 10.88.0.0/16 */
+        InPrefix user_pool;            /* family 0: 10.89.0.0/16 */
+        bool ip_forward;               /* IPForward=: may berthd enable forwarding */
+} EngineNetworkConfig;
+void engine_network_configure(Engine *e, const EngineNetworkConfig *cfg);
+
+typedef void (*EngineNetworkDone)(Container *c, int r, const char *message, void *userdata);
+NetworkTable *engine_networks(Engine *e);
+/* By name, id or id prefix; "bridge" is made on first use. */
+int engine_network_find(Engine *e, const char *ref, Network **ret);
+int engine_network_create(Engine *e, const NetworkCreateSpec *spec, Network **ret);
+/* -EBUSY while containers are on it. Frees n. */
+int engine_network_remove(Engine *e, Network *n);
+/* Removes every network without containers but "bridge"; their names. */
+int engine_network_prune(Engine *e, char ***ret_removed);
+/* req: the addresses asked for (addrs), aliases, MAC; its contents are
+ * taken on success. done runs once the container is on it. */
+int engine_network_connect(Engine *e, Network *n, Container *c, ContainerEndpoint *req, EngineNetworkDone done,
+                           void *userdata);
+int engine_network_disconnect(Engine *e, Network *n, Container *c, bool force, EngineNetworkDone done,
+                              void *userdata);
 
 /* Frees every pending operation's callbacks (shutdown). */
 void engine_cancel_all(Engine *e);

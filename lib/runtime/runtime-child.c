@@ -232,7 +232,7 @@ static int child_network_hostname(ChildPlan *plan, SetupFailure *f) {
         const RuntimeSpec *s = plan->spec;
         int r;
 
-        if (s->network != RUNTIME_NETWORK_HOST) {
+        if (!IN_SET(s->network, RUNTIME_NETWORK_HOST, RUNTIME_NETWORK_JOIN)) {
                 r = loopback_up();
                 if (r < 0)
                         return setup_fail(f, SETUP_STAGE_NETWORK, "lo", r);

@@ -78,14 +78,16 @@ static int spec_copy(const RuntimeSpec *from, RuntimeSpec *to) {
         *to = (RuntimeSpec) {
                 .readonly_rootfs = from->readonly_rootfs, .volatile_upper = from->volatile_upper,
                 .etc_files_readonly = from->etc_files_readonly,
-                .n_mounts = from->n_mounts, .network = from->network,
+                .n_mounts = from->n_mounts, .network = from->network, .join_netns_fd = -EBADF,
                 .process = { .tty = p->tty, .stdin_fd = -EBADF, .stdout_fd = -EBADF,
                              .stderr_fd = -EBADF, .journal = p->journal, .privileged = p->privileged,
                              .no_new_privs = p->no_new_privs, .seccomp = p->seccomp },
         };
         /* The stdio fds too: the child is cloned after runtime_spawn_begin()
          * returned, and the caller may have closed its own by then. */
-        r = fd_copy_opt(p->stdin_fd, &to->process.stdin_fd);
+        r = from->network == RUNTIME_NETWORK_JOIN ? fd_copy_opt(from->join_netns_fd, &to->join_netns_fd) : 0;
+        if (r >= 0)
+                r = fd_copy_opt(p->stdin_fd, &to->process.stdin_fd);
         if (r >= 0)
                 r = fd_copy_opt(p->stdout_fd, &to->process.stdout_fd);
         if (r >= 0)
@@ -106,6 +108,8 @@ static int spec_validate(const RuntimeSpec *s) {
             isempty(s->workdir) || isempty(s->rootfs))
                 return -EINVAL;
         if (s->network < 0 || s->network >= _RUNTIME_NETWORK_MAX)
+                return -EINVAL;
+        if (s->network == RUNTIME_NETWORK_JOIN && s->join_netns_fd < 0)
                 return -EINVAL;
         if (s->hostname && strlen(s->hostname) > 64)
                 return -EINVAL;
@@ -201,12 +205,20 @@ static void *spawn_thread(void *userdata) {
         int expected = SPAWN_STATE_RUNNING;
         pid_t pid = -1;
 
-        if (stack)
+        /* Another container's network: this short-lived thread enters it,
+         * and the child is cloned there. */
+        bool joined = plan->spec->network != RUNTIME_NETWORK_JOIN ||
+                setns(plan->spec->join_netns_fd, CLONE_NEWNET) >= 0;
+        int error = joined ? ENOMEM : errno;
+
+        if (stack && joined) {
                 pid = clone(child_spawn_entry, child_stack_top(stack),
                             (int) plan->clone_flags, plan, &plan->pidfd);
+                error = errno;
+        }
         if (pid < 0) {
-                ChannelMsg m = { .type = CHANNEL_MSG_ERROR, .stage = SETUP_STAGE_NAMESPACE,
-                                 .error = stack ? errno : ENOMEM };
+                ChannelMsg m = { .type = CHANNEL_MSG_ERROR, .error = error,
+                                 .stage = joined ? SETUP_STAGE_NAMESPACE : SETUP_STAGE_NETWORK };
                 (void) channel_send(plan->channel, &m, -EBADF);
         }
         plan->channel = safe_close(plan->channel);
@@ -310,7 +322,7 @@ static int plan_new_spawn(const RuntimeSpec *spec, ChildPlan **ret) {
         }
         plan->clone_flags = CLONE_VM | CLONE_VFORK | CLONE_PIDFD | CLONE_NEWPID | CLONE_NEWNS |
                             CLONE_NEWUTS | CLONE_NEWIPC | SIGCHLD;
-        if (spec->network != RUNTIME_NETWORK_HOST)
+        if (!IN_SET(spec->network, RUNTIME_NETWORK_HOST, RUNTIME_NETWORK_JOIN))
                 plan->clone_flags |= CLONE_NEWNET;
         *ret = TAKE_PTR(plan);
         return 0;

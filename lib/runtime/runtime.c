@@ -18,6 +18,7 @@ static const char * const runtime_network_table[_RUNTIME_NETWORK_MAX] = {
         [RUNTIME_NETWORK_NONE] = "none",
         [RUNTIME_NETWORK_HOST] = "host",
         [RUNTIME_NETWORK_PRIVATE] = "private",
+        [RUNTIME_NETWORK_JOIN] = "join",
 };
 DEFINE_STRING_TABLE_LOOKUP(runtime_network, RuntimeNetwork);
 
@@ -265,6 +266,8 @@ static void kill_and_reap(int pidfd) {
 }
 
 void spec_copy_done(RuntimeSpec *s) {
+        if (s->network == RUNTIME_NETWORK_JOIN)
+                s->join_netns_fd = safe_close(s->join_netns_fd);
         free((char *) s->name);
         free((char *) s->unit);
         free((char *) s->hostname);

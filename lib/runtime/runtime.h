@@ -26,6 +26,7 @@ typedef enum RuntimeNetwork {
         RUNTIME_NETWORK_NONE,     /* a new network namespace with only lo, up */
         RUNTIME_NETWORK_HOST,     /* the host's network namespace */
         RUNTIME_NETWORK_PRIVATE,  /* a new namespace the caller configures (bridge) */
+        RUNTIME_NETWORK_JOIN,     /* another container's: join_netns_fd */
         _RUNTIME_NETWORK_MAX,
         _RUNTIME_NETWORK_INVALID = -EINVAL,
 } RuntimeNetwork;
@@ -70,6 +71,7 @@ typedef struct RuntimeSpec {
         const MountSpec *mounts;
         size_t n_mounts;
         RuntimeNetwork network;
+        int join_netns_fd;             /* RUNTIME_NETWORK_JOIN: the namespace, entered before the clone */
         char **masked_paths;           /* NULL: Docker's list */
         char **readonly_paths;         /* NULL: Docker's list */
         RuntimeProcessSpec process;

@@ -30,7 +30,7 @@ typedef struct Network {
         char *name;
         char *driver;                  /* "bridge" */
         char *bridge;                  /* the Linux bridge: berth0, berth1, ... */
-        NetworkSubnet *subnets;        /* IPv4 first, then IPv6 */
+        NetworkSubnet *subnets;        /* at most one per family: IPv4 first, then IPv6 */
         size_t n_subnets;
         bool internal;                 /* no route out, no masquerade, no forwarding of DNS */
         bool ipv6;
@@ -39,9 +39,11 @@ typedef struct Network {
         char **labels;                 /* "key=value" */
         char **options;                /* "-o key=value" as given */
         uint64_t created_usec;
-        /* IPAM, not in the JSON: used addresses per subnet (offset -> container id) and the cursor */
-        Hashmap **leases;              /* n_subnets of them, keys "<offset>" */
-        uint64_t *next;                /* n_subnets: where the next search starts */
+        /* IPAM, not in the JSON: used addresses per subnet (address -> NetworkLease),
+         * holders (container id -> NetworkHolder), and where the next search starts */
+        Hashmap *used[2];
+        Hashmap *holders;
+        uint64_t next[2];
         void *userdata;                /* the engine's */
 } Network;
 

@@ -29,6 +29,7 @@ typedef struct DnsQuestion {
         char name[DNS_NAME_MAX + 1];   /* lower case, no trailing dot: "web", "web.example" */
         uint16_t qtype, qclass;
         size_t question_end;           /* offset just past the question */
+        uint16_t udp_size;             /* EDNS: what the client takes over UDP (512 without) */
 } DnsQuestion;
 
 /* -EBADMSG for anything that is not one well-formed query with one

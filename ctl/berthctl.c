@@ -25,6 +25,8 @@ static const Verb verbs[] = {
         { "stats", NULL, verb_stats, "[--no-stream] [CONTAINER...]", "Show containers' resource usage." },
         { "logs", NULL, verb_logs, "[-f] [--since TIME] [--until TIME] [-n N] [-t] CONTAINER", "Show a container's output from the journal." },
         { "image", NULL, verb_image, "COMMAND", "Manage images (ls, load, import, save, inspect, history, rm, tag, prune).", NULL, true },
+        { "network", NULL, verb_network, "COMMAND", "Manage networks (create, ls, inspect, rm, connect, disconnect, prune).", NULL, true },
+        { "port", NULL, verb_port, "CONTAINER [PRIVATE_PORT[/PROTO]]", "List a container's published ports." },
         { "images", NULL, verb_image_ls, "[-a] [-q] [--no-trunc]", "List images (image ls)." },
         { "load", NULL, verb_image_load, "[-i FILE]", "Load images from an archive (image load).", NULL, true },
         { "import", NULL, verb_image_import, "FILE|- [REPOSITORY[:TAG]] [-c INSTRUCTION]...", "Create an image from a root filesystem tarball (image import).", NULL, true },

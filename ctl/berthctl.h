@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <systemd/sd-bus.h>
 
+#include "port-spec.h"
 #include "resource-limits.h"
 
 #include "util.h"
@@ -146,6 +147,12 @@ typedef struct CreateRequest {
         ScopeLimits typed_limits;   /* what they mean, in the API's typed form */
         int stop_timeout;       /* seconds; -1: the default */
         bool detach, interactive, tty, rm, privileged, read_only;
+        /* networking */
+        char *ip, *ip6, *mac;
+        char **aliases, **dns, **dns_search, **dns_options, **add_hosts;
+        PortMapping *ports;     /* -p, checked here already */
+        size_t n_ports;
+        bool publish_all;
 } CreateRequest;
 
 int create_request_parse(int argc, char *argv[], CreateRequest *q);
@@ -209,6 +216,8 @@ int verb_update(int argc, char *argv[]);
 int verb_exec(int argc, char *argv[], int *ret_exit_status);
 
 int verb_image(int argc, char *argv[]);
+int verb_network(int argc, char *argv[]);
+int verb_port(int argc, char *argv[]);
 int verb_image_ls(int argc, char *argv[]);
 int verb_image_load(int argc, char *argv[]);
 int verb_image_import(int argc, char *argv[]);

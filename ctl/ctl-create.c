@@ -9,7 +9,8 @@
 enum {
         ARG_NAME = 0x100, ARG_RM, ARG_ENTRYPOINT, ARG_TMPFS, ARG_MOUNT, ARG_NETWORK, ARG_CAP_ADD,
         ARG_CAP_DROP, ARG_PRIVILEGED, ARG_READ_ONLY, ARG_SECURITY_OPT, ARG_STOP_SIGNAL,
-        ARG_STOP_TIMEOUT, ARG_LIMIT, ARG_PULL, ARG_PLATFORM,
+        ARG_STOP_TIMEOUT, ARG_LIMIT, ARG_PULL, ARG_PLATFORM, ARG_IP, ARG_IP6, ARG_MAC, ARG_ALIAS, ARG_DNS,
+        ARG_DNS_SEARCH, ARG_DNS_OPTION, ARG_ADD_HOST,
 };
 
 static const struct option create_options[] = {
@@ -28,6 +29,17 @@ static const struct option create_options[] = {
         { "mount", required_argument, NULL, ARG_MOUNT },
         { "network", required_argument, NULL, ARG_NETWORK },
         { "net", required_argument, NULL, ARG_NETWORK },
+        { "network-alias", required_argument, NULL, ARG_ALIAS },
+        { "net-alias", required_argument, NULL, ARG_ALIAS },
+        { "ip", required_argument, NULL, ARG_IP },
+        { "ip6", required_argument, NULL, ARG_IP6 },
+        { "mac-address", required_argument, NULL, ARG_MAC },
+        { "dns", required_argument, NULL, ARG_DNS },
+        { "dns-search", required_argument, NULL, ARG_DNS_SEARCH },
+        { "dns-option", required_argument, NULL, ARG_DNS_OPTION },
+        { "add-host", required_argument, NULL, ARG_ADD_HOST },
+        { "publish", required_argument, NULL, 'p' },
+        { "publish-all", no_argument, NULL, 'P' },
         { "cap-add", required_argument, NULL, ARG_CAP_ADD },
         { "cap-drop", required_argument, NULL, ARG_CAP_DROP },
         { "privileged", no_argument, NULL, ARG_PRIVILEGED },
@@ -61,6 +73,15 @@ void create_request_done(CreateRequest *q) {
         free(q->stop_signal);
         free(q->pull);
         free(q->platform);
+        free(q->ip);
+        free(q->ip6);
+        free(q->mac);
+        free(q->ports);
+        strv_free(q->aliases);
+        strv_free(q->dns);
+        strv_free(q->dns_search);
+        strv_free(q->dns_options);
+        strv_free(q->add_hosts);
         strv_free(q->cmd);
         strv_free(q->env);
         strv_free(q->labels);
@@ -109,6 +130,60 @@ static int add_limit(CreateRequest *q, const char *flag, const char *value) {
         return r < 0 ? r : strv_extend(&q->limits, value);
 }
 
+static int add_port(CreateRequest *q, const char *spec) {
+        int r;
+
+        errmsg_clear();
+        r = port_spec_parse(spec, &q->ports, &q->n_ports);
+        if (r < 0)
+                fprintf(stderr, "Error: invalid argument \"%s\" for \"-p, --publish\" flag: %s\n", spec,
+                        errmsg_last() ?: strerror(-r));
+        return r < 0 ? -ECANCELED : 0;
+}
+
+static int check_address(const char *flag, const char *value, int family) {
+        InAddr a;
+
+        if (in_addr_parse(value, family, &a) >= 0)
+                return 0;
+        fprintf(stderr, "Error: invalid argument \"%s\" for \"%s\" flag: not an IP%s address.\n", value, flag,
+                family == AF_INET ? "v4" : family == AF_INET6 ? "v6" : "");
+        return -ECANCELED;
+}
+
+static int parse_network_flag(CreateRequest *q, int c) {
+        int r;
+
+        switch (c) {
+        case 'p': return add_port(q, optarg);
+        case 'P': q->publish_all = true; return 0;
+        case ARG_IP:
+                r = check_address("--ip", optarg, AF_INET);
+                return r < 0 ? r : free_and_strdup(&q->ip, optarg);
+        case ARG_IP6:
+                r = check_address("--ip6", optarg, AF_INET6);
+                return r < 0 ? r : free_and_strdup(&q->ip6, optarg);
+        case ARG_MAC: return free_and_strdup(&q->mac, optarg);
+        case ARG_ALIAS: return strv_extend(&q->aliases, optarg);
+        case ARG_DNS:
+                r = check_address("--dns", optarg, AF_UNSPEC);
+                return r < 0 ? r : strv_extend(&q->dns, optarg);
+        case ARG_DNS_SEARCH: return strv_extend(&q->dns_search, optarg);
+        case ARG_DNS_OPTION: return strv_extend(&q->dns_options, optarg);
+        case ARG_ADD_HOST: {
+                const char *colon = strchr(optarg, ':');
+                if (!colon || colon == optarg ||
+                    (!streq(colon + 1, "host-gateway") && check_address("--add-host", colon + 1, AF_UNSPEC) < 0)) {
+                        if (!colon || colon == optarg)
+                                fprintf(stderr, "Error: invalid argument \"%s\" for \"--add-host\" flag: use name:address.\n", optarg);
+                        return -ECANCELED;
+                }
+                return strv_extend(&q->add_hosts, optarg);
+        }
+        default: return -EINVAL;
+        }
+}
+
 static int parse_one(CreateRequest *q, int c, const char *flag) {
         switch (c) {
         case 'd': q->detach = true; return 0;
@@ -141,7 +216,7 @@ static int parse_one(CreateRequest *q, int c, const char *flag) {
         case 'm': return add_limit(q, "memory", optarg);
         case 'c': return add_limit(q, "cpu-shares", optarg);
         case ARG_LIMIT: return add_limit(q, flag, optarg);
-        default: return -EINVAL;
+        default: return parse_network_flag(q, c);
         }
 }
 
@@ -150,10 +225,12 @@ int create_request_parse(int argc, char *argv[], CreateRequest *q) {
         int c, idx, r;
 
         q->stop_timeout = -1;
-        while ((c = getopt_long(argc, argv, "+dite:w:u:h:l:v:m:c:", create_options, &idx)) >= 0) {
+        while ((c = getopt_long(argc, argv, "+dite:w:u:h:l:v:m:c:p:P", create_options, &idx)) >= 0) {
                 if (c == '?')
                         return -EINVAL;
                 r = parse_one(q, c, c == ARG_LIMIT ? create_options[idx].name : NULL);
+                if (r == -ECANCELED)   /* said already */
+                        return -EINVAL;
                 if (r < 0) {
                         fprintf(stderr, "Invalid value '%s' for an option of %s.\n", strempty(optarg), argv[0]);
                         return r;
@@ -249,6 +326,46 @@ static int append_entrypoint(sd_bus_message *m, const char *entrypoint) {
         return ctl_append_strv_option(m, "Entrypoint", isempty(entrypoint) ? (char *[]) { NULL } : l);
 }
 
+static int append_ports(sd_bus_message *m, const CreateRequest *q) {
+        int r;
+
+        if (q->n_ports == 0)
+                return 0;
+        r = sd_bus_message_open_container(m, 'e', "sv");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "s", "PortBindings");
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'v', "a(sqqqs)");
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'a', "(sqqqs)");
+        for (size_t i = 0; r >= 0 && i < q->n_ports; i++) {
+                const PortMapping *p = &q->ports[i];
+                char ip[IN_ADDR_STRLEN];
+
+                r = sd_bus_message_append(m, "(sqqqs)", in_addr_to_string(&p->host_ip, ip), p->host_port,
+                                          p->host_port_last, p->container_port, port_proto_to_string(p->proto));
+        }
+        for (int k = 0; r >= 0 && k < 3; k++)
+                r = sd_bus_message_close_container(m);
+        return r;
+}
+
+static int append_network(sd_bus_message *m, const CreateRequest *q) {
+        int r = append_string(m, "Network", q->network);
+
+        if (r >= 0) r = ctl_append_strv_option(m, "NetworkAliases", q->aliases);
+        if (r >= 0) r = append_string(m, "IPv4Address", q->ip);
+        if (r >= 0) r = append_string(m, "IPv6Address", q->ip6);
+        if (r >= 0) r = append_string(m, "MacAddress", q->mac);
+        if (r >= 0) r = append_ports(m, q);
+        if (r >= 0 && q->publish_all) r = append_bool(m, "PublishAll", true);
+        if (r >= 0) r = ctl_append_strv_option(m, "Dns", q->dns);
+        if (r >= 0) r = ctl_append_strv_option(m, "DnsSearch", q->dns_search);
+        if (r >= 0) r = ctl_append_strv_option(m, "DnsOptions", q->dns_options);
+        if (r >= 0) r = ctl_append_strv_option(m, "ExtraHosts", q->add_hosts);
+        return r;
+}
+
 int create_request_append(sd_bus_message *m, const CreateRequest *q) {
         int r;
 
@@ -265,7 +382,7 @@ int create_request_append(sd_bus_message *m, const CreateRequest *q) {
         if (r >= 0) r = ctl_append_strv_option(m, "Volumes", q->volumes);
         if (r >= 0) r = ctl_append_strv_option(m, "Tmpfs", q->tmpfs);
         if (r >= 0) r = ctl_append_strv_option(m, "Mounts", q->mounts);
-        if (r >= 0) r = append_string(m, "Network", q->network);
+        if (r >= 0) r = append_network(m, q);
         if (r >= 0) r = ctl_append_strv_option(m, "CapAdd", q->cap_add);
         if (r >= 0) r = ctl_append_strv_option(m, "CapDrop", q->cap_drop);
         if (r >= 0) r = append_bool(m, "Privileged", q->privileged);

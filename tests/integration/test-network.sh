@@ -1,0 +1,128 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Networks (issue 12) under the real systemd, inside the sandbox's own network
+# namespace: the default bridge, user networks and their names, isolation,
+# --internal, masquerade to a "remote host", published ports from outside,
+# from the host and hairpin, direct access dropped, the firewall's table
+# restored after a flush, bad input, and berthd restarts.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/network-lib.sh"
+
+sandbox_start
+T=$SBX_TMP
+make_rootfs_tar "$T/rootfs.tar"
+sbx_ctl import --change 'CMD ["/bin/sh"]' "$T/rootfs.tar" bb >/dev/null
+remote_start
+
+# An HTTP GET from inside a container, "get HOST PORT TIMEOUT": busybox's nc
+# (its wget crashes in these static images); a name is looked up with
+# nslookup at 127.0.0.11, the embedded resolver. Prints the page or "failed".
+GET='h=$1; case $h in *[g-zG-Z]*) h=$(busybox nslookup "$h" 127.0.0.11 | busybox awk "/^Address: /{a=\$2} END{print a}");; esac
+out=$(printf "GET / HTTP/1.0\r\n\r\n" | busybox nc -w "$3" "$h" "$2" 2>/dev/null | tail -n 1); echo "${out:-failed}"'
+# cget NETWORK HOST PORT [TIMEOUT]: get from a new container on NETWORK.
+cget() { sbx_ctl run --rm --network "$1" bb sh -c "$GET" get "$2" "$3" "${4:-5}"; }
+rget() { sh -c "nsenter -a -t $SBX_PID ip netns exec $REMOTE curl -s -m ${2:-5} $1 || echo failed"; }
+
+check_output "the sandbox has no route beyond its test addresses" '^unreachable$' \
+        sbx sh -c 'curl -s -m 2 http://192.0.2.1/ >/dev/null 2>&1; [ $? = 7 ] && echo unreachable'
+
+# The default bridge.
+check_output "a container gets an address of 10.88.0.0/16 on eth0" 'inet 10\.88\.' \
+        sbx_ctl run --rm bb busybox ip -4 addr show eth0
+check_output "... and an IPv6 ULA" 'inet6 fd' sbx_ctl run --rm bb busybox ip -6 addr show eth0
+check_output "... and a default route via the bridge" 'default via 10\.88\.0\.1' sbx_ctl run --rm bb busybox ip route
+check_output "resolv.conf points at the embedded resolver" '^nameserver 127\.0\.0\.11$' \
+        sbx_ctl run --rm bb cat /etc/resolv.conf
+check_output "a container reaches the remote host (masquerade)" '^remote-page$' cget bridge $REMOTE4 80
+check_output "... which sees the host's address as the source" "^$HOST4 " tail -n 1 "$T/remote-http.log"
+check_output "... over IPv6 too" '^remote-page$' cget bridge $REMOTE6 80
+check_output "names are forwarded to the host's resolver" "Address.*$REMOTE4" \
+        sbx_ctl run --rm bb busybox nslookup remote.test 127.0.0.11
+check_output "--network none has only lo" '^lo$' sbx_ctl run --rm --network none bb ls /sys/class/net
+check_output "nothing is left on the bridge after --rm" '^0$' sbx sh -c 'ip -o link show master berth0 | wc -l'
+
+# User networks: names and aliases, isolation, connect and disconnect.
+check_output "network create prints the id" '^[0-9a-f]{64}$' sbx_ctl network create n1
+check "a second network" sbx_ctl network create n2
+check_output "network ls lists them" 'n1 +bridge +10\.89\.0\.0/24' sbx_ctl network ls
+sbx_ctl run -d --name web --network n1 --network-alias www bb sh -c \
+        'mkdir /w; echo web-page >/w/index.html; exec busybox httpd -f -p 80 -h /w' >/dev/null
+check_output "a container reaches another by name" '^web-page$' cget n1 web 80
+check_output "... and by --network-alias" '^web-page$' cget n1 www 80
+WEB_IP=$(sbx_ctl inspect web | grep -o '"10\.89\.0\.[0-9]*' | head -1 | tr -d '"')
+check_output "web has an address of n1" '^10\.89\.0\.' echo "$WEB_IP"
+check_output "another network cannot reach it by address" '^failed$' cget n2 "$WEB_IP" 80 2
+check_output "... nor by name" '^noname$' \
+        sbx_ctl run --rm --network n2 bb sh -c "busybox nslookup web 127.0.0.11 >/dev/null 2>&1 || echo noname"
+check_output "the default bridge has no names of containers" '^noname$' \
+        sbx_ctl run --rm bb sh -c "busybox nslookup web 127.0.0.11 >/dev/null 2>&1 || echo noname"
+sbx_ctl run -d --name probe --network n2 bb sleep 1000 >/dev/null
+check "network connect of a running container" sbx_ctl network connect n1 probe
+check_output "... reaches web at once" '^web-page$' sbx_ctl exec probe sh -c "$GET" get web 80 5
+check "network disconnect" sbx_ctl network disconnect n1 probe
+check_output "... and web's name is gone for it" '^noname$' \
+        sbx_ctl exec probe sh -c "busybox nslookup web 127.0.0.11 >/dev/null 2>&1 || echo noname"
+check_output "rm of a network in use is refused" 'has containers' sbx_ctl network rm n1
+
+# --internal.
+check "an internal network" sbx_ctl network create --internal int1
+check_output "an internal network has no route out" '^failed$' cget int1 $REMOTE4 80 2
+
+# Published ports.
+sbx_ctl run -d --name pub -p 8080:80 -p 127.0.0.1:8081:80 bb sh -c \
+        'mkdir /w; echo pub-page >/w/index.html; exec busybox httpd -f -p 80 -h /w' >/dev/null
+check_output "port shows the bindings" '80/tcp -> 0\.0\.0\.0:8080' sbx_ctl port pub
+check_output "a remote host reaches a published port" '^pub-page$' rget http://$HOST4:8080/
+check_output "... over IPv6" '^pub-page$' rget "http://[$HOST6]:8080/"
+check_output "the host reaches it on its own address" '^pub-page$' sbx curl -s -m 5 http://$HOST4:8080/
+check_output "... and on 127.0.0.1" '^pub-page$' sbx curl -s -m 5 http://127.0.0.1:8080/
+check_output "a 127.0.0.1 mapping answers the host" '^pub-page$' sbx curl -s -m 5 http://127.0.0.1:8081/
+check_output "... and not a remote host" '^failed$' rget http://$HOST4:8081/ 2
+check_output "... nor a container through the gateway" '^failed$' cget bridge 10.88.0.1 8081 2
+check_output "hairpin: a container reaches a published port through the host" '^pub-page$' cget bridge $HOST4 8080
+PUB_IP=$(sbx_ctl inspect pub | grep -o '"10\.88\.[0-9]*\.[0-9]*' | head -1 | tr -d '"')
+remote ip route add 10.88.0.0/16 via $HOST4
+check_output "direct access to a container's address from outside is dropped" '^failed$' rget http://$PUB_IP/ 2
+sbx nft flush ruleset
+wait_for "after nft flush ruleset the published port answers again" \
+        sh -c "nsenter -a -t $SBX_PID ip netns exec $REMOTE curl -s -m 1 http://$HOST4:8080/ | grep -q pub-page"
+check_output "... and the direct access is dropped again" '^failed$' rget http://$PUB_IP/ 2
+
+# A taken host port, bad input: one sentence, nothing left.
+sbx systemd-run --unit=squatter python3 -c 'import socket, time
+s = socket.socket(); s.bind(("0.0.0.0", 8082)); s.listen(); time.sleep(600)' >/dev/null 2>&1
+wait_for "a program holds port 8082" sbx sh -c 'ss -ltn | grep -q ":8082 "'
+LINKS=$(sbx sh -c 'ip -o link | wc -l')
+check_output "a taken host port is a clear error" 'Port 8082/tcp .*already in use' \
+        sbx_ctl run --rm -p 8082:80 bb true
+check_output "... and leaves no veth" "^$LINKS\$" sbx sh -c 'ip -o link | wc -l'
+check_output "an overlapping subnet is refused" 'overlaps network' sbx_ctl network create --subnet 10.89.0.0/16 n3
+check_output "an invalid CIDR is refused" 'Invalid --subnet' sbx_ctl network create --subnet 10.89.300.0/24 n3
+check_output "--ip outside the subnet is refused" 'outside the subnet' sbx_ctl run --rm --network n1 --ip 10.1.2.3 bb true
+check_output "--ip taken is refused" 'already in use by container' sbx_ctl run --rm --network n1 --ip "$WEB_IP" bb true
+check_output "an unknown network is refused" 'No such network: nosuch' sbx_ctl run --rm --network nosuch bb true
+check_output "an invalid -p is refused before the call" 'invalid argument "80:80:80:80"' \
+        sbx_ctl run --rm -p 80:80:80:80 bb true
+check_output "--ip with a free address works" '10\.89\.0\.200' \
+        sbx_ctl run --rm --network n1 --ip 10.89.0.200 bb busybox ip -4 addr show eth0
+
+# berthd restarts with running containers.
+sbx systemctl restart berthd
+check_output "after a restart the published port still answers" '^pub-page$' rget http://$HOST4:8080/
+check_output "... the port is still held" 'in use' \
+        sbx python3 -c 'import socket; s=socket.socket(socket.AF_INET6); s.bind(("::", 8080))'
+check_output "... and names still resolve" '^web-page$' cget n1 web 80
+sbx systemctl kill -s KILL berthd
+sbx systemctl start berthd
+check_output "after a crash the published port still answers" '^pub-page$' rget http://$HOST4:8080/
+check_output "... and a new container gets an address other than web's" '^other$' \
+        sh -c "nsenter -a -t $SBX_PID berthctl run --rm --network n1 bb busybox ip -4 addr show eth0 | grep -q 'inet $WEB_IP/' || echo other"
+
+# Removal frees the leases; network rm and prune.
+sbx_ctl rm -f web probe pub >/dev/null
+check_output "rm frees the containers' leases" '^0$' sbx sh -c 'cat /var/lib/berth/networks/*.leases/* 2>/dev/null | wc -l'
+check "network rm of an unused network" sbx_ctl network rm n2
+check_output "network prune removes the rest" 'n1' sbx_ctl network prune -f
+check_output "... but not bridge" '^bridge$' sbx sh -c 'berthctl network ls | tail -n +2 | awk "{print \$2}"'
+
+summary

@@ -703,6 +703,15 @@ START_TEST(test_veth_failures) {
         v = veth_spec(c.netns);
         v.ifname = "eth0/x";
         ck_assert_int_eq(link_veth_add(&v), -EINVAL);
+        /* Not into the host's own namespace. */
+        {
+                int own = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+
+                v = veth_spec(own);
+                veth_fails(&v, -EINVAL, "host's network namespace");
+                ck_assert(!link_exists("eth0"));
+                close(own);
+        }
 
         /* The name is taken inside. */
         self = enter(c.netns);

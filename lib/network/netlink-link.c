@@ -15,6 +15,7 @@
 #include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <linux/if_addr.h>
 #include <linux/netlink.h>
 #include <linux/nsfs.h>
@@ -713,6 +714,15 @@ static int veth_configure_inside(const VethSpec *spec) {
         return 0;
 }
 
+/* The peer would be made beside the host end, under the container's name. */
+static int netns_is_own(int netns_fd) {
+        struct stat a, b;
+
+        if (fstat(netns_fd, &a) < 0 || stat("/proc/thread-self/ns/net", &b) < 0)
+                return negative_errno();
+        return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
 int link_veth_add(const VethSpec *spec) {
         _cleanup_(rt_done) Rt nl = {};
         _cleanup_(rtnl_link_putp) struct rtnl_link *br = NULL;
@@ -721,6 +731,10 @@ int link_veth_add(const VethSpec *spec) {
         r = veth_spec_check(spec);
         if (r < 0)
                 return r;
+        r = netns_is_own(spec->netns_fd);
+        if (r != 0)
+                return errmsg_set(r < 0 ? r : -EINVAL, "Cannot add %s to the container: %s", spec->ifname,
+                                  r < 0 ? strerror(-r) : "it has the host's network namespace");
         r = rt_open(&nl, -EBADF);
         if (r < 0)
                 return r;

@@ -506,13 +506,16 @@ static int bridge_create(Rt *nl, const BridgeSpec *spec) {
 }
 
 static int bridge_spec_check(const BridgeSpec *spec) {
+        char s[IN_PREFIX_STRLEN];
+
         if (!spec || !ifname_valid(spec->name))
                 return errmsg_set(-EINVAL, "Invalid bridge name: %s", spec ? strempty(spec->name) : "");
         if (spec->n_addrs > LINK_ADDRS_MAX || (spec->n_addrs > 0 && !spec->addrs))
                 return errmsg_set(-EINVAL, "Too many addresses for the bridge %s: %zu", spec->name, spec->n_addrs);
         for (size_t i = 0; i < spec->n_addrs; i++)
                 if (!link_address_valid(&spec->addrs[i]))
-                        return errmsg_set(-EINVAL, "Invalid address for the bridge %s.", spec->name);
+                        return errmsg_set(-EINVAL, "Invalid address for the bridge %s: %s", spec->name,
+                                          addr_string(&spec->addrs[i], s));
         return 0;
 }
 
@@ -554,8 +557,8 @@ int link_bridge_ensure(const BridgeSpec *spec) {
                 return errmsg_set(r, "Cannot look up the bridge %s: %s", spec->name, rt_why(&nl, r));
         type = rtnl_link_get_type(l);
         if (!streq_ptr(type, "bridge"))
-                return errmsg_set(-EEXIST, "Cannot use %s as a bridge: a link of that name exists and is %s.",
-                                  spec->name, type ? type : "no virtual link of a known kind");
+                return errmsg_set(-EEXIST, "Cannot use %s as a bridge: a link of that name exists and is not one "
+                                  "(%s).", spec->name, type ? type : "a device of no virtual kind");
         ifindex = rtnl_link_get_ifindex(l);
         r = bridge_sysctls(spec);
         if (r < 0)
@@ -601,6 +604,8 @@ static bool mac_is_set(const uint8_t *mac) {
 }
 
 static int veth_spec_check(const VethSpec *spec) {
+        char s[IN_PREFIX_STRLEN];
+
         if (!spec || !ifname_valid(spec->bridge) || !ifname_valid(spec->host_name) || !ifname_valid(spec->ifname))
                 return errmsg_set(-EINVAL, "Invalid link names for a veth pair.");
         if (spec->netns_fd < 0)
@@ -610,7 +615,8 @@ static int veth_spec_check(const VethSpec *spec) {
                 return errmsg_set(-EINVAL, "Too many addresses or gateways for %s of the container.", spec->ifname);
         for (size_t i = 0; i < spec->n_addrs; i++)
                 if (!link_address_valid(&spec->addrs[i]))
-                        return errmsg_set(-EINVAL, "Invalid address for %s of the container.", spec->ifname);
+                        return errmsg_set(-EINVAL, "Invalid address for %s of the container: %s", spec->ifname,
+                                          addr_string(&spec->addrs[i], s));
         for (size_t i = 0; i < spec->n_gateways; i++)
                 if (in_addr_is_set(&spec->gateways[i]) && in_addr_size(spec->gateways[i].family) == 0)
                         return errmsg_set(-EINVAL, "Invalid gateway for %s of the container.", spec->ifname);

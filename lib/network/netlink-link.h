@@ -8,6 +8,10 @@
 
 #include "in-addr-util.h"
 
+/* Bounds on what a spec may hold (hostile input: state files, D-Bus). */
+#define LINK_ADDRS_MAX 16
+#define LINK_GATEWAYS_MAX 2
+
 typedef struct LinkAddress {
         InAddr addr;
         unsigned prefixlen;
@@ -26,7 +30,8 @@ typedef struct BridgeSpec {
  * second call, a crash between calls or a bridge an admin deleted are all
  * the same. -EEXIST if the name is taken by a link that is not a bridge. */
 int link_bridge_ensure(const BridgeSpec *spec);
-int link_bridge_remove(const char *name);     /* 0 if it was not there */
+/* 0 if it was not there; -EEXIST if the name is not a bridge (left alone). */
+int link_bridge_remove(const char *name);
 
 typedef struct VethSpec {
         const char *bridge;
@@ -58,8 +63,12 @@ int link_host_routes(const char *bridge_prefix /* "berth" */, InPrefix **ret, si
  * enters it and comes back): how berthd gets the DNS sockets it serves on
  * 127.0.0.11 inside a container. */
 int netns_socket(int netns_fd, int family, int type, int protocol);
-/* The network namespace of the process pidfd, as an fd. */
+/* The network namespace of the process pidfd, as an fd; the calling
+ * thread's namespace does not change. ioctl(PIDFD_GET_NET_NAMESPACE) since
+ * Linux 6.11, else netns_open_pidfd_thread(): a helper thread enters by the
+ * pidfd (5.8+) and opens its own namespace (exported for its test). */
 int netns_open_pidfd(int pidfd);
+int netns_open_pidfd_thread(int pidfd);
 
 /* The sysctls forwarding needs, in berthd's (the host's) namespace. For
  * IPv6, interfaces taking router advertisements (accept_ra = 1) get

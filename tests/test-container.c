@@ -23,7 +23,9 @@ START_TEST(test_tables) {
         ck_assert_int_eq(container_state_from_string(NULL), _CONTAINER_STATE_INVALID);
         ck_assert_ptr_null(container_state_to_string(_CONTAINER_STATE_MAX));
         ck_assert_ptr_null(container_state_to_string(_CONTAINER_STATE_INVALID));
-        ck_assert_int_eq(network_mode_from_string("bridge"), _NETWORK_MODE_INVALID);
+        ck_assert_int_eq(network_mode_from_string("bridge"), NETWORK_MODE_BRIDGE);
+        ck_assert_int_eq(network_mode_from_string("container"), NETWORK_MODE_CONTAINER);
+        ck_assert_int_eq(network_mode_from_string("Bridge"), _NETWORK_MODE_INVALID);
 }
 END_TEST
 
@@ -202,7 +204,7 @@ START_TEST(test_json_rejects) {
                 "{\"id\":\"" "0000000000000000000000000000000000000000000000000000000000000000"
                 "\",\"name\":\"x\",\"state\":\"sleeping\"}",
                 "{\"id\":\"" "0000000000000000000000000000000000000000000000000000000000000000"
-                "\",\"name\":\"x\",\"state\":\"created\",\"config\":{\"network\":\"bridge\"}}",
+                "\",\"name\":\"x\",\"state\":\"created\",\"config\":{\"network\":\"overlay\"}}",
                 "{\"id\":\"" "0000000000000000000000000000000000000000000000000000000000000000"
                 "\",\"name\":\"x\",\"state\":\"created\",\"config\":{\"argv\":[1]}}",
                 "{\"id\":\"" "0000000000000000000000000000000000000000000000000000000000000000"

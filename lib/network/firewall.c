@@ -34,6 +34,7 @@ static const char table_definition[] =
         "table inet berth {\n"
         "  set bridges { type ifname; }\n"
         "  set internal { type ifname; }\n"
+        "  set within { type ifname . ifname; }\n"
         "  set nets4 { type ipv4_addr; flags interval; }\n"
         "  set nets6 { type ipv6_addr; flags interval; }\n"
         "  map dnat4 { type inet_proto . ipv4_addr . inet_service : ipv4_addr . inet_service; }\n"
@@ -70,6 +71,9 @@ static const char table_definition[] =
         /* Only what concerns a bridge of Berth's is dropped here. */
         "  chain forward { type filter hook forward priority filter; policy accept;\n"
         "    oifname @bridges ct state established,related accept\n"
+        /* Within one bridge when br_netfilter shows bridged frames here, as
+         * Docker's "-i docker0 -o docker0" (internal networks included). */
+        "    iifname . oifname @within accept\n"
         "    iifname @internal drop\n"
         "    oifname @internal drop\n"
         "    oifname @bridges ct status dnat accept\n"
@@ -151,6 +155,7 @@ static char *network_lines(const FirewallNetwork *n, const char *verb) {
         if (!o)
                 return NULL;
         fprintf(o, "%s element inet berth bridges { \"%s\" }\n", verb, n->bridge);
+        fprintf(o, "%s element inet berth within { \"%s\" . \"%s\" }\n", verb, n->bridge, n->bridge);
         if (n->internal)
                 fprintf(o, "%s element inet berth internal { \"%s\" }\n", verb, n->bridge);
         for (size_t i = 0; i < n->n_subnets; i++) {

@@ -125,4 +125,3 @@ check "network rm of an unused network" sbx_ctl network rm n2
 check_output "network prune removes the rest" 'n1' sbx_ctl network prune -f
 check_output "... but not bridge" '^bridge$' sbx sh -c 'berthctl network ls | tail -n +2 | awk "{print \$2}"'
 
-summary

@@ -81,6 +81,8 @@ struct Engine {
         Firewall *firewall;         /* the net_queue's thread only */
         bool firewall_loaded;       /* the table's load is queued or done */
         sd_event_source *firewall_watch;
+        bool forward_open_queued;   /* an opening of iptables' FORWARD chains is queued */
+        int forward_open_r;         /* its result, written by the worker */
         DnsServer *dns;
         bool ip_forward;
         bool net_stopping;          /* the worker is being joined: nothing more is queued */

@@ -267,6 +267,7 @@ typedef struct FirewallLoad {
         size_t n_ports;
         char **bridges;                /* owned strings the FirewallNetworks point to */
         int r;
+        int forward_r;                 /* of opening iptables' FORWARD chains */
         char message[256];
 } FirewallLoad;
 
@@ -286,6 +287,8 @@ static void run_firewall_load(void *data) {
         fl->r = worker_firewall(fl->e);
         if (fl->r >= 0)
                 fl->r = firewall_load(fl->e->firewall, fl->networks, fl->n_networks, fl->ports, fl->n_ports);
+        if (fl->r >= 0)
+                fl->forward_r = firewall_open_forward(fl->e->firewall);
         if (fl->r < 0)
                 snprintf(fl->message, sizeof fl->message, "%s", errmsg_last() ?: strerror(-fl->r));
 }
@@ -299,7 +302,9 @@ static void done_firewall_load(void *data) {
 
         if (fl->r < 0)
                 log_error("Cannot load the firewall table inet berth: %s", fl->message);
-        else if (!e->firewall_watch) {
+        else if (fl->forward_r < 0)
+                log_warning_errno(fl->forward_r, "Cannot open iptables' FORWARD chain to Berth's bridges: %m");
+        if (fl->r >= 0 && !e->firewall_watch) {
                 fd = firewall_watch_open();
                 if (fd < 0 || sd_event_add_io(e->event, &e->firewall_watch, fd, EPOLLIN, on_firewall_event, e) < 0) {
                         log_warning("Cannot watch the firewall for changes: a deleted table is not restored.");
@@ -371,13 +376,32 @@ static int firewall_reload(Engine *e) {
         return r;
 }
 
+static void run_forward_open(void *data) {
+        Engine *e = data;
+
+        e->forward_open_r = worker_firewall(e);
+        if (e->forward_open_r >= 0)
+                e->forward_open_r = firewall_open_forward(e->firewall);
+}
+
+static void done_forward_open(void *data) {
+        Engine *e = data;
+
+        e->forward_open_queued = false;
+        if (e->forward_open_r < 0)
+                log_warning_errno(e->forward_open_r, "Cannot open iptables' FORWARD chain to Berth's bridges: %m");
+}
+
 static int on_firewall_event(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         Engine *e = userdata;
-        int r = firewall_watch_table_gone(fd);
+        int r = firewall_watch_read(fd);
 
-        if (r > 0) {
+        if (r > 0 && (r & FIREWALL_EVENT_TABLE_GONE)) {
                 log_info("The firewall table inet berth was deleted; loading it again.");
-                (void) firewall_reload(e);
+                (void) firewall_reload(e);     /* opens the FORWARD chains too */
+        } else if (r > 0 && !e->forward_open_queued) {
+                if (work_queue_push(e->net_queue, run_forward_open, done_forward_open, e) >= 0)
+                        e->forward_open_queued = true;
         } else if (r < 0 && r != -EAGAIN)
                 log_debug_errno(r, "Reading the firewall's events failed: %m");
         return 0;

@@ -367,6 +367,42 @@ int firewall_present(Firewall *f) {
         return nft_run_cmd_from_buffer(f->ctx, "list table inet berth") == 0;
 }
 
+/* ---- beside iptables: its FORWARD chain's drop ---- */
+
+/* A packet passes a hook only if every base chain on it accepts: iptables'
+ * "FORWARD DROP" (Docker's, ufw's, iptables-persistent's; iptables-nft keeps
+ * it in "ip filter" and "ip6 filter") would drop what our table accepts.
+ * As Docker does there, two rules at its head accept what crosses Berth's
+ * bridges; our own forward chain still decides what of that may pass. Only
+ * this one chain is read, to find our rules; nothing of it is changed else. */
+static const char forward_comment[] = "berth: Berth's bridges, filtered in table inet berth";
+
+static int forward_open_family(Firewall *f, const char *family) {
+        _cleanup_free_ char *list = NULL, *add = NULL;
+        const char *out;
+
+        if (asprintf(&list, "list chain %s filter FORWARD", family) < 0)
+                return -ENOMEM;
+        if (nft_run_cmd_from_buffer(f->ctx, list) != 0)
+                return 0;       /* no such chain: nothing drops there */
+        out = nft_ctx_get_output_buffer(f->ctx);
+        if (out && strstr(out, forward_comment))
+                return 0;
+        if (asprintf(&add,
+                     "insert rule %1$s filter FORWARD oifname \"berth*\" counter accept comment \"%2$s\"\n"
+                     "insert rule %1$s filter FORWARD iifname \"berth*\" counter accept comment \"%2$s\"\n",
+                     family, forward_comment) < 0)
+                return -ENOMEM;
+        return run(f, add);
+}
+
+int firewall_open_forward(Firewall *f) {
+        int r = forward_open_family(f, "ip");
+        int k = forward_open_family(f, "ip6");
+
+        return r < 0 ? r : k;
+}
+
 /* ---- nftables' events: was our table deleted? ---- */
 
 int firewall_watch_open(void) {
@@ -383,21 +419,18 @@ int firewall_watch_open(void) {
         return fd;
 }
 
-static bool is_our_table_deleted(const struct nlmsghdr *h) {
+/* The table an nf_tables message is about: attribute 1 is NFTA_TABLE_NAME,
+ * NFTA_CHAIN_TABLE and NFTA_RULE_TABLE alike. */
+static bool message_table_is(const struct nlmsghdr *h, const char *table) {
         const struct nfgenmsg *g = NLMSG_DATA(h);
-        size_t len;
-        const struct nlattr *a;
+        size_t len = h->nlmsg_len - NLMSG_LENGTH(sizeof *g), want = strlen(table);
+        const struct nlattr *a = (const struct nlattr *) ((const char *) g + NLMSG_ALIGN(sizeof *g));
 
-        if (h->nlmsg_type != ((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_DELTABLE) ||
-            h->nlmsg_len < NLMSG_LENGTH(sizeof *g) || g->nfgen_family != NFPROTO_INET)
-                return false;
-        len = h->nlmsg_len - NLMSG_LENGTH(sizeof *g);
-        a = (const struct nlattr *) ((const char *) g + NLMSG_ALIGN(sizeof *g));
         while (len >= sizeof *a && a->nla_len >= sizeof *a && a->nla_len <= len) {
-                if ((a->nla_type & NLA_TYPE_MASK) == NFTA_TABLE_NAME) {
+                if ((a->nla_type & NLA_TYPE_MASK) == 1) {
                         size_t n = a->nla_len - NLA_HDRLEN;
                         const char *name = (const char *) a + NLA_HDRLEN;
-                        return n >= 5 && strncmp(name, "berth", 5) == 0 && (n == 5 || name[5] == 0);
+                        return n >= want && strncmp(name, table, want) == 0 && (n == want || name[want] == 0);
                 }
                 size_t step = (size_t) NLA_ALIGN(a->nla_len);
                 len -= step > len ? len : step;
@@ -406,9 +439,25 @@ static bool is_our_table_deleted(const struct nlmsghdr *h) {
         return false;
 }
 
-int firewall_watch_table_gone(int fd) {
+static int message_event(const struct nlmsghdr *h) {
+        const struct nfgenmsg *g = NLMSG_DATA(h);
+        int type;
+
+        if (h->nlmsg_len < NLMSG_LENGTH(sizeof *g) || (h->nlmsg_type >> 8) != NFNL_SUBSYS_NFTABLES)
+                return 0;
+        type = h->nlmsg_type & 0xff;
+        if (type == NFT_MSG_DELTABLE && g->nfgen_family == NFPROTO_INET && message_table_is(h, "berth"))
+                return FIREWALL_EVENT_TABLE_GONE;
+        /* iptables made, re-made or flushed its FORWARD chain (a policy is a NEWCHAIN). */
+        if (IN_SET(type, NFT_MSG_NEWCHAIN, NFT_MSG_DELRULE) && IN_SET(g->nfgen_family, NFPROTO_IPV4, NFPROTO_IPV6) &&
+            message_table_is(h, "filter"))
+                return FIREWALL_EVENT_FORWARD_CHANGED;
+        return 0;
+}
+
+int firewall_watch_read(int fd) {
         static char buf[65536];
-        bool gone = false;
+        int events = 0;
 
         /* Bounded: 64 datagrams per call; the loop calls again if more wait. */
         for (int k = 0; k < 64; k++) {
@@ -417,15 +466,14 @@ int firewall_watch_table_gone(int fd) {
 
                 if (n < 0) {
                         if (errno == ENOBUFS)
-                                return 1;   /* events lost: reloading is safe */
+                                return FIREWALL_EVENT_TABLE_GONE | FIREWALL_EVENT_FORWARD_CHANGED;   /* lost: redo both */
                         if (errno == EAGAIN || errno == EINTR)
                                 break;
                         return -errno;
                 }
                 left = (unsigned) n;
                 for (const struct nlmsghdr *h = (const struct nlmsghdr *) buf; NLMSG_OK(h, left); h = NLMSG_NEXT(h, left))
-                        if (is_our_table_deleted(h))
-                                gone = true;
+                        events |= message_event(h);
         }
-        return gone;
+        return events;
 }

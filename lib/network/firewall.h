@@ -47,9 +47,18 @@ int firewall_remove(Firewall *f);
 /* Whether the table is there: 1, 0. */
 int firewall_present(Firewall *f);
 
+/* Makes iptables' FORWARD chains (ip and ip6 "filter", where they exist)
+ * accept what crosses Berth's bridges, so that their drop policy leaves
+ * Berth's own forward rules to decide. Idempotent. */
+int firewall_open_forward(Firewall *f);
+
+enum {
+        FIREWALL_EVENT_TABLE_GONE = 1 << 0,      /* "inet berth" deleted: load it again */
+        FIREWALL_EVENT_FORWARD_CHANGED = 1 << 1, /* iptables' filter table changed: open it again */
+};
+
 /* A netlink socket subscribed to nftables' events (NFNLGRP_NFTABLES), to
- * be polled: firewall_watch_table_gone() reads what is queued and returns 1
- * if "inet berth" was deleted (nft flush ruleset, a firewall reload), 0 if
- * not, -errno. Non-blocking; run on the event loop. */
+ * be polled: firewall_watch_read() reads what is queued and returns the
+ * FIREWALL_EVENT_* seen, or -errno. Non-blocking; run on the event loop. */
 int firewall_watch_open(void);
-int firewall_watch_table_gone(int fd);
+int firewall_watch_read(int fd);

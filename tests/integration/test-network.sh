@@ -26,6 +26,10 @@ rget() { sh -c "nsenter -a -t $SBX_PID ip netns exec $REMOTE curl -s -m ${2:-5} 
 check_output "the sandbox has no route beyond its test addresses" '^unreachable$' \
         sbx sh -c 'curl -s -m 2 http://192.0.2.1/ >/dev/null 2>&1; [ $? = 7 ] && echo unreachable'
 
+# Bridged frames pass the forward hook where br_netfilter is loaded (its
+# setting is per network namespace): the rules must allow them too.
+sbx sh -c 'sysctl -qw net.bridge.bridge-nf-call-iptables=1 net.bridge.bridge-nf-call-ip6tables=1 2>/dev/null' || true
+
 # The default bridge.
 check_output "a container gets an address of 10.88.0.0/16 on eth0" 'inet 10\.88\.' \
         sbx_ctl run --rm bb busybox ip -4 addr show eth0
@@ -83,6 +87,26 @@ check_output "hairpin: a container reaches a published port through the host" '^
 PUB_IP=$(sbx_ctl inspect pub | grep -o '"10\.88\.[0-9]*\.[0-9]*' | head -1 | tr -d '"')
 remote ip route add 10.88.0.0/16 via $HOST4
 check_output "direct access to a container's address from outside is dropped" '^failed$' rget http://$PUB_IP/ 2
+
+# Beside a firewall whose forward policy is drop (iptables-nft's own chains, as
+# Docker's or ufw's "-P FORWARD DROP" makes them), made while berthd runs.
+for fam in ip ip6; do
+        sbx nft add table $fam filter
+        sbx nft "add chain $fam filter FORWARD { type filter hook forward priority filter; policy drop; }"
+        sbx nft add rule $fam filter FORWARD counter comment '"theirs"'
+done
+wait_for "berthd opens iptables' FORWARD chains to its bridges" \
+        sbx sh -c 'nft list chain ip filter FORWARD | grep -q "berth\*" && nft list chain ip6 filter FORWARD | grep -q "berth\*"'
+check_output "beside FORWARD drop a container reaches the remote host" '^remote-page$' cget bridge $REMOTE4 80
+check_output "... over IPv6" '^remote-page$' cget bridge $REMOTE6 80
+check_output "... a remote host reaches a published port" '^pub-page$' rget http://$HOST4:8080/
+check_output "... containers on one network reach each other" '^web-page$' cget n1 "$WEB_IP" 80
+check_output "... direct access is still dropped" '^failed$' rget http://$PUB_IP/ 2
+check_output "... and their own rules are kept" 'theirs' sbx nft list chain ip filter FORWARD
+sbx systemctl restart berthd
+check_output "a restart does not add our rules twice" '^2$' \
+        sbx sh -c 'nft list chain ip filter FORWARD | grep -c "berth\*"'
+
 sbx nft flush ruleset
 wait_for "after nft flush ruleset the published port answers again" \
         sh -c "nsenter -a -t $SBX_PID ip netns exec $REMOTE curl -s -m 1 http://$HOST4:8080/ | grep -q pub-page"

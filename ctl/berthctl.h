@@ -132,6 +132,7 @@ typedef struct ContainerRow {
         uint64_t created, started, finished;
         int32_t exit_code;
         const char *path;
+        char *ports;            /* docker ps's PORTS, where asked for (owned) */
 } ContainerRow;
 /* One ListContainers call, sorted newest first. */
 int ctl_list_containers(sd_bus *bus, bool all, sd_bus_message **ret_reply, ContainerRow **ret, size_t *ret_n);
@@ -218,6 +219,8 @@ int verb_exec(int argc, char *argv[], int *ret_exit_status);
 int verb_image(int argc, char *argv[]);
 int verb_network(int argc, char *argv[]);
 int verb_port(int argc, char *argv[]);
+/* A running container's bound ports, "0.0.0.0:8080->80/tcp, [::]:8080->80/tcp". */
+int ctl_container_ports(sd_bus *bus, const char *path, char **ret);
 int verb_image_ls(int argc, char *argv[]);
 int verb_image_load(int argc, char *argv[]);
 int verb_image_import(int argc, char *argv[]);

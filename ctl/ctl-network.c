@@ -363,6 +363,39 @@ int verb_network(int argc, char *argv[]) {
         return v->run(argc - 1, argv + 1);
 }
 
+/* A running container's bound ports as docker ps shows them:
+ * "0.0.0.0:8080->80/tcp, [::]:8080->80/tcp". */
+int ctl_container_ports(sd_bus *bus, const char *path, char **ret) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_free_ char *out = NULL;
+        size_t size = 0;
+        const char *ip, *proto;
+        uint16_t hp, cp;
+        FILE *o;
+        int r;
+
+        r = sd_bus_get_property(bus, BERTH_BUS_NAME, path, BERTH_CONTAINER_IFACE, "Ports", NULL, &reply, "a(sqqs)");
+        if (r < 0)
+                return r;
+        o = open_memstream(&out, &size);
+        if (!o)
+                return -ENOMEM;
+        r = sd_bus_message_enter_container(reply, 'a', "(sqqs)");
+        while (r >= 0 && (r = sd_bus_message_read(reply, "(sqqs)", &ip, &hp, &cp, &proto)) > 0) {
+                const char *sep = ftell(o) > 0 ? ", " : "";
+                if (isempty(ip))
+                        fprintf(o, "%s0.0.0.0:%u->%u/%s, [::]:%u->%u/%s", sep, hp, cp, proto, hp, cp, proto);
+                else
+                        fprintf(o, strchr(ip, ':') ? "%s[%s]:%u->%u/%s" : "%s%s:%u->%u/%s", sep, ip, hp, cp, proto);
+        }
+        if (fclose(o) != 0 && r >= 0)
+                r = -ENOMEM;
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(out);
+        return 0;
+}
+
 /* berthctl port CONTAINER [PORT[/PROTO]]: "80/tcp -> 0.0.0.0:8080". */
 int verb_port(int argc, char *argv[]) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;

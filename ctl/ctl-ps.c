@@ -139,10 +139,11 @@ static const char *row_running_for(const ContainerRow *row, uint64_t now, char *
 static json_t *row_json(const ContainerRow *row, uint64_t now) {
         char status[128];
 
-        return json_pack("{s:s,s:s,s:s,s:s,s:I,s:s,s:s,s:i}",
+        return json_pack("{s:s,s:s,s:s,s:s,s:I,s:s,s:s,s:s,s:i}",
                          "Id", row->id, "Names", row->name, "Image", row->image, "Command", row->command,
                          "Created", (json_int_t) (row->created / 1000000), "State", row->state,
-                         "Status", row_status(row, now, status, sizeof status), "ExitCode", (int) row->exit_code);
+                         "Status", row_status(row, now, status, sizeof status), "Ports", strempty(row->ports),
+                         "ExitCode", (int) row->exit_code);
 }
 
 static const char *field_id(const ContainerRow *row, const PsOptions *o, char *buf, size_t n) {
@@ -183,7 +184,7 @@ static const char *field_state(const ContainerRow *row, const PsOptions *o, char
 }
 
 static const char *field_ports(const ContainerRow *row, const PsOptions *o, char *buf, size_t n) {
-        return "";
+        return strempty(row->ports);
 }
 
 static const char *field_exit_code(const ContainerRow *row, const PsOptions *o, char *buf, size_t n) {
@@ -418,6 +419,14 @@ static int print_rows_json(const ContainerRow *rows, size_t n, const PsOptions *
         return 0;
 }
 
+/* Only running containers have bound ports: one Get each of those. A
+ * container gone meanwhile just shows none. */
+static void rows_fetch_ports(sd_bus *bus, ContainerRow *rows, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                if (IN_SET_STR(rows[i].state, "running", "paused"))
+                        (void) ctl_container_ports(bus, rows[i].path, &rows[i].ports);
+}
+
 int verb_ps(int argc, char *argv[]) {
         static const struct option options[] = {
                 { "all", no_argument, NULL, 'a' },
@@ -451,10 +460,14 @@ int verb_ps(int argc, char *argv[]) {
         if (r < 0)
                 return r;
         o.now = now_usec(CLOCK_REALTIME);
+        if (!o.quiet)
+                rows_fetch_ports(bus, rows, n);
         if (arg_json && !o.quiet && !o.format)
                 r = print_rows_json(rows, n, &o);
         else
                 r = print_rows(rows, n, &o);
+        for (size_t i = 0; i < n; i++)
+                free(rows[i].ports);
         return r < 0 ? r : 0;
 }
 
@@ -531,6 +544,83 @@ static int image_path(sd_bus *bus, const char *name, char **ret_path) {
         return *ret_path ? 0 : ctl_oom();
 }
 
+/* "10.88.0.2/16" into the IPAddress and IPPrefixLen of Docker's inspect. */
+static void set_address(json_t *o, const char *addr_key, const char *len_key, const char *cidr) {
+        const char *slash = strchr(cidr, '/');
+
+        json_object_set_new(o, addr_key, json_stringn(cidr, slash ? (size_t) (slash - cidr) : strlen(cidr)));
+        json_object_set_new(o, len_key, json_integer(slash ? atoi(slash + 1) : 0));
+}
+
+/* One (name, addr4, gateway4, addr6, gateway6, mac, aliases) of the
+ * Networks property as an endpoint of Docker's NetworkSettings.Networks. */
+static json_t *endpoint_json(json_t *e) {
+        json_t *o = json_object();
+
+        if (!o)
+                return NULL;
+        set_address(o, "IPAddress", "IPPrefixLen", json_string_value(json_array_get(e, 1)) ?: "");
+        json_object_set(o, "Gateway", json_array_get(e, 2));
+        set_address(o, "GlobalIPv6Address", "GlobalIPv6PrefixLen", json_string_value(json_array_get(e, 3)) ?: "");
+        json_object_set(o, "IPv6Gateway", json_array_get(e, 4));
+        json_object_set(o, "MacAddress", json_array_get(e, 5));
+        json_object_set(o, "Aliases", json_array_get(e, 6));
+        return o;
+}
+
+/* Ports as docker inspect shows them: {"80/tcp": [{"HostIp": "0.0.0.0", "HostPort": "8080"}]}. */
+static json_t *ports_json(json_t *bound) {
+        json_t *o = json_object(), *b;
+        size_t i;
+
+        json_array_foreach(bound, i, b) {
+                const char *ip = json_string_value(json_array_get(b, 0)) ?: "";
+                char key[32], port[8];
+                json_t *l;
+
+                snprintf(key, sizeof key, "%" JSON_INTEGER_FORMAT "/%s", json_integer_value(json_array_get(b, 2)),
+                         json_string_value(json_array_get(b, 3)) ?: "");
+                snprintf(port, sizeof port, "%" JSON_INTEGER_FORMAT, json_integer_value(json_array_get(b, 1)));
+                l = json_object_get(o, key);
+                if (!l)
+                        json_object_set_new(o, key, l = json_array());
+                if (isempty(ip)) {
+                        json_array_append_new(l, json_pack("{s:s,s:s}", "HostIp", "0.0.0.0", "HostPort", port));
+                        json_array_append_new(l, json_pack("{s:s,s:s}", "HostIp", "::", "HostPort", port));
+                } else
+                        json_array_append_new(l, json_pack("{s:s,s:s}", "HostIp", ip, "HostPort", port));
+        }
+        return o;
+}
+
+/* Docker's NetworkSettings, made of the Networks and Ports properties, for
+ * the scripts that read it; the default bridge's address at the top too. */
+static json_t *network_settings_json(json_t *j) {
+        json_t *s = json_object(), *nets = json_object(), *e;
+        size_t i;
+
+        if (!s || !nets) {
+                json_decref(s);
+                json_decref(nets);
+                return NULL;
+        }
+        json_array_foreach(json_object_get(j, "Networks"), i, e) {
+                json_t *ep = endpoint_json(e);
+                const char *name = json_string_value(json_array_get(e, 0));
+
+                if (!ep || !name) {
+                        json_decref(ep);
+                        continue;
+                }
+                if (streq(name, "bridge"))
+                        json_object_update(s, ep);
+                json_object_set_new(nets, name, ep);
+        }
+        json_object_set_new(s, "Networks", nets);
+        json_object_set_new(s, "Ports", ports_json(json_object_get(j, "Ports")));
+        return s;
+}
+
 /* A container's Env is not a property (it holds secrets): GetEnvironment
  * gives it to whom polkit allows, and it is left out where berthd refuses. */
 static int container_json(sd_bus *bus, const char *path, json_t **ret) {
@@ -541,6 +631,7 @@ static int container_json(sd_bus *bus, const char *path, json_t **ret) {
         r = ctl_get_all_json(bus, path, BERTH_CONTAINER_IFACE, &j);
         if (r < 0)
                 return r;
+        json_object_set_new(j, "NetworkSettings", network_settings_json(j));
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         if (sd_bus_call_method(bus, BERTH_BUS_NAME, path, BERTH_CONTAINER_IFACE, "GetEnvironment", NULL, &reply,
                                NULL) >= 0 && sd_bus_message_read_strv(reply, &env) >= 0) {

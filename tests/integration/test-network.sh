@@ -55,6 +55,8 @@ check_output "a container reaches another by name" '^web-page$' cget n1 web 80
 check_output "... and by --network-alias" '^web-page$' cget n1 www 80
 WEB_IP=$(sbx_ctl inspect web | grep -o '"10\.89\.0\.[0-9]*' | head -1 | tr -d '"')
 check_output "web has an address of n1" '^10\.89\.0\.' echo "$WEB_IP"
+check_output "inspect shows it under NetworkSettings.Networks.n1 with the alias" "^$WEB_IP \\['www'\\]\$" \
+        sh -c "nsenter -a -t $SBX_PID berthctl inspect web | python3 -c 'import json, sys; e = json.load(sys.stdin)[0][\"NetworkSettings\"][\"Networks\"][\"n1\"]; print(e[\"IPAddress\"], e[\"Aliases\"])'"
 check_output "another network cannot reach it by address" '^failed$' cget n2 "$WEB_IP" 80 2
 check_output "... nor by name" '^noname$' \
         sbx_ctl run --rm --network n2 bb sh -c "busybox nslookup web 127.0.0.11 >/dev/null 2>&1 || echo noname"
@@ -76,6 +78,12 @@ check_output "an internal network has no route out" '^failed$' cget int1 $REMOTE
 sbx_ctl run -d --name pub -p 8080:80 -p 127.0.0.1:8081:80 bb sh -c \
         'mkdir /w; echo pub-page >/w/index.html; exec busybox httpd -f -p 80 -h /w' >/dev/null
 check_output "port shows the bindings" '80/tcp -> 0\.0\.0\.0:8080' sbx_ctl port pub
+check_output "ps shows them in PORTS" '0\.0\.0\.0:8080->80/tcp, \[::\]:8080->80/tcp, 127\.0\.0\.1:8081->80/tcp +pub$' \
+        sbx_ctl ps
+check_output "inspect has Docker's NetworkSettings.Ports" '^8080 127\.0\.0\.1 8081$' \
+        sh -c "nsenter -a -t $SBX_PID berthctl inspect pub | python3 -c 'import json, sys; p = json.load(sys.stdin)[0][\"NetworkSettings\"][\"Ports\"][\"80/tcp\"]; print(p[0][\"HostPort\"], p[2][\"HostIp\"], p[2][\"HostPort\"])'"
+check_output "... and the address on the default bridge" '^10\.88\.[0-9.]+ 16 10\.88\.0\.1$' \
+        sh -c "nsenter -a -t $SBX_PID berthctl inspect pub | python3 -c 'import json, sys; s = json.load(sys.stdin)[0][\"NetworkSettings\"]; print(s[\"IPAddress\"], s[\"IPPrefixLen\"], s[\"Networks\"][\"bridge\"][\"Gateway\"])'"
 check_output "a remote host reaches a published port" '^pub-page$' rget http://$HOST4:8080/
 check_output "... over IPv6" '^pub-page$' rget "http://[$HOST6]:8080/"
 check_output "the host reaches it on its own address" '^pub-page$' sbx curl -s -m 5 http://$HOST4:8080/

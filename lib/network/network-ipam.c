@@ -350,18 +350,25 @@ void network_mac_from_addr(const InAddr *addr, uint8_t ret[6]) {
         ret[0] = (uint8_t) ((ret[0] & 0xfe) | 0x02);   /* unicast, locally administered */
 }
 
-int mac_parse(const char *s, uint8_t ret[6]) {
-        unsigned v[6];
-        char end;
+static int hex_digit(char c) {
+        return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
 
-        if (!s || strlen(s) != 17 ||
-            sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &end) != 6)
+/* Exactly "xx:xx:xx:xx:xx:xx": sscanf's %x would take a sign, a space or
+ * "0x" in place of a digit. */
+int mac_parse(const char *s, uint8_t ret[6]) {
+        uint8_t mac[6];
+
+        if (!s || strlen(s) != 17)
                 return -EINVAL;
         for (size_t i = 0; i < 6; i++) {
-                if (s[3 * i + 2] != ':' && i < 5)
+                int hi = hex_digit(s[3 * i]), lo = hex_digit(s[3 * i + 1]);
+
+                if (hi < 0 || lo < 0 || (i < 5 && s[3 * i + 2] != ':'))
                         return -EINVAL;
-                ret[i] = (uint8_t) v[i];
+                mac[i] = (uint8_t) (hi << 4 | lo);
         }
+        memcpy(ret, mac, 6);
         return 0;
 }
 

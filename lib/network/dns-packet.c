@@ -29,7 +29,8 @@ static int parse_name(const uint8_t *p, size_t n, size_t *off, char name[static 
                 wire += 1 + len;
                 if (len == 0)
                         break;
-                if (len > 63 || wire > DNS_NAME_MAX || i + len > n)   /* no pointers in a question */
+                /* No pointers in a question; 255 bytes at most, the final zero included. */
+                if (len > 63 || wire + 1 > DNS_NAME_MAX || i + len > n)
                         return -EBADMSG;
                 if (out > 0)
                         name[out++] = '.';

@@ -110,13 +110,21 @@ static int lease_record(Network *n, size_t subnet, const char *address, const ch
         return 0;
 }
 
-/* Network address, gateway and IPv4 broadcast are never handed out. */
-static bool address_reserved(const NetworkSubnet *s, uint64_t offset) {
-        InAddr a;
+/* Network address, gateway and IPv4 broadcast are never handed out. By
+ * address, not offset: an IPv6 subnet wider than /64 has offsets that do
+ * not fit in 64 bits. */
+static bool address_reserved(const NetworkSubnet *s, const InAddr *a) {
+        InAddr last;
 
-        if (offset == 0 || in_prefix_nth(&s->subnet, offset, &a) < 0 || in_addr_equal(&a, &s->gateway))
+        if (in_addr_equal(a, &s->subnet.addr) || in_addr_equal(a, &s->gateway))
                 return true;
-        return s->subnet.addr.family == AF_INET && offset == in_prefix_size(&s->subnet) - 1;
+        return s->subnet.addr.family == AF_INET &&
+               in_prefix_nth(&s->subnet, in_prefix_size(&s->subnet) - 1, &last) >= 0 && in_addr_equal(a, &last);
+}
+
+/* Where addresses are searched for: the --ip-range, else the whole subnet. */
+static const InPrefix *subnet_scan(const NetworkSubnet *s) {
+        return in_addr_is_set(&s->ip_range.addr) ? &s->ip_range : &s->subnet;
 }
 
 static bool address_in_range(const NetworkSubnet *s, const InAddr *a) {
@@ -174,14 +182,13 @@ static int lease_wanted(NetworkTable *t, Network *n, size_t subnet, const InAddr
         const NetworkSubnet *s = &n->subnets[subnet];
         char a[IN_ADDR_STRLEN], b[IN_PREFIX_STRLEN];
         NetworkLease *l;
-        uint64_t off;
 
         in_addr_to_string(want, a);
-        if (in_prefix_offset(&s->subnet, want, &off) < 0 || !address_in_range(s, want))
+        if (!in_prefix_contains(&s->subnet, want) || !address_in_range(s, want))
                 return errmsg_set(-EADDRNOTAVAIL, "Address %s is outside the subnet %s of network %s.", a,
                                   in_prefix_to_string(in_addr_is_set(&s->ip_range.addr) ? &s->ip_range : &s->subnet, b),
                                   n->name);
-        if (address_reserved(s, off))
+        if (address_reserved(s, want))
                 return errmsg_set(-EADDRNOTAVAIL, "Address %s is reserved in network %s (network, gateway or broadcast).",
                                   a, n->name);
         l = hashmap_get(n->used[subnet], a);
@@ -191,25 +198,23 @@ static int lease_wanted(NetworkTable *t, Network *n, size_t subnet, const InAddr
         return lease_take(t, n, subnet, want, container_id);
 }
 
-/* The next free address from the cursor on, wrapping around once. */
+/* The next free address from the cursor (an offset in the range searched)
+ * on, wrapping around once. */
 static int lease_next(NetworkTable *t, Network *n, size_t subnet, const char *container_id, InAddr *ret) {
         const NetworkSubnet *s = &n->subnets[subnet];
-        uint64_t size = in_prefix_size(&s->subnet), start, off;
-        InPrefix scan = in_addr_is_set(&s->ip_range.addr) ? s->ip_range : s->subnet;
-        uint64_t scan_size = in_prefix_size(&scan), base = 0;
+        const InPrefix *scan = subnet_scan(s);
+        uint64_t size = in_prefix_size(scan), start;
 
-        /* Offsets counted inside the range; the range's start inside the subnet. */
-        if (scan_size > (1u << 24))
-                scan_size = 1u << 24;   /* a /64 is never full: the first 16 M addresses do */
-        (void) in_prefix_offset(&s->subnet, &scan.addr, &base);
-        start = n->next[subnet] >= base && n->next[subnet] - base < scan_size ? n->next[subnet] - base : 0;
-        for (uint64_t i = 0; i < scan_size; i++) {
+        if (size > (1u << 24))
+                size = 1u << 24;   /* a /64 is never full: the first 16 M addresses do */
+        start = n->next[subnet] < size ? n->next[subnet] : 0;
+        for (uint64_t i = 0; i < size; i++) {
+                uint64_t off = (start + i) % size;
                 char buf[IN_ADDR_STRLEN];
                 InAddr a;
                 int r;
 
-                off = base + (start + i) % scan_size;
-                if (off >= size || address_reserved(s, off) || in_prefix_nth(&s->subnet, off, &a) < 0)
+                if (in_prefix_nth(scan, off, &a) < 0 || address_reserved(s, &a))
                         continue;
                 if (hashmap_get(n->used[subnet], in_addr_to_string(&a, buf)))
                         continue;
@@ -290,10 +295,10 @@ static void lease_load_one(NetworkTable *t, Network *n, int dfd, const char *nam
                 for (size_t i = 0; i < n->n_subnets; i++) {
                         uint64_t off;
                         char canon[IN_ADDR_STRLEN];
-                        if (in_prefix_offset(&n->subnets[i].subnet, &a, &off) < 0 ||
+                        if (!in_prefix_contains(&n->subnets[i].subnet, &a) ||
                             !streq(in_addr_to_string(&a, canon), name) || lease_record(n, i, name, id) < 0)
                                 continue;
-                        if (off + 1 > n->next[i])
+                        if (in_prefix_offset(subnet_scan(&n->subnets[i]), &a, &off) >= 0 && off + 1 > n->next[i])
                                 n->next[i] = off + 1;
                         return;
                 }
@@ -350,18 +355,25 @@ void network_mac_from_addr(const InAddr *addr, uint8_t ret[6]) {
         ret[0] = (uint8_t) ((ret[0] & 0xfe) | 0x02);   /* unicast, locally administered */
 }
 
-int mac_parse(const char *s, uint8_t ret[6]) {
-        unsigned v[6];
-        char end;
+static int hex_digit(char c) {
+        return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
 
-        if (!s || strlen(s) != 17 ||
-            sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &end) != 6)
+/* Exactly "xx:xx:xx:xx:xx:xx": sscanf's %x would take a sign, a space or
+ * "0x" in place of a digit. */
+int mac_parse(const char *s, uint8_t ret[6]) {
+        uint8_t mac[6];
+
+        if (!s || strlen(s) != 17)
                 return -EINVAL;
         for (size_t i = 0; i < 6; i++) {
-                if (s[3 * i + 2] != ':' && i < 5)
+                int hi = hex_digit(s[3 * i]), lo = hex_digit(s[3 * i + 1]);
+
+                if (hi < 0 || lo < 0 || (i < 5 && s[3 * i + 2] != ':'))
                         return -EINVAL;
-                ret[i] = (uint8_t) v[i];
+                mac[i] = (uint8_t) (hi << 4 | lo);
         }
+        memcpy(ret, mac, 6);
         return 0;
 }
 

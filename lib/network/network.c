@@ -11,13 +11,17 @@
 #include "network-internal.h"
 
 void network_pools_default(NetworkPools *p, const char *machine_id) {
+        char head[11] = "";
         uint8_t id[5];
 
         *p = (NetworkPools) { .user_v4_prefixlen = 24 };
         (void) in_prefix_parse("10.88.0.0/16", AF_INET, &p->default_v4);
         (void) in_prefix_parse("10.89.0.0/16", AF_INET, &p->user_v4);
-        /* RFC 4193: fd + 40 bits, here from the machine id so that it is stable. */
-        if (machine_id && strlen(machine_id) >= 10 && string_is_hex(machine_id, 10))
+        /* RFC 4193: fd + 40 bits, here from the machine id so that it is stable.
+         * Only its first 10 digits count (string_is_hex() wants the whole string). */
+        if (machine_id)
+                snprintf(head, sizeof head, "%s", machine_id);
+        if (string_is_hex(head, 10))
                 for (size_t i = 0; i < 5; i++) {
                         char h[3] = { machine_id[2 * i], machine_id[2 * i + 1], 0 };
                         id[i] = (uint8_t) strtoul(h, NULL, 16);

@@ -48,16 +48,17 @@ static int parse_range(const char *s, size_t len, uint16_t *first, uint16_t *las
         return 0;
 }
 
-static int append(PortMapping **l, size_t *n, const PortMapping *m) {
+/* Room for count more mappings, all or none: a spec over the cap adds
+ * nothing, and "1-65535" costs one allocation rather than 65535. */
+static int reserve(PortMapping **l, size_t n, size_t count) {
         PortMapping *x;
 
-        if (*n >= PORT_MAPPINGS_MAX)
+        if (count > PORT_MAPPINGS_MAX - MIN(n, (size_t) PORT_MAPPINGS_MAX))
                 return errmsg_set(-E2BIG, "Too many published ports: at most %d.", PORT_MAPPINGS_MAX);
-        x = reallocarray(*l, *n + 1, sizeof *x);
+        x = reallocarray(*l, n + count, sizeof *x);
         if (!x)
                 return -ENOMEM;
         *l = x;
-        x[(*n)++] = *m;
         return 0;
 }
 
@@ -142,6 +143,9 @@ int port_spec_parse(const char *spec, PortMapping **mappings, size_t *n_mappings
         if (host_len > 0 && hl - hf != cl - cf && cf != cl)
                 return errmsg_set(-EINVAL, "Invalid port spec '%s': the host and container port ranges differ in length (%u and %u).",
                                   spec, (unsigned) (hl - hf + 1), (unsigned) (cl - cf + 1));
+        r = reserve(mappings, *n_mappings, (size_t) cl - cf + 1);
+        if (r < 0)
+                return r;
         for (unsigned p = cf; p <= cl; p++) {
                 m.container_port = (uint16_t) p;
                 if (host_len == 0)
@@ -153,9 +157,7 @@ int port_spec_parse(const char *spec, PortMapping **mappings, size_t *n_mappings
                         m.host_port = (uint16_t) (hf + (p - cf));
                         m.host_port_last = 0;
                 }
-                r = append(mappings, n_mappings, &m);
-                if (r < 0)
-                        return r;
+                (*mappings)[(*n_mappings)++] = m;
         }
         return 0;
 }

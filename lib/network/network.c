@@ -125,13 +125,13 @@ int network_from_json(json_t *j, Network **ret) {
         _cleanup_(network_freep) Network *n = calloc(1, sizeof *n);
         const char *id, *name, *driver, *bridge;
         json_t *subnets = NULL, *labels = NULL, *options = NULL, *v;
-        int internal = 0, ipv6 = 0, dns = 0, mtu = 0;
-        json_int_t created = 0;
+        int internal = 0, ipv6 = 0, dns = 0;
+        json_int_t created = 0, mtu = 0;   /* json_int_t: a huge mtu must not wrap into range */
         size_t i;
 
         if (!n)
                 return -ENOMEM;
-        if (json_unpack(j, "{s:s, s:s, s:s, s:s, s:o, s?b, s?b, s?b, s?i, s?o, s?o, s?I}", "id", &id,
+        if (json_unpack(j, "{s:s, s:s, s:s, s:s, s:o, s?b, s?b, s?b, s?I, s?o, s?o, s?I}", "id", &id,
                         "name", &name, "driver", &driver, "bridge", &bridge, "subnets", &subnets,
                         "internal", &internal, "ipv6", &ipv6, "dns", &dns, "mtu", &mtu, "labels", &labels,
                         "options", &options, "created", &created) < 0)

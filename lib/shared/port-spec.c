@@ -3,6 +3,8 @@
 #include <arpa/inet.h>
 #include <sys/socket.h>
 
+#include <ctype.h>
+
 #include "port-spec.h"
 
 static const char *const port_proto_table[_PORT_PROTO_MAX] = {
@@ -15,7 +17,7 @@ DEFINE_STRING_TABLE_LOOKUP(port_proto, PortProto);
 
 #define PORT_MAPPINGS_MAX 65536
 
-/* "80" or "8000-8009": first and last; 0 only when zero_ok (an empty host port). */
+/* "80" or "8000-8009": first and last; never 0. */
 static int parse_range(const char *s, size_t len, uint16_t *first, uint16_t *last) {
         unsigned long v[2] = {};
         size_t i = 0;
@@ -122,7 +124,11 @@ int port_spec_parse(const char *spec, PortMapping **mappings, size_t *n_mappings
         slash = strrchr(spec, '/');
         m.proto = PORT_PROTO_TCP;
         if (slash) {
-                m.proto = port_proto_from_string(slash + 1);
+                char proto[8] = "";
+                /* Docker takes "80/TCP" too. */
+                for (size_t i = 0; i + 1 < sizeof proto && slash[1 + i]; i++)
+                        proto[i] = (char) tolower((unsigned char) slash[1 + i]);
+                m.proto = strlen(slash + 1) < sizeof proto ? port_proto_from_string(proto) : _PORT_PROTO_INVALID;
                 if (m.proto < 0)
                         return errmsg_set(-EINVAL, "Invalid port spec '%s': unknown protocol '%s' (use tcp, udp or sctp).",
                                           spec, slash + 1);

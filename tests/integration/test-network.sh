@@ -150,6 +150,41 @@ check_output "after a crash the published port still answers" '^pub-page$' rget 
 check_output "... and a new container gets an address other than web's" '^other$' \
         sh -c "nsenter -a -t $SBX_PID berthctl run --rm --network n1 bb busybox ip -4 addr show eth0 | grep -q 'inet $WEB_IP/' || echo other"
 
+# A crash in the middle of a start's network set-up: afterwards every veth,
+# lease and port rule belongs to a container that is there (the delays
+# spread the kill over spawn, set-up and release).
+for d in 0.02 0.05 0.1 0.15 0.25; do
+        i=${d#0.}
+        sbx sh -c "berthctl run -d --name crash$i -p 90$i:80 bb sleep 1000 >/dev/null 2>&1 &
+                   sleep $d; systemctl kill -s KILL berthd"
+        sbx systemctl start berthd
+done
+sbx sh -c 'for i in $(seq 50); do berthctl ps >/dev/null 2>&1 && break; sleep 0.1; done'
+crash_state() {
+        local running veths
+        running=$(sbx sh -c 'berthctl ps -q | wc -l')
+        veths=$(sbx sh -c "ip -o link | grep -c ': vb'")
+        echo "running=$running veths=$veths"
+}
+check_output "after crashes mid-setup: one veth per running container, none stale" '^running=([0-9]+) veths=\1$' crash_state
+leases_match() {
+        local holders ids
+        holders=$(sbx sh -c 'cat /var/lib/berth/networks/*.leases/* 2>/dev/null | sort -u')
+        ids=$(sbx sh -c 'berthctl ps -aq --no-trunc | sort')
+        [ "$holders" = "$ids" ] && echo match || printf 'holders:\n%s\ncontainers:\n%s\n' "$holders" "$ids"
+}
+check_output "... the leases are those of the containers there" '^match$' leases_match
+stale_ports() {
+        local d
+        for d in 02 05 1 15 25; do
+                sbx sh -c "berthctl ps | grep -q ' crash$d\$'" && continue
+                sbx nft list table inet berth | grep -q " 90$d " && echo "a stale rule for port 90$d"
+        done
+        echo checked
+}
+check_output "... and no port rule of a container that is not running" '^checked$' stale_ports
+sbx_ctl rm -f crash02 crash05 crash1 crash15 crash25 >/dev/null 2>&1
+
 # Removal frees the leases; network rm and prune.
 sbx_ctl rm -f web probe pub >/dev/null
 check_output "rm frees the containers' leases" '^0$' sbx sh -c 'cat /var/lib/berth/networks/*.leases/* 2>/dev/null | wc -l'

@@ -169,7 +169,8 @@ crash_state() {
 check_output "after crashes mid-setup: one veth per running container, none stale" '^running=([0-9]+) veths=\1$' crash_state
 leases_match() {
         local holders ids
-        holders=$(sbx sh -c 'cat /var/lib/berth/networks/*.leases/* 2>/dev/null | sort -u')
+        # A lease file holds its container's id, without a newline.
+        holders=$(sbx sh -c 'for f in /var/lib/berth/networks/*.leases/*; do [ -f "$f" ] && { cat "$f"; echo; }; done | sort -u')
         ids=$(sbx sh -c 'berthctl ps -aq --no-trunc | sort')
         [ "$holders" = "$ids" ] && echo match || printf 'holders:\n%s\ncontainers:\n%s\n' "$holders" "$ids"
 }
@@ -187,7 +188,7 @@ sbx_ctl rm -f crash02 crash05 crash1 crash15 crash25 >/dev/null 2>&1
 
 # Removal frees the leases; network rm and prune.
 sbx_ctl rm -f web probe pub >/dev/null
-check_output "rm frees the containers' leases" '^0$' sbx sh -c 'cat /var/lib/berth/networks/*.leases/* 2>/dev/null | wc -l'
+check_output "rm frees the containers' leases" '^0$' sbx sh -c 'find /var/lib/berth/networks -path "*.leases/*" -type f | wc -l'
 check "network rm of an unused network" sbx_ctl network rm n2
 check_output "network prune removes the rest" 'n1' sbx_ctl network prune -f
 check_output "... but not bridge" '^bridge$' sbx sh -c 'berthctl network ls | tail -n +2 | awk "{print \$2}"'

@@ -67,7 +67,7 @@ start_latency() {
                 bench_na "docker run --rm (its bridge)" "$why"
         fi
         echo "start: /bin/true in a fresh container, $BENCH_RUNS runs each"
-        bench_table "berthctl run --rm --network none" "ratio to --network none (of medians; of minimums)"
+        bench_table "berthctl run --rm --network none" "ratio to --network none"
         awk -v a="$(bench_median "berthctl run --rm (bridge)")" -v b="$(bench_median "berthctl run --rm --network none")" \
                 'BEGIN { if (a == "" || b == "") { print "target: the bridge adds at most 3 ms to a start  n/a"; exit }
                          d = (a - b) / 1000

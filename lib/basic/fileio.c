@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
-#include <linux/openat2.h>
 #include <sys/random.h>
 #include <sys/syscall.h>
 #include <sys/stat.h>
@@ -561,28 +560,6 @@ int write_string_file_at(int dirfd, const char *path, const char *s) {
         if (fd < 0)
                 return -errno;
         return write_all(fd, s, strlen(s));
-}
-
-/* openat2() confined to dirfd as if it were "/": absolute symlinks and ".."
- * cannot leave it. Without follow_symlinks, any symlink on the way fails
- * with ELOOP (the final component is still subject to O_NOFOLLOW/O_EXCL
- * as usual). Returns an fd or -errno. */
-int openat_in_root(int dirfd, const char *path, int flags, mode_t mode, bool follow_symlinks) {
-        struct open_how how = {
-                .flags = (uint64_t) flags | O_CLOEXEC,
-                .mode = (flags & (O_CREAT | O_TMPFILE)) ? mode : 0,
-                .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS |
-                           (follow_symlinks ? 0 : RESOLVE_NO_SYMLINKS),
-        };
-
-        for (unsigned attempt = 0;; attempt++) {
-                long fd = syscall(SYS_openat2, dirfd, path, &how, sizeof how);
-                if (fd >= 0)
-                        return (int) fd;
-                /* EAGAIN: a concurrent rename raced with the lookup; retry a few times. */
-                if (errno != EAGAIN || attempt >= 16)
-                        return -errno;
-        }
 }
 
 static int wait_fd(int fd, short events, const volatile int *cancel) {

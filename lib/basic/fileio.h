@@ -40,8 +40,6 @@ int tempname_at(const char *path, char **ret);
 /* For kernel interface files (cgroup, proc): opens without O_CREAT, writes once. */
 int write_string_file_at(int dirfd, const char *path, const char *s);
 
-/* openat2(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS [| RESOLVE_NO_SYMLINKS]). */
-int openat_in_root(int dirfd, const char *path, int flags, mode_t mode, bool follow_symlinks);
 
 /* read()/write() for fds that may be pipes or sockets, even O_NONBLOCK ones:
  * waits with poll() in short steps so that *cancel (if not NULL) is noticed

@@ -2,8 +2,8 @@
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 
+#include "openat2-util.h"
 #include "passwd.h"
 #include "util.h"
 
@@ -68,11 +68,11 @@ static int open_in_root(int rootfd, const char *path) {
                 .flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK,
                 .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
         };
-        int fd = (int) syscall(SYS_openat2, rootfd, path, &how, sizeof how);
+        int fd = openat2_retry(rootfd, path, &how);
         struct stat st;
 
         if (fd < 0)
-                return negative_errno();
+                return fd;
         if (fstat(fd, &st) < 0) {
                 int r = negative_errno();
                 safe_close(fd);

@@ -3,12 +3,12 @@
 #include <archive_entry.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
-#include <sys/syscall.h>
 #include <sys/stat.h>
 
 #include "fileio.h"
 #include "image-internal.h"
 #include "json-util.h"
+#include "openat2-util.h"
 #include "reference.h"
 
 static const char *const image_archive_format_table[_IMAGE_ARCHIVE_FORMAT_MAX] = {
@@ -353,9 +353,9 @@ static int open_beneath(int dirfd, const char *path) {
                 .flags = O_RDONLY | O_CLOEXEC | O_NOCTTY,
                 .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
         };
-        int fd = (int) syscall(SYS_openat2, dirfd, path, &how, sizeof how);
+        int fd = openat2_retry(dirfd, path, &how);
 
-        if (fd < 0 && errno == ENOSYS)
+        if (fd == -ENOSYS)
                 fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
         return fd;
 }

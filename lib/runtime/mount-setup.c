@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
 #include <linux/magic.h>
-#include <linux/openat2.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -9,6 +8,7 @@
 #include <sys/sysmacros.h>
 
 #include "mount-setup.h"
+#include "openat2-util.h"
 
 static const char * const setup_stage_table[_SETUP_STAGE_MAX] = {
         [SETUP_STAGE_NONE] = "setup",
@@ -202,16 +202,6 @@ int mount_make_private(SetupFailure *f) {
         return 0;
 }
 
-static int openat_in_root(int rootfd, const char *path, int flags) {
-        struct open_how how = {
-                .flags = (uint64_t) (flags | O_CLOEXEC),
-                .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
-        };
-        int fd = (int) syscall(SYS_openat2, rootfd, path, &how, sizeof how);
-
-        return fd < 0 ? negative_errno() : fd;
-}
-
 /* Appends one component to (or, for "..", removes the last one from) the
  * canonical path cur, never going above "/". */
 static int path_push(char *cur, const char *name, size_t len) {
@@ -236,7 +226,7 @@ static int path_push(char *cur, const char *name, size_t len) {
  * symlink, splices its target into rest. Returns 1 when rest changed. */
 static int walk_step(int rootfd, char *cur, char *rest, const char *name, const char *tail,
                      bool create_file) {
-        _cleanup_close_ int parent = openat_in_root(rootfd, cur, O_PATH | O_DIRECTORY);
+        _cleanup_close_ int parent = openat_in_root(rootfd, cur, O_PATH | O_DIRECTORY, 0, true);
         char target[PATH_MAX], next[PATH_MAX];
         struct stat st;
         ssize_t n;
@@ -316,7 +306,7 @@ int mount_open_target(int rootfd, const char *path, bool dir, int *ret_fd, Setup
         r = walk_create(rootfd, path, dir, cur);
         if (r < 0)
                 return setup_fail(f, SETUP_STAGE_CREATE, path, r);
-        fd = openat_in_root(rootfd, cur, O_PATH);
+        fd = openat_in_root(rootfd, cur, O_PATH, 0, true);
         if (fd < 0)
                 return setup_fail(f, SETUP_STAGE_CREATE, path, fd);
         *ret_fd = fd;
@@ -361,7 +351,7 @@ static const struct {
 };
 
 static int dev_populate(int rootfd, SetupFailure *f) {
-        _cleanup_close_ int devfd = openat_in_root(rootfd, "/dev", O_PATH | O_DIRECTORY);
+        _cleanup_close_ int devfd = openat_in_root(rootfd, "/dev", O_PATH | O_DIRECTORY, 0, true);
         char path[64];
 
         if (devfd < 0)
@@ -458,7 +448,7 @@ static int cgroup1_mount(int rootfd, const char *controllers, unsigned ro, Setup
         r = mount_fresh(rootfd, path, "cgroup", options, ATTR_NOSUID_NODEV_NOEXEC | ro, f);
         if (r < 0 || name || !strchr(controllers, ','))
                 return r;
-        dirfd = openat_in_root(rootfd, "/sys/fs/cgroup", O_PATH | O_DIRECTORY);
+        dirfd = openat_in_root(rootfd, "/sys/fs/cgroup", O_PATH | O_DIRECTORY, 0, true);
         if (dirfd < 0)
                 return setup_fail(f, SETUP_STAGE_SYMLINK, "/sys/fs/cgroup", dirfd);
         /* Co-mounted controllers get a link each, as on the host: cpu -> cpu,cpuacct. */
@@ -498,7 +488,7 @@ static int cgroup1_setup(int rootfd, bool hybrid, unsigned ro, SetupFailure *f) 
         }
         if (r < 0 || !ro)
                 return r;
-        cgfd = openat_in_root(rootfd, "/sys/fs/cgroup", O_PATH | O_DIRECTORY);
+        cgfd = openat_in_root(rootfd, "/sys/fs/cgroup", O_PATH | O_DIRECTORY, 0, true);
         if (cgfd < 0 || mount_setattr(cgfd, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0)
                 return fail_errno(f, SETUP_STAGE_REMOUNT, "/sys/fs/cgroup");
         return 0;
@@ -563,7 +553,7 @@ int mount_bind_console(int rootfd, int pts_number, SetupFailure *f) {
         r = mount_open_target(rootfd, "/dev/console", false, &tfd, f);
         if (r < 0)
                 return r;
-        ptsfd = openat_in_root(rootfd, "/dev/pts", O_PATH | O_DIRECTORY);
+        ptsfd = openat_in_root(rootfd, "/dev/pts", O_PATH | O_DIRECTORY, 0, true);
         if (ptsfd < 0)
                 return setup_fail(f, SETUP_STAGE_MOUNT, "/dev/pts", ptsfd);
         snprintf(name, sizeof name, "%d", pts_number);

@@ -21,6 +21,7 @@
 #include <termios.h>
 
 #include "capabilities.h"
+#include "openat2-util.h"
 #include "passwd.h"
 #include "runtime-internal.h"
 
@@ -413,9 +414,7 @@ static int child_security(ChildPlan *plan, const UserCreds *creds, SetupFailure 
 
 static int open_exec_target(const char *path, uint64_t resolve) {
         struct open_how how = { .flags = O_PATH | O_CLOEXEC, .resolve = resolve };
-        int fd = (int) syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how);
-
-        return fd < 0 ? negative_errno() : fd;
+        return openat2_retry(AT_FDCWD, path, &how);
 }
 
 /* A command reached through a magic link of the container's /proc would be

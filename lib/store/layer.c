@@ -13,6 +13,7 @@
 #include "hashmap.h"
 #include "layer.h"
 #include "log.h"
+#include "openat2-util.h"
 
 /* 32 GiB compressed, 64 GiB uncompressed, 10 million entries, 4096 bytes of
  * path: far above any real image (the largest common layers are a few GiB and

@@ -62,6 +62,11 @@ typedef struct Live {
         size_t n_port_fds;
 } Live;
 
+typedef struct VethReap {
+        int ifindex;
+        uint64_t due_usec;          /* CLOCK_MONOTONIC */
+} VethReap;
+
 struct Engine {
         sd_event *event;
         sd_bus *bus;                /* the systemd UnitManager's, or NULL */
@@ -84,6 +89,9 @@ struct Engine {
         bool forward_open_queued;   /* an opening of iptables' FORWARD chains is queued */
         int forward_open_r;         /* its result, written by the worker */
         DnsServer *dns;
+        VethReap *veth_reaps;       /* host ends of exited containers' veths, to check later */
+        size_t n_veth_reaps, alloc_veth_reaps;
+        sd_event_source *veth_reap_timer;
         bool ip_forward;
         bool net_stopping;          /* the worker is being joined: nothing more is queued */
 };

@@ -207,6 +207,9 @@ void engine_network_done(Engine *e) {
         size_t i = 0;
 
         e->firewall_watch = sd_event_source_disable_unref(e->firewall_watch);
+        e->veth_reap_timer = sd_event_source_disable_unref(e->veth_reap_timer);
+        e->veth_reaps = mfree(e->veth_reaps);
+        e->n_veth_reaps = e->alloc_veth_reaps = 0;
         if (e->net_queue)
                 (void) work_queue_push(e->net_queue, run_firewall_free, NULL, e);
         e->net_stopping = true;
@@ -488,13 +491,20 @@ int engine_network_prepare(Engine *e, Container *c, char **exposed_ports, bool p
         return 0;
 }
 
-/* After the container is in the table: its names answer from now on. */
-void engine_network_added(Engine *e, Container *c) {
+static void endpoints_names_add(Engine *e, Container *c, bool notify) {
         for (size_t i = 0; i < c->config.n_endpoints; i++) {
                 Network *n;
-                if (network_table_find(e->networks, c->config.endpoints[i].network_id, &n) >= 0)
-                        endpoint_names(n, c, &c->config.endpoints[i], true);
+                if (network_table_find(e->networks, c->config.endpoints[i].network_id, &n) < 0)
+                        continue;
+                endpoint_names(n, c, &c->config.endpoints[i], true);
+                if (notify && e->cb.network_changed)
+                        e->cb.network_changed(n, e->userdata);
         }
+}
+
+/* After the container is in the table: its names answer from now on. */
+void engine_network_added(Engine *e, Container *c) {
+        endpoints_names_add(e, c, true);
 }
 
 /* Removal (or a failed creation): leases back, names gone. */
@@ -711,27 +721,121 @@ static void run_net_setup(void *data) {
         }
 }
 
+/* An exited container's veths go with its network namespace: the kernel
+ * removes both ends in its batched clean-up of the namespace. Removing the
+ * host end at once would cost the worker some 15 ms of the kernel's RCU
+ * waits, and a start queued behind would wait as long. So the teardown only
+ * notes the host ends' indexes, and a while later removes those still there
+ * (something else holds the namespace: a process that joined it, say).
+ * Indexes are not reused: a later veth of the same name is never hit. */
+#define VETH_REAP_DELAY_USEC (2 * USEC_PER_SEC)
+
 typedef struct NetTeardown {
         Engine *e;
         FirewallPort *fw_ports;
         size_t n_fw_ports;
         char **links;
+        int *ifindexes;                /* of links, found by the worker; 0: gone */
         char **bridges;                /* the fw_ports' bridge names, owned */
 } NetTeardown;
 
 static void run_net_teardown(void *data) {
         NetTeardown *t = data;
+        size_t i = 0;
 
         if (t->n_fw_ports > 0 && t->e->firewall)
                 (void) firewall_remove_ports(t->e->firewall, t->fw_ports, t->n_fw_ports);
-        STRV_FOREACH(l, t->links)
-                (void) link_remove(*l);
+        STRV_FOREACH(l, t->links) {
+                int ifindex = link_index(*l);
+
+                if (ifindex < 0 || !t->ifindexes)
+                        (void) link_remove(*l);
+                else
+                        t->ifindexes[i] = ifindex;
+                i++;
+        }
+}
+
+typedef struct VethReapJob {
+        int *ifindexes;
+        size_t n;
+} VethReapJob;
+
+static void run_veth_reap(void *data) {
+        VethReapJob *j = data;
+
+        for (size_t i = 0; i < j->n; i++)
+                (void) link_remove_index(j->ifindexes[i]);
+}
+
+static void done_veth_reap(void *data) {
+        VethReapJob *j = data;
+
+        free(j->ifindexes);
+        free(j);
+}
+
+static int veth_reap_arm(Engine *e);
+
+/* The due ones go to the worker, in one job. */
+static int on_veth_reap_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        Engine *e = userdata;
+        VethReapJob *j = calloc(1, sizeof *j);
+        size_t k = 0;
+
+        if (j)
+                j->ifindexes = calloc(e->n_veth_reaps, sizeof *j->ifindexes);
+        for (size_t i = 0; i < e->n_veth_reaps; i++) {
+                if (e->veth_reaps[i].due_usec <= usec && j && j->ifindexes)
+                        j->ifindexes[j->n++] = e->veth_reaps[i].ifindex;
+                else
+                        e->veth_reaps[k++] = e->veth_reaps[i];
+        }
+        e->n_veth_reaps = k;
+        if (j && (!j->ifindexes || work_queue_push(e->net_queue, run_veth_reap, done_veth_reap, j) < 0))
+                done_veth_reap(j);
+        (void) veth_reap_arm(e);
+        return 0;
+}
+
+/* The timer at the earliest due time, off if nothing is due. */
+static int veth_reap_arm(Engine *e) {
+        uint64_t due = UINT64_MAX;
+
+        for (size_t i = 0; i < e->n_veth_reaps; i++)
+                due = MIN(due, e->veth_reaps[i].due_usec);
+        if (due == UINT64_MAX)
+                return e->veth_reap_timer ? sd_event_source_set_enabled(e->veth_reap_timer, SD_EVENT_OFF) : 0;
+        if (!e->veth_reap_timer)
+                return sd_event_add_time(e->event, &e->veth_reap_timer, CLOCK_MONOTONIC, due, 0,
+                                         on_veth_reap_timer, e);
+        (void) sd_event_source_set_time(e->veth_reap_timer, due);
+        return sd_event_source_set_enabled(e->veth_reap_timer, SD_EVENT_ONESHOT);
+}
+
+static void veth_reap_later(Engine *e, const int *ifindexes, size_t n) {
+        uint64_t now = 0;
+
+        (void) sd_event_now(e->event, CLOCK_MONOTONIC, &now);
+        for (size_t i = 0; i < n; i++) {
+                if (ifindexes[i] <= 0)
+                        continue;
+                if (greedy_realloc((void **) &e->veth_reaps, &e->alloc_veth_reaps, e->n_veth_reaps + 1,
+                                   sizeof *e->veth_reaps) < 0)
+                        break;         /* left to the kernel alone */
+                e->veth_reaps[e->n_veth_reaps++] = (VethReap) { ifindexes[i], now + VETH_REAP_DELAY_USEC };
+        }
+        if (veth_reap_arm(e) < 0)
+                log_warning("Cannot arm the timer that removes leftover veths.");
 }
 
 static void done_net_teardown(void *data) {
         NetTeardown *t = data;
 
+        if (t->ifindexes && !t->e->net_stopping)
+                veth_reap_later(t->e, t->ifindexes, strv_length(t->links));
         free(t->fw_ports);
+        free(t->ifindexes);
         strv_free(t->links);
         strv_free(t->bridges);
         free(t);
@@ -747,6 +851,8 @@ static void teardown_push(Engine *e, FirewallPort *fw_ports, size_t n_fw_ports, 
                 return;
         }
         *t = (NetTeardown) { .e = e, .fw_ports = fw_ports, .n_fw_ports = n_fw_ports, .links = links };
+        if (links)
+                t->ifindexes = calloc(strv_length(links), sizeof *t->ifindexes);
         /* The bridge names must outlive the networks on the loop. */
         for (size_t i = 0; i < n_fw_ports; i++) {
                 if (strv_extend(&t->bridges, fw_ports[i].bridge) < 0)
@@ -967,7 +1073,7 @@ void engine_network_loaded(Engine *e) {
         while (hashmap_iterate(e->containers->by_id, &i, &k, &v)) {
                 Container *c = v;
 
-                engine_network_added(e, c);
+                endpoints_names_add(e, c, false);
                 /* Ports of a run that ended while berthd was away are free. */
                 if (!IN_SET(c->state, CONTAINER_RUNNING, CONTAINER_PAUSED) && c->n_bound_ports > 0) {
                         c->bound_ports = mfree(c->bound_ports);

@@ -783,6 +783,39 @@ int link_remove(const char *name) {
         return 0;
 }
 
+int link_index(const char *name) {
+        _cleanup_(rt_done) Rt nl = {};
+        _cleanup_(rtnl_link_putp) struct rtnl_link *l = NULL;
+        int r;
+
+        if (!ifname_valid(name))
+                return errmsg_set(-EINVAL, "Invalid link name: %s", strempty(name));
+        r = rt_open(&nl, -EBADF);
+        if (r < 0)
+                return r;
+        r = rt_link_get(&nl, 0, name, &l);
+        if (r == -ENODEV)
+                return 0;
+        if (r < 0)
+                return errmsg_set(r, "Cannot look up the link %s: %s", name, rt_why(&nl, r));
+        return rtnl_link_get_ifindex(l);
+}
+
+int link_remove_index(int ifindex) {
+        _cleanup_(rt_done) Rt nl = {};
+        int r;
+
+        if (ifindex <= 0)
+                return errmsg_set(-EINVAL, "Invalid link index: %d", ifindex);
+        r = rt_open(&nl, -EBADF);
+        if (r < 0)
+                return r;
+        r = rt_link_delete(&nl, ifindex, NULL);
+        if (r < 0)
+                return errmsg_set(r, "Cannot remove the link %d: %s", ifindex, rt_why(&nl, r));
+        return 0;
+}
+
 int link_loopback_up(int netns_fd) {
         _cleanup_(rt_done) Rt nl = {};
         int r;

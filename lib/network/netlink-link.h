@@ -53,6 +53,11 @@ typedef struct VethSpec {
 int link_veth_add(const VethSpec *spec);
 /* Removes the host end (its peer goes with it): 0 if it was not there. */
 int link_remove(const char *name);
+/* The link's index: 0 if there is none of that name. Indexes are not
+ * reused, so link_remove_index() of it never hits a later link of the
+ * same name; 0 if it is gone. */
+int link_index(const char *name);
+int link_remove_index(int ifindex);
 /* Brings lo up in the namespace netns_fd (--network none and bridge). */
 int link_loopback_up(int netns_fd);
 /* The host's routes (IPv4 and IPv6, main table, not through Berth's

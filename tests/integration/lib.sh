@@ -267,6 +267,19 @@ check_exit() {
         else fail "$desc"; log "exit $got, expected $want:"; printf '%s\n' "$out" | sed 's/^/#   /' >&2; fi
 }
 
+# wait_output DESCRIPTION REGEX CMD...: check_output, retried for up to 10 s
+# (for what the kernel finishes asynchronously, like a namespace's clean-up).
+wait_output() {
+        local desc=$1 re=$2 out i; shift 2
+        for i in $(seq 200); do
+                out=$("$@" 2>&1)
+                grep -Eq -- "$re" <<<"$out" && { pass "$desc"; return 0; }
+                sleep 0.05
+        done
+        fail "$desc"; log "expected /$re/ in:"; printf '%s\n' "$out" | sed 's/^/#   /' >&2
+        return 1
+}
+
 # wait_for DESCRIPTION CMD...: retries CMD for up to 10 s.
 wait_for() {
         local desc=$1 i; shift

@@ -43,7 +43,18 @@ check_output "... over IPv6 too" '^remote-page$' cget bridge $REMOTE6 80
 check_output "names are forwarded to the host's resolver" "Address.*$REMOTE4" \
         sbx_ctl run --rm bb busybox nslookup remote.test 127.0.0.11
 check_output "--network none has only lo" '^lo$' sbx_ctl run --rm --network none bb ls /sys/class/net
-check_output "nothing is left on the bridge after --rm" '^0$' sbx sh -c 'ip -o link show master berth0 | wc -l'
+wait_output "nothing is left on the bridge after --rm" '^0$' sbx sh -c 'ip -o link show master berth0 | wc -l'
+# A process that joined a container's network namespace keeps it, and the
+# kernel would keep the veth with it: berthd removes the host end anyway.
+sbx_ctl run -d --name holder bb sleep 1000 >/dev/null
+HOLDER_PID=$(sbx_ctl inspect holder | python3 -c 'import json, sys; print(json.load(sys.stdin)[0]["Pid"])')
+sbx systemd-run --unit=netns-holder nsenter --net=/proc/$HOLDER_PID/ns/net sleep 600 >/dev/null 2>&1
+sbx_ctl rm -f holder >/dev/null
+check "... a process still holds the container's network namespace" \
+        sbx sh -c 'test "$(readlink /proc/$(systemctl show -P MainPID netns-holder)/ns/net)" != "$(readlink /proc/1/ns/net)"'
+wait_output "... and its veth is gone all the same, within seconds" '^0$' \
+        sbx sh -c 'ip -o link show master berth0 | wc -l'
+sbx systemctl stop netns-holder
 
 # User networks: names and aliases, isolation, connect and disconnect.
 check_output "network create prints the id" '^[0-9a-f]{64}$' sbx_ctl network create n1
@@ -127,7 +138,7 @@ wait_for "a program holds port 8082" sbx sh -c 'ss -ltn | grep -q ":8082 "'
 LINKS=$(sbx sh -c 'ip -o link | wc -l')
 check_output "a taken host port is a clear error" 'Port 8082/tcp .*already in use' \
         sbx_ctl run --rm -p 8082:80 bb true
-check_output "... and leaves no veth" "^$LINKS\$" sbx sh -c 'ip -o link | wc -l'
+wait_output "... and leaves no veth" "^$LINKS\$" sbx sh -c 'ip -o link | wc -l'
 check_output "an overlapping subnet is refused" 'overlaps network' sbx_ctl network create --subnet 10.89.0.0/16 n3
 check_output "an invalid CIDR is refused" 'Invalid --subnet' sbx_ctl network create --subnet 10.89.300.0/24 n3
 check_output "--ip outside the subnet is refused" 'outside the subnet' sbx_ctl run --rm --network n1 --ip 10.1.2.3 bb true
@@ -166,7 +177,7 @@ crash_state() {
         veths=$(sbx sh -c "ip -o link | grep -c ': vb'")
         echo "running=$running veths=$veths"
 }
-check_output "after crashes mid-setup: one veth per running container, none stale" '^running=([0-9]+) veths=\1$' crash_state
+wait_output "after crashes mid-setup: one veth per running container, none stale" '^running=([0-9]+) veths=\1$' crash_state
 leases_match() {
         local holders ids
         # A lease file holds its container's id, without a newline.

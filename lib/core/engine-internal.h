@@ -84,6 +84,7 @@ struct Engine {
         NetworkTable *networks;
         WorkQueue *net_queue;       /* netlink and firewall calls, in order */
         Firewall *firewall;         /* the net_queue's thread only */
+        char **bridges_ready;       /* the net_queue's thread only: bridges set up by it */
         bool firewall_loaded;       /* the table's load is queued or done */
         sd_event_source *firewall_watch;
         bool forward_open_queued;   /* an opening of iptables' FORWARD chains is queued */

@@ -214,6 +214,7 @@ void engine_network_done(Engine *e) {
                 (void) work_queue_push(e->net_queue, run_firewall_free, NULL, e);
         e->net_stopping = true;
         e->net_queue = work_queue_free(e->net_queue);
+        e->bridges_ready = strv_free(e->bridges_ready);
         e->dns = dns_server_free(e->dns);
         while (e->networks && hashmap_iterate(e->networks->by_id, &i, &k, &v))
                 names_free(v);
@@ -604,6 +605,35 @@ static void attach_of(const Container *c, size_t index, const Network *n, const 
         }
 }
 
+static void bridge_forget(Engine *e, const char *name) {
+        size_t k = 0;
+
+        STRV_FOREACH(b, e->bridges_ready) {
+                if (streq(*b, name))
+                        free(*b);
+                else
+                        e->bridges_ready[k++] = *b;
+        }
+        if (e->bridges_ready)
+                e->bridges_ready[k] = NULL;
+}
+
+/* A bridge is set up (made, addressed, up, its sysctls) once per run of the
+ * worker, not at every start: a start only finds it by name, and sets it up
+ * again if it is gone. */
+static int bridge_ready(Engine *e, const BridgeSpec *br, bool again) {
+        int r;
+
+        if (again)
+                bridge_forget(e, br->name);
+        else if (strv_contains(e->bridges_ready, br->name))
+                return 0;
+        r = link_bridge_ensure(br);
+        if (r >= 0 && strv_extend(&e->bridges_ready, br->name) < 0)
+                return -ENOMEM;
+        return r;
+}
+
 static int attach_link(Engine *e, NetAttach *a, int netns) {
         size_t n_br = a->subnets[1].addr.family ? 2 : 1;
         BridgeSpec br = { .name = a->bridge, .addrs = a->bridge_addrs, .n_addrs = n_br, .mtu = a->mtu,
@@ -622,11 +652,16 @@ static int attach_link(Engine *e, NetAttach *a, int netns) {
                 if (r < 0)
                         return r;
         }
-        r = link_bridge_ensure(&br);
+        r = bridge_ready(e, &br, false);
         if (r >= 0)
                 r = firewall_add_network(e->firewall, &fwn);
         if (r >= 0)
                 r = link_veth_add(&v);
+        if (r == -ENODEV) {
+                r = bridge_ready(e, &br, true);
+                if (r >= 0)
+                        r = link_veth_add(&v);
+        }
         if (r >= 0)
                 a->created = true;
         return r;
@@ -1133,6 +1168,7 @@ static void run_bridge_removal(void *data) {
                                 .internal = b->internal };
 
         (void) link_bridge_remove(b->bridge);
+        bridge_forget(b->e, b->bridge);
         if (b->e->firewall)
                 (void) firewall_remove_network(b->e->firewall, &fwn);
 }

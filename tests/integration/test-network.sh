@@ -55,6 +55,10 @@ check "... a process still holds the container's network namespace" \
 wait_output "... and its veth is gone all the same, within seconds" '^0$' \
         sbx sh -c 'ip -o link show master berth0 | wc -l'
 sbx systemctl stop netns-holder
+# The bridge is set up once; if somebody deletes it, the next start makes it again.
+sbx ip link del berth0
+check_output "a deleted bridge is made again at the next start" '^ok$' \
+        sbx_ctl run --rm bb sh -c 'busybox ip -4 addr show eth0 | grep -q "inet 10\.88\." && echo ok'
 
 # User networks: names and aliases, isolation, connect and disconnect.
 check_output "network create prints the id" '^[0-9a-f]{64}$' sbx_ctl network create n1

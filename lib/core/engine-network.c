@@ -724,6 +724,8 @@ static int net_setup_steps(NetSetup *s) {
         if (netns < 0)
                 return errmsg_set(netns, "Cannot open the container's network namespace: %s", strerror(-netns));
         r = worker_firewall(s->e);
+        if (r >= 0 && !s->adopt)
+                r = netns_refuse_router_advertisements(netns);
         if (r < 0)
                 return r;
         for (size_t i = 0; !s->adopt && i < s->n_att; i++) {

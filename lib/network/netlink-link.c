@@ -957,29 +957,63 @@ int link_host_routes(const char *bridge_prefix, InPrefix **ret, size_t *ret_n) {
 
 /* ---- Network namespaces ---- */
 
-int netns_socket(int netns_fd, int family, int type, int protocol) {
+/* Only the calling thread moves: the network namespace is per thread.
+ * Returns an fd of the namespace to come back to. */
+static int netns_enter(int netns_fd) {
         _cleanup_close_ int self = -EBADF;
-        int fd, saved;
 
         if (netns_fd < 0)
-                return errmsg_set(-EBADF, "No network namespace to make a socket in.");
+                return errmsg_set(-EBADF, "No network namespace to enter.");
         self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
         if (self < 0)
                 return errmsg_set(negative_errno(), "Cannot open the thread's network namespace: %s",
                                   strerror(errno));
-        /* Only this thread moves: the network namespace is per thread. */
         if (setns(netns_fd, CLONE_NEWNET) < 0)
                 return errmsg_set(negative_errno(), "Cannot enter the network namespace: %s", strerror(errno));
-        fd = socket(family, type | SOCK_CLOEXEC, protocol);
-        saved = errno;
-        /* A thread of berthd left in a container's namespace would make
-         * every later socket there: better to stop. Entering a namespace we
-         * hold an fd of, as root, does not fail but for want of memory. */
+        return TAKE_FD(self);
+}
+
+/* A thread of berthd left in a container's namespace would make every
+ * later socket there, and write its sysctls: better to stop. Entering a
+ * namespace we hold an fd of, as root, does not fail but for want of memory. */
+static void netns_leave(int self) {
         if (setns(self, CLONE_NEWNET) < 0)
                 abort();
+        safe_close(self);
+}
+
+int netns_socket(int netns_fd, int family, int type, int protocol) {
+        int self, fd, saved;
+
+        self = netns_enter(netns_fd);
+        if (self < 0)
+                return self;
+        fd = socket(family, type | SOCK_CLOEXEC, protocol);
+        saved = errno;
+        netns_leave(self);
         if (fd < 0)
                 return errmsg_set(-saved, "Cannot make a socket in the network namespace: %s", strerror(saved));
         return fd;
+}
+
+int netns_refuse_router_advertisements(int netns_fd) {
+        static const char * const paths[] = { "/proc/sys/net/ipv6/conf/all/accept_ra",
+                                              "/proc/sys/net/ipv6/conf/default/accept_ra" };
+        int self, r = 0;
+
+        self = netns_enter(netns_fd);
+        if (self < 0)
+                return self;
+        for (size_t i = 0; r >= 0 && i < ELEMENTSOF(paths); i++) {
+                r = sysctl_write(paths[i], "0");
+                if (r == -ENOENT)
+                        r = 0;         /* no IPv6 in this kernel: nothing to refuse */
+                else if (r < 0)
+                        r = errmsg_set(r, "Cannot set %s to 0 in the container: %s", paths[i] + strlen("/proc/sys/"),
+                                       strerror(-r));
+        }
+        netns_leave(self);
+        return r;
 }
 
 static int netns_fd_check(int fd) {

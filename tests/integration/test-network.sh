@@ -60,6 +60,26 @@ sbx ip link del berth0
 check_output "a deleted bridge is made again at the next start" '^ok$' \
         sbx_ctl run --rm bb sh -c 'busybox ip -4 addr show eth0 | grep -q "inet 10\.88\." && echo ok'
 
+# CVE-2020-13401: router advertisements on the bridge (any container with
+# CAP_NET_RAW can send them; here the host does) route nobody's IPv6.
+sbx_ctl run -d --name victim bb sleep 1000 >/dev/null
+check_output "a container takes no router advertisements" '^0$' \
+        sbx_ctl exec victim cat /proc/sys/net/ipv6/conf/eth0/accept_ra
+check "a forged router advertisement goes out on the bridge" sbx python3 -c 'import socket, struct, time
+s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
+idx = socket.if_nametoindex("berth0")
+s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_HOPS, 255)
+s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_IF, idx)
+ra = struct.pack("!BBHBBHII", 134, 0, 0, 64, 0, 1800, 0, 0)
+prefix = struct.pack("!BBBBIII", 3, 4, 64, 0xc0, 86400, 14400, 0) + socket.inet_pton(socket.AF_INET6, "2001:db8:bad::")
+for i in range(10):
+        s.sendto(ra + prefix, ("ff02::1", 0, 0, idx)); time.sleep(0.3)'
+# No address in the forged prefix, no route through a link-local router.
+check_output "... a forged one adds neither a route nor an address" '^clean$' \
+        sh -c "nsenter -a -t $SBX_PID berthctl exec victim cat /proc/net/if_inet6 /proc/net/ipv6_route |
+               grep -Eq '^20010db80bad| fe80[0-9a-f]{28} ' || echo clean"
+sbx_ctl rm -f victim >/dev/null
+
 # User networks: names and aliases, isolation, connect and disconnect.
 check_output "network create prints the id" '^[0-9a-f]{64}$' sbx_ctl network create n1
 check "a second network" sbx_ctl network create n2

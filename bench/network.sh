@@ -18,7 +18,7 @@
 #
 # Usage: sudo bench/network.sh
 # Environment: BENCH_RUNS (default 15), BENCH_NET_COUNTS, BENCH_IPERF_SECONDS
-# (default 5), BENCH_IPERF_ROUNDS (default 3), BUILD_DIR, BENCH_DISK.
+# (default 5), BENCH_IPERF_ROUNDS (default 5), BUILD_DIR, BENCH_DISK.
 BENCH_RUNS=${BENCH_RUNS:-15}
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -26,7 +26,7 @@ BENCH_RUNS=${BENCH_RUNS:-15}
 BENCH_DEPS+=(iperf3 iptables)
 COUNTS=${BENCH_NET_COUNTS:-10 100 1000}
 IPERF_SECONDS=${BENCH_IPERF_SECONDS:-5}
-IPERF_ROUNDS=${BENCH_IPERF_ROUNDS:-3}
+IPERF_ROUNDS=${BENCH_IPERF_ROUNDS:-5}
 NONE="berthctl run --rm --network none"
 P="podman --root /run/bench-disk/podman/root --runroot /run/bench-disk/podman/run"
 P+=" --tmpdir /run/bench-disk/podman/tmp --network-config-dir /run/bench-disk/podman/net"

@@ -131,6 +131,8 @@ static bool address_in_range(const NetworkSubnet *s, const InAddr *a) {
         return !in_addr_is_set(&s->ip_range.addr) || in_prefix_contains(&s->ip_range, a);
 }
 
+/* Written, not yet synced: network_lease() syncs a container's files
+ * together, one journal commit rather than one per file and directory. */
 static int lease_file_create(NetworkTable *t, const Network *n, const char *address, const char *container_id) {
         _cleanup_free_ char *dir = leases_dir(n), *path = NULL;
         _cleanup_close_ int fd = -EBADF;
@@ -146,10 +148,33 @@ static int lease_file_create(NetworkTable *t, const Network *n, const char *addr
         fd = openat(t->root_fd, path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (fd < 0)
                 return -errno;
-        if (write(fd, container_id, len) != (ssize_t) len || fsync(fd) < 0) {
+        if (write(fd, container_id, len) != (ssize_t) len) {
                 r = errno ? -errno : -EIO;
                 (void) unlinkat(t->root_fd, path, 0);
                 return r;
+        }
+        return 0;
+}
+
+/* The holder's files and their directory on disk, before anybody is told
+ * of the addresses. */
+static int lease_files_sync(NetworkTable *t, const Network *n, const NetworkHolder *h) {
+        _cleanup_free_ char *dir = leases_dir(n);
+
+        if (!dir)
+                return -ENOMEM;
+        for (int i = 0; i < 2; i++) {
+                _cleanup_free_ char *path = NULL;
+                _cleanup_close_ int fd = -EBADF;
+
+                if (!h->leases[i])
+                        continue;
+                path = strjoin(dir, "/", h->leases[i]->address);
+                if (!path)
+                        return -ENOMEM;
+                fd = openat(t->root_fd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+                if (fd < 0 || fsync(fd) < 0)
+                        return -errno;
         }
         return fsync_path_at(t->root_fd, dir);
 }
@@ -256,6 +281,11 @@ int network_lease(NetworkTable *t, Network *n, const char *container_id, const I
                         return r;
                 }
                 h = holder_get(n, container_id, false);
+        }
+        r = h ? lease_files_sync(t, n, h) : 0;
+        if (r < 0) {
+                (void) network_release(t, n, container_id);
+                return errmsg_set(r, "Cannot write the address leases of network %s: %s", n->name, strerror(-r));
         }
         return 0;
 }

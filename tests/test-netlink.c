@@ -508,6 +508,28 @@ START_TEST(test_bridge_fix) {
 }
 END_TEST
 
+/* By index: what the teardown notes, and removes later if still there. */
+START_TEST(test_link_index) {
+        int ifindex;
+
+        netns_new();
+        bridge_up();
+        ifindex = link_index("berth0");
+        ck_assert_int_eq(ifindex, (int) if_nametoindex("berth0"));
+        ck_assert_int_eq(link_index("nosuch0"), 0);
+        ck_assert_int_eq(link_index("bad/name"), -EINVAL);
+        ck_assert_int_eq(link_remove_index(ifindex), 0);
+        ck_assert(!link_exists("berth0"));
+        ck_assert_int_eq(link_remove_index(ifindex), 0);
+        /* Made again under the same name: a new index, untouched by the old one's removal. */
+        bridge_up();
+        ck_assert_int_ne(link_index("berth0"), ifindex);
+        ck_assert_int_eq(link_remove_index(ifindex), 0);
+        ck_assert(link_exists("berth0"));
+        ck_assert_int_eq(link_remove_index(0), -EINVAL);
+}
+END_TEST
+
 START_TEST(test_bridge_not_bridge) {
         BridgeSpec b = bridge_spec();
 
@@ -999,6 +1021,7 @@ int main(void) {
         tcase_add_test(tc, test_loopback_up);
         tcase_add_test(tc, test_netns_pidfd);
         tcase_add_test(tc, test_netns_socket);
+        tcase_add_test(tc, test_link_index);
         tcase_add_test(tc, test_netns_no_router_advertisements);
         tcase_add_test(tc, test_ip_forward);
         tcase_add_test(tc, test_host_routes);

@@ -572,21 +572,33 @@ int link_bridge_ensure(const BridgeSpec *spec) {
         return bridge_addresses(&nl, spec, ifindex);
 }
 
+/* The host's link of that name, through a socket opened for it: 1, or 0 if
+ * there is none (*ret NULL). what names it in the sentences. */
+static int link_find(Rt *nl, const char *what, const char *name, struct rtnl_link **ret) {
+        int r;
+
+        *ret = NULL;
+        if (!ifname_valid(name))
+                return errmsg_set(-EINVAL, "Invalid %s name: %s", what, strempty(name));
+        r = rt_open(nl, -EBADF);
+        if (r < 0)
+                return r;
+        r = rt_link_get(nl, 0, name, ret);
+        if (r == -ENODEV)
+                return 0;
+        if (r < 0)
+                return errmsg_set(r, "Cannot look up the %s %s: %s", what, name, rt_why(nl, r));
+        return 1;
+}
+
 int link_bridge_remove(const char *name) {
         _cleanup_(rt_done) Rt nl = {};
         _cleanup_(rtnl_link_putp) struct rtnl_link *l = NULL;
         int r;
 
-        if (!ifname_valid(name))
-                return errmsg_set(-EINVAL, "Invalid bridge name: %s", strempty(name));
-        r = rt_open(&nl, -EBADF);
-        if (r < 0)
+        r = link_find(&nl, "bridge", name, &l);
+        if (r <= 0)
                 return r;
-        r = rt_link_get(&nl, 0, name, &l);
-        if (r == -ENODEV)
-                return 0;
-        if (r < 0)
-                return errmsg_set(r, "Cannot look up the bridge %s: %s", name, rt_why(&nl, r));
         if (!streq_ptr(rtnl_link_get_type(l), "bridge"))
                 return errmsg_set(-EEXIST, "Not removing %s: it is not a bridge.", name);
         r = rt_link_delete(&nl, rtnl_link_get_ifindex(l), NULL);
@@ -788,17 +800,8 @@ int link_index(const char *name) {
         _cleanup_(rtnl_link_putp) struct rtnl_link *l = NULL;
         int r;
 
-        if (!ifname_valid(name))
-                return errmsg_set(-EINVAL, "Invalid link name: %s", strempty(name));
-        r = rt_open(&nl, -EBADF);
-        if (r < 0)
-                return r;
-        r = rt_link_get(&nl, 0, name, &l);
-        if (r == -ENODEV)
-                return 0;
-        if (r < 0)
-                return errmsg_set(r, "Cannot look up the link %s: %s", name, rt_why(&nl, r));
-        return rtnl_link_get_ifindex(l);
+        r = link_find(&nl, "link", name, &l);
+        return r <= 0 ? r : rtnl_link_get_ifindex(l);
 }
 
 int link_remove_index(int ifindex) {

@@ -274,7 +274,8 @@ START_TEST(test_create_refused) {
         _cleanup_(t_done) T t = t_new();
         InPrefix over = prefix("10.88.5.0/24"), mine = prefix("10.60.0.0/16"), route = prefix("10.48.0.0/12");
         InPrefix v4b = prefix("10.61.0.0/24"), tiny = prefix("10.62.0.0/31"), range = prefix("10.63.0.0/24");
-        InAddr gw = addr("10.70.0.1");
+        InPrefix range6 = prefix("fd00:63::/80");
+        InAddr gw = addr("10.70.0.1"), gw6 = addr("fd00:63::1");
         char *bad_mtu[] = { (char *) "mtu=10", NULL }, *unknown[] = { (char *) "foo=1", NULL };
         InPrefix two[2] = { mine, v4b };
         Network *def = NULL;
@@ -302,6 +303,11 @@ START_TEST(test_create_refused) {
         assert_create_fails(&t, &(NetworkCreateSpec) { .name = "x", .subnets = &mine, .n_subnets = 1,
                                                        .ip_ranges = &range, .n_ip_ranges = 1 },
                             NULL, 0, -EADDRNOTAVAIL, "IP range 10.63.0.0/24 is outside");
+        assert_create_fails(&t, &(NetworkCreateSpec) { .name = "x", .subnets = &mine, .n_subnets = 1,
+                                                       .ip_ranges = &range6, .n_ip_ranges = 1 },
+                            NULL, 0, -EINVAL, "IPv6 --ip-range needs an IPv6 network");
+        assert_create_fails(&t, &(NetworkCreateSpec) { .name = "x", .gateways = &gw6, .n_gateways = 1 },
+                            NULL, 0, -EINVAL, "IPv6 --gateway needs an IPv6 network");
         assert_create_fails(&t, &(NetworkCreateSpec) { .name = "x", .options = bad_mtu }, NULL, 0, -EINVAL,
                             "Invalid MTU");
         assert_create_fails(&t, &(NetworkCreateSpec) { .name = "x", .options = unknown }, NULL, 0, -EINVAL,

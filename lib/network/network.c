@@ -458,6 +458,10 @@ static int network_subnets(NetworkTable *t, Network *n, const NetworkCreateSpec 
                         return r;
                 n->n_subnets++;
         }
+        /* A gateway or range of a family the network does not have would be dropped unseen. */
+        if (!n->ipv6 && (gateway_of(spec, AF_INET6) || range_of(spec, AF_INET6)))
+                return errmsg_set(-EINVAL, "An IPv6 %s needs an IPv6 network: add --ipv6 or an IPv6 --subnet.",
+                                  gateway_of(spec, AF_INET6) ? "--gateway" : "--ip-range");
         return 0;
 }
 

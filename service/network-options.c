@@ -108,8 +108,6 @@ static int read_port_bindings(sd_bus_message *m, ContainerConfig *cfg, sd_bus_er
                     (!isempty(ip) && in_addr_parse(ip, AF_UNSPEC, &p.host_ip) < 0))
                         return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
                                                  "Invalid port binding %s:%u-%u:%u/%s.", ip, hp, hl, cp, proto);
-                if (in_addr_is_any(&p.host_ip))
-                        p.host_ip = (InAddr) {};
                 if (cfg->n_ports >= 65536)
                         return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "Too many port bindings.");
                 l = reallocarray(cfg->ports, cfg->n_ports + 1, sizeof *l);

@@ -837,7 +837,7 @@ static void *socket_thread(void *userdata) {
 }
 
 /* In the child's namespace, not this one's; links made there after it take it. */
-START_TEST(test_netns_no_router_advertisements) {
+START_TEST(test_netns_ipv6_defaults) {
         _cleanup_close_ int self = -EBADF;
         ino_t mine;
         Child c;
@@ -847,10 +847,11 @@ START_TEST(test_netns_no_router_advertisements) {
         mine = own_netns();
         ck_assert_int_eq(sysctl_get("/proc/sys/net/ipv6/conf/default/accept_ra"), 1);
         errmsg_clear();
-        ck_assert_msg(netns_refuse_router_advertisements(c.netns) == 0, "%s", strempty(errmsg_last()));
+        ck_assert_msg(netns_ipv6_defaults(c.netns) == 0, "%s", strempty(errmsg_last()));
         ck_assert_uint_eq(own_netns(), mine);
         ck_assert_int_eq(sysctl_get("/proc/sys/net/ipv6/conf/default/accept_ra"), 1);
         ck_assert_int_eq(sysctl_get("/proc/sys/net/ipv6/conf/all/accept_ra"), 1);
+        ck_assert_int_eq(sysctl_get("/proc/sys/net/ipv6/conf/default/accept_dad"), 1);
 
         self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
         ck_assert_int_ge(self, 0);
@@ -859,10 +860,11 @@ START_TEST(test_netns_no_router_advertisements) {
         ck_assert_int_eq(sysctl_get("/proc/sys/net/ipv6/conf/all/accept_ra"), 0);
         ck_assert_int_eq(system("ip link add rafoo type bridge"), 0);
         ck_assert_int_eq(sysctl_get("/proc/sys/net/ipv6/conf/rafoo/accept_ra"), 0);
+        ck_assert_int_eq(sysctl_get("/proc/sys/net/ipv6/conf/rafoo/accept_dad"), 0);
         ck_assert_int_eq(setns(self, CLONE_NEWNET), 0);
         ck_assert_uint_eq(own_netns(), mine);
 
-        ck_assert_int_eq(netns_refuse_router_advertisements(-EBADF), -EBADF);
+        ck_assert_int_eq(netns_ipv6_defaults(-EBADF), -EBADF);
         ck_assert_uint_eq(own_netns(), mine);
         child_stop(&c);
 }
@@ -1022,7 +1024,7 @@ int main(void) {
         tcase_add_test(tc, test_netns_pidfd);
         tcase_add_test(tc, test_netns_socket);
         tcase_add_test(tc, test_link_index);
-        tcase_add_test(tc, test_netns_no_router_advertisements);
+        tcase_add_test(tc, test_netns_ipv6_defaults);
         tcase_add_test(tc, test_ip_forward);
         tcase_add_test(tc, test_host_routes);
         suite_add_tcase(s, tc);

@@ -61,7 +61,8 @@ static const struct {
         { "9/sctp", "* 0:9/sctp" },
         { "80/tcp", "* 0:80/tcp" },
         { "[::1]::80/udp", "::1 0:80/udp" },
-        { "0.0.0.0:8080:80", "* 8080:80/tcp" },      /* the any address is every address */
+        { "0.0.0.0:8080:80", "0.0.0.0 8080:80/tcp" }, /* every IPv4 address only, as in Docker */
+        { "[::]:8080:80", ":: 8080:80/tcp" },        /* every IPv6 address only */
         { "::80", "* 0:80/tcp" },                   /* Docker reads it so too: no IP, no host port */
         { "65535:65535", "* 65535:65535/tcp" },
         { "1:1", "* 1:1/tcp" },

@@ -251,7 +251,7 @@ static int firewall_ports_of(Engine *e, const Container *c, FirewallPort **ret, 
                 for (int f = 0; f < 2; f++) {
                         const PortMapping *m = &c->bound_ports[i];
                         if (!in_addr_is_set(&ep->addrs[f]) ||
-                            (in_addr_is_set(&m->host_ip) && m->host_ip.family != ep->addrs[f].family))
+                            (m->host_ip.family && m->host_ip.family != ep->addrs[f].family))
                                 continue;
                         l[k++] = (FirewallPort) { .mapping = *m, .container_addr = ep->addrs[f], .bridge = n->bridge };
                 }
@@ -695,7 +695,7 @@ static int ports_rules(NetSetup *s) {
         for (size_t i = 0; i < s->n_ports; i++)
                 for (size_t j = 0; j < a->n_addrs; j++) {
                         const PortMapping *m = &s->ports[i];
-                        if (in_addr_is_set(&m->host_ip) && m->host_ip.family != a->addrs[j].addr.family)
+                        if (m->host_ip.family && m->host_ip.family != a->addrs[j].addr.family)
                                 continue;
                         s->fw_ports[s->n_fw_ports++] = (FirewallPort) {
                                 .mapping = *m, .container_addr = a->addrs[j].addr, .bridge = a->bridge };
@@ -725,7 +725,7 @@ static int net_setup_steps(NetSetup *s) {
                 return errmsg_set(netns, "Cannot open the container's network namespace: %s", strerror(-netns));
         r = worker_firewall(s->e);
         if (r >= 0 && !s->adopt)
-                r = netns_refuse_router_advertisements(netns);
+                r = netns_ipv6_defaults(netns);
         if (r < 0)
                 return r;
         for (size_t i = 0; !s->adopt && i < s->n_att; i++) {

@@ -201,9 +201,9 @@ static int port_element(const FirewallPort *p, char **ret_key, char **ret_value)
         bool v6 = p->container_addr.family == AF_INET6;
 
         if (!in_addr_is_set(&p->container_addr) || m->host_port == 0 ||
-            (in_addr_is_set(&m->host_ip) && m->host_ip.family != p->container_addr.family))
+            (m->host_ip.family && m->host_ip.family != p->container_addr.family))
                 return -EINVAL;
-        if (in_addr_is_set(&m->host_ip))
+        if (in_addr_is_set(&m->host_ip) && !in_addr_is_any(&m->host_ip))
                 snprintf(key, sizeof key, "%s { %s . %s . %u", v6 ? "dnat6" : "dnat4", port_proto_to_string(m->proto),
                          in_addr_to_string(&m->host_ip, host), m->host_port);
         else

@@ -24,7 +24,7 @@ typedef struct FirewallNetwork {
 } FirewallNetwork;
 
 typedef struct FirewallPort {
-        PortMapping mapping;           /* host_ip family 0: every address; host_port bound */
+        PortMapping mapping;           /* host_ip family 0: every address (any: of its family); host_port bound */
         InAddr container_addr;         /* the family the rule is for */
         const char *bridge;            /* the container's network's bridge (hairpin, masquerade) */
 } FirewallPort;

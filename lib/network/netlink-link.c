@@ -999,9 +999,10 @@ int netns_socket(int netns_fd, int family, int type, int protocol) {
         return fd;
 }
 
-int netns_refuse_router_advertisements(int netns_fd) {
+int netns_ipv6_defaults(int netns_fd) {
         static const char * const paths[] = { "/proc/sys/net/ipv6/conf/all/accept_ra",
-                                              "/proc/sys/net/ipv6/conf/default/accept_ra" };
+                                              "/proc/sys/net/ipv6/conf/default/accept_ra",
+                                              "/proc/sys/net/ipv6/conf/default/accept_dad" };
         int self, r = 0;
 
         self = netns_enter(netns_fd);

@@ -68,12 +68,14 @@ int link_host_routes(const char *bridge_prefix /* "berth" */, InPrefix **ret, si
  * enters it and comes back): how berthd gets the DNS sockets it serves on
  * 127.0.0.11 inside a container. */
 int netns_socket(int netns_fd, int family, int type, int protocol);
-/* net.ipv6.conf.{all,default}.accept_ra = 0 in netns_fd, before its links
- * are made (they take default's value): a container on the bridge could
- * otherwise send router advertisements that route the others' IPv6
- * through it (CVE-2020-13401), and each new link would solicit routers
- * from every port of the bridge. */
-int netns_refuse_router_advertisements(int netns_fd);
+/* In netns_fd, before its links are made (they take default's values):
+ * net.ipv6.conf.{all,default}.accept_ra = 0, as a container on the bridge
+ * could otherwise send router advertisements that route the others' IPv6
+ * through it (CVE-2020-13401), and each new link would solicit routers from
+ * every port of the bridge; net.ipv6.conf.default.accept_dad = 0, as the
+ * link-local address is made of a MAC unique on the network: usable at
+ * once, and no probe flooded to every port. */
+int netns_ipv6_defaults(int netns_fd);
 /* The network namespace of the process pidfd, as an fd; the calling
  * thread's namespace does not change. ioctl(PIDFD_GET_NET_NAMESPACE) since
  * Linux 6.11, else netns_open_pidfd_thread(): a helper thread enters by the

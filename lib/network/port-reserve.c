@@ -15,7 +15,7 @@ static int sock_type(PortProto p, int *type, int *protocol) {
 static int bind_one(const PortMapping *m, uint16_t port, int *ret_fd) {
         union { struct sockaddr sa; struct sockaddr_in in; struct sockaddr_in6 in6; } sa = {};
         socklen_t len;
-        int type, protocol, fd, off = 0, family = m->host_ip.family ?: AF_INET6;
+        int type, protocol, fd, family = m->host_ip.family ?: AF_INET6;
 
         (void) sock_type(m->proto, &type, &protocol);
         fd = socket(family, type | SOCK_CLOEXEC, protocol);
@@ -26,8 +26,9 @@ static int bind_one(const PortMapping *m, uint16_t port, int *ret_fd) {
         if (fd < 0)
                 return -errno;
         if (family == AF_INET6) {
-                if (!m->host_ip.family)
-                        (void) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off);
+                /* Every address is both families; "::" only IPv6's, as in Docker. */
+                int v6only = m->host_ip.family == AF_INET6;
+                (void) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof v6only);
                 sa.in6 = (struct sockaddr_in6) { .sin6_family = AF_INET6, .sin6_port = htons(port) };
                 if (m->host_ip.family)
                         memcpy(&sa.in6.sin6_addr, m->host_ip.bytes, 16);

@@ -10,7 +10,8 @@
 
 /* Binds m's host address and port (host_port 0: any free port; a range:
  * the first free one), SO_REUSEADDR off. host_ip family 0 binds IPv6 "::"
- * with IPV6_V6ONLY off, so IPv4 and IPv6 are both reserved. ret_fd and
+ * with IPV6_V6ONLY off, so IPv4 and IPv6 are both reserved; "::" itself
+ * with it on (IPv6 only), "0.0.0.0" IPv4 only. ret_fd and
  * ret_port get the socket and the port bound. -EADDRINUSE with a sentence
  * naming the port when taken. */
 int port_reserve(const PortMapping *m, int *ret_fd, uint16_t *ret_port);

@@ -140,8 +140,6 @@ int port_spec_parse(const char *spec, PortMapping **mappings, size_t *n_mappings
         if (ip[0] && (in_addr_parse(ip, AF_UNSPEC, &m.host_ip) < 0 ||
                       (strchr(ip, ':') && spec[0] != '[')))
                 return errmsg_set(-EINVAL, "Invalid port spec '%s': '%s' is not an IP address.", spec, ip);
-        if (in_addr_is_any(&m.host_ip))
-                m.host_ip = (InAddr) {};
         if (parse_range(ctr, ctr_len, &cf, &cl) < 0)
                 return errmsg_set(-EINVAL, "Invalid port spec '%s': the container port must be 1 to 65535 or a range of those.", spec);
         if (host_len > 0 && parse_range(host, host_len, &hf, &hl) < 0)

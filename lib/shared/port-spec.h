@@ -27,7 +27,7 @@ const char *port_proto_to_string(PortProto p) _pure_;
 PortProto port_proto_from_string(const char *s) _pure_;
 
 typedef struct PortMapping {
-        InAddr host_ip;                /* family 0: every address, IPv4 and IPv6 */
+        InAddr host_ip;                /* family 0: every address, IPv4 and IPv6; 0.0.0.0, ::: every one of that family */
         uint16_t host_port;            /* 0: any free port */
         uint16_t host_port_last;       /* > host_port: the first free one of host_port..host_port_last */
         uint16_t container_port;

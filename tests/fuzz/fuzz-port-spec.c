@@ -15,7 +15,7 @@ static void check_mappings(const PortMapping *m, size_t n) {
                 FUZZ_CHECK(m[i].proto >= 0 && m[i].proto < _PORT_PROTO_MAX);
                 FUZZ_CHECK(m[i].host_port_last == 0 || m[i].host_port_last > m[i].host_port);
                 FUZZ_CHECK(m[i].host_port_last == 0 || m[i].host_port > 0);
-                FUZZ_CHECK(!in_addr_is_set(&m[i].host_ip) || !in_addr_is_any(&m[i].host_ip));
+                FUZZ_CHECK(!in_addr_is_set(&m[i].host_ip) || IN_SET(m[i].host_ip.family, AF_INET, AF_INET6));
                 FUZZ_CHECK(i == 0 || m[i].container_port == m[i - 1].container_port + 1);
                 FUZZ_CHECK(port_mapping_to_string(&m[i], &s) == 0);
                 FUZZ_CHECK(strstr(s, "->") && strchr(s, '/'));

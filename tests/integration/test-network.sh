@@ -65,6 +65,8 @@ check_output "a deleted bridge is made again at the next start" '^ok$' \
 sbx_ctl run -d --name victim bb sleep 1000 >/dev/null
 check_output "a container takes no router advertisements" '^0$' \
         sbx_ctl exec victim cat /proc/sys/net/ipv6/conf/eth0/accept_ra
+check_output "... and its link-local address is usable at once (no DAD)" '^fe80[0-9a-f]{28} [0-9a-f]{2} 40 20 80 ' \
+        sbx_ctl exec victim cat /proc/net/if_inet6
 check "a forged router advertisement goes out on the bridge" sbx python3 -c 'import socket, struct, time
 s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
 idx = socket.if_nametoindex("berth0")
@@ -110,10 +112,10 @@ check "an internal network" sbx_ctl network create --internal int1
 check_output "an internal network has no route out" '^failed$' cget int1 $REMOTE4 80 2
 
 # Published ports.
-sbx_ctl run -d --name pub -p 8080:80 -p 127.0.0.1:8081:80 bb sh -c \
+sbx_ctl run -d --name pub -p 8080:80 -p 127.0.0.1:8081:80 -p 0.0.0.0:8083:80 -p '[::]:8084:80' bb sh -c \
         'mkdir /w; echo pub-page >/w/index.html; exec busybox httpd -f -p 80 -h /w' >/dev/null
 check_output "port shows the bindings" '80/tcp -> 0\.0\.0\.0:8080' sbx_ctl port pub
-check_output "ps shows them in PORTS" '0\.0\.0\.0:8080->80/tcp, \[::\]:8080->80/tcp, 127\.0\.0\.1:8081->80/tcp +pub$' \
+check_output "ps shows them in PORTS" '0\.0\.0\.0:8080->80/tcp, \[::\]:8080->80/tcp, 127\.0\.0\.1:8081->80/tcp, 0\.0\.0\.0:8083->80/tcp, \[::\]:8084->80/tcp +pub$' \
         sbx_ctl ps
 check_output "inspect has Docker's NetworkSettings.Ports" '^8080 127\.0\.0\.1 8081$' \
         sh -c "nsenter -a -t $SBX_PID berthctl inspect pub | python3 -c 'import json, sys; p = json.load(sys.stdin)[0][\"NetworkSettings\"][\"Ports\"][\"80/tcp\"]; print(p[0][\"HostPort\"], p[2][\"HostIp\"], p[2][\"HostPort\"])'"
@@ -121,6 +123,10 @@ check_output "... and the address on the default bridge" '^10\.88\.[0-9.]+ 16 10
         sh -c "nsenter -a -t $SBX_PID berthctl inspect pub | python3 -c 'import json, sys; s = json.load(sys.stdin)[0][\"NetworkSettings\"]; print(s[\"IPAddress\"], s[\"IPPrefixLen\"], s[\"Networks\"][\"bridge\"][\"Gateway\"])'"
 check_output "a remote host reaches a published port" '^pub-page$' rget http://$HOST4:8080/
 check_output "... over IPv6" '^pub-page$' rget "http://[$HOST6]:8080/"
+check_output "a port published on 0.0.0.0 answers IPv4" '^pub-page$' rget http://$HOST4:8083/
+check_output "... and not IPv6, as in Docker" '^failed$' rget "http://[$HOST6]:8083/" 2
+check_output "a port published on [::] answers IPv6" '^pub-page$' rget "http://[$HOST6]:8084/"
+check_output "... and not IPv4" '^failed$' rget http://$HOST4:8084/ 2
 check_output "the host reaches it on its own address" '^pub-page$' sbx curl -s -m 5 http://$HOST4:8080/
 check_output "... and on 127.0.0.1" '^pub-page$' sbx curl -s -m 5 http://127.0.0.1:8080/
 check_output "a 127.0.0.1 mapping answers the host" '^pub-page$' sbx curl -s -m 5 http://127.0.0.1:8081/

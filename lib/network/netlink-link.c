@@ -780,19 +780,30 @@ int link_veth_add(const VethSpec *spec) {
         return r;
 }
 
-int link_remove(const char *name) {
+/* By index if ifindex > 0, else by name: 0 if it was not there. */
+static int link_delete(int ifindex, const char *name) {
         _cleanup_(rt_done) Rt nl = {};
+        char what[IFNAMSIZ + 16];
         int r;
 
-        if (!ifname_valid(name))
-                return errmsg_set(-EINVAL, "Invalid link name: %s", strempty(name));
         r = rt_open(&nl, -EBADF);
         if (r < 0)
                 return r;
-        r = rt_link_delete(&nl, 0, name);
-        if (r < 0)
-                return errmsg_set(r, "Cannot remove the link %s: %s", name, rt_why(&nl, r));
+        r = rt_link_delete(&nl, ifindex, name);
+        if (r < 0) {
+                if (ifindex > 0)
+                        snprintf(what, sizeof what, "%d", ifindex);
+                else
+                        snprintf(what, sizeof what, "%s", name);
+                return errmsg_set(r, "Cannot remove the link %s: %s", what, rt_why(&nl, r));
+        }
         return 0;
+}
+
+int link_remove(const char *name) {
+        if (!ifname_valid(name))
+                return errmsg_set(-EINVAL, "Invalid link name: %s", strempty(name));
+        return link_delete(0, name);
 }
 
 int link_index(const char *name) {
@@ -805,18 +816,9 @@ int link_index(const char *name) {
 }
 
 int link_remove_index(int ifindex) {
-        _cleanup_(rt_done) Rt nl = {};
-        int r;
-
         if (ifindex <= 0)
                 return errmsg_set(-EINVAL, "Invalid link index: %d", ifindex);
-        r = rt_open(&nl, -EBADF);
-        if (r < 0)
-                return r;
-        r = rt_link_delete(&nl, ifindex, NULL);
-        if (r < 0)
-                return errmsg_set(r, "Cannot remove the link %d: %s", ifindex, rt_why(&nl, r));
-        return 0;
+        return link_delete(ifindex, NULL);
 }
 
 int link_loopback_up(int netns_fd) {

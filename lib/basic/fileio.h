@@ -40,7 +40,6 @@ int tempname_at(const char *path, char **ret);
 /* For kernel interface files (cgroup, proc): opens without O_CREAT, writes once. */
 int write_string_file_at(int dirfd, const char *path, const char *s);
 
-
 /* read()/write() for fds that may be pipes or sockets, even O_NONBLOCK ones:
  * waits with poll() in short steps so that *cancel (if not NULL) is noticed
  * (-ECANCELED). read_cancellable() returns what one read() gave (0 at EOF);

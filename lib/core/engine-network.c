@@ -783,9 +783,10 @@ static void run_net_teardown(void *data) {
         if (t->n_fw_ports > 0 && t->e->firewall)
                 (void) firewall_remove_ports(t->e->firewall, t->fw_ports, t->n_fw_ports);
         STRV_FOREACH(l, t->links) {
-                int ifindex = link_index(*l);
+                int ifindex = t->ifindexes ? link_index(*l) : -ENOMEM;
 
-                if (ifindex < 0 || !t->ifindexes)
+                /* Not to be noted (no memory, no answer): removed now. */
+                if (ifindex < 0)
                         (void) link_remove(*l);
                 else
                         t->ifindexes[i] = ifindex;

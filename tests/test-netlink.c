@@ -242,6 +242,20 @@ static int ipv6_addr_flags(const char *name, const char *addr) {
         return r;
 }
 
+/* How many IPv6 addresses name has, link-local included (/proc/net/if_inet6). */
+static int ipv6_addr_count(const char *name) {
+        FILE *f = fopen("/proc/thread-self/net/if_inet6", "re");
+        char hex[33], ifname[IFNAMSIZ + 1];
+        unsigned idx, len, scope, flags;
+        int n = 0;
+
+        ck_assert_ptr_nonnull(f);
+        while (fscanf(f, "%32s %x %x %x %x %16s", hex, &idx, &len, &scope, &flags, ifname) == 6)
+                n += streq(ifname, name);
+        fclose(f);
+        return n;
+}
+
 /* Whether there is a default route via gw out of name (/proc/net/route). */
 static bool has_default_route4(const char *name, const char *gw) {
         FILE *f = fopen("/proc/thread-self/net/route", "re");
@@ -432,7 +446,7 @@ static VethSpec veth_spec(int netns) {
         veth_gws[1] = ia("fd00:89::1");
         return (VethSpec) { .bridge = "berth0", .host_name = "vbtest0", .netns_fd = netns, .ifname = "eth0",
                             .mac = test_mac, .addrs = veth_addrs, .n_addrs = 2, .gateways = veth_gws,
-                            .n_gateways = 2, .mtu = 1400 };
+                            .n_gateways = 2, .mtu = 1400, .ipv6 = true };
 }
 
 static void bridge_up(void) {
@@ -597,6 +611,9 @@ START_TEST(test_veth) {
         ck_assert_int_eq(link_master("vbtest0"), (int) if_nametoindex("berth0"));
         ck_assert(link_flags("vbtest0") & IFF_UP);
         ck_assert_int_eq(link_mtu("vbtest0"), 1400);
+        /* A bridge port: no address, not even a link-local one. */
+        ck_assert_int_eq(sysctl_get("/proc/sys/net/ipv6/conf/vbtest0/disable_ipv6"), 1);
+        ck_assert_int_eq(ipv6_addr_count("vbtest0"), 0);
         check_inside(c.netns);
 
         ck_assert_int_eq(link_remove("vbtest0"), 0);
@@ -675,6 +692,52 @@ START_TEST(test_connectivity) {
         ck_assert_msg(link_veth_add(&v) == 0, "%s", strempty(errmsg_last()));
         connect_through(c.netns, AF_INET, "10.89.0.1");
         connect_through(c.netns, AF_INET6, "fd00:89::1");
+        child_stop(&c);
+}
+END_TEST
+
+/* An IPv4 network: no IPv6 inside at all, so nothing of it to flood. */
+START_TEST(test_veth_ipv4_only) {
+        Child c;
+        VethSpec v;
+        int self;
+
+        netns_new();
+        bridge_up();
+        child_start(&c);
+        v = veth_spec(c.netns);
+        v.ipv6 = false;
+        errmsg_clear();
+        ck_assert_int_eq(link_veth_add(&v), -EINVAL);
+        ck_assert_msg(strstr(strempty(errmsg_last()), "of the container has no IPv6 for fd00:89::2/64"),
+                      "%s", strempty(errmsg_last()));
+        ck_assert(!link_exists("vbtest0"));
+
+        v.n_addrs = 1;
+        v.n_gateways = 1;
+        ck_assert_msg(link_veth_add(&v) == 0, "%s", strempty(errmsg_last()));
+        self = enter(c.netns);
+        ck_assert(link_flags("eth0") & IFF_UP);
+        ck_assert_int_eq(sysctl_get("/proc/sys/net/ipv6/conf/eth0/disable_ipv6"), 1);
+        ck_assert_int_eq(ipv6_addr_count("eth0"), 0);
+        ck_assert(has_addr("eth0", AF_INET, "10.89.0.2", 24));
+        ck_assert_int_eq(sysctl_get("/proc/sys/net/ipv6/conf/lo/disable_ipv6"), 0);
+        leave(self);
+        connect_through(c.netns, AF_INET, "10.89.0.1");
+
+        /* On an IPv6 network the link-local address is there. */
+        v = veth_spec(c.netns);
+        v.host_name = "vbtest1";
+        v.ifname = "eth1";
+        v.n_gateways = 0;
+        v.addrs = &veth_addrs[1];
+        v.n_addrs = 1;
+        ck_assert_msg(link_veth_add(&v) == 0, "%s", strempty(errmsg_last()));
+        self = enter(c.netns);
+        ck_assert_int_eq(sysctl_get("/proc/sys/net/ipv6/conf/eth1/disable_ipv6"), 0);
+        ck_assert_int_eq(ipv6_addr_count("eth1"), 2);
+        ck_assert_int_eq(sysctl_get("/proc/sys/net/ipv6/conf/eth0/disable_ipv6"), 1);
+        leave(self);
         child_stop(&c);
 }
 END_TEST
@@ -1025,6 +1088,7 @@ int main(void) {
         tcase_add_test(tc, test_netns_socket);
         tcase_add_test(tc, test_link_index);
         tcase_add_test(tc, test_netns_ipv6_defaults);
+        tcase_add_test(tc, test_veth_ipv4_only);
         tcase_add_test(tc, test_ip_forward);
         tcase_add_test(tc, test_host_routes);
         suite_add_tcase(s, tc);

@@ -642,7 +642,7 @@ static int attach_link(Engine *e, NetAttach *a, int netns) {
                                 .internal = a->internal };
         VethSpec v = { .bridge = a->bridge, .host_name = a->host_name, .netns_fd = netns, .ifname = a->ifname,
                        .mac = a->mac, .addrs = a->addrs, .n_addrs = a->n_addrs, .gateways = a->gateways,
-                       .n_gateways = a->n_gateways, .mtu = a->mtu };
+                       .n_gateways = a->n_gateways, .mtu = a->mtu, .ipv6 = a->ipv6 };
         int r;
 
         if (!a->internal) {

@@ -395,6 +395,47 @@ static int sysctl_write_link(const char *family, const char *ifname, const char 
         return 0;
 }
 
+/* ---- Network namespaces ---- */
+
+/* Only the calling thread moves: the network namespace is per thread.
+ * Returns an fd of the namespace to come back to. */
+static int netns_enter(int netns_fd) {
+        _cleanup_close_ int self = -EBADF;
+
+        if (netns_fd < 0)
+                return errmsg_set(-EBADF, "No network namespace to enter.");
+        self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+        if (self < 0)
+                return errmsg_set(negative_errno(), "Cannot open the thread's network namespace: %s",
+                                  strerror(errno));
+        if (setns(netns_fd, CLONE_NEWNET) < 0)
+                return errmsg_set(negative_errno(), "Cannot enter the network namespace: %s", strerror(errno));
+        return TAKE_FD(self);
+}
+
+/* A thread of berthd left in a container's namespace would make every
+ * later socket there, and write its sysctls: better to stop. Entering a
+ * namespace we hold an fd of, as root, does not fail but for want of memory. */
+static void netns_leave(int self) {
+        if (setns(self, CLONE_NEWNET) < 0)
+                abort();
+        safe_close(self);
+}
+
+/* Writes a sysctl of the network namespace netns_fd: the files under
+ * /proc/sys/net are those of the opener's namespace. -ENOENT (no such link,
+ * or no IPv6 in this kernel) is the caller's to judge. */
+static int netns_sysctl_write(int netns_fd, const char *path, const char *value) {
+        int self, r;
+
+        self = netns_enter(netns_fd);
+        if (self < 0)
+                return self;
+        r = sysctl_write(path, value);
+        netns_leave(self);
+        return r;
+}
+
 /* ---- Bridges ---- */
 
 typedef struct AddrList {
@@ -625,10 +666,14 @@ static int veth_spec_check(const VethSpec *spec) {
         if (spec->n_addrs > LINK_ADDRS_MAX || (spec->n_addrs > 0 && !spec->addrs) ||
             spec->n_gateways > LINK_GATEWAYS_MAX || (spec->n_gateways > 0 && !spec->gateways))
                 return errmsg_set(-EINVAL, "Too many addresses or gateways for %s of the container.", spec->ifname);
-        for (size_t i = 0; i < spec->n_addrs; i++)
+        for (size_t i = 0; i < spec->n_addrs; i++) {
                 if (!link_address_valid(&spec->addrs[i]))
                         return errmsg_set(-EINVAL, "Invalid address for %s of the container: %s", spec->ifname,
                                           addr_string(&spec->addrs[i], s));
+                if (spec->addrs[i].addr.family == AF_INET6 && !spec->ipv6)
+                        return errmsg_set(-EINVAL, "The network of %s of the container has no IPv6 for %s.",
+                                          spec->ifname, addr_string(&spec->addrs[i], s));
+        }
         for (size_t i = 0; i < spec->n_gateways; i++)
                 if (in_addr_is_set(&spec->gateways[i]) && in_addr_size(spec->gateways[i].family) == 0)
                         return errmsg_set(-EINVAL, "Invalid gateway for %s of the container.", spec->ifname);
@@ -639,10 +684,12 @@ static int veth_spec_check(const VethSpec *spec) {
         return 0;
 }
 
-/* One request: the host end on the bridge and up, the peer made in the
- * container's namespace under its final name, with its MAC and MTU. It is
- * brought up from inside: libnl sends the peer's flags without a change
- * mask, which the kernel takes as "every flag", clearing IFF_MULTICAST. */
+/* One request: the host end on the bridge, the peer made in the
+ * container's namespace under its final name, with its MAC and MTU. Both
+ * come up later, once their IPv6 is settled (a link-local address is made
+ * at up). The peer is brought up from inside: libnl sends the peer's flags
+ * without a change mask, which the kernel takes as "every flag", clearing
+ * IFF_MULTICAST. */
 static int veth_create(Rt *nl, const VethSpec *spec, int master) {
         _cleanup_(rtnl_link_putp) struct rtnl_link *l = rtnl_link_veth_alloc(), *peer = NULL;
         _cleanup_(nl_addr_putp) struct nl_addr *mac = NULL;
@@ -654,7 +701,6 @@ static int veth_create(Rt *nl, const VethSpec *spec, int master) {
                 return -ENOMEM;
         rtnl_link_set_name(l, spec->host_name);
         rtnl_link_set_master(l, master);
-        rtnl_link_set_flags(l, IFF_UP);
         rtnl_link_set_name(peer, spec->ifname);
         rtnl_link_set_ns_fd(peer, spec->netns_fd);
         if (spec->mtu > 0) {
@@ -691,6 +737,35 @@ static int veth_clear_name(Rt *nl, const VethSpec *spec) {
         return 0;
 }
 
+/* net.ipv6.conf.IFNAME.disable_ipv6 = 1, in netns_fd if it is not -EBADF,
+ * before the link is up. No IPv6 in the kernel: nothing to turn off. */
+static int link_ipv6_off(int netns_fd, const char *ifname, const char *where) {
+        char path[128];
+        int r;
+
+        snprintf(path, sizeof path, "/proc/sys/net/ipv6/conf/%s/disable_ipv6", ifname);
+        r = netns_fd >= 0 ? netns_sysctl_write(netns_fd, path, "1") : sysctl_write(path, "1");
+        if (r < 0 && r != -ENOENT)
+                return errmsg_set(r, "Cannot turn IPv6 off on %s%s: %s", ifname, where, strerror(-r));
+        return 0;
+}
+
+/* The bridge port bridges IPv6 but has none of its own, then comes up. */
+static int veth_host_end_up(Rt *nl, const VethSpec *spec) {
+        _cleanup_(rtnl_link_putp) struct rtnl_link *l = NULL;
+        int r;
+
+        r = link_ipv6_off(-EBADF, spec->host_name, "");
+        if (r < 0)
+                return r;
+        r = rt_link_get(nl, 0, spec->host_name, &l);
+        if (r >= 0)
+                r = rt_link_set(nl, rtnl_link_get_ifindex(l), true, 0);
+        if (r < 0)
+                return errmsg_set(r, "Cannot bring %s up: %s", spec->host_name, rt_why(nl, r));
+        return 0;
+}
+
 /* Inside the container, through a socket made there: the peer up, its
  * addresses and default routes; lo up. */
 static int veth_configure_inside(const VethSpec *spec) {
@@ -699,6 +774,11 @@ static int veth_configure_inside(const VethSpec *spec) {
         char s[IN_PREFIX_STRLEN];
         int ifindex, r;
 
+        if (!spec->ipv6) {
+                r = link_ipv6_off(spec->netns_fd, spec->ifname, " of the container");
+                if (r < 0)
+                        return r;
+        }
         r = rt_open(&nl, spec->netns_fd);
         if (r < 0)
                 return errmsg_set(r, "Cannot configure %s of the container: %s", spec->ifname,
@@ -773,7 +853,9 @@ int link_veth_add(const VethSpec *spec) {
         if (r < 0)
                 return errmsg_set(r, "Cannot add the veth pair %s (%s in the container) to the bridge %s: %s",
                                   spec->host_name, spec->ifname, spec->bridge, rt_why(&nl, r));
-        r = veth_configure_inside(spec);
+        r = veth_host_end_up(&nl, spec);
+        if (r >= 0)
+                r = veth_configure_inside(spec);
         if (r < 0)
                 /* The peer goes with it: nothing is left of the pair. */
                 (void) rt_link_delete(&nl, 0, spec->host_name);
@@ -960,32 +1042,7 @@ int link_host_routes(const char *bridge_prefix, InPrefix **ret, size_t *ret_n) {
         return 0;
 }
 
-/* ---- Network namespaces ---- */
-
-/* Only the calling thread moves: the network namespace is per thread.
- * Returns an fd of the namespace to come back to. */
-static int netns_enter(int netns_fd) {
-        _cleanup_close_ int self = -EBADF;
-
-        if (netns_fd < 0)
-                return errmsg_set(-EBADF, "No network namespace to enter.");
-        self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-        if (self < 0)
-                return errmsg_set(negative_errno(), "Cannot open the thread's network namespace: %s",
-                                  strerror(errno));
-        if (setns(netns_fd, CLONE_NEWNET) < 0)
-                return errmsg_set(negative_errno(), "Cannot enter the network namespace: %s", strerror(errno));
-        return TAKE_FD(self);
-}
-
-/* A thread of berthd left in a container's namespace would make every
- * later socket there, and write its sysctls: better to stop. Entering a
- * namespace we hold an fd of, as root, does not fail but for want of memory. */
-static void netns_leave(int self) {
-        if (setns(self, CLONE_NEWNET) < 0)
-                abort();
-        safe_close(self);
-}
+/* ---- Inside network namespaces ---- */
 
 int netns_socket(int netns_fd, int family, int type, int protocol) {
         int self, fd, saved;

@@ -44,12 +44,18 @@ typedef struct VethSpec {
         const InAddr *gateways;        /* default routes, one per family; empty family: none */
         size_t n_gateways;
         uint32_t mtu;
+        bool ipv6;                     /* the network has IPv6; false: IPv6 off inside, as in Docker */
 } VethSpec;
 
 /* Makes the pair with the peer created in the container's namespace,
  * attaches the host end to the bridge, configures the inside end (name,
  * MAC, addresses, routes, MTU, up; IPv6 DAD off so it is usable at once)
- * and brings loopback up there. Nothing is left behind on failure. */
+ * and brings loopback up there. Nothing is left behind on failure.
+ * Neither end has IPv6 the network does not have: the host end, a bridge
+ * port, never has an address (no link-local route per container in the
+ * host's table), and the inside end only on an IPv6 network, so an IPv4
+ * network's bridge floods no MLD report of a new container to every
+ * port. */
 int link_veth_add(const VethSpec *spec);
 /* Removes the host end (its peer goes with it): 0 if it was not there. */
 int link_remove(const char *name);

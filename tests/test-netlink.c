@@ -809,6 +809,36 @@ START_TEST(test_veth_failures) {
 }
 END_TEST
 
+/* The kernel takes 1,023 ports on a bridge: the next is a sentence. */
+START_TEST(test_veth_bridge_full) {
+        struct nl_sock *sk;
+        int master;
+        Child c;
+        VethSpec v;
+
+        netns_new();
+        bridge_up();
+        child_start(&c);
+        sk = test_sock();
+        master = (int) if_nametoindex("berth0");
+        for (int i = 0; i < BRIDGE_PORTS_MAX; i++) {    /* veths: this kernel may have no dummy links */
+                struct rtnl_link *l = rtnl_link_veth_alloc();
+                char name[IFNAMSIZ];
+
+                snprintf(name, sizeof name, "p%d", i);
+                rtnl_link_set_name(l, name);
+                rtnl_link_set_master(l, master);
+                ck_assert_int_eq(rtnl_link_add(sk, l, NLM_F_CREATE | NLM_F_EXCL), 0);
+                rtnl_link_put(l);
+        }
+        nl_socket_free(sk);
+        v = veth_spec(c.netns);
+        veth_fails(&v, -EXFULL, "The bridge berth0 has 1023 containers, as many as the kernel allows on one bridge");
+        ck_assert(!link_exists_in(c.netns, "eth0"));
+        child_stop(&c);
+}
+END_TEST
+
 /* A crash left the host end of a previous start: it is made again. */
 START_TEST(test_veth_leftover) {
         Child c;
@@ -1089,6 +1119,7 @@ int main(void) {
         tcase_add_test(tc, test_link_index);
         tcase_add_test(tc, test_netns_ipv6_defaults);
         tcase_add_test(tc, test_veth_ipv4_only);
+        tcase_add_test(tc, test_veth_bridge_full);
         tcase_add_test(tc, test_ip_forward);
         tcase_add_test(tc, test_host_routes);
         suite_add_tcase(s, tc);

@@ -850,6 +850,9 @@ int link_veth_add(const VethSpec *spec) {
                 if (r < 0)
                         return r;
         }
+        if (r == -EXFULL)     /* BR_MAX_PORTS: port numbers have 10 bits, 0 unused */
+                return errmsg_set(r, "The bridge %s has %d containers, as many as the kernel allows on one bridge: "
+                                  "use another network.", spec->bridge, BRIDGE_PORTS_MAX);
         if (r < 0)
                 return errmsg_set(r, "Cannot add the veth pair %s (%s in the container) to the bridge %s: %s",
                                   spec->host_name, spec->ifname, spec->bridge, rt_why(&nl, r));

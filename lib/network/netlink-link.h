@@ -11,6 +11,8 @@
 /* Bounds on what a spec may hold (hostile input: state files, D-Bus). */
 #define LINK_ADDRS_MAX 16
 #define LINK_GATEWAYS_MAX 2
+/* The kernel's limit on a bridge's ports: containers per network. */
+#define BRIDGE_PORTS_MAX 1023
 
 typedef struct LinkAddress {
         InAddr addr;

@@ -92,6 +92,14 @@ check_output "a container reaches another by name" '^web-page$' cget n1 web 80
 check_output "... and by --network-alias" '^web-page$' cget n1 www 80
 WEB_IP=$(sbx_ctl inspect web | grep -o '"10\.89\.0\.[0-9]*' | head -1 | tr -d '"')
 check_output "web has an address of n1" '^10\.89\.0\.' echo "$WEB_IP"
+# n1 has no IPv6: neither has eth0 (as in Docker), so the bridge floods no
+# MLD report of it; no host end of a veth has an IPv6 address.
+check_output "... and no IPv6 on eth0, n1 having none" '^1 0$' \
+        sbx_ctl exec web sh -c 'echo $(cat /proc/sys/net/ipv6/conf/eth0/disable_ipv6) $(grep -c eth0 /proc/net/if_inet6)'
+check_output "... while on the default bridge eth0 has IPv6" '^0$' \
+        sbx_ctl run --rm bb cat /proc/sys/net/ipv6/conf/eth0/disable_ipv6
+check_output "the host ends of the veths have no IPv6 address" '^0$' \
+        sbx sh -c "ip -6 -o addr | grep -c ': vb'"
 check_output "inspect shows it under NetworkSettings.Networks.n1 with the alias" "^$WEB_IP \\['www'\\]\$" \
         sh -c "nsenter -a -t $SBX_PID berthctl inspect web | python3 -c 'import json, sys; e = json.load(sys.stdin)[0][\"NetworkSettings\"][\"Networks\"][\"n1\"]; print(e[\"IPAddress\"], e[\"Aliases\"])'"
 check_output "another network cannot reach it by address" '^failed$' cget n2 "$WEB_IP" 80 2

@@ -456,6 +456,13 @@ static void bridge_up(void) {
         ck_assert_msg(link_bridge_ensure(&b) == 0, "%s", strempty(errmsg_last()));
 }
 
+/* A namespace of the test's own with berth0, and a child in another. */
+static void bridge_and_child(Child *c) {
+        netns_new();
+        bridge_up();
+        child_start(c);
+}
+
 /* ---- Bridges ---- */
 
 START_TEST(test_bridge_create) {
@@ -600,9 +607,7 @@ START_TEST(test_veth) {
         Child c;
         VethSpec v;
 
-        netns_new();
-        bridge_up();
-        child_start(&c);
+        bridge_and_child(&c);
         v = veth_spec(c.netns);
         errmsg_clear();
         ck_assert_msg(link_veth_add(&v) == 0, "%s", strempty(errmsg_last()));
@@ -685,9 +690,7 @@ START_TEST(test_connectivity) {
         Child c;
         VethSpec v;
 
-        netns_new();
-        bridge_up();
-        child_start(&c);
+        bridge_and_child(&c);
         v = veth_spec(c.netns);
         ck_assert_msg(link_veth_add(&v) == 0, "%s", strempty(errmsg_last()));
         connect_through(c.netns, AF_INET, "10.89.0.1");
@@ -702,9 +705,7 @@ START_TEST(test_veth_ipv4_only) {
         VethSpec v;
         int self;
 
-        netns_new();
-        bridge_up();
-        child_start(&c);
+        bridge_and_child(&c);
         v = veth_spec(c.netns);
         v.ipv6 = false;
         errmsg_clear();
@@ -757,9 +758,7 @@ START_TEST(test_veth_failures) {
         VethSpec v;
         int self;
 
-        netns_new();
-        bridge_up();
-        child_start(&c);
+        bridge_and_child(&c);
 
         /* An address conflict: the pair goes. */
         v = veth_spec(c.netns);
@@ -816,9 +815,7 @@ START_TEST(test_veth_bridge_full) {
         Child c;
         VethSpec v;
 
-        netns_new();
-        bridge_up();
-        child_start(&c);
+        bridge_and_child(&c);
         sk = test_sock();
         master = (int) if_nametoindex("berth0");
         for (int i = 0; i < BRIDGE_PORTS_MAX; i++) {    /* veths: this kernel may have no dummy links */
@@ -844,9 +841,7 @@ START_TEST(test_veth_leftover) {
         Child c;
         VethSpec v;
 
-        netns_new();
-        bridge_up();
-        child_start(&c);
+        bridge_and_child(&c);
         test_veth_pair("vbtest0", "old0");
         v = veth_spec(c.netns);
         ck_assert_msg(link_veth_add(&v) == 0, "%s", strempty(errmsg_last()));

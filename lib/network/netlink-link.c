@@ -382,12 +382,19 @@ static int sysctl_write(const char *path, const char *value) {
         return (size_t) k == n ? 0 : -EIO;
 }
 
+#define SYSCTL_LINK_PATH_MAX 128
+
+static void sysctl_link_path(char path[static SYSCTL_LINK_PATH_MAX], const char *family, const char *ifname,
+                             const char *key) {
+        snprintf(path, SYSCTL_LINK_PATH_MAX, "/proc/sys/net/%s/conf/%s/%s", family, ifname, key);
+}
+
 /* net.<family>.conf.<ifname>.<key> = value, the error as a sentence. */
 static int sysctl_write_link(const char *family, const char *ifname, const char *key, const char *value) {
-        char path[128];
+        char path[SYSCTL_LINK_PATH_MAX];
         int r;
 
-        snprintf(path, sizeof path, "/proc/sys/net/%s/conf/%s/%s", family, ifname, key);
+        sysctl_link_path(path, family, ifname, key);
         r = sysctl_write(path, value);
         if (r < 0)
                 return errmsg_set(r, "Cannot set net.%s.conf.%s.%s to %s: %s", family, ifname, key, value,
@@ -740,27 +747,31 @@ static int veth_clear_name(Rt *nl, const VethSpec *spec) {
 /* net.ipv6.conf.IFNAME.disable_ipv6 = 1, in netns_fd if it is not -EBADF,
  * before the link is up. No IPv6 in the kernel: nothing to turn off. */
 static int link_ipv6_off(int netns_fd, const char *ifname, const char *where) {
-        char path[128];
+        char path[SYSCTL_LINK_PATH_MAX];
         int r;
 
-        snprintf(path, sizeof path, "/proc/sys/net/ipv6/conf/%s/disable_ipv6", ifname);
+        sysctl_link_path(path, "ipv6", ifname, "disable_ipv6");
         r = netns_fd >= 0 ? netns_sysctl_write(netns_fd, path, "1") : sysctl_write(path, "1");
         if (r < 0 && r != -ENOENT)
                 return errmsg_set(r, "Cannot turn IPv6 off on %s%s: %s", ifname, where, strerror(-r));
         return 0;
 }
 
-/* The bridge port bridges IPv6 but has none of its own, then comes up. */
+/* The bridge port bridges IPv6 but has none of its own, then comes up:
+ * found by name (the name in the change too, or libnl sends none). */
 static int veth_host_end_up(Rt *nl, const VethSpec *spec) {
-        _cleanup_(rtnl_link_putp) struct rtnl_link *l = NULL;
+        _cleanup_(rtnl_link_putp) struct rtnl_link *orig = rtnl_link_alloc(), *change = rtnl_link_alloc();
         int r;
 
+        if (!orig || !change)
+                return -ENOMEM;
         r = link_ipv6_off(-EBADF, spec->host_name, "");
         if (r < 0)
                 return r;
-        r = rt_link_get(nl, 0, spec->host_name, &l);
-        if (r >= 0)
-                r = rt_link_set(nl, rtnl_link_get_ifindex(l), true, 0);
+        rtnl_link_set_name(orig, spec->host_name);
+        rtnl_link_set_name(change, spec->host_name);
+        rtnl_link_set_flags(change, IFF_UP);
+        r = RT_DO(nl, rtnl_link_change(nl->sk, orig, change, 0));
         if (r < 0)
                 return errmsg_set(r, "Cannot bring %s up: %s", spec->host_name, rt_why(nl, r));
         return 0;

@@ -223,6 +223,82 @@ START_TEST(test_json_rejects) {
 }
 END_TEST
 
+static void add_endpoint(ContainerConfig *cfg, char id_digit) {
+        ContainerEndpoint ep = {};
+
+        ep.network_id = malloc(65);
+        ck_assert_ptr_nonnull(ep.network_id);
+        memset(ep.network_id, id_digit, 64);
+        ep.network_id[64] = 0;
+        ck_assert_int_eq(container_add_endpoint(cfg, &ep), 0);
+}
+
+/* A disconnect leaves a hole that the next connect fills; the others keep
+ * their slots (their eth and host veth names) through a save and a load. */
+START_TEST(test_endpoint_slots) {
+        _cleanup_(container_freep) Container *c = make_full(), *d = NULL;
+        ContainerEndpoint *ep;
+        json_t *j;
+
+        c->config.network = NETWORK_MODE_BRIDGE;
+        add_endpoint(&c->config, 'a');
+        add_endpoint(&c->config, 'b');
+        add_endpoint(&c->config, 'c');
+        ep = container_find_endpoint(&c->config, c->config.endpoints[1].network_id);
+        container_remove_endpoint(&c->config, ep);
+        ck_assert_uint_eq(c->config.endpoints[1].slot, 2);
+        add_endpoint(&c->config, 'd');
+        ck_assert_uint_eq(c->config.endpoints[2].slot, 1);
+
+        ck_assert_int_eq(container_to_json(c, &j), 0);
+        ck_assert_int_eq(container_from_json(j, &d), 0);
+        json_decref(j);
+        assert_same(c, d);
+        ck_assert_uint_eq(d->config.n_endpoints, 3);
+        ck_assert_uint_eq(d->config.endpoints[0].slot, 0);
+        ck_assert_uint_eq(d->config.endpoints[1].slot, 2);
+        ck_assert_uint_eq(d->config.endpoints[2].slot, 1);
+        add_endpoint(&d->config, 'e');
+        ck_assert_uint_eq(d->config.endpoints[3].slot, 3);
+}
+END_TEST
+
+/* State written before slots: an endpoint's slot is its place in the list.
+ * Two endpoints in one slot, or one past the last, are refused. */
+START_TEST(test_endpoint_slots_json) {
+#define ID64(x) x x x x x x x x x x x x x x x x
+#define NET(d, slot) "{\"network_id\":\"" ID64(d d d d) "\"" slot "}"
+#define STATE(eps) "{\"id\":\"" ID64("0000") "\",\"name\":\"x\",\"state\":\"created\"," \
+                   "\"config\":{\"network\":\"bridge\",\"endpoints\":[" eps "]}}"
+        static const char *const bad[] = {
+                STATE(NET("a", ",\"slot\":1") "," NET("b", ",\"slot\":1")),
+                STATE(NET("a", ",\"slot\":16")),
+                STATE(NET("a", ",\"slot\":-1")),
+                STATE(NET("a", "") "," NET("b", ",\"slot\":0")),
+        };
+        _cleanup_(container_freep) Container *c = NULL;
+        json_t *j = json_loads(STATE(NET("a", "") "," NET("b", "")), 0, NULL);
+
+        ck_assert_ptr_nonnull(j);
+        ck_assert_int_eq(container_from_json(j, &c), 0);
+        json_decref(j);
+        ck_assert_uint_eq(c->config.endpoints[0].slot, 0);
+        ck_assert_uint_eq(c->config.endpoints[1].slot, 1);
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                Container *x = NULL;
+
+                j = json_loads(bad[i], 0, NULL);
+                ck_assert_ptr_nonnull(j);
+                ck_assert_int_lt(container_from_json(j, &x), 0);
+                ck_assert_ptr_null(x);
+                json_decref(j);
+        }
+#undef STATE
+#undef NET
+#undef ID64
+}
+END_TEST
+
 static int make_root(char *tmpl) {
         int fd;
 
@@ -610,6 +686,8 @@ int main(void) {
         tcase_add_test(tc, test_ids);
         tcase_add_test(tc, test_json_roundtrip);
         tcase_add_test(tc, test_json_rejects);
+        tcase_add_test(tc, test_endpoint_slots);
+        tcase_add_test(tc, test_endpoint_slots_json);
         tcase_add_test(tc, test_state_files);
         tcase_add_test(tc, test_registry);
         tcase_add_test(tc, test_registry_new_name);

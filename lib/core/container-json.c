@@ -73,9 +73,10 @@ static json_t *ports_to_json(const PortMapping *p, size_t n) {
 static json_t *endpoint_to_json(const ContainerEndpoint *e) {
         char a4[IN_ADDR_STRLEN], a6[IN_ADDR_STRLEN], mac[18];
 
-        return json_pack("{s:s, s:o, s:s, s:s, s:s}", "network_id", e->network_id,
+        return json_pack("{s:s, s:o, s:s, s:s, s:s, s:i}", "network_id", e->network_id,
                          "aliases", json_strv(e->aliases), "ipv4", in_addr_to_string(&e->addrs[0], a4),
-                         "ipv6", in_addr_to_string(&e->addrs[1], a6), "mac", mac_to_string(e->mac, mac));
+                         "ipv6", in_addr_to_string(&e->addrs[1], a6), "mac", mac_to_string(e->mac, mac),
+                         "slot", (json_int_t) e->slot);
 }
 
 /* The network half of the configuration, set into o. */
@@ -365,14 +366,17 @@ static int ports_from_json(json_t *a, PortMapping **ret, size_t *ret_n) {
         return 0;
 }
 
-static int endpoint_from_json(json_t *o, ContainerEndpoint *ret) {
+/* An endpoint without "slot" (written before slots) has its place in the list. */
+static int endpoint_from_json(json_t *o, size_t index, ContainerEndpoint *ret) {
         const char *id = NULL, *a4 = "", *a6 = "", *mac = "";
         _cleanup_(container_endpoint_done) ContainerEndpoint e = {};
+        json_int_t slot = (json_int_t) index;
         int r;
 
-        if (json_unpack(o, "{s:s, s?s, s?s, s?s}", "network_id", &id, "ipv4", &a4, "ipv6", &a6,
-                        "mac", &mac) < 0)
+        if (json_unpack(o, "{s:s, s?s, s?s, s?s, s?I}", "network_id", &id, "ipv4", &a4, "ipv6", &a6,
+                        "mac", &mac, "slot", &slot) < 0 || slot < 0 || slot >= CONTAINER_ENDPOINTS_MAX)
                 return -EBADMSG;
+        e.slot = (unsigned) slot;
         if ((!isempty(a4) && in_addr_parse(a4, AF_INET, &e.addrs[0]) < 0) ||
             (!isempty(a6) && in_addr_parse(a6, AF_INET6, &e.addrs[1]) < 0) ||
             (!isempty(mac) && mac_parse(mac, e.mac) < 0) || strlen(id) != 64)
@@ -411,13 +415,13 @@ static int network_config_from_json(json_t *o, ContainerConfig *cfg) {
         if (eps && !json_is_array(eps))
                 return -EBADMSG;
         json_array_foreach(eps, i, v) {
-                ContainerEndpoint e;
+                _cleanup_(container_endpoint_done) ContainerEndpoint e = {};
 
-                r = endpoint_from_json(v, &e);
+                r = endpoint_from_json(v, i, &e);
                 if (r >= 0)
-                        r = container_add_endpoint(cfg, &e);
+                        r = container_add_endpoint_at(cfg, &e);
                 if (r < 0)
-                        return r;
+                        return r == -EEXIST || r == -E2BIG ? -EBADMSG : r;
         }
         return 0;
 }

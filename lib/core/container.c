@@ -135,11 +135,20 @@ void container_endpoint_done(ContainerEndpoint *e) {
         e->aliases = strv_free(e->aliases);
 }
 
-int container_add_endpoint(ContainerConfig *c, ContainerEndpoint *ep) {
+bool container_slot_used(const ContainerConfig *c, unsigned slot) {
+        for (size_t i = 0; i < c->n_endpoints; i++)
+                if (c->endpoints[i].slot == slot)
+                        return true;
+        return false;
+}
+
+int container_add_endpoint_at(ContainerConfig *c, ContainerEndpoint *ep) {
         ContainerEndpoint *l;
 
-        if (c->n_endpoints >= 64)
+        if (c->n_endpoints >= CONTAINER_ENDPOINTS_MAX || ep->slot >= CONTAINER_ENDPOINTS_MAX)
                 return -E2BIG;
+        if (container_slot_used(c, ep->slot))
+                return -EEXIST;
         l = reallocarray(c->endpoints, c->n_endpoints + 1, sizeof *l);
         if (!l)
                 return -ENOMEM;
@@ -147,6 +156,12 @@ int container_add_endpoint(ContainerConfig *c, ContainerEndpoint *ep) {
         l[c->n_endpoints++] = *ep;
         *ep = (ContainerEndpoint) {};
         return 0;
+}
+
+int container_add_endpoint(ContainerConfig *c, ContainerEndpoint *ep) {
+        for (ep->slot = 0; container_slot_used(c, ep->slot); ep->slot++)
+                ;
+        return container_add_endpoint_at(c, ep);
 }
 
 ContainerEndpoint *container_find_endpoint(const ContainerConfig *c, const char *network_id) {

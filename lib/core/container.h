@@ -24,6 +24,8 @@
 #define CONTAINER_EXIT_CODE_UNKNOWN 255
 /* ... and for failures of the engine before the command ran. */
 #define CONTAINER_EXIT_CODE_ENGINE 125
+/* One hex digit of a host veth's name (vb<id><slot>) */
+#define CONTAINER_ENDPOINTS_MAX 16
 
 typedef enum ContainerState {
         CONTAINER_CREATED,
@@ -60,6 +62,7 @@ typedef struct ContainerEndpoint {
         char **aliases;                /* --network-alias */
         InAddr addrs[2];               /* [0] IPv4, [1] IPv6; family 0: none */
         uint8_t mac[6];
+        unsigned slot;                 /* eth<slot> inside, and the host end's name; kept across disconnects */
 } ContainerEndpoint;
 
 typedef struct ContainerConfig {
@@ -128,8 +131,10 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(Container *, container_free);
 void container_config_done(ContainerConfig *c);
 int container_add_mount(Container *c, MountSpec *m);  /* takes the contents of *m */
 void container_endpoint_done(ContainerEndpoint *e);
-/* Takes the contents of *ep. */
+/* Take the contents of *ep: _at in its own slot, the other in the lowest one free. */
+int container_add_endpoint_at(ContainerConfig *c, ContainerEndpoint *ep);
 int container_add_endpoint(ContainerConfig *c, ContainerEndpoint *ep);
+bool container_slot_used(const ContainerConfig *c, unsigned slot);
 ContainerEndpoint *container_find_endpoint(const ContainerConfig *c, const char *network_id);
 void container_remove_endpoint(ContainerConfig *c, ContainerEndpoint *ep);
 /* Whether the configuration reaches past the container's confinement: the

@@ -579,16 +579,18 @@ static NetSetup *net_setup_free(NetSetup *s) {
 }
 DEFINE_TRIVIAL_CLEANUP_FUNC(NetSetup *, net_setup_free);
 
-static void veth_host_name(const Container *c, size_t index, char buf[static IFNAMSIZ]) {
-        snprintf(buf, IFNAMSIZ, "vb%.12s%zx", c->id, index & 0xf);
+/* Named by the endpoint's slot, not its place in the list: a disconnect of
+ * another network does not rename it, nor give its name to the next connect. */
+static void veth_host_name(const Container *c, const ContainerEndpoint *ep, char buf[static IFNAMSIZ]) {
+        snprintf(buf, IFNAMSIZ, "vb%.12s%x", c->id, ep->slot & 0xf);
 }
 
 static void attach_of(const Container *c, size_t index, const Network *n, const ContainerEndpoint *ep,
                       NetAttach *a) {
         *a = (NetAttach) { .mtu = n->mtu, .ipv6 = n->ipv6, .internal = n->internal, .route_localnet = true };
         snprintf(a->bridge, sizeof a->bridge, "%s", n->bridge);
-        veth_host_name(c, index, a->host_name);
-        snprintf(a->ifname, sizeof a->ifname, "eth%zu", index);
+        veth_host_name(c, ep, a->host_name);
+        snprintf(a->ifname, sizeof a->ifname, "eth%u", ep->slot);
         memcpy(a->mac, ep->mac, 6);
         for (size_t i = 0; i < n->n_subnets && i < 2; i++) {
                 const NetworkSubnet *s = &n->subnets[i];
@@ -1041,7 +1043,7 @@ void engine_network_teardown(Engine *e, Container *c) {
         (void) firewall_ports_of(e, c, &fw, &n_fw);
         for (size_t i = 0; i < c->config.n_endpoints; i++) {
                 char name[IFNAMSIZ];
-                veth_host_name(c, i, name);
+                veth_host_name(c, &c->config.endpoints[i], name);
                 (void) strv_extend(&links, name);
         }
         teardown_push(e, fw, n_fw, links);
@@ -1308,8 +1310,9 @@ int engine_network_connect(Engine *e, Network *n, Container *c, ContainerEndpoin
                 return errmsg_set(-EEXIST, "Container %s is already connected to network %s.", c->name, n->name);
         if (req->aliases && !n->dns)
                 return errmsg_set(-EINVAL, "Network-scoped aliases are only supported for user networks, not %s.", n->name);
-        if (c->config.n_endpoints >= 16)
-                return errmsg_set(-E2BIG, "Container %s is on 16 networks already.", c->name);
+        if (c->config.n_endpoints >= CONTAINER_ENDPOINTS_MAX)
+                return errmsg_set(-E2BIG, "Container %s is on %d networks already.", c->name,
+                                  CONTAINER_ENDPOINTS_MAX);
         r = firewall_ensure(e);
         if (r < 0)
                 return r;
@@ -1338,6 +1341,7 @@ int engine_network_connect(Engine *e, Network *n, Container *c, ContainerEndpoin
 int engine_network_disconnect(Engine *e, Network *n, Container *c, bool force, EngineNetworkDone done,
                               void *userdata) {
         ContainerEndpoint *ep = container_find_endpoint(&c->config, n->id);
+        bool pushed;
         size_t index;
         int r;
 
@@ -1351,13 +1355,14 @@ int engine_network_disconnect(Engine *e, Network *n, Container *c, bool force, E
         r = network_release(e->networks, n, c->id);
         if (r < 0)
                 return r;
-        if (container_is_up(c))
-                (void) link_job_push(e, c, index, n, ep, true, NULL, NULL);
+        /* done once the veth is gone, as docker network disconnect returns. */
+        pushed = container_is_up(c) && link_job_push(e, c, index, n, ep, true, done, userdata) >= 0;
         container_remove_endpoint(&c->config, ep);
         (void) engine_save(e, c);
         engine_changed(e, c);
         if (e->cb.network_changed)
                 e->cb.network_changed(n, e->userdata);
-        done(c, 0, NULL, userdata);
+        if (!pushed)
+                done(c, 0, NULL, userdata);
         return 0;
 }

@@ -113,6 +113,21 @@ check_output "... reaches web at once" '^web-page$' sbx_ctl exec probe sh -c "$G
 check "network disconnect" sbx_ctl network disconnect n1 probe
 check_output "... and web's name is gone for it" '^noname$' \
         sbx_ctl exec probe sh -c "busybox nslookup web 127.0.0.11 >/dev/null 2>&1 || echo noname"
+# A disconnect of a network other than the last renames no link: the next
+# connect takes the freed eth1, and eth2 keeps its network.
+sbx_ctl network create --subnet 10.89.40.0/24 n4 >/dev/null
+sbx_ctl network connect n1 probe
+sbx_ctl network connect n4 probe
+sbx_ctl network disconnect n1 probe
+check_output "after disconnecting eth1, eth2 keeps its address" '^eth2 10\.89\.40\.' \
+        sbx_ctl exec probe sh -c 'busybox ip -4 -o addr | busybox awk "/eth[1-9]/{print \$2, \$4}"'
+check "a connect then" sbx_ctl network connect n1 probe
+check_output "... takes eth1, and eth2 still has n4's address" '^eth1 10\.89\.0\.[0-9]+/24 eth2 10\.89\.40\.' \
+        sbx_ctl exec probe sh -c 'echo $(busybox ip -4 -o addr | busybox awk "/eth[1-9]/{print \$2, \$4}" | sort)'
+check_output "... and reaches web on n1" '^web-page$' sbx_ctl exec probe sh -c "$GET" get web 80 5
+sbx_ctl network disconnect n1 probe
+sbx_ctl network disconnect n4 probe
+sbx_ctl network rm n4 >/dev/null
 check_output "rm of a network in use is refused" 'has containers' sbx_ctl network rm n1
 
 # --internal.
